@@ -1,0 +1,49 @@
+# Everything starts from python3 and make: the first target that needs the
+# environment builds it from the committed, hashed lock file.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := .tools/bin/uv
+STAMP := $(VENV)/.installed
+export UV_PYTHON_DOWNLOADS := never
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: install demo demo-headless test lint typecheck bench lock clean
+
+install: $(STAMP)
+
+$(UV):
+	$(PY) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
+
+$(STAMP): requirements.lock pyproject.toml | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PY) $(VENV)
+	$(UV) pip sync --quiet --python $(BIN)/python requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/extract-assets demo
+
+demo-headless: $(STAMP)
+	$(BIN)/extract-assets demo --headless
+
+lint: $(STAMP)
+	$(BIN)/ruff check extract_assets extract_assets_tests benchmarks
+	$(BIN)/ruff format --check extract_assets extract_assets_tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+lock: | $(UV)
+	$(UV) pip compile pyproject.toml --extra test --extra bench --universal \
+		--python-version 3.11 --generate-hashes -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .tools .dagster_home data .pytest_cache .mypy_cache .ruff_cache

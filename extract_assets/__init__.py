@@ -1,0 +1,1 @@
+"""Dagster assets for three data-extraction services, materialized to Parquet."""

@@ -1,0 +1,134 @@
+"""Typed errors shared by every provider.
+
+Each error says what happened, what to do about it, and where (provider, method, URL, status,
+provider code, request id). None of them ever holds an API key: the HTTP layer strips credentials
+from URLs before an error is built, and headers are never copied into an error.
+"""
+
+from __future__ import annotations
+
+
+class ExtractAssetsError(Exception):
+    """Base of every error raised by extract-assets."""
+
+
+class ConfigError(ExtractAssetsError):
+    """A spec, YAML file or resource setting is invalid; raised before any request is made."""
+
+
+class IncompleteResultError(ExtractAssetsError):
+    """A download ended early: fewer rows arrived than the provider said it returned."""
+
+
+class DeadlineExceededError(ExtractAssetsError):
+    """Waiting (for a task, a sync, a retry) ran past its deadline."""
+
+
+class ApiError(ExtractAssetsError):
+    """An HTTP call to a provider failed; `retryable` says whether trying again may help."""
+
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        hint: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.message = message
+        self.provider = provider
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.method = method
+        self.url = url
+        self.hint = hint
+        self.retry_after = retry_after
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = " ".join(part for part in (self.method, self.url) if part)
+        facts = [f"HTTP {self.status}" if self.status is not None else None, self.code]
+        if self.request_id:
+            facts.append(f"request id {self.request_id}")
+        head = f"{self.provider}: {self.message}"
+        detail = ", ".join(fact for fact in facts if fact)
+        text = f"{head} ({detail})" if detail else head
+        if where:
+            text += f" [{where}]"
+        if self.hint:
+            text += f"\n  What to do: {self.hint}"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(provider={self.provider!r}, status={self.status!r}, "
+            f"code={self.code!r}, message={self.message!r}, request_id={self.request_id!r}, "
+            f"method={self.method!r}, url={self.url!r})"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Dagster serializes errors across processes; keep every field through pickling.
+        return (_rebuild, (type(self), self.message, self.__dict__.copy()))
+
+
+def _rebuild(cls: type[ApiError], message: str, state: dict[str, object]) -> ApiError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, error._render())
+    return error
+
+
+class BadRequestError(ApiError):
+    """400 or 422: the request was wrong; fix the input, do not retry."""
+
+
+class AuthenticationError(ApiError):
+    """401: the API key is missing, invalid, revoked or expired."""
+
+
+class PermissionDeniedError(ApiError):
+    """403: the key is valid but not allowed to do this."""
+
+
+class NotFoundError(ApiError):
+    """404: no such object for this key."""
+
+
+class ConflictError(ApiError):
+    """409, or an operation refused because another one is under way."""
+
+
+class PaymentRequiredError(ApiError):
+    """Out of credits, budget or plan quota: never retried, it costs money to try again."""
+
+
+class RateLimitedError(ApiError):
+    """429 throttling: retried after `retry_after` seconds."""
+
+    retryable = True
+
+
+class QueueFullError(ApiError):
+    """Too many tasks in flight at the provider: wait for a slot, then try again."""
+
+    retryable = True
+
+
+class ServerError(ApiError):
+    """5xx: the provider failed; retried with backoff."""
+
+    retryable = True
+
+
+class TransportError(ApiError):
+    """Timeout, refused or dropped connection: retried with backoff."""
+
+    retryable = True
