@@ -41,6 +41,7 @@ class ApiError(ExtractAssetsError):
         url: str | None = None,
         hint: str | None = None,
         retry_after: float | None = None,
+        attempts: int | None = None,
     ) -> None:
         self.message = message
         self.provider = provider
@@ -51,13 +52,22 @@ class ApiError(ExtractAssetsError):
         self.url = url
         self.hint = hint
         self.retry_after = retry_after
+        self.attempts = attempts
         super().__init__(self._render())
+
+    def after_attempts(self, attempts: int) -> ApiError:
+        """The same error, saying how many attempts were made before giving up."""
+        self.attempts = attempts
+        self.args = (self._render(),)
+        return self
 
     def _render(self) -> str:
         where = " ".join(part for part in (self.method, self.url) if part)
         facts = [f"HTTP {self.status}" if self.status is not None else None, self.code]
         if self.request_id:
             facts.append(f"request id {self.request_id}")
+        if self.attempts and self.attempts > 1:
+            facts.append(f"gave up after {self.attempts} attempts")
         head = f"{self.provider}: {self.message}"
         detail = ", ".join(fact for fact in facts if fact)
         text = f"{head} ({detail})" if detail else head
@@ -117,9 +127,11 @@ class RateLimitedError(ApiError):
 
 
 class QueueFullError(ApiError):
-    """Too many tasks in flight at the provider: wait for a slot, then try again."""
+    """Too many tasks in flight at the provider: the client waits for a slot, then tries again.
 
-    retryable = True
+    Not `retryable` at the HTTP layer: a slot frees up in minutes, not seconds, so the provider
+    client waits for it under its own, longer deadline.
+    """
 
 
 class ServerError(ApiError):

@@ -1,0 +1,127 @@
+"""The `extract-assets` command: the offline emulator and the demo."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+DEMO_LINKUP_KEY = "demo-linkup-key"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `extract-assets`; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="extract-assets", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    emulate = commands.add_parser("emulate", help="serve the offline provider emulator")
+    emulate.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
+    emulate.add_argument("--port", type=int, default=8900)
+    emulate.add_argument("--seed", type=int, default=0, help="seed of injected faults")
+    emulate.add_argument(
+        "--allow-remote", action="store_true", help="allow binding a non-loopback address"
+    )
+
+    demo = commands.add_parser("demo", help="the emulator and `dagster dev` on 127.0.0.1")
+    demo.add_argument(
+        "--headless",
+        action="store_true",
+        help="instead of the UI, materialize every asset once, print where it landed, exit",
+    )
+    demo.add_argument("--port", type=int, default=3000, help="port of the Dagster UI")
+    demo.add_argument("--emulator-port", type=int, default=0, help="0 picks a free port")
+
+    args = parser.parse_args(argv)
+    if args.command == "emulate":
+        from extract_assets.emulator import serve
+
+        try:
+            serve(host=args.host, port=args.port, seed=args.seed, allow_remote=args.allow_remote)
+        except ValueError as exc:
+            print(f"extract-assets emulate: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    return _demo(headless=args.headless, ui_port=args.port, emulator_port=args.emulator_port)
+
+
+def _demo(*, headless: bool, ui_port: int, emulator_port: int) -> int:
+    from extract_assets.emulator import EmulatorServer
+
+    project = Path.cwd()
+    if not (project / "workspace.yaml").exists() or not (project / "dagster.yaml").exists():
+        print("Run the demo from the project folder (with workspace.yaml and dagster.yaml).")
+        return 2
+    home = _prepare_dagster_home(project)
+    with EmulatorServer(port=emulator_port) as emulator:
+        os.environ.update(
+            {
+                "DAGSTER_HOME": str(home),
+                "LINKUP_BASE_URL": emulator.base_url("linkup"),
+                "LINKUP_API_KEY": DEMO_LINKUP_KEY,
+                "EXTRACT_ASSETS_OUTPUT": os.environ.get("EXTRACT_ASSETS_OUTPUT")
+                or str(project / "data"),
+            }
+        )
+        print(f"Emulator serving on {emulator.url}")
+        if headless:
+            return _materialize_all()
+        return _dagster_dev(project, ui_port)
+
+
+def _prepare_dagster_home(project: Path) -> Path:
+    home = Path(os.environ.get("DAGSTER_HOME") or project / ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(project / "dagster.yaml", home / "dagster.yaml")
+    # A fresh instance shows a "join the community" modal over the UI; mark it seen.
+    (home / ".nux").mkdir(exist_ok=True)
+    (home / ".nux" / "nux.yaml").write_text("seen: 1\n")
+    return home
+
+
+def _materialize_all() -> int:
+    import dagster as dg
+
+    from extract_assets.config import load_config
+    from extract_assets.linkup.assets import build_linkup_assets
+    from extract_assets.linkup.resource import LinkupResource
+
+    config = load_config()
+    assets = build_linkup_assets(config.linkup.extracts)
+    result = dg.materialize(
+        assets,
+        resources={"linkup": LinkupResource(api_key=dg.EnvVar("LINKUP_API_KEY"))},
+        instance=dg.DagsterInstance.get(),
+        raise_on_error=False,
+    )
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        rows = materialization.metadata["dagster/row_count"].value
+        path = materialization.metadata["path"].value
+        print(f"{materialization.asset_key.to_user_string()}: {rows} rows -> {path}")
+    if not result.success:
+        print("Some assets failed; see the errors above.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _dagster_dev(project: Path, ui_port: int) -> int:
+    command = [
+        sys.executable, "-m", "dagster", "dev",
+        "-h", "127.0.0.1", "-p", str(ui_port), "-w", str(project / "workspace.yaml"),
+    ]  # fmt: skip
+    print(f"Dagster UI on http://127.0.0.1:{ui_port} (Ctrl-C stops both)")
+    process = subprocess.Popen(command, cwd=project)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGTERM)
+        return process.wait()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

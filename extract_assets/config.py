@@ -1,0 +1,119 @@
+"""The YAML way to declare assets: one file, parsed into the same models as the Python way.
+
+```yaml
+linkup:
+  extracts:
+    - name: team_members
+      q: Every team member with name, role and profile page
+      url: https://example.com/team
+```
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from extract_assets.core.errors import ConfigError
+from extract_assets.linkup.spec import LinkupExtractSpec
+
+CONFIG_ENV = "EXTRACT_ASSETS_CONFIG"
+DEMO_CONFIG = Path(__file__).parent / "demo" / "extract-assets.yaml"
+
+
+class SensorSettings(BaseModel):
+    """Whether a provider's sensor starts running, and how often it ticks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    running: bool = False
+    minimum_interval_seconds: int = Field(default=30, ge=5)
+
+
+class LinkupSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    extracts: list[LinkupExtractSpec] = Field(default_factory=list)
+    sensor: SensorSettings = Field(default_factory=SensorSettings)
+
+
+class ExtractAssetsConfig(BaseModel):
+    """Everything a config file declares, per provider."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    linkup: LinkupSection = Field(default_factory=LinkupSection)
+
+
+def config_path() -> Path:
+    """`EXTRACT_ASSETS_CONFIG` when set, else the bundled demo file."""
+    return Path(os.environ.get(CONFIG_ENV) or DEMO_CONFIG)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> ExtractAssetsConfig:
+    """Read and check a config file; any mistake raises `ConfigError` naming file, entry, field.
+
+    >>> load_config(DEMO_CONFIG).linkup.extracts[0].name
+    'team_members'
+    """
+    file = Path(path) if path is not None else config_path()
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read the config file ({exc.strerror}).") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
+    try:
+        config = ExtractAssetsConfig.model_validate(raw or {})
+    except ValidationError as exc:
+        raise ConfigError(_describe(file, raw, exc)) from None
+    _check_unique_names(file, config)
+    return config
+
+
+def _describe(file: Path, raw: Any, exc: ValidationError) -> str:
+    lines = [f"{file}: {exc.error_count()} problem(s) in the extract-assets config:"]
+    for error in exc.errors():
+        loc = error["loc"]
+        lines.append(f"  - {_where(raw, loc)}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def _where(raw: Any, loc: tuple[int | str, ...]) -> str:
+    """`linkup.extracts[1] (name 'team'), field 'url'` from a pydantic error location."""
+    parts: list[str] = []
+    node = raw
+    entry_name: str | None = None
+    consumed = 0
+    for step in loc:
+        if isinstance(step, int) and isinstance(node, list) and step < len(node):
+            parts[-1] += f"[{step}]"
+            node = node[step]
+            consumed += 1
+            if isinstance(node, dict) and isinstance(node.get("name"), str):
+                entry_name = node["name"]
+            if entry_name is not None:
+                break
+        elif isinstance(step, str) and isinstance(node, dict):
+            parts.append(step)
+            node = node.get(step)
+            consumed += 1
+        else:
+            break
+    where = ".".join(parts) or "top level"
+    if entry_name is not None:
+        where += f" (name {entry_name!r})"
+    field = ".".join(str(step) for step in loc[consumed:])
+    return f"{where}, field {field!r}" if field else where
+
+
+def _check_unique_names(file: Path, config: ExtractAssetsConfig) -> None:
+    names = Counter(spec.name for spec in config.linkup.extracts)
+    repeated = sorted(name for name, count in names.items() if count > 1)
+    if repeated:
+        raise ConfigError(f"{file}: asset names must be unique; repeated: {', '.join(repeated)}")

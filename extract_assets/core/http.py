@@ -1,0 +1,428 @@
+"""The HTTP client every provider client is built on.
+
+Bearer auth sent only to the API's own base URL, connect/read timeouts, retries of throttling,
+server errors and broken connections (capped exponential backoff with jitter that honours
+`Retry-After`, bounded by attempts and a deadline), typed errors, client-side rate limits, and
+resumable streaming downloads that never carry the API key.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Generator, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import httpx
+
+from extract_assets.core.errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigError,
+    ConflictError,
+    NotFoundError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
+from extract_assets.core.ratelimit import RateLimiter
+from extract_assets.core.retry import RetryPolicy, parse_retry_after
+
+logger = logging.getLogger("extract_assets.http")
+
+_SENSITIVE_PARAM = re.compile(r"key|token|sig|secret|auth|credential|password", re.IGNORECASE)
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
+
+
+def _user_agent() -> str:
+    try:
+        return f"extract-assets/{version('extract-assets')}"
+    except PackageNotFoundError:
+        return "extract-assets"
+
+
+def redact_url(url: httpx.URL | str) -> str:
+    """The URL without credentials: no user info, and secret-looking query values masked.
+
+    >>> redact_url("https://u:p@h.example/x?page=2&sig=abc&api_key=k")
+    'https://h.example/x?page=2&sig=***&api_key=***'
+    """
+    parsed = httpx.URL(str(url))
+    params = [
+        (name, "***" if _SENSITIVE_PARAM.search(name) else value)
+        for name, value in parsed.params.multi_items()
+    ]
+    clean = parsed.copy_with(username=None, password=None, query=None)
+    if not params:
+        return str(clean)
+    query = "&".join(f"{name}={value}" for name, value in params)
+    return f"{clean}?{query}"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait for a connection, and between bytes of a response."""
+
+    connect: float = 10.0
+    read: float = 60.0
+
+    def to_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(self.read, connect=self.connect)
+
+
+@dataclass(frozen=True)
+class ErrorContext:
+    """Where a failed response came from, for building a typed error."""
+
+    provider: str
+    method: str
+    url: str
+    request_id: str | None
+    retry_after: float | None
+
+
+ErrorFactory = Callable[[httpx.Response, ErrorContext], ApiError]
+
+_STATUS_CLASSES: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: BadRequestError,
+    429: RateLimitedError,
+}
+
+
+def error_class_for(status: int) -> type[ApiError]:
+    """The error type for an HTTP status when the provider's body says nothing more specific."""
+    if status >= 500:
+        return ServerError
+    return _STATUS_CLASSES.get(status, ApiError)
+
+
+def generic_error(response: httpx.Response, ctx: ErrorContext) -> ApiError:
+    """An error built from the status and the start of the body, for non-API responses."""
+    snippet = response.text[:200].strip() if response.content else ""
+    message = f"HTTP {response.status_code} {response.reason_phrase}"
+    if snippet:
+        message += f": {snippet}"
+    return error_class_for(response.status_code)(
+        message,
+        provider=ctx.provider,
+        status=response.status_code,
+        request_id=ctx.request_id,
+        method=ctx.method,
+        url=ctx.url,
+        retry_after=ctx.retry_after,
+    )
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds the key only to requests under the API base URL, never to any other host."""
+
+    def __init__(self, token: str, base_url: httpx.URL) -> None:
+        self._token = token
+        self._base = base_url
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(token='***')"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if _is_under(request.url, self._base):
+            request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+
+def _is_under(url: httpx.URL, base: httpx.URL) -> bool:
+    base_path = base.path if base.path.endswith("/") else base.path + "/"
+    return (
+        url.scheme == base.scheme
+        and url.host == base.host
+        and url.port == base.port
+        and (url.path + "/").startswith(base_path)
+    )
+
+
+class ApiClient:
+    """One provider's HTTP API: auth, retries, typed errors, rate limits and downloads.
+
+    >>> client = ApiClient(provider="example", base_url="http://127.0.0.1:9", api_key="k")
+    >>> "k" in repr(client)
+    False
+    """
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        api_key: str,
+        error_factory: ErrorFactory = generic_error,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        limiters: Mapping[str, RateLimiter] | None = None,
+        seed: int | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not api_key or not api_key.strip():
+            raise ConfigError(f"{provider}: no API key is configured.")
+        self.provider = provider
+        self.base_url = httpx.URL(base_url.rstrip("/") + "/")
+        self.retry = retry or RetryPolicy()
+        self.timeouts = timeouts or Timeouts()
+        self._error_factory = error_factory
+        self._limiters = dict(limiters or {})
+        self._rng = random.Random(seed)
+        self._sleep = sleep
+        headers = {"User-Agent": _user_agent(), "Accept": "application/json"}
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            auth=_BearerAuth(api_key.strip(), self.base_url),
+            timeout=self.timeouts.to_httpx(),
+            headers=headers,
+            follow_redirects=False,
+        )
+        # Downloads go to other hosts (pre-signed object-store links): a client with no auth.
+        self._files = httpx.Client(
+            timeout=self.timeouts.to_httpx(),
+            headers={"User-Agent": headers["User-Agent"]},
+            follow_redirects=True,
+        )
+
+    def __repr__(self) -> str:
+        return f"ApiClient(provider={self.provider!r}, base_url={str(self.base_url)!r})"
+
+    def close(self) -> None:
+        self._http.close()
+        self._files.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
+        bucket: str | None = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """Send a request, retrying what may succeed later; returns a 2xx response, read whole.
+
+        With `idempotent=False` (a POST that costs money), only failures that prove the request
+        was not processed are retried (throttling, a connection never made); a 5xx or a broken
+        connection after sending is raised, for the caller to check what happened first.
+        """
+        with self._send(
+            method,
+            path,
+            params=params,
+            json=json,
+            data=data,
+            files=files,
+            bucket=bucket,
+            idempotent=idempotent,
+            read_body=True,
+        ) as response:
+            return response
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """`request` and decode the JSON body."""
+        return self.request(method, path, **kwargs).json()
+
+    @contextmanager
+    def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        bucket: str | None = None,
+    ) -> Iterator[httpx.Response]:
+        """A 2xx response whose body has not been read yet, for large API responses."""
+        with self._send(method, path, params=params, bucket=bucket) as response:
+            yield response
+
+    @contextmanager
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        bucket: str | None = None,
+        idempotent: bool = True,
+        read_body: bool = False,
+        **kwargs: Any,
+    ) -> Iterator[httpx.Response]:
+        request_url = self._http.build_request(method, path.lstrip("/")).url
+        shown_url = redact_url(request_url)
+        deadline = time.monotonic() + self.retry.deadline_seconds
+        attempt = 0
+        while True:
+            attempt += 1
+            self._wait_for_slot(bucket)
+            error: ApiError
+            maybe_processed = True
+            try:
+                request = self._http.build_request(method, path.lstrip("/"), **kwargs)
+                response = self._send_once(request, read_body)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                maybe_processed = False
+                error = self._transport_error(exc, method, shown_url, "could not connect")
+            except httpx.TimeoutException as exc:
+                error = self._transport_error(exc, method, shown_url, "timed out")
+            except httpx.TransportError as exc:
+                error = self._transport_error(exc, method, shown_url, "connection failed")
+            else:
+                if response.is_success:
+                    try:
+                        yield response
+                    finally:
+                        response.close()
+                    return
+                response.read()
+                response.close()
+                error = self._error_factory(response, self._context(response, method, shown_url))
+                maybe_processed = not isinstance(error, RateLimitedError)
+            if not idempotent and maybe_processed:
+                raise error.after_attempts(attempt)
+            self._pause_or_raise(error, attempt, deadline)
+
+    def _send_once(self, request: httpx.Request, read_body: bool) -> httpx.Response:
+        response = self._http.send(request, stream=True)
+        if read_body:
+            # A body cut short is a transport failure like any other: read it here, in the loop.
+            try:
+                response.read()
+            except BaseException:
+                response.close()
+                raise
+        return response
+
+    def _wait_for_slot(self, bucket: str | None) -> None:
+        limiter = self._limiters.get(bucket or "default")
+        if limiter is not None:
+            waited = limiter.acquire()
+            if waited > 1:
+                logger.info("%s: paced %.1f s by the client-side rate limit", self.provider, waited)
+
+    def _context(self, response: httpx.Response, method: str, url: str) -> ErrorContext:
+        request_id = next(
+            (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
+        )
+        return ErrorContext(
+            provider=self.provider,
+            method=method,
+            url=url,
+            request_id=request_id,
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+        )
+
+    def _transport_error(
+        self, exc: httpx.HTTPError, method: str, url: str, what: str
+    ) -> TransportError:
+        return TransportError(
+            f"{what} ({type(exc).__name__})", provider=self.provider, method=method, url=url
+        )
+
+    def _pause_or_raise(self, error: ApiError, attempt: int, deadline: float) -> None:
+        if not error.retryable or attempt >= self.retry.max_attempts:
+            raise error.after_attempts(attempt)
+        wait = self.retry.wait_before_next(attempt, error.retry_after, self._rng)
+        if time.monotonic() + wait > deadline:
+            raise error.after_attempts(attempt)
+        logger.warning(
+            "%s: %s %s failed (%s); retry %d/%d in %.1f s",
+            self.provider,
+            error.method,
+            error.url,
+            error.message if error.status is None else f"HTTP {error.status}",
+            attempt,
+            self.retry.max_attempts - 1,
+            wait,
+        )
+        self._sleep(wait)
+
+    def download(
+        self,
+        url: str,
+        *,
+        refresh_url: Callable[[], str] | None = None,
+        chunk_size: int = 1 << 20,
+    ) -> Iterator[bytes]:
+        """Yield the bytes at `url` (an unauthenticated link), resuming after broken connections.
+
+        A dropped connection resumes where it stopped (with a `Range` request, or by skipping
+        what already arrived when the server ignores ranges), so the consumer sees one unbroken
+        stream. A 403 means the link expired: `refresh_url` is asked for a fresh one.
+        """
+        delivered = 0
+        attempt = 0
+        refreshes = 0
+        deadline = time.monotonic() + self.retry.deadline_seconds
+        while True:
+            headers = {"Accept-Encoding": "identity"}
+            if delivered:
+                headers["Range"] = f"bytes={delivered}-"
+            shown_url = redact_url(url)
+            try:
+                with self._files.stream("GET", url, headers=headers) as response:
+                    if response.status_code == 403 and refresh_url and refreshes < 3:
+                        refreshes += 1
+                        logger.info(
+                            "%s: result link expired; asking for a fresh one", self.provider
+                        )
+                        url = refresh_url()
+                        continue
+                    if not response.is_success:
+                        response.read()
+                        context = self._context(response, "GET", shown_url)
+                        raise generic_error(response, context)
+                    skip = _bytes_to_skip(response, delivered)
+                    for chunk in response.iter_raw(chunk_size):
+                        if skip:
+                            dropped = min(skip, len(chunk))
+                            chunk, skip = chunk[dropped:], skip - dropped
+                        if chunk:
+                            delivered += len(chunk)
+                            yield chunk
+                    return
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                attempt += 1
+                error = self._transport_error(exc, "GET", shown_url, "download broke")
+                self._pause_or_raise(error, attempt, deadline)
+                logger.warning(
+                    "%s: download broke after %d bytes; resuming", self.provider, delivered
+                )
+
+
+def _bytes_to_skip(response: httpx.Response, delivered: int) -> int:
+    if not delivered:
+        return 0
+    if response.status_code == 206:
+        content_range = response.headers.get("content-range", "")
+        if not content_range.startswith(f"bytes {delivered}-"):
+            raise TransportError(
+                f"resumed download answered the wrong range ({content_range!r})",
+                provider="download",
+                url=redact_url(response.url),
+            )
+        return 0
+    return delivered

@@ -1,0 +1,186 @@
+"""Linkup extracts as Dagster assets: one asset per `LinkupExtractSpec`, written to Parquet."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import dagster as dg
+
+from extract_assets.core.errors import NotFoundError
+from extract_assets.core.metadata import parquet_metadata
+from extract_assets.core.parquet import SinkResult
+from extract_assets.core.paths import asset_folder, output_base
+from extract_assets.core.validation import check_rows
+from extract_assets.linkup.client import LinkupClient
+from extract_assets.linkup.models import Task
+from extract_assets.linkup.resource import LinkupResource
+from extract_assets.linkup.spec import LinkupExtractSpec
+
+PROVIDER_FOLDER = "linkup"
+TASK_TAG_PREFIX = "extract_assets/linkup_task."
+ROWS_MATCH_SCHEMA = "rows_match_schema"
+ROW_COUNT_MATCHES_LINKUP = "row_count_matches_linkup"
+
+
+def task_tag(asset_name: str) -> str:
+    """The run tag that records which Linkup task a run created for an asset."""
+    return TASK_TAG_PREFIX + asset_name
+
+
+def build_linkup_assets(
+    specs: Sequence[LinkupExtractSpec],
+    *,
+    resource_key: str = "linkup",
+    pool: str = "linkup",
+    output_dir: str | None = None,
+) -> list[dg.AssetsDefinition]:
+    """One asset per spec: materializing it runs the extract and writes its rows to Parquet.
+
+    Files land in `{output}/linkup/{name}/part-0.parquet`; `output_dir` defaults to
+    `EXTRACT_ASSETS_OUTPUT`, else `./data`, resolved when the asset runs.
+
+    >>> import dagster as dg
+    >>> specs = [LinkupExtractSpec(name="team", q="Team members", url="https://example.com/team")]
+    >>> defs = dg.Definitions(
+    ...     assets=build_linkup_assets(specs),
+    ...     resources={"linkup": LinkupResource(api_key=dg.EnvVar("LINKUP_API_KEY"))},
+    ... )
+    >>> [key.to_user_string() for key in defs.resolve_all_asset_keys()]
+    ['team']
+    """
+    return [_build_asset(spec, resource_key, pool, output_dir) for spec in specs]
+
+
+def _build_asset(
+    spec: LinkupExtractSpec, resource_key: str, pool: str, output_dir: str | None
+) -> dg.AssetsDefinition:
+    checks = [
+        dg.AssetCheckSpec(
+            ROW_COUNT_MATCHES_LINKUP,
+            asset=spec.name,
+            description="The Parquet file holds exactly the rowsReturned that Linkup reported.",
+        )
+    ]
+    if spec.row_schema is not None:
+        checks.append(
+            dg.AssetCheckSpec(
+                ROWS_MATCH_SCHEMA,
+                asset=spec.name,
+                description="Every row satisfies the extract's JSON Schema.",
+            )
+        )
+
+    @dg.asset(
+        name=spec.name,
+        group_name=spec.group,
+        description=spec.description or f"Linkup extract of {spec.url}: {spec.q}",
+        tags=spec.tags,
+        owners=spec.owners,
+        kinds={"linkup", "parquet"},
+        pool=pool,
+        required_resource_keys={resource_key},
+        check_specs=checks,
+        metadata={"linkup/q": spec.q, "linkup/url": dg.MetadataValue.url(spec.url)},
+    )
+    def _extract(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        resource: LinkupResource = getattr(context.resources, resource_key)
+        folder = asset_folder(output_base(output_dir), PROVIDER_FOLDER, spec.name)
+        with resource.get_client() as client:
+            task = _reattach_or_create(context, client, spec)
+            task = client.wait(task.id)
+            written = client.write_result(task, folder / "part-0.parquet")
+        context.log.info(f"Wrote {written.rows} rows to {written.path}")
+        return dg.MaterializeResult(
+            metadata=task_metadata(task, written),
+            check_results=_check_results(spec, task, written),
+        )
+
+    return _extract
+
+
+def task_metadata(task: Task, written: SinkResult) -> dict[str, Any]:
+    """What a materialization from a Linkup task reports."""
+    assert task.output is not None
+    return {
+        **parquet_metadata(
+            written.path, rows=written.rows, size_bytes=written.bytes, schema=written.schema
+        ),
+        "linkup/task_id": dg.MetadataValue.text(task.id),
+        "linkup/credits_used": dg.MetadataValue.float(float(task.output.credits_used)),
+        "linkup/rows_returned": dg.MetadataValue.int(task.output.rows_returned),
+    }
+
+
+def _reattach_or_create(
+    context: dg.AssetExecutionContext, client: LinkupClient, spec: LinkupExtractSpec
+) -> Task:
+    """Reuse the task an earlier attempt of this run (or of the run it re-executes) paid for."""
+    earlier = _earlier_task_id(context, spec.name)
+    if earlier is not None:
+        try:
+            task = client.get(earlier)
+        except NotFoundError:
+            task = None
+        if task is not None and task.status != "failed":
+            context.log.info(f"Re-attaching to Linkup task {task.id} ({task.status})")
+            return task
+    task = client.create(spec.q, spec.url, schema=spec.row_schema, verify_urls=spec.verify_urls)
+    context.instance.add_run_tags(context.run_id, {task_tag(spec.name): task.id})
+    context.log.info(f"Created Linkup task {task.id}")
+    return task
+
+
+def _earlier_task_id(context: dg.AssetExecutionContext, asset_name: str) -> str | None:
+    """The task recorded by this run or its re-executed ancestors, unless already consumed."""
+    tag = task_tag(asset_name)
+    instance = context.instance
+    run = instance.get_run_by_id(context.run_id)
+    while run is not None:
+        if tag in run.tags:
+            task_id = run.tags[tag]
+            return None if _already_materialized(context, task_id) else task_id
+        run = instance.get_run_by_id(run.parent_run_id) if run.parent_run_id else None
+    return None
+
+
+def _already_materialized(context: dg.AssetExecutionContext, task_id: str) -> bool:
+    event = context.instance.get_latest_materialization_event(context.asset_key)
+    materialization = event.asset_materialization if event else None
+    if materialization is None:
+        return False
+    recorded = materialization.metadata.get("linkup/task_id")
+    return recorded is not None and recorded.value == task_id
+
+
+def _check_results(
+    spec: LinkupExtractSpec, task: Task, written: SinkResult
+) -> list[dg.AssetCheckResult]:
+    import pyarrow.parquet as pq
+
+    assert task.output is not None
+    rows_in_file = pq.ParquetFile(written.path).metadata.num_rows
+    results = [
+        dg.AssetCheckResult(
+            check_name=ROW_COUNT_MATCHES_LINKUP,
+            passed=rows_in_file == task.output.rows_returned,
+            metadata={
+                "rows_in_file": rows_in_file,
+                "rows_returned": task.output.rows_returned,
+            },
+        )
+    ]
+    if spec.row_schema is not None:
+        report = check_rows(written.path, spec.row_schema)
+        results.append(
+            dg.AssetCheckResult(
+                check_name=ROWS_MATCH_SCHEMA,
+                passed=report.passed,
+                metadata={
+                    "rows_checked": report.rows_checked,
+                    "invalid_rows": report.invalid_rows,
+                    "examples": dg.MetadataValue.md(
+                        "\n".join(f"- {e}" for e in report.examples) or "_none_"
+                    ),
+                },
+            )
+        )
+    return results

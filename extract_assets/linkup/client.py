@@ -1,0 +1,298 @@
+"""A plain Python client for Linkup's `/v1/extract`: no Dagster here, usable from a notebook."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import time
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from extract_assets.core.errors import (
+    DeadlineExceededError,
+    ExtractAssetsError,
+    IncompleteResultError,
+    QueueFullError,
+    ServerError,
+    TransportError,
+)
+from extract_assets.core.http import ApiClient, Timeouts
+from extract_assets.core.parquet import SinkResult, write_ndjson
+from extract_assets.core.polling import PollPolicy, poll_until_final
+from extract_assets.core.ratelimit import shared_limiter
+from extract_assets.core.retry import RetryPolicy
+from extract_assets.linkup.contract import (
+    DEFAULT_BASE_URL,
+    MAX_PAGE_SIZE,
+    PROVIDER,
+    error_from_response,
+)
+from extract_assets.linkup.models import Task, TaskOutput, TaskPage
+
+logger = logging.getLogger("extract_assets.linkup")
+
+# A create that failed ambiguously is matched against tasks created this long before it was sent.
+_CLOCK_SKEW = timedelta(minutes=2)
+_rng = random.Random()
+
+
+class LinkupTaskFailedError(ExtractAssetsError):
+    """The task ended `failed`; Linkup charges no credits for it."""
+
+    def __init__(self, task: Task) -> None:
+        self.task_id = task.id
+        self.error = task.error
+        super().__init__(
+            f"Linkup task {task.id} failed: {task.error or 'no reason given'}. No credits were "
+            "charged. Check that the url is reachable and that q describes rows the page has, "
+            "then materialize again."
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_failed_error, (self.task_id, self.error, str(self)))
+
+
+def _failed_error(task_id: str, error: str | None, text: str) -> LinkupTaskFailedError:
+    instance = LinkupTaskFailedError.__new__(LinkupTaskFailedError)
+    instance.task_id, instance.error = task_id, error
+    Exception.__init__(instance, text)
+    return instance
+
+
+class LinkupClient:
+    """Create, watch, list and download Linkup extract tasks.
+
+    >>> client = LinkupClient(api_key="lk-example", base_url="http://127.0.0.1:9")
+    >>> client.base_url
+    'http://127.0.0.1:9/'
+
+    Against a running emulator (`extract-assets emulate`)::
+
+        task = client.create("Every team member with name and role", "https://example.com/team")
+        task = client.wait(task.id)
+        client.write_result(task, "data/team.parquet")
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        queue_wait_seconds: float = 1800.0,
+        requests_per_minute: float | None = 120.0,
+        download_attempts: int = 3,
+    ) -> None:
+        fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:12]
+        limiters = (
+            {"default": shared_limiter(f"linkup:{fingerprint}", requests_per_minute, burst=10)}
+            if requests_per_minute
+            else {}
+        )
+        self._api = ApiClient(
+            provider=PROVIDER,
+            base_url=base_url,
+            api_key=api_key,
+            error_factory=error_from_response,
+            timeouts=timeouts,
+            retry=retry,
+            limiters=limiters,
+        )
+        self.poll = poll or PollPolicy()
+        self.queue_wait_seconds = queue_wait_seconds
+        self.download_attempts = max(1, download_attempts)
+
+    @property
+    def base_url(self) -> str:
+        return str(self._api.base_url)
+
+    def __repr__(self) -> str:
+        return f"LinkupClient(base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        self._api.close()
+
+    def __enter__(self) -> LinkupClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def create(
+        self,
+        q: str,
+        url: str,
+        *,
+        schema: Mapping[str, Any] | None = None,
+        verify_urls: bool = False,
+    ) -> Task:
+        """Start a task (it costs credits). Waits for a queue slot when too many are in flight.
+
+        Never pays twice for one call: when the request may have reached Linkup but the answer
+        was lost (a 5xx, a dropped connection), the recent tasks are searched for it first.
+        """
+        body: dict[str, Any] = {"q": q, "url": url, "verifyUrls": verify_urls}
+        if schema is not None:
+            body["schema"] = dict(schema)
+        started = time.monotonic()
+        queue_wait = self.poll.initial_seconds
+        attempt = 0
+        while True:
+            attempt += 1
+            sent_at = datetime.now(UTC)
+            try:
+                payload = self._api.json("POST", "/v1/extract", json=body, idempotent=False)
+                return Task.model_validate(payload)
+            except QueueFullError as exc:
+                waited = time.monotonic() - started
+                if waited + queue_wait > self.queue_wait_seconds:
+                    raise DeadlineExceededError(
+                        f"Linkup kept answering TASKS_QUEUE_LIMIT_EXCEEDED for {waited:.0f} s: "
+                        "too many extract tasks are in flight for your organization. Lower the "
+                        "'linkup' concurrency pool, or raise queue_wait_seconds."
+                    ) from exc
+                logger.info("Linkup queue is full; waiting %.0f s for a slot", queue_wait)
+                time.sleep(queue_wait)
+                queue_wait = min(60.0, queue_wait * 2)
+            except (ServerError, TransportError) as exc:
+                existing = self._find_recent(body, sent_at - _CLOCK_SKEW)
+                if existing is not None:
+                    logger.warning(
+                        "Linkup create failed (%s) but task %s had been created; using it",
+                        exc.message,
+                        existing.id,
+                    )
+                    return existing
+                if attempt >= self._api.retry.max_attempts:
+                    raise
+                wait = self._api.retry.backoff(attempt, _rng)
+                logger.warning("Linkup create failed (%s); retrying in %.1f s", exc.message, wait)
+                time.sleep(wait)
+
+    def _find_recent(self, body: Mapping[str, Any], since: datetime) -> Task | None:
+        for task in self.iter_tasks(sort_by="createdAt", sort_direction="desc"):
+            if task.created_at < since:
+                return None
+            if _same_input(task, body):
+                return task
+        return None
+
+    def get(self, task_id: str) -> Task:
+        """The task as Linkup has it now."""
+        return Task.model_validate(self._api.json("GET", f"/v1/extract/{task_id}"))
+
+    def list(
+        self,
+        *,
+        page: int = 1,
+        page_size: int = MAX_PAGE_SIZE,
+        sort_by: str = "createdAt",
+        sort_direction: str = "desc",
+    ) -> TaskPage:
+        """One page of the organization's tasks."""
+        params = {
+            "page": page,
+            "pageSize": page_size,
+            "sortBy": sort_by,
+            "sortDirection": sort_direction,
+        }
+        return TaskPage.model_validate(self._api.json("GET", "/v1/extract", params=params))
+
+    def iter_tasks(
+        self,
+        *,
+        sort_by: str = "createdAt",
+        sort_direction: str = "desc",
+        page_size: int = MAX_PAGE_SIZE,
+        start_page: int = 1,
+    ) -> Iterator[Task]:
+        """Every task, page after page, until the last page."""
+        page = start_page
+        while True:
+            result = self.list(
+                page=page, page_size=page_size, sort_by=sort_by, sort_direction=sort_direction
+            )
+            yield from result.data
+            if not result.data or page >= result.metadata.total_pages:
+                return
+            page += 1
+
+    def wait(self, task_id: str, *, poll: PollPolicy | None = None) -> Task:
+        """Poll until the task is final; return it if `completed`, raise if `failed`."""
+        task = poll_until_final(
+            lambda: self.get(task_id),
+            is_final=lambda t: t.is_final,
+            status_of=lambda t: t.status,
+            what=f"Linkup task {task_id}",
+            policy=poll or self.poll,
+            logger=logger,
+        )
+        if task.status != "completed":
+            raise LinkupTaskFailedError(task)
+        return task
+
+    def iter_result(self, task: Task) -> Iterator[bytes]:
+        """The NDJSON result file as a byte stream; an expired link is replaced transparently.
+
+        The download never carries the API key: `resultUrl` is another host.
+        """
+        output = _completed_output(task)
+        return self._api.download(output.result_url, refresh_url=lambda: self._fresh_url(task.id))
+
+    def _fresh_url(self, task_id: str) -> str:
+        return _completed_output(self.get(task_id)).result_url
+
+    def write_result(
+        self,
+        task: Task,
+        target: str | os.PathLike[str],
+        *,
+        json_schema: Mapping[str, Any] | None = None,
+    ) -> SinkResult:
+        """Stream the result into a Parquet file at `target`, atomically.
+
+        Fewer lines than `rowsReturned` is an error, never a smaller table: the download is
+        tried again (`download_attempts` in all), and the target is left as it was if it fails.
+        """
+        output = _completed_output(task)
+        schema = json_schema if json_schema is not None else task.input.row_schema
+        attempt = 1
+        while True:
+            try:
+                return write_ndjson(
+                    self.iter_result(task),
+                    target,
+                    json_schema=schema,
+                    expected_rows=output.rows_returned,
+                )
+            except IncompleteResultError as exc:
+                if attempt >= self.download_attempts:
+                    raise IncompleteResultError(
+                        f"Linkup task {task.id}: {exc} after {attempt} downloads. No file was "
+                        "written. The result file at Linkup looks truncated: materialize again "
+                        "later; the task is reused, so no credits are spent again."
+                    ) from exc
+                logger.warning("Linkup task %s: %s; downloading again", task.id, exc)
+                attempt += 1
+
+
+def _completed_output(task: Task) -> TaskOutput:
+    if task.output is None:
+        raise ExtractAssetsError(
+            f"Linkup task {task.id} is {task.status!r}; its result exists only once completed."
+        )
+    return task.output
+
+
+def _same_input(task: Task, body: Mapping[str, Any]) -> bool:
+    return (
+        task.input.q == body["q"]
+        and task.input.url == body["url"]
+        and (task.input.row_schema or None) == (body.get("schema") or None)
+        and bool(task.input.verify_urls) == bool(body.get("verifyUrls"))
+    )

@@ -1,0 +1,95 @@
+"""Everything about Linkup's API that we decided rather than read: kept here, in one place.
+
+See `shared/providers/linkup.md`. When Linkup publishes the real shape, this is the file to change.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from extract_assets.core.errors import (
+    ApiError,
+    AuthenticationError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    QueueFullError,
+    RateLimitedError,
+)
+from extract_assets.core.http import ErrorContext, error_class_for
+
+PROVIDER = "Linkup"
+DEFAULT_BASE_URL = "https://api.linkup.so"
+BASE_URL_ENV = "LINKUP_BASE_URL"
+API_KEY_ENV = "LINKUP_API_KEY"
+FINAL_STATUSES = frozenset({"completed", "failed"})
+MAX_PAGE_SIZE = 100
+
+_CODE_CLASSES: dict[str, type[ApiError]] = {
+    "UNAUTHORIZED": AuthenticationError,
+    "TASK_TYPE_NOT_SUPPORTED": PermissionDeniedError,
+    "TOO_MANY_REQUESTS": RateLimitedError,
+    "INSUFFICIENT_FUNDS_CREDITS": PaymentRequiredError,
+    "EXCEED_BUDGET_LIMIT": PaymentRequiredError,
+    "TASKS_QUEUE_LIMIT_EXCEEDED": QueueFullError,
+}
+
+_HINTS: dict[str, str] = {
+    "UNAUTHORIZED": (
+        f"check {API_KEY_ENV}: the key is missing, mistyped or revoked. Copy a key from the "
+        "Linkup dashboard (app.linkup.so) into the environment of the Dagster code location."
+    ),
+    "TASK_TYPE_NOT_SUPPORTED": (
+        "extract is a closed beta at Linkup: ask Linkup to enable extract tasks for your "
+        "organization, then materialize again."
+    ),
+    "INSUFFICIENT_FUNDS_CREDITS": (
+        "your Linkup organization is out of credits: add credits in the Linkup dashboard, then "
+        "materialize again. Nothing was charged for this attempt."
+    ),
+    "EXCEED_BUDGET_LIMIT": (
+        "this request would pass the budget limit set on your Linkup organization: raise the "
+        "limit in the Linkup dashboard or wait for the next budget period."
+    ),
+    "FORBIDDEN": "the key is not allowed to do this (an IP allow-list, or a restricted key).",
+    "VALIDATION_ERROR": "fix the extract spec (q, url, schema, verifyUrls) as the details say.",
+}
+
+
+def error_from_response(response: httpx.Response, ctx: ErrorContext) -> ApiError:
+    """A typed error from Linkup's `{"statusCode", "error": {"code", "message", "details"}}`."""
+    code, message, details = _parse_error_body(response)
+    cls = _CODE_CLASSES.get(code or "", error_class_for(response.status_code))
+    if details:
+        message += ": " + "; ".join(details)
+    return cls(
+        message,
+        provider=PROVIDER,
+        status=response.status_code,
+        code=code,
+        request_id=ctx.request_id,
+        method=ctx.method,
+        url=ctx.url,
+        hint=_HINTS.get(code or "") or _status_hint(response.status_code),
+        retry_after=ctx.retry_after,
+    )
+
+
+def _status_hint(status: int) -> str | None:
+    if status == 401:
+        return _HINTS["UNAUTHORIZED"]
+    return None
+
+
+def _parse_error_body(response: httpx.Response) -> tuple[str | None, str, list[str]]:
+    try:
+        body = response.json()
+        error = body["error"]
+        details = [
+            f"{item.get('field', '?')}: {item.get('message', '')}"
+            for item in error.get("details") or []
+            if isinstance(item, dict)
+        ]
+        return str(error["code"]), str(error.get("message") or error["code"]), details
+    except (ValueError, KeyError, TypeError):
+        text = response.text[:200].strip() if response.content else ""
+        return None, text or f"HTTP {response.status_code} {response.reason_phrase}", []

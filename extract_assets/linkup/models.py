@@ -1,0 +1,71 @@
+"""Linkup `/v1/extract` payloads, parsed once at the edge."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from extract_assets.linkup.contract import FINAL_STATUSES
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+
+class TaskInput(_Model):
+    """The echo of what the task was asked to do; clients tolerate missing keys."""
+
+    q: str | None = None
+    url: str | None = None
+    row_schema: dict[str, Any] | None = Field(default=None, alias="schema")
+    verify_urls: bool | None = Field(default=None, alias="verifyUrls")
+
+    @field_validator("row_schema", mode="before")
+    @classmethod
+    def _decode_schema(cls, value: Any) -> Any:
+        # The API documents `schema` as string<json> but sends objects; accept both.
+        if isinstance(value, str) and value.strip():
+            return json.loads(value)
+        return value or None
+
+
+class TaskOutput(_Model):
+    """Present once a task is `completed`."""
+
+    credits_used: float = Field(alias="creditsUsed")
+    result_url: str = Field(alias="resultUrl")
+    rows_returned: int = Field(alias="rowsReturned")
+
+
+class Task(_Model):
+    """One extract task."""
+
+    id: str
+    type: str = "extract"
+    status: str
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
+    error: str | None = None
+    input: TaskInput = TaskInput()
+    output: TaskOutput | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class PageMetadata(_Model):
+    page: int
+    page_size: int = Field(alias="pageSize")
+    total: int
+    total_pages: int = Field(alias="totalPages")
+
+
+class TaskPage(_Model):
+    """One page of `GET /v1/extract`."""
+
+    metadata: PageMetadata
+    data: list[Task]

@@ -1,0 +1,214 @@
+"""Watch Linkup for tasks that finish, including ones started outside Dagster.
+
+Completed outside tasks become partitions (one per task id) of a "Linkup task outputs" asset and
+are materialized once each; failed ones are logged with Linkup's error. Tasks our own extract
+assets created are theirs to handle and are skipped.
+"""
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Self
+
+import dagster as dg
+
+from extract_assets.core.paths import asset_folder, output_base
+from extract_assets.linkup.assets import PROVIDER_FOLDER, task_metadata, task_tag
+from extract_assets.linkup.models import Task
+from extract_assets.linkup.resource import LinkupResource
+from extract_assets.linkup.spec import LinkupExtractSpec
+
+TASKS_PARTITIONS = dg.DynamicPartitionsDefinition(name="linkup_tasks")
+TASK_OUTPUTS_ASSET = "linkup_task_outputs"
+_CURSOR_VERSION = 1
+
+
+def build_linkup_task_outputs_asset(
+    *,
+    name: str = TASK_OUTPUTS_ASSET,
+    resource_key: str = "linkup",
+    pool: str = "linkup",
+    group: str = "linkup",
+    output_dir: str | None = None,
+) -> dg.AssetsDefinition:
+    """The rows of Linkup tasks created outside Dagster, one partition per task id.
+
+    Files land in `{output}/linkup/{name}/task_id={id}/part-0.parquet`, so the folder reads as
+    one table with a `task_id` column.
+    """
+
+    @dg.asset(
+        name=name,
+        group_name=group,
+        description="Rows of Linkup extract tasks started outside Dagster, by task id.",
+        partitions_def=TASKS_PARTITIONS,
+        kinds={"linkup", "parquet"},
+        pool=pool,
+        required_resource_keys={resource_key},
+    )
+    def _outputs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        resource: LinkupResource = getattr(context.resources, resource_key)
+        task_id = context.partition_key
+        folder = asset_folder(output_base(output_dir), PROVIDER_FOLDER, name)
+        with resource.get_client() as client:
+            task = client.wait(task_id)
+            written = client.write_result(task, folder / f"task_id={task_id}" / "part-0.parquet")
+        return dg.MaterializeResult(metadata=task_metadata(task, written))
+
+    return _outputs
+
+
+@dataclass
+class _Cursor:
+    """Where scanning stands; tasks are scanned newest `updatedAt` first.
+
+    Everything at or below `watermark` (with `seen` holding the ids exactly at it) is handled.
+    A scan that runs out of time keeps its place (`resume_page`) and the task versions it has
+    handled (`scan`, as "id@updatedAt"), and finishes on the next tick.
+    """
+
+    watermark: str | None = None
+    seen: list[str] = field(default_factory=list)
+    resume_page: int | None = None
+    scan: list[str] = field(default_factory=list)
+    version: int = _CURSOR_VERSION
+
+    @classmethod
+    def parse(cls, text: str | None) -> Self:
+        if not text:
+            return cls()
+        data = json.loads(text)
+        if data.get("version") != _CURSOR_VERSION:
+            return cls()
+        return cls(**data)
+
+    def dump(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    def finish(self, scanned: set[str]) -> "_Cursor":
+        """The cursor after a complete scan that handled the task versions in `scanned`."""
+        versions = [entry.rsplit("@", 1) for entry in scanned]
+        high = max((stamp for _, stamp in versions), default=None)
+        if high is None or (self.watermark is not None and high < self.watermark):
+            return _Cursor(watermark=self.watermark, seen=self.seen)
+        at_high = {task_id for task_id, stamp in versions if stamp == high}
+        if high == self.watermark:
+            at_high |= set(self.seen)
+        return _Cursor(watermark=high, seen=sorted(at_high))
+
+    def pause(self, scanned: set[str], next_page: int) -> "_Cursor":
+        """The cursor after a scan that ran out of time before reaching the watermark."""
+        return _Cursor(
+            watermark=self.watermark, seen=self.seen, resume_page=next_page, scan=sorted(scanned)
+        )
+
+
+def build_linkup_sensor(
+    specs: Sequence[LinkupExtractSpec],
+    outputs_asset: dg.AssetsDefinition,
+    *,
+    name: str = "linkup_tasks_sensor",
+    resource_key: str = "linkup",
+    minimum_interval_seconds: int = 30,
+    time_budget_seconds: float = 20.0,
+    first_tick_lookback: timedelta = timedelta(days=7),
+    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
+) -> dg.SensorDefinition:
+    """A sensor over `GET /v1/extract` that materializes outside tasks once they complete.
+
+    Each tick stops scanning after `time_budget_seconds` (well under Dagster's 60 s limit) and
+    continues on the next one. On its very first tick it looks back `first_tick_lookback`.
+    """
+    tags_of_ours = [task_tag(spec.name) for spec in specs]
+    outputs_key = outputs_asset.key
+
+    @dg.sensor(
+        name=name,
+        minimum_interval_seconds=minimum_interval_seconds,
+        asset_selection=[outputs_key],
+        required_resource_keys={resource_key},
+        default_status=default_status,
+        description="Materializes Linkup tasks created outside Dagster; logs failed ones.",
+    )
+    def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        resource: LinkupResource = getattr(context.resources, resource_key)
+        started = time.monotonic()
+        cursor = _Cursor.parse(context.cursor)
+        floor = cursor.watermark or _stamp(datetime.now(UTC) - first_tick_lookback)
+        scanned = set(cursor.scan)
+        found: list[Task] = []
+        page = cursor.resume_page or 1
+        finished = False
+        with resource.get_client(retry_deadline_seconds=time_budget_seconds / 2) as client:
+            while not finished and time.monotonic() - started < time_budget_seconds:
+                result = client.list(page=page, sort_by="updatedAt", sort_direction="desc")
+                for task in result.data:
+                    stamp = _stamp(task.updated_at)
+                    if stamp < floor or (stamp == floor and task.id in cursor.seen):
+                        finished = True
+                        break
+                    version = f"{task.id}@{stamp}"
+                    if version not in scanned:
+                        scanned.add(version)
+                        found.append(task)
+                finished = finished or not result.data or page >= result.metadata.total_pages
+                page += 1
+        run_requests, completed_ids = _requests_for(
+            context, [t for t in found if t.is_final], tags_of_ours, outputs_key
+        )
+        next_cursor = cursor.finish(scanned) if finished else cursor.pause(scanned, page)
+        return dg.SensorResult(
+            run_requests=run_requests,
+            dynamic_partitions_requests=(
+                [TASKS_PARTITIONS.build_add_request(completed_ids)] if completed_ids else []
+            ),
+            cursor=next_cursor.dump(),
+        )
+
+    return _sensor
+
+
+def _stamp(moment: datetime) -> str:
+    """A fixed-width UTC timestamp, so that text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _requests_for(
+    context: dg.SensorEvaluationContext,
+    final: list[Task],
+    tags_of_ours: Sequence[str],
+    outputs_key: dg.AssetKey,
+) -> tuple[list[dg.RunRequest], list[str]]:
+    ours = _created_by_dagster(context.instance, tags_of_ours, [task.id for task in final])
+    run_requests: list[dg.RunRequest] = []
+    completed_ids: list[str] = []
+    for task in final:
+        if task.id in ours:
+            continue
+        if task.status == "failed":
+            context.log.warning(f"Linkup task {task.id} failed: {task.error}")
+            continue
+        completed_ids.append(task.id)
+        run_requests.append(
+            dg.RunRequest(
+                run_key=f"linkup-task:{task.id}",
+                partition_key=task.id,
+                asset_selection=[outputs_key],
+            )
+        )
+    return run_requests, completed_ids
+
+
+def _created_by_dagster(
+    instance: dg.DagsterInstance, tags: Sequence[str], task_ids: Sequence[str]
+) -> set[str]:
+    """Which of `task_ids` our extract assets created (each recorded as a run tag)."""
+    if not task_ids or not tags:
+        return set()
+    ours: set[str] = set()
+    for tag in tags:
+        for run in instance.get_runs(filters=dg.RunsFilter(tags={tag: list(task_ids)})):
+            ours.add(run.tags[tag])
+    return ours

@@ -1,0 +1,62 @@
+"""`LinkupExtractSpec`: one web extract a user wants as an asset, from Python or YAML."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+import jsonschema
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from extract_assets.core.names import AssetName
+
+
+class LinkupExtractSpec(BaseModel):
+    """What to extract: a seed `url`, a query `q`, and optionally the JSON Schema of one row.
+
+    >>> spec = LinkupExtractSpec(
+    ...     name="team_members",
+    ...     q="Every team member with name and role",
+    ...     url="https://example.com/team",
+    ...     schema={"type": "object", "properties": {"name": {"type": "string"}}},
+    ... )
+    >>> spec.row_schema["properties"]["name"]
+    {'type': 'string'}
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    name: AssetName = Field(description="Asset name: letters, digits and '_'.")
+    q: str = Field(min_length=1, description="What rows to extract, in natural language.")
+    url: str = Field(description="The http(s) page the agent starts from.")
+    row_schema: dict[str, Any] | None = Field(
+        default=None, alias="schema", description="JSON Schema of ONE row; types the Parquet."
+    )
+    verify_urls: bool = Field(
+        default=False, alias="verifyUrls", description="Drop rows' dead links."
+    )
+    group: str = Field(default="linkup", description="Dagster asset group.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Dagster asset tags.")
+    owners: list[str] = Field(default_factory=list, description="Dagster asset owners.")
+    description: str | None = Field(default=None, description="Shown in the Dagster UI.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parsed = urlparse(value)
+        if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+            raise ValueError("must be an http(s) URL such as https://example.com/team")
+        return value
+
+    @field_validator("row_schema")
+    @classmethod
+    def _row_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        if value.get("type") != "object":
+            raise ValueError("must describe one row: a JSON Schema with type: object")
+        try:
+            jsonschema.Draft202012Validator.check_schema(value)
+        except jsonschema.SchemaError as exc:
+            raise ValueError(f"is not a valid JSON Schema: {exc.message}") from exc
+        return value

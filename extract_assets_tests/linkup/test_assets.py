@@ -1,0 +1,188 @@
+import json
+from pathlib import Path
+
+import dagster as dg
+import httpx
+import pyarrow.parquet as pq
+import pytest
+
+from extract_assets.emulator import EmulatorServer
+from extract_assets.linkup.assets import (
+    ROW_COUNT_MATCHES_LINKUP,
+    ROWS_MATCH_SCHEMA,
+    build_linkup_assets,
+)
+from extract_assets.linkup.resource import LinkupResource
+from extract_assets.linkup.spec import LinkupExtractSpec
+
+from .conftest import SECRET_KEY
+
+TEAM = LinkupExtractSpec(
+    name="team_members",
+    q="All engineering team members with their name, role, and profile page",
+    url="https://example.com/team",
+    schema={
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "role": {"type": "string"},
+            "profileUrl": {"type": "string", "format": "uri"},
+        },
+        "required": ["name", "profileUrl"],
+    },
+)
+
+
+def materialize(
+    resource: LinkupResource,
+    output: Path,
+    instance: dg.DagsterInstance,
+    spec: LinkupExtractSpec = TEAM,
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        build_linkup_assets([spec], output_dir=str(output)),
+        resources={"linkup": resource},
+        instance=instance,
+        raise_on_error=False,
+    )
+
+
+def event_log_text(instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult) -> str:
+    return "\n".join(str(entry) for entry in instance.all_logs(result.run_id))
+
+
+def test_a_spec_materializes_the_rows_linkup_served(
+    fast_resource: LinkupResource, tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    result = materialize(fast_resource, tmp_path, instance)
+    assert result.success
+    metadata = result.asset_materializations_for_node("team_members")[0].metadata
+    path = Path(str(metadata["path"].value))
+    assert path == tmp_path / "linkup" / "team_members" / "part-0.parquet"
+    task_id = str(metadata["linkup/task_id"].value)
+    with fast_resource.get_client() as client:
+        task = client.get(task_id)
+    assert task.output is not None
+    served = [json.loads(line) for line in httpx.get(task.output.result_url).text.splitlines()]
+    table = pq.read_table(path)
+    assert table.to_pylist() == [
+        {column: row.get(column) for column in table.column_names} for row in served
+    ]
+    assert metadata["dagster/row_count"].value == len(served)
+    assert metadata["linkup/rows_returned"].value == len(served)
+    assert "name" in str(metadata["preview"].value)
+
+
+def test_materialization_reports_the_column_schema(
+    fast_resource: LinkupResource, tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    result = materialize(fast_resource, tmp_path, instance)
+    schema = result.asset_materializations_for_node("team_members")[0].metadata[
+        "dagster/column_schema"
+    ]
+    columns = {column.name: column for column in schema.value.columns}
+    assert set(columns) == {"name", "role", "profileUrl"}
+    assert columns["name"].constraints.nullable is False
+
+
+def test_both_asset_checks_pass_on_a_good_result(
+    fast_resource: LinkupResource, tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    result = materialize(fast_resource, tmp_path, instance)
+    evaluations = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert evaluations == {ROW_COUNT_MATCHES_LINKUP: True, ROWS_MATCH_SCHEMA: True}
+
+
+def test_a_failed_task_fails_the_run_with_linkups_error(
+    emulator: EmulatorServer,
+    fast_resource: LinkupResource,
+    tmp_path: Path,
+    instance: dg.DagsterInstance,
+) -> None:
+    emulator.control.add_linkup_scenario(match="engineering", fail="The seed URL is unreachable")
+    result = materialize(fast_resource, tmp_path, instance)
+    assert not result.success
+    assert "The seed URL is unreachable" in event_log_text(instance, result)
+    assert not (tmp_path / "linkup").exists()
+
+
+def test_server_errors_and_throttling_do_not_fail_the_run(
+    emulator: EmulatorServer,
+    fast_resource: LinkupResource,
+    tmp_path: Path,
+    instance: dg.DagsterInstance,
+) -> None:
+    emulator.control.add_fault(kind="status", status=429, path="^/v1/extract/", times=3)
+    emulator.control.add_fault(kind="status", status=503, probability=0.1)
+    assert materialize(fast_resource, tmp_path, instance).success
+
+
+@pytest.mark.parametrize(
+    ("key_settings", "message"),
+    [
+        ({"credits": 0}, "out of credits"),
+        ({"budget_limit": 0}, "budget"),
+        ({"extract_enabled": False}, "closed beta"),
+    ],
+)
+def test_money_and_access_errors_fail_fast_and_never_show_the_key(
+    emulator: EmulatorServer,
+    fast_resource: LinkupResource,
+    tmp_path: Path,
+    instance: dg.DagsterInstance,
+    capfd: pytest.CaptureFixture[str],
+    key_settings: dict[str, object],
+    message: str,
+) -> None:
+    emulator.control.add_linkup_key(key=SECRET_KEY, **key_settings)
+    result = materialize(fast_resource, tmp_path, instance)
+    assert not result.success
+    log = event_log_text(instance, result)
+    assert message in log
+    printed = capfd.readouterr()
+    assert SECRET_KEY not in log + printed.out + printed.err
+    posts = [r for r in emulator.control.requests("linkup") if r["method"] == "POST"]
+    assert len(posts) == 1
+
+
+def test_a_wrong_key_fails_with_what_to_do_and_is_never_shown(
+    linkup_url: str, tmp_path: Path, instance: dg.DagsterInstance, capfd: pytest.CaptureFixture[str]
+) -> None:
+    wrong = "lk-WRONG-0000111122223333"
+    resource = LinkupResource(api_key=wrong, base_url=linkup_url, requests_per_minute=None)
+    result = materialize(resource, tmp_path, instance)
+    log = event_log_text(instance, result)
+    printed = capfd.readouterr()
+    assert not result.success
+    assert "LINKUP_API_KEY" in log
+    assert wrong not in log + printed.out + printed.err
+
+
+def test_a_truncated_download_fails_the_run_and_writes_nothing(
+    emulator: EmulatorServer,
+    fast_resource: LinkupResource,
+    tmp_path: Path,
+    instance: dg.DagsterInstance,
+) -> None:
+    emulator.control.add_fault(kind="truncate", keep_fraction=0.5)
+    result = materialize(fast_resource, tmp_path, instance)
+    assert not result.success
+    assert "truncated" in event_log_text(instance, result)
+    folder = tmp_path / "linkup" / "team_members"
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_materializing_again_creates_a_new_task(
+    emulator: EmulatorServer,
+    fast_resource: LinkupResource,
+    tmp_path: Path,
+    instance: dg.DagsterInstance,
+) -> None:
+    assert materialize(fast_resource, tmp_path, instance).success
+    assert materialize(fast_resource, tmp_path, instance).success
+    assert len(emulator.control.linkup_tasks()) == 2
+
+
+def test_the_assets_use_the_linkup_pool() -> None:
+    (asset,) = build_linkup_assets([TEAM])
+    assert asset.op.pool == "linkup"

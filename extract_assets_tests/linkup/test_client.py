@@ -1,0 +1,210 @@
+import json
+from pathlib import Path
+
+import httpx
+import pyarrow.parquet as pq
+import pytest
+
+from extract_assets.core.errors import (
+    AuthenticationError,
+    BadRequestError,
+    IncompleteResultError,
+    NotFoundError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+)
+from extract_assets.emulator import EmulatorServer
+from extract_assets.linkup.client import LinkupClient, LinkupTaskFailedError
+
+from .conftest import SECRET_KEY
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "role": {"type": "string"},
+        "profileUrl": {"type": "string", "format": "uri"},
+        "startedAt": {"type": "string", "format": "date-time"},
+        "seats": {"type": "integer"},
+    },
+    "required": ["name", "profileUrl"],
+}
+
+
+def served_rows(task_result_url: str) -> list[dict[str, object]]:
+    """The rows exactly as the emulator serves them, read without our client."""
+    body = httpx.get(task_result_url).text
+    return [json.loads(line) for line in body.splitlines() if line.strip()]
+
+
+def calls(emulator: EmulatorServer, method: str, path_part: str) -> list[dict[str, object]]:
+    return [
+        r
+        for r in emulator.control.requests(provider="linkup")
+        if r["method"] == method and path_part in str(r["path"])
+    ]
+
+
+def test_create_returns_a_pending_task(client: LinkupClient) -> None:
+    task = client.create("Team members", "https://example.com/team")
+    assert task.status == "pending"
+    assert task.output is None
+
+
+def test_wait_returns_the_completed_task(client: LinkupClient) -> None:
+    task = client.wait(client.create("Team members", "https://example.com/team").id)
+    assert task.status == "completed"
+    assert task.output is not None and task.output.rows_returned > 0
+
+
+def test_a_failed_task_raises_with_linkups_error(
+    emulator: EmulatorServer, client: LinkupClient
+) -> None:
+    emulator.control.add_linkup_scenario(match="broken page", fail="Seed URL returned HTTP 500")
+    task = client.create("broken page rows", "https://example.com/x")
+    with pytest.raises(LinkupTaskFailedError, match="Seed URL returned HTTP 500"):
+        client.wait(task.id)
+
+
+def test_iter_tasks_reads_every_page(client: LinkupClient) -> None:
+    created = {client.create(f"query {i}", "https://example.com").id for i in range(23)}
+    seen = [task.id for task in client.iter_tasks(page_size=10)]
+    assert len(seen) == len(set(seen))
+    assert created <= set(seen)
+
+
+def test_result_parquet_equals_the_rows_served(client: LinkupClient, tmp_path: Path) -> None:
+    task = client.wait(client.create("Team", "https://example.com/team", schema=SCHEMA).id)
+    assert task.output is not None
+    written = client.write_result(task, tmp_path / "team.parquet")
+    expected = served_rows(task.output.result_url)
+    table = pq.read_table(written.path)
+    assert written.rows == len(expected) == table.num_rows
+    assert table.column("name").to_pylist() == [row.get("name") for row in expected]
+    assert table.column("seats").to_pylist() == [row.get("seats") for row in expected]
+
+
+def test_the_download_never_carries_the_api_key(
+    emulator: EmulatorServer, client: LinkupClient, tmp_path: Path
+) -> None:
+    task = client.wait(client.create("Team", "https://example.com/team").id)
+    client.write_result(task, tmp_path / "team.parquet")
+    downloads = [r for r in emulator.control.requests() if "/files/" in str(r["path"])]
+    assert downloads and not any(r["authorization"] for r in downloads)
+
+
+def test_an_expired_result_url_is_refreshed(
+    emulator: EmulatorServer, client: LinkupClient, tmp_path: Path
+) -> None:
+    emulator.control.linkup_settings(result_url_ttl=60)
+    task = client.wait(client.create("Team", "https://example.com/team").id)
+    emulator.control.advance_clock(120)
+    written = client.write_result(task, tmp_path / "team.parquet")
+    assert task.output is not None and written.rows == task.output.rows_returned
+    statuses = [r["status"] for r in emulator.control.requests() if "/files/" in str(r["path"])]
+    assert statuses[0] == 403 and statuses[-1] == 200
+
+
+def test_a_dropped_download_resumes_without_losing_rows(
+    emulator: EmulatorServer, client: LinkupClient, tmp_path: Path
+) -> None:
+    emulator.control.add_linkup_scenario(match="many rows", rows=20_000)
+    task = client.wait(client.create("many rows", "https://example.com/list").id)
+    emulator.control.add_fault(kind="drop", path="^/files/", after_bytes=100_000, times=2)
+    written = client.write_result(task, tmp_path / "many.parquet")
+    assert written.rows == 20_000
+
+
+def test_a_truncated_download_fails_and_leaves_no_file(
+    emulator: EmulatorServer, client: LinkupClient, tmp_path: Path
+) -> None:
+    task = client.wait(client.create("Team", "https://example.com/team").id)
+    emulator.control.add_fault(kind="truncate", keep_fraction=0.5)
+    with pytest.raises(IncompleteResultError, match="rows"):
+        client.write_result(task, tmp_path / "team.parquet")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_key_fails_at_once_without_showing_the_key(
+    emulator: EmulatorServer, linkup_url: str
+) -> None:
+    with LinkupClient("lk-not-a-real-key-000111", base_url=linkup_url) as bad:
+        with pytest.raises(AuthenticationError) as failure:
+            bad.create("Team", "https://example.com/team")
+    text = str(failure.value) + repr(failure.value)
+    assert "LINKUP_API_KEY" in text
+    assert "lk-not-a-real-key-000111" not in text
+    assert len(calls(emulator, "POST", "/v1/extract")) == 1
+
+
+def test_the_closed_beta_gate_says_to_ask_for_access(
+    emulator: EmulatorServer, linkup_url: str
+) -> None:
+    emulator.control.add_linkup_key(key="lk-no-beta", extract_enabled=False)
+    with LinkupClient("lk-no-beta", base_url=linkup_url) as gated:
+        with pytest.raises(PermissionDeniedError, match="closed beta"):
+            gated.create("Team", "https://example.com/team")
+
+
+def test_no_credits_fails_at_once(emulator: EmulatorServer, linkup_url: str) -> None:
+    emulator.control.add_linkup_key(key="lk-broke", credits=0)
+    with LinkupClient("lk-broke", base_url=linkup_url) as broke:
+        with pytest.raises(PaymentRequiredError, match="out of credits"):
+            broke.create("Team", "https://example.com/team")
+    assert len(calls(emulator, "POST", "/v1/extract")) == 1
+
+
+def test_a_spent_budget_fails_at_once(emulator: EmulatorServer, linkup_url: str) -> None:
+    emulator.control.add_linkup_key(key="lk-budget", budget_limit=0)
+    with LinkupClient("lk-budget", base_url=linkup_url) as capped:
+        with pytest.raises(PaymentRequiredError, match="budget"):
+            capped.create("Team", "https://example.com/team")
+    assert len(calls(emulator, "POST", "/v1/extract")) == 1
+
+
+def test_an_invalid_request_names_the_field(client: LinkupClient) -> None:
+    with pytest.raises(BadRequestError, match="url"):
+        client.create("Team", "not a url")
+
+
+def test_an_unknown_task_is_not_found(client: LinkupClient) -> None:
+    with pytest.raises(NotFoundError, match="not found"):
+        client.get("00000000-0000-0000-0000-000000000000")
+
+
+def test_a_full_queue_waits_for_a_slot(emulator: EmulatorServer, client: LinkupClient) -> None:
+    emulator.control.linkup_settings(max_in_flight=1)
+    first = client.create("first", "https://example.com/a")
+    second = client.create("second", "https://example.com/b")
+    assert first.id != second.id
+    refused = [r for r in calls(emulator, "POST", "/v1/extract") if r["status"] == 429]
+    assert refused
+
+
+def test_server_errors_and_throttling_are_ridden_out(
+    emulator: EmulatorServer, client: LinkupClient
+) -> None:
+    emulator.control.add_fault(kind="status", status=503, method="GET", times=3)
+    emulator.control.add_fault(kind="status", status=429, retry_after="1", method="GET", times=2)
+    task = client.wait(client.create("Team", "https://example.com/team").id)
+    assert task.status == "completed"
+
+
+def test_a_create_whose_answer_is_lost_is_not_paid_twice(
+    emulator: EmulatorServer, client: LinkupClient
+) -> None:
+    emulator.control.add_fault(kind="drop", method="POST", path="^/v1/extract$", times=1)
+    task = client.create("Team", "https://example.com/team")
+    assert [t["id"] for t in emulator.control.linkup_tasks()] == [task.id]
+
+
+def test_a_create_refused_with_a_server_error_is_tried_again(
+    emulator: EmulatorServer, client: LinkupClient
+) -> None:
+    emulator.control.add_fault(kind="status", status=500, method="POST", times=1)
+    task = client.create("Team", "https://example.com/team")
+    assert [t["id"] for t in emulator.control.linkup_tasks()] == [task.id]
+
+
+def test_the_client_repr_hides_the_key(client: LinkupClient) -> None:
+    assert SECRET_KEY not in repr(client)

@@ -1,0 +1,28 @@
+import dagster as dg
+import pytest
+
+from extract_assets.build import definitions_from_config
+from extract_assets.config import DEMO_CONFIG
+from extract_assets.emulator import EmulatorServer
+
+
+def test_loading_definitions_makes_no_provider_request(
+    emulator: EmulatorServer, linkup_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINKUP_BASE_URL", linkup_url)
+    monkeypatch.setenv("LINKUP_API_KEY", "demo-linkup-key")
+    defs = definitions_from_config(DEMO_CONFIG)
+    defs.resolve_implicit_global_asset_job_def()
+    defs.resolve_sensor_def("linkup_tasks_sensor")
+    assert emulator.control.requests() == []
+
+
+def test_the_demo_declares_the_spec_assets_and_the_outputs_asset() -> None:
+    defs = definitions_from_config(DEMO_CONFIG)
+    keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
+    assert keys == {"team_members", "pricing_plans", "job_postings", "linkup_task_outputs"}
+
+
+def test_the_demo_sensor_starts_running() -> None:
+    sensor = definitions_from_config(DEMO_CONFIG).resolve_sensor_def("linkup_tasks_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING

@@ -1,0 +1,87 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from extract_assets.config import DEMO_CONFIG, load_config
+from extract_assets.core.errors import ConfigError
+
+GOOD_ENTRY = "    - name: team\n      q: Team members\n      url: https://example.com/team\n"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "assets.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_the_demo_file_declares_linkup_extracts() -> None:
+    assert [spec.name for spec in load_config(DEMO_CONFIG).linkup.extracts] == [
+        "team_members",
+        "pricing_plans",
+        "job_postings",
+    ]
+
+
+def test_yaml_and_python_give_the_same_spec(tmp_path: Path) -> None:
+    from extract_assets.linkup.spec import LinkupExtractSpec
+
+    (spec,) = load_config(write(tmp_path, "linkup:\n  extracts:\n" + GOOD_ENTRY)).linkup.extracts
+    assert spec == LinkupExtractSpec(name="team", q="Team members", url="https://example.com/team")
+
+
+def test_a_bad_field_names_the_file_the_entry_and_the_field(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "linkup:\n  extracts:\n" + GOOD_ENTRY + "    - name: prices\n      q: Prices\n"
+        "      url: ftp://example.com/prices\n",
+    )
+    with pytest.raises(ConfigError) as failure:
+        load_config(path)
+    message = str(failure.value)
+    assert str(path) in message
+    assert "linkup.extracts[1] (name 'prices'), field 'url'" in message
+    assert "http(s) URL" in message
+
+
+def test_a_missing_field_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, "linkup:\n  extracts:\n    - name: team\n      url: https://e.com\n")
+    with pytest.raises(ConfigError, match=r"\(name 'team'\), field 'q': Field required"):
+        load_config(path)
+
+
+def test_an_unknown_field_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "linkup:\n  extracts:\n" + GOOD_ENTRY + "      colour: red\n")
+    with pytest.raises(ConfigError, match="field 'colour': Extra inputs are not permitted"):
+        load_config(path)
+
+
+def test_a_name_that_would_escape_the_output_folder_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "linkup:\n  extracts:\n    - name: ../x\n      q: q\n      url: https://e.com\n"
+    )
+    with pytest.raises(ConfigError, match=re.escape("'../x' is not a valid asset name")):
+        load_config(path)
+
+
+def test_a_schema_that_is_not_one_row_object_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "linkup:\n  extracts:\n" + GOOD_ENTRY + "      schema: {type: array}\n")
+    with pytest.raises(ConfigError, match=r"field 'schema'.*type: object"):
+        load_config(path)
+
+
+def test_repeated_names_are_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "linkup:\n  extracts:\n" + GOOD_ENTRY + GOOD_ENTRY)
+    with pytest.raises(ConfigError, match="repeated: team"):
+        load_config(path)
+
+
+def test_broken_yaml_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "linkup: [unclosed\n")
+    with pytest.raises(ConfigError, match=re.escape(f"{path}: not valid YAML")):
+        load_config(path)
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=re.escape("nope.yaml: cannot read")):
+        load_config(tmp_path / "nope.yaml")
