@@ -115,12 +115,19 @@ def _dagster_dev(project: Path, ui_port: int) -> int:
         "-h", "127.0.0.1", "-p", str(ui_port), "-w", str(project / "workspace.yaml"),
     ]  # fmt: skip
     print(f"Dagster UI on http://127.0.0.1:{ui_port} (Ctrl-C stops both)")
-    process = subprocess.Popen(command, cwd=project)
+    # From DAGSTER_HOME, so Dagster does not warn that the project's dagster.yaml is unused.
+    process = subprocess.Popen(command, cwd=os.environ["DAGSTER_HOME"])
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return process.wait()
     except KeyboardInterrupt:
         process.send_signal(signal.SIGTERM)
         return process.wait()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    # SIGTERM must stop `dagster dev` too, not orphan it: handle it like Ctrl-C.
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
