@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from extract_assets.core.client import ProviderClient
 from extract_assets.core.errors import (
     DeadlineExceededError,
     ExtractAssetsError,
@@ -62,7 +63,7 @@ def _failed_error(task_id: str, error: str | None, text: str) -> LinkupTaskFaile
     return instance
 
 
-class LinkupClient:
+class LinkupClient(ProviderClient):
     """Create, watch, list and download Linkup extract tasks.
 
     >>> client = LinkupClient(api_key="lk-example", base_url="http://127.0.0.1:9")
@@ -94,34 +95,20 @@ class LinkupClient:
             if requests_per_minute
             else {}
         )
-        self._api = ApiClient(
-            provider=PROVIDER,
-            base_url=base_url,
-            api_key=api_key,
-            error_factory=error_from_response,
-            timeouts=timeouts,
-            retry=retry,
-            limiters=limiters,
+        super().__init__(
+            ApiClient(
+                provider=PROVIDER,
+                base_url=base_url,
+                api_key=api_key,
+                error_factory=error_from_response,
+                timeouts=timeouts,
+                retry=retry,
+                limiters=limiters,
+            )
         )
         self.poll = poll or PollPolicy()
         self.queue_wait_seconds = queue_wait_seconds
         self.download_attempts = max(1, download_attempts)
-
-    @property
-    def base_url(self) -> str:
-        return str(self._api.base_url)
-
-    def __repr__(self) -> str:
-        return f"LinkupClient(base_url={self.base_url!r})"
-
-    def close(self) -> None:
-        self._api.close()
-
-    def __enter__(self) -> LinkupClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def create(
         self,
