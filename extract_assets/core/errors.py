@@ -16,6 +16,10 @@ class ConfigError(ExtractAssetsError):
     """A spec, YAML file or resource setting is invalid; raised before any request is made."""
 
 
+class InvalidArgumentError(ExtractAssetsError, ValueError):
+    """An argument is wrong (a malformed date, an inverted range); raised before any request."""
+
+
 class IncompleteResultError(ExtractAssetsError):
     """A download ended early: fewer rows arrived than the provider said it returned."""
 

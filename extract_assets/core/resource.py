@@ -1,0 +1,59 @@
+"""Settings every provider resource shares: key, base URL, timeouts, retries, polling, pace."""
+
+from __future__ import annotations
+
+import os
+from typing import ClassVar
+
+import dagster as dg
+from pydantic import Field
+
+from extract_assets.core.http import Timeouts
+from extract_assets.core.polling import PollPolicy
+from extract_assets.core.retry import RetryPolicy
+
+
+class ProviderResource(dg.ConfigurableResource):
+    """Base of the provider resources; each names its environment variables and default URL."""
+
+    base_url_env: ClassVar[str]
+    default_base_url: ClassVar[str]
+
+    api_key: str = Field(repr=False, description="API key. Pass dg.EnvVar(...), never a literal.")
+    base_url: str | None = Field(
+        default=None,
+        description="API base URL; default: the provider's *_BASE_URL variable, else the real API.",
+    )
+    connect_timeout_seconds: float = Field(default=10.0, description="Seconds to connect.")
+    read_timeout_seconds: float = Field(default=60.0, description="Seconds between bytes.")
+    max_attempts: int = Field(default=6, description="Attempts per request, the first included.")
+    retry_deadline_seconds: float = Field(
+        default=300.0, description="Give up retrying a request after this many seconds."
+    )
+    poll_initial_seconds: float = Field(default=2.0, description="First wait between polls.")
+    poll_max_seconds: float = Field(default=15.0, description="Longest wait between polls.")
+    poll_timeout_seconds: float = Field(
+        default=1200.0, description="Fail a materialization whose work is not done by then."
+    )
+    requests_per_minute: float | None = Field(
+        default=120.0, description="Client-side pace per API key and process; null for none."
+    )
+
+    def resolved_base_url(self) -> str:
+        return self.base_url or os.environ.get(self.base_url_env) or self.default_base_url
+
+    def timeouts(self) -> Timeouts:
+        return Timeouts(connect=self.connect_timeout_seconds, read=self.read_timeout_seconds)
+
+    def retry_policy(self, deadline_seconds: float | None = None) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            deadline_seconds=deadline_seconds or self.retry_deadline_seconds,
+        )
+
+    def poll_policy(self) -> PollPolicy:
+        return PollPolicy(
+            initial_seconds=self.poll_initial_seconds,
+            max_seconds=self.poll_max_seconds,
+            timeout_seconds=self.poll_timeout_seconds,
+        )
