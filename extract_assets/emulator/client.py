@@ -9,6 +9,7 @@ from typing import Any, Literal
 import httpx
 
 FaultKind = Literal["status", "slow", "drop", "truncate"]
+ExtracttoRole = Literal["viewer", "creator", "admin"]
 
 
 class EmulatorControlError(RuntimeError):
@@ -152,6 +153,167 @@ class EmulatorControl:
         """Every Linkup task of every organization, each with its `org`."""
         return self._call("GET", "/linkup/tasks")
 
+    def add_extractto_key(
+        self,
+        key: str,
+        *,
+        role: ExtracttoRole = "admin",
+        billing: bool = False,
+        age_days: float = 0,
+    ) -> dict[str, Any]:
+        """Add or replace an Extract.to key, issued `age_days` ago; returns it with its expiry."""
+        body = {"key": key, "role": role, "billing": billing, "age_days": age_days}
+        return self._call("POST", "/extractto/keys", body)
+
+    def extractto_keys(self) -> list[dict[str, Any]]:
+        """Every Extract.to key with its role, Billing permission, issue and expiry times."""
+        return self._call("GET", "/extractto/keys")
+
+    def extractto_plan(
+        self,
+        *,
+        name: str | None = None,
+        max_extracts: int | None = None,
+        max_runs_per_month: int | None = None,
+        schedules_limit: int | None = None,
+    ) -> dict[str, Any]:
+        """Change the given limits of the Extract.to plan; returns the whole plan."""
+        body = {
+            "name": name,
+            "max_extracts": max_extracts,
+            "max_runs_per_month": max_runs_per_month,
+            "schedules_limit": schedules_limit,
+        }
+        return self._call("POST", "/extractto/plan", _given(body))
+
+    def extractto_settings(
+        self,
+        *,
+        list_style: Literal["envelope", "array"] | None = None,
+        cursor_ttl: float | None = None,
+        sync_seconds: float | None = None,
+        run_queued_seconds: float | None = None,
+        run_running_seconds: float | None = None,
+    ) -> dict[str, Any]:
+        """Change the given Extract.to settings; returns all of them."""
+        body = {
+            "list_style": list_style,
+            "cursor_ttl": cursor_ttl,
+            "sync_seconds": sync_seconds,
+            "run_queued_seconds": run_queued_seconds,
+            "run_running_seconds": run_running_seconds,
+        }
+        return self._call("POST", "/extractto/settings", _given(body))
+
+    def extractto_demo(self) -> dict[str, str]:
+        """Ids of the demo resources: `google_ads_connection_id`, `hubspot_connection_id`,
+        `extract_id`, `data_table_id`, `account_id`, `account_name`."""
+        return self._call("GET", "/extractto/demo")
+
+    def add_extractto_extract(
+        self,
+        title: str,
+        *,
+        data_table_title: str | None = None,
+        connection_id: str | None = None,
+        account_id: str | None = None,
+        account_name: str | None = None,
+        fields: list[str] | None = None,
+        rows_per_day: int | None = None,
+        sync_seconds: float | None = None,
+        fail: str | None = None,
+        schedules_limit: int | None = None,
+    ) -> dict[str, Any]:
+        """An extract ready for a test (the demo connection and account unless given), outside
+        the plan limits; returns it with its settings, scenario and syncs."""
+        body = {
+            "title": title,
+            "data_table_title": data_table_title,
+            "connection_id": connection_id,
+            "account_id": account_id,
+            "account_name": account_name,
+            "fields": fields,
+            "rows_per_day": rows_per_day,
+            "sync_seconds": sync_seconds,
+            "fail": fail,
+            "schedules_limit": schedules_limit,
+        }
+        return self._call("POST", "/extractto/extracts", _given(body))
+
+    def extractto_extracts(self) -> list[dict[str, Any]]:
+        """Every Extract.to extract with its settings, scenario and syncs (`origin` api or
+        schedule)."""
+        return self._call("GET", "/extractto/extracts")
+
+    def set_extractto_extract_scenario(
+        self,
+        extract_id: str,
+        *,
+        fail: str | None = None,
+        sync_seconds: float | None = None,
+        rows_per_day: int | None = None,
+        clear_fail: bool = False,
+    ) -> dict[str, Any]:
+        """How the extract's next syncs behave: fail with `fail` as error text (until
+        `clear_fail`), last `sync_seconds`, write `rows_per_day` rows per account and day."""
+        body: dict[str, Any] = _given(
+            {"fail": fail, "sync_seconds": sync_seconds, "rows_per_day": rows_per_day}
+        )
+        if clear_fail:
+            body["fail"] = None
+        return self._call("POST", f"/extractto/extracts/{extract_id}/scenario", body)
+
+    def sync_extractto_extract(
+        self, extract_id: str, date_from: str | None = None, date_to: str | None = None
+    ) -> dict[str, Any]:
+        """Start a sync as the service's own schedule would, not asked by a client."""
+        body = _given({"date_from": date_from, "date_to": date_to})
+        return self._call("POST", f"/extractto/extracts/{extract_id}/sync", body)
+
+    def add_extractto_connection(
+        self,
+        name: str,
+        *,
+        source_service: str = "google_ads",
+        destination_service: str = "bigquery",
+        schedule: Literal["hourly", "daily", "cron"] = "daily",
+        cron: str | None = None,
+        backfill_days: int | None = None,
+        accounts: list[dict[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        """A connection (with a new source and destination) ready for a test."""
+        body = {
+            "name": name,
+            "source_service": source_service,
+            "destination_service": destination_service,
+            "schedule": schedule,
+            "cron": cron,
+            "backfill_days": backfill_days,
+            "accounts": accounts,
+        }
+        return self._call("POST", "/extractto/connections", _given(body))
+
+    def set_extractto_connection_scenario(
+        self,
+        connection_id: str,
+        *,
+        outcome: Literal["succeeded", "failed", "cancelled"] | None = None,
+        error: str | None = None,
+        queued_seconds: float | None = None,
+        running_seconds: float | None = None,
+        rows_synced: int | None = None,
+    ) -> dict[str, Any]:
+        """How the connection's next runs end and how long they queue and run."""
+        body = {
+            "outcome": outcome,
+            "error": error,
+            "queued_seconds": queued_seconds,
+            "running_seconds": running_seconds,
+            "rows_synced": rows_synced,
+        }
+        path = f"/extractto/connections/{connection_id}/scenario"
+        return self._call("POST", path, _given(body))
+
     def close(self) -> None:
         """Close the HTTP connection pool."""
         self._http.close()
@@ -180,6 +342,11 @@ class EmulatorControl:
                 f"{method} /_emulator{path} -> HTTP {response.status_code}: {response.text}"
             )
         return response.json()
+
+
+def _given(options: dict[str, Any]) -> dict[str, Any]:
+    """The options that were given: an absent name keeps the server's value."""
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def _parse_time(text: str) -> datetime:

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from extract_assets.emulator.clock import Clock
+from extract_assets.emulator.extractto import ExtracttoProvider
 from extract_assets.emulator.faults import FaultSet
 from extract_assets.emulator.files import ResultStore
 from extract_assets.emulator.linkup import LinkupProvider
@@ -27,7 +28,8 @@ class Emulator:
         self.results = ResultStore(self.data_dir / "results")
         context = EmulatorContext(clock=self.clock, seed=seed, results=self.results)
         self.providers: dict[str, Provider] = {
-            provider.name: provider for provider in (LinkupProvider(context),)
+            provider.name: provider
+            for provider in (LinkupProvider(context), ExtracttoProvider(context))
         }
 
     def reset(self) -> None:
