@@ -6,9 +6,14 @@ import os
 
 import dagster as dg
 
-from extract_assets.config import load_config
+from extract_assets.config import ExtractToSection, LinkupSection, SensorSettings, load_config
+from extract_assets.extractto.assets import build_extractto_assets
+from extract_assets.extractto.contract import API_KEY_ENV as EXTRACTTO_KEY_ENV
+from extract_assets.extractto.resource import ExtractToResource
+from extract_assets.extractto.schedules import build_extractto_schedule
+from extract_assets.extractto.sensors import build_extractto_sensor
 from extract_assets.linkup.assets import build_linkup_assets
-from extract_assets.linkup.contract import API_KEY_ENV
+from extract_assets.linkup.contract import API_KEY_ENV as LINKUP_KEY_ENV
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
 
@@ -24,20 +29,54 @@ def definitions_from_config(path: str | os.PathLike[str] | None = None) -> dg.De
     ['job_postings', 'linkup_task_outputs']
     """
     config = load_config(path)
-    linkup = config.linkup
+    linkup = _linkup(config.linkup)
+    extractto = _extractto(config.extractto)
+    return dg.Definitions.merge(linkup, extractto)
+
+
+def _status(settings: SensorSettings) -> dg.DefaultSensorStatus:
+    return dg.DefaultSensorStatus.RUNNING if settings.running else dg.DefaultSensorStatus.STOPPED
+
+
+def _linkup(section: LinkupSection) -> dg.Definitions:
     outputs = build_linkup_task_outputs_asset()
     sensor = build_linkup_sensor(
-        linkup.extracts,
+        section.extracts,
         outputs,
-        minimum_interval_seconds=linkup.sensor.minimum_interval_seconds,
-        default_status=(
-            dg.DefaultSensorStatus.RUNNING
-            if linkup.sensor.running
-            else dg.DefaultSensorStatus.STOPPED
-        ),
+        minimum_interval_seconds=section.sensor.minimum_interval_seconds,
+        default_status=_status(section.sensor),
     )
     return dg.Definitions(
-        assets=[*build_linkup_assets(linkup.extracts), outputs],
+        assets=[*build_linkup_assets(section.extracts), outputs],
         sensors=[sensor],
-        resources={"linkup": LinkupResource(api_key=dg.EnvVar(API_KEY_ENV))},
+        resources={"linkup": LinkupResource(api_key=dg.EnvVar(LINKUP_KEY_ENV))},
+    )
+
+
+def _extractto(section: ExtractToSection) -> dg.Definitions:
+    if not section.extracts and not section.connections:
+        return dg.Definitions()
+    assets = build_extractto_assets(section.extracts, section.connections)
+    by_name = {asset.key.to_user_string(): asset for asset in assets}
+    schedules = [
+        build_extractto_schedule(by_name[spec.name], hour=spec.schedule_hour)
+        for spec in section.extracts
+        if spec.schedule_hour is not None
+    ]
+    sensors = (
+        [
+            build_extractto_sensor(
+                section.extracts,
+                minimum_interval_seconds=section.sensor.minimum_interval_seconds,
+                default_status=_status(section.sensor),
+            )
+        ]
+        if section.extracts
+        else []
+    )
+    return dg.Definitions(
+        assets=assets,
+        schedules=schedules,
+        sensors=sensors,
+        resources={"extractto": ExtractToResource(api_key=dg.EnvVar(EXTRACTTO_KEY_ENV))},
     )

@@ -11,7 +11,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import dagster as dg
+
+from extract_assets.build import definitions_from_config
+from extract_assets.emulator import EmulatorServer, serve
+
 DEMO_LINKUP_KEY = "demo-linkup-key"
+DEMO_EXTRACTTO_KEY = "demo-extractto-key"
+HEADLESS_DAYS = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,8 +45,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "emulate":
-        from extract_assets.emulator import serve
-
         try:
             serve(host=args.host, port=args.port, seed=args.seed, allow_remote=args.allow_remote)
         except ValueError as exc:
@@ -50,8 +55,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _demo(*, headless: bool, ui_port: int, emulator_port: int) -> int:
-    from extract_assets.emulator import EmulatorServer
-
     project = Path.cwd()
     if not (project / "workspace.yaml").exists() or not (project / "dagster.yaml").exists():
         print("Run the demo from the project folder (with workspace.yaml and dagster.yaml).")
@@ -63,6 +66,8 @@ def _demo(*, headless: bool, ui_port: int, emulator_port: int) -> int:
                 "DAGSTER_HOME": str(home),
                 "LINKUP_BASE_URL": emulator.base_url("linkup"),
                 "LINKUP_API_KEY": DEMO_LINKUP_KEY,
+                "EXTRACTTO_BASE_URL": emulator.base_url("extractto"),
+                "EXTRACTTO_API_KEY": DEMO_EXTRACTTO_KEY,
                 "EXTRACT_ASSETS_OUTPUT": os.environ.get("EXTRACT_ASSETS_OUTPUT")
                 or str(project / "data"),
             }
@@ -84,29 +89,51 @@ def _prepare_dagster_home(project: Path) -> Path:
 
 
 def _materialize_all() -> int:
-    import dagster as dg
-
-    from extract_assets.config import load_config
-    from extract_assets.linkup.assets import build_linkup_assets
-    from extract_assets.linkup.resource import LinkupResource
-
-    config = load_config()
-    assets = build_linkup_assets(config.linkup.extracts)
-    result = dg.materialize(
-        assets,
-        resources={"linkup": LinkupResource(api_key=dg.EnvVar("LINKUP_API_KEY"))},
-        instance=dg.DagsterInstance.get(),
-        raise_on_error=False,
-    )
-    for event in result.get_asset_materialization_events():
-        materialization = event.step_materialization_data.materialization
-        rows = materialization.metadata["dagster/row_count"].value
-        path = materialization.metadata["path"].value
-        print(f"{materialization.asset_key.to_user_string()}: {rows} rows -> {path}")
-    if not result.success:
+    """Every unpartitioned asset once, and the last few days of each partitioned one."""
+    defs = definitions_from_config()
+    graph = defs.resolve_asset_graph()
+    instance = dg.DagsterInstance.get()
+    plain, ranges = [], []
+    for key in graph.materializable_asset_keys:
+        partitions = graph.get(key).partitions_def
+        if partitions is None:
+            plain.append(key)
+        elif isinstance(partitions, dg.TimeWindowPartitionsDefinition):
+            ranges.append((key, partitions.get_partition_keys()[-HEADLESS_DAYS:]))
+    assets = [defs.resolve_assets_def(key) for key in plain]
+    # Resolved assets come with their resources bound.
+    results = [dg.materialize(assets, instance=instance, raise_on_error=False)]
+    for key, keys in ranges:
+        results.append(
+            dg.materialize(
+                [defs.resolve_assets_def(key)],
+                instance=instance,
+                raise_on_error=False,
+                tags={
+                    "dagster/asset_partition_range_start": keys[0],
+                    "dagster/asset_partition_range_end": keys[-1],
+                },
+            )
+        )
+    for result in results:
+        for event in result.get_asset_materialization_events():
+            print(_landed(event.step_materialization_data.materialization))
+    if not all(result.success for result in results):
         print("Some assets failed; see the errors above.", file=sys.stderr)
         return 1
     return 0
+
+
+def _landed(materialization: dg.AssetMaterialization) -> str:
+    metadata = materialization.metadata
+    name = materialization.asset_key.to_user_string()
+    if materialization.partition:
+        name += f"[{materialization.partition}]"
+    if "path" in metadata:
+        rows = metadata.get("dagster/partition_row_count") or metadata["dagster/row_count"]
+        return f"{name}: {rows.value} rows -> {metadata['path'].value}"
+    run, synced = metadata["extractto/run_id"].value, metadata["extractto/rows_synced"].value
+    return f"{name}: run {run} synced {synced} rows"
 
 
 def _dagster_dev(project: Path, ui_port: int) -> int:

@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from extract_assets.core.errors import ConfigError
+from extract_assets.extractto.spec import ExtractToConnectionSpec, ExtractToExtractSpec
 from extract_assets.linkup.spec import LinkupExtractSpec
 
 CONFIG_ENV = "EXTRACT_ASSETS_CONFIG"
@@ -42,12 +43,29 @@ class LinkupSection(BaseModel):
     sensor: SensorSettings = Field(default_factory=SensorSettings)
 
 
+class ExtractToSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    extracts: list[ExtractToExtractSpec] = Field(default_factory=list)
+    connections: list[ExtractToConnectionSpec] = Field(default_factory=list)
+    sensor: SensorSettings = Field(default_factory=SensorSettings)
+
+
 class ExtractAssetsConfig(BaseModel):
     """Everything a config file declares, per provider."""
 
     model_config = ConfigDict(extra="forbid")
 
     linkup: LinkupSection = Field(default_factory=LinkupSection)
+    extractto: ExtractToSection = Field(default_factory=ExtractToSection)
+
+    def asset_names(self) -> list[str]:
+        """Every asset name declared, in file order; asset keys must be unique across providers."""
+        return [
+            *(spec.name for spec in self.linkup.extracts),
+            *(spec.name for spec in self.extractto.extracts),
+            *(spec.name for spec in self.extractto.connections),
+        ]
 
 
 def config_path() -> Path:
@@ -113,7 +131,7 @@ def _where(raw: Any, loc: tuple[int | str, ...]) -> str:
 
 
 def _check_unique_names(file: Path, config: ExtractAssetsConfig) -> None:
-    names = Counter(spec.name for spec in config.linkup.extracts)
+    names = Counter(config.asset_names())
     repeated = sorted(name for name, count in names.items() if count > 1)
     if repeated:
         raise ConfigError(f"{file}: asset names must be unique; repeated: {', '.join(repeated)}")

@@ -11,16 +11,32 @@ def test_loading_definitions_makes_no_provider_request(
 ) -> None:
     monkeypatch.setenv("LINKUP_BASE_URL", linkup_url)
     monkeypatch.setenv("LINKUP_API_KEY", "demo-linkup-key")
+    monkeypatch.setenv("EXTRACTTO_BASE_URL", emulator.base_url("extractto"))
+    monkeypatch.setenv("EXTRACTTO_API_KEY", "demo-extractto-key")
     defs = definitions_from_config(DEMO_CONFIG)
     defs.resolve_implicit_global_asset_job_def()
     defs.resolve_sensor_def("linkup_tasks_sensor")
+    defs.resolve_sensor_def("extractto_extracts_sensor")
     assert emulator.control.requests() == []
 
 
-def test_the_demo_declares_the_spec_assets_and_the_outputs_asset() -> None:
+def test_the_demo_declares_assets_of_every_provider() -> None:
     defs = definitions_from_config(DEMO_CONFIG)
     keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
-    assert keys == {"team_members", "pricing_plans", "job_postings", "linkup_task_outputs"}
+    assert keys == {
+        "team_members",
+        "pricing_plans",
+        "job_postings",
+        "linkup_task_outputs",
+        "google_ads_campaigns",
+        "hubspot_to_warehouse",
+    }
+
+
+def test_the_demo_schedules_the_daily_extract() -> None:
+    defs = definitions_from_config(DEMO_CONFIG)
+    schedule = defs.resolve_schedule_def("google_ads_campaigns_schedule")
+    assert schedule.cron_schedule == "0 6 * * *"
 
 
 def test_the_demo_sensor_starts_running() -> None:

@@ -27,6 +27,13 @@ def test_the_headless_demo_materializes_every_asset_and_says_where(tmp_path: Pat
     for name in ("team_members", "pricing_plans", "job_postings"):
         path = tmp_path / "data" / "linkup" / name / "part-0.parquet"
         assert f"{name}: {pq.ParquetFile(path).metadata.num_rows} rows -> {path}" in done.stdout
+    days = sorted((tmp_path / "data" / "extractto" / "google_ads_campaigns").glob("date=*"))
+    assert len(days) == 3
+    for day in days:
+        rows = pq.ParquetFile(day / "part-0.parquet").metadata.num_rows
+        partition = day.name.removeprefix("date=")
+        assert f"google_ads_campaigns[{partition}]: {rows} rows -> {day}" in done.stdout
+    assert "hubspot_to_warehouse: run " in done.stdout
 
 
 def test_the_emulator_refuses_a_public_address_unless_told() -> None:

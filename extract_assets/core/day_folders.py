@@ -1,0 +1,128 @@
+"""Rows of a date range into one Parquet folder per day: `{folder}/date=YYYY-MM-DD/part-0.parquet`.
+
+Rows arrive in pages, in whatever order; they are spooled to local NDJSON files, one per day,
+and each day is then written by the sink (temp file, fsync, rename), replacing that day's
+previous file. The day lives in the folder name, Hive-style, and not in the file: DuckDB, Spark
+and pyarrow read `date` back from the path, and a second `date` column would clash with it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from extract_assets.core.parquet import SinkResult, write_ndjson
+
+logger = logging.getLogger("extract_assets.day_folders")
+
+_OPEN_FILES = 64
+_READ_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class DayFolders:
+    """What `write_day_folders` wrote: each day's result, and rows dated outside the range."""
+
+    days: dict[date, SinkResult]
+    outside_range: int
+
+    @property
+    def rows(self) -> int:
+        return sum(result.rows for result in self.days.values())
+
+
+def day_file(folder: Path, day: date) -> Path:
+    """Where one day's rows live.
+
+    >>> day_file(Path("/lake/extractto/ads"), date(2026, 11, 1))
+    PosixPath('/lake/extractto/ads/date=2026-11-01/part-0.parquet')
+    """
+    return folder / f"date={day.isoformat()}" / "part-0.parquet"
+
+
+def write_day_folders(
+    pages: Iterable[Sequence[Mapping[str, Any]]],
+    folder: Path,
+    days: Sequence[date],
+    *,
+    json_schema: Mapping[str, Any] | None = None,
+    date_field: str = "date",
+) -> DayFolders:
+    """Write every day in `days` (a day without rows gets an empty file, so old rows go).
+
+    `json_schema` types the columns (without `date_field`); every day gets the same schema.
+    """
+    wanted = {day.isoformat(): day for day in days}
+    with tempfile.TemporaryDirectory(prefix="extract-assets-spool-") as spool_dir:
+        spool = _Spool(Path(spool_dir))
+        outside = 0
+        try:
+            for page in pages:
+                for row in page:
+                    record = dict(row)
+                    key = str(record.pop(date_field, ""))[:10]
+                    if key not in wanted:
+                        outside += 1
+                        continue
+                    spool.add(key, record)
+        finally:
+            spool.close()
+        if outside:
+            logger.warning("%d rows were dated outside %s..%s", outside, days[0], days[-1])
+        written = {
+            day: write_ndjson(
+                spool.chunks(key),
+                day_file(folder, day),
+                json_schema=json_schema,
+                expected_rows=spool.counts[key],
+            )
+            for key, day in wanted.items()
+        }
+    return DayFolders(days=written, outside_range=outside)
+
+
+class _Spool:
+    """One append-only NDJSON file per day, with a bounded number of them open at once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.counts: Counter[str] = Counter()
+        self._open: OrderedDict[str, IO[bytes]] = OrderedDict()
+
+    def add(self, key: str, record: Mapping[str, Any]) -> None:
+        handle = self._handle(key)
+        handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode())
+        handle.write(b"\n")
+        self.counts[key] += 1
+
+    def _handle(self, key: str) -> IO[bytes]:
+        handle = self._open.get(key)
+        if handle is not None:
+            self._open.move_to_end(key)
+            return handle
+        if len(self._open) >= _OPEN_FILES:
+            _, oldest = self._open.popitem(last=False)
+            oldest.close()
+        handle = (self.root / f"{key}.ndjson").open("ab")
+        self._open[key] = handle
+        return handle
+
+    def close(self) -> None:
+        for handle in self._open.values():
+            handle.close()
+        self._open.clear()
+
+    def chunks(self, key: str) -> Iterator[bytes]:
+        path = self.root / f"{key}.ndjson"
+        if not path.exists():
+            return
+        with path.open("rb") as handle:
+            while chunk := handle.read(_READ_CHUNK):
+                yield chunk

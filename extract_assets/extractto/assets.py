@@ -1,0 +1,233 @@
+"""Extract.to extracts as date-partitioned assets, and connections as assets that run them."""
+
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pyarrow.parquet as pq
+from pydantic import Field
+
+from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
+from extract_assets.core.errors import ConflictError
+from extract_assets.core.metadata import column_schema, preview_markdown
+from extract_assets.core.paths import asset_folder, output_base
+from extract_assets.extractto.client import ConnectionRunFailedError, ExtractToClient
+from extract_assets.extractto.contract import columns_json_schema
+from extract_assets.extractto.models import ConnectionRun, Extract
+from extract_assets.extractto.resource import ExtractToResource
+from extract_assets.extractto.spec import ExtractToConnectionSpec, ExtractToExtractSpec
+
+PROVIDER_FOLDER = "extractto"
+DATE_COLUMN = "date"
+
+
+class ExtractMaterializeConfig(dg.Config):
+    """How to materialize an extract's partitions."""
+
+    sync: bool = Field(
+        default=True,
+        description="Run the extract first. False reads the rows it already holds, e.g. after "
+        "Extract.to synced on its own schedule (the sensor asks for that).",
+    )
+
+
+def partitions_for(spec: ExtractToExtractSpec) -> dg.TimeWindowPartitionsDefinition:
+    """The spec's partitions: one per day, week (from Monday) or month, from `start_date`."""
+    start = spec.start_date.isoformat()
+    if spec.grain == "weekly":
+        return dg.WeeklyPartitionsDefinition(
+            start_date=start, end_offset=spec.end_offset, day_offset=1
+        )
+    if spec.grain == "monthly":
+        return dg.MonthlyPartitionsDefinition(start_date=start, end_offset=spec.end_offset)
+    return dg.DailyPartitionsDefinition(start_date=start, end_offset=spec.end_offset)
+
+
+def build_extractto_assets(
+    extracts: Sequence[ExtractToExtractSpec] = (),
+    connections: Sequence[ExtractToConnectionSpec] = (),
+    *,
+    resource_key: str = "extractto",
+    pool: str = "extractto",
+    output_dir: str | None = None,
+    backfill_policy: dg.BackfillPolicy | None = None,
+) -> list[dg.AssetsDefinition]:
+    """An asset per extract (date-partitioned, Parquet) and per connection (runs it).
+
+    Backfills are single-run by default: a 30-day backfill is one extract run over the whole
+    range, its rows split into 30 day folders, `{output}/extractto/{name}/date=YYYY-MM-DD/`.
+
+    >>> spec = ExtractToExtractSpec(name="ads", extract_id="e-1", start_date="2026-01-01")
+    >>> [asset.key.to_user_string() for asset in build_extractto_assets([spec])]
+    ['ads']
+    """
+    policy = backfill_policy or dg.BackfillPolicy.single_run()
+    return [
+        *(_extract_asset(spec, resource_key, pool, output_dir, policy) for spec in extracts),
+        *(_connection_asset(spec, resource_key, pool) for spec in connections),
+    ]
+
+
+def _extract_asset(
+    spec: ExtractToExtractSpec,
+    resource_key: str,
+    pool: str,
+    output_dir: str | None,
+    policy: dg.BackfillPolicy,
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=spec.name,
+        group_name=spec.group,
+        description=spec.description or f"Rows of Extract.to extract {spec.extract_id}, by date.",
+        tags=spec.tags,
+        owners=spec.owners,
+        kinds={"extractto", "parquet"},
+        pool=pool,
+        partitions_def=partitions_for(spec),
+        backfill_policy=policy,
+        required_resource_keys={resource_key},
+        metadata={"extractto/extract_id": spec.extract_id},
+        output_required=False,
+    )
+    def _extract(
+        context: dg.AssetExecutionContext, config: ExtractMaterializeConfig
+    ) -> Iterator[dg.AssetMaterialization]:
+        resource: ExtractToResource = getattr(context.resources, resource_key)
+        window = context.partition_time_window
+        days = _days(window.start.date(), window.end.date())
+        folder = asset_folder(output_base(output_dir), PROVIDER_FOLDER, spec.name)
+        with resource.get_client() as client:
+            if config.sync:
+                extract = client.sync(
+                    spec.extract_id,
+                    days[0],
+                    days[-1],
+                    busy_timeout_seconds=resource.busy_timeout_seconds,
+                )
+            else:
+                extract = client.extract(spec.extract_id)
+            written = _read_rows(client, extract, folder, days)
+        context.log.info(f"Wrote {written.rows} rows into {len(days)} day folders under {folder}")
+        yield from _materializations(context, spec, extract, written, folder)
+
+    return _extract
+
+
+def _days(start: date, end_exclusive: date) -> list[date]:
+    return [start + timedelta(days=n) for n in range((end_exclusive - start).days)]
+
+
+def _read_rows(
+    client: ExtractToClient, extract: Extract, folder: Path, days: list[date]
+) -> DayFolders:
+    if not extract.data_table_id:
+        raise ValueError(f"Extract.to extract {extract.id} names no data_table_id to read from")
+    table = client.data_table(extract.data_table_id)
+    schema = columns_json_schema(
+        [(column.name, column.type) for column in table.columns], drop=frozenset({DATE_COLUMN})
+    )
+    pages = client.iter_row_pages(table.id, days[0], days[-1])
+    return write_day_folders(pages, folder, days, json_schema=schema, date_field=DATE_COLUMN)
+
+
+def _materializations(
+    context: dg.AssetExecutionContext,
+    spec: ExtractToExtractSpec,
+    extract: Extract,
+    written: DayFolders,
+    folder: Path,
+) -> Iterator[dg.AssetMaterialization]:
+    """One materialization per partition, each with its own row count."""
+    partitions = context.assets_def.partitions_def
+    if not isinstance(partitions, dg.TimeWindowPartitionsDefinition):
+        raise TypeError(f"{spec.name} must be time-partitioned")
+    total = _rows_in_folder(folder)
+    for key in context.partition_keys:
+        window = partitions.time_window_for_partition_key(key)
+        days = _days(window.start.date(), window.end.date())
+        rows = sum(written.days[day].rows for day in days)
+        first = written.days[days[0]]
+        yield dg.AssetMaterialization(
+            asset_key=context.asset_key,
+            partition=key,
+            metadata={
+                "dagster/partition_row_count": dg.MetadataValue.int(rows),
+                "dagster/row_count": dg.MetadataValue.int(total),
+                "dagster/column_schema": column_schema(first.schema),
+                "path": dg.MetadataValue.path(str(day_file(folder, days[0]).parent)),
+                "preview": dg.MetadataValue.md(preview_markdown(first.path)),
+                "extractto/extract_id": dg.MetadataValue.text(spec.extract_id),
+                "extractto/last_sync": dg.MetadataValue.text(
+                    extract.last_sync.isoformat() if extract.last_sync else ""
+                ),
+                "extractto/date_from": dg.MetadataValue.text(days[0].isoformat()),
+                "extractto/date_to": dg.MetadataValue.text(days[-1].isoformat()),
+            },
+        )
+
+
+def _rows_in_folder(folder: Path) -> int:
+    """All rows of the asset, every day folder included, from the Parquet footers alone."""
+    return sum(pq.ParquetFile(path).metadata.num_rows for path in folder.glob("date=*/*.parquet"))
+
+
+def _connection_asset(
+    spec: ExtractToConnectionSpec, resource_key: str, pool: str
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=spec.name,
+        group_name=spec.group,
+        description=spec.description
+        or f"Runs Extract.to connection {spec.connection_id} into its destination.",
+        tags=spec.tags,
+        owners=spec.owners,
+        kinds={"extractto"},
+        pool=pool,
+        required_resource_keys={resource_key},
+        metadata={"extractto/connection_id": spec.connection_id},
+    )
+    def _connection(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        resource: ExtractToResource = getattr(context.resources, resource_key)
+        with resource.get_client() as client:
+            run = _start_connection_run(context, client, spec.connection_id)
+            context.log.info(f"Started Extract.to connection run {run.id}")
+            run = client.wait_for_connection_run(spec.connection_id, run.id)
+        return dg.MaterializeResult(metadata=_run_metadata(run))
+
+    return _connection
+
+
+def _start_connection_run(
+    context: dg.AssetExecutionContext, client: ExtractToClient, connection_id: str
+) -> ConnectionRun:
+    """Start a run; if one is already active, let it finish first, then start ours."""
+    try:
+        return client.run_connection(connection_id)
+    except ConflictError:
+        active = next(
+            (r for r in client.connection_runs(connection_id) if r.status in {"queued", "running"}),
+            None,
+        )
+        if active is not None:
+            context.log.info(f"Connection run {active.id} is under way; waiting for it first")
+            try:
+                client.wait_for_connection_run(connection_id, active.id)
+            except ConnectionRunFailedError as exc:  # its outcome is not ours to report
+                context.log.info(f"The earlier run ended without success: {exc}")
+        return client.run_connection(connection_id)
+
+
+def _run_metadata(run: ConnectionRun) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "extractto/run_id": dg.MetadataValue.text(run.id),
+        "extractto/rows_synced": dg.MetadataValue.int(run.rows_synced or 0),
+        "extractto/status": dg.MetadataValue.text(run.status),
+    }
+    if run.started_at and run.finished_at:
+        metadata["extractto/started_at"] = dg.MetadataValue.timestamp(run.started_at)
+        metadata["extractto/finished_at"] = dg.MetadataValue.timestamp(run.finished_at)
+        seconds = (run.finished_at - run.started_at).total_seconds()
+        metadata["extractto/duration_seconds"] = dg.MetadataValue.float(seconds)
+    return metadata

@@ -1,0 +1,386 @@
+"""A plain Python client for the Extract.to API: no Dagster here, usable from a notebook."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from datetime import date
+from typing import Any, Literal
+
+from extract_assets.core.client import ProviderClient
+from extract_assets.core.errors import (
+    DeadlineExceededError,
+    ExtractAssetsError,
+    InvalidArgumentError,
+)
+from extract_assets.core.http import ApiClient, Timeouts
+from extract_assets.core.polling import PollPolicy, poll_until_final
+from extract_assets.core.ratelimit import shared_limiter
+from extract_assets.core.retry import RetryPolicy
+from extract_assets.extractto.contract import (
+    DEFAULT_BASE_URL,
+    ERROR,
+    LIST_PAGE_SIZE,
+    PROVIDER,
+    ROWS_PAGE_SIZE,
+    RUN_FINAL_STATUSES,
+    SYNCING,
+    AlreadySyncingError,
+    CursorExpiredError,
+    error_from_response,
+)
+from extract_assets.extractto.models import ConnectionRun, DataTable, Extract, Resource
+
+logger = logging.getLogger("extract_assets.extractto")
+
+Collection = Literal["connectors", "sources", "destinations", "connections", "triggers"]
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MAX_CURSOR_RESTARTS = 3
+
+_extract_locks: dict[str, threading.Lock] = {}
+_extract_locks_guard = threading.Lock()
+
+
+class ExtractSyncFailedError(ExtractAssetsError):
+    """The extract's sync ended in `error`; `error_text` says why."""
+
+    def __init__(self, extract: Extract) -> None:
+        self.extract_id = extract.id
+        self.error_text = extract.error_text
+        super().__init__(
+            f"Extract.to extract {extract.id} ({extract.title or 'untitled'}) failed to sync: "
+            f"{extract.error_text or 'no error_text given'}. Fix the cause in Extract.to (the "
+            "connected account, its permissions or quota), then materialize again."
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), self.__dict__.copy(), str(self)))
+
+
+class ConnectionRunFailedError(ExtractAssetsError):
+    """A connection run ended `failed` or `cancelled`."""
+
+    def __init__(self, run: ConnectionRun) -> None:
+        self.run_id = run.id
+        self.status = run.status
+        self.error = run.error
+        super().__init__(
+            f"Extract.to connection {run.connection_id} run {run.id} ended {run.status}: "
+            f"{run.error or 'no error given'}."
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), self.__dict__.copy(), str(self)))
+
+
+def _rebuild(cls: type[Exception], state: dict[str, Any], text: str) -> Exception:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, text)
+    return error
+
+
+def iso_date(value: date | str, name: str) -> str:
+    """`value` as `YYYY-MM-DD`, or an `InvalidArgumentError` naming the argument.
+
+    >>> iso_date(date(2026, 11, 1), "date_from")
+    '2026-11-01'
+    >>> iso_date("01/11/2026", "date_from")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    extract_assets.core.errors.InvalidArgumentError: date_from must be an ISO date ...
+    """
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+    raise InvalidArgumentError(f"{name} must be an ISO date (YYYY-MM-DD), got {value!r}")
+
+
+def date_range(date_from: date | str, date_to: date | str) -> tuple[str, str]:
+    """Both ends as ISO dates, checked: `date_from` may not be after `date_to`."""
+    start, end = iso_date(date_from, "date_from"), iso_date(date_to, "date_to")
+    if start > end:
+        raise InvalidArgumentError(f"date_from {start} is after date_to {end}")
+    return start, end
+
+
+def _lock_for(key: str) -> threading.Lock:
+    with _extract_locks_guard:
+        return _extract_locks.setdefault(key, threading.Lock())
+
+
+class ExtractToClient(ProviderClient):
+    """Connectors, sources, destinations, connections and runs, triggers, plans, usage,
+    extracts and their data tables.
+
+    >>> client = ExtractToClient(api_key="xt-example", base_url="http://127.0.0.1:9")
+    >>> client.base_url
+    'http://127.0.0.1:9/'
+
+    Against a running emulator (`extract-assets emulate`)::
+
+        extract = client.sync(extract_id, "2026-11-01", "2026-11-07")
+        for page in client.iter_row_pages(extract.data_table_id, "2026-11-01", "2026-11-07"):
+            ...
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        requests_per_minute: float | None = None,
+    ) -> None:
+        fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:12]
+        limiters = (
+            {"default": shared_limiter(f"extractto:{fingerprint}", requests_per_minute, burst=10)}
+            if requests_per_minute
+            else {}
+        )
+        super().__init__(
+            ApiClient(
+                provider=PROVIDER,
+                base_url=base_url,
+                api_key=api_key,
+                error_factory=error_from_response,
+                timeouts=timeouts,
+                retry=retry,
+                limiters=limiters,
+            )
+        )
+        self.poll = poll or PollPolicy()
+
+    # Lists: the envelope {"data", "next_cursor"} or, as the published reference shows, a bare
+    # JSON array; either way every page.
+    def _pages(
+        self, path: str, params: Mapping[str, Any] | None = None, page_size: int = LIST_PAGE_SIZE
+    ) -> Iterator[list[dict[str, Any]]]:
+        cursor: str | None = None
+        while True:
+            query = {**(params or {}), "limit": page_size}
+            if cursor:
+                query["cursor"] = cursor
+            body = self._api.json("GET", path, params=query)
+            if isinstance(body, list):
+                yield body
+                return
+            yield list(body.get("data") or [])
+            cursor = body.get("next_cursor")
+            if not cursor:
+                return
+
+    def _all(self, path: str) -> list[dict[str, Any]]:
+        return [item for page in self._pages(path) for item in page]
+
+    def resources(self, collection: Collection) -> list[Resource]:
+        """Every connector, source, destination, connection or trigger."""
+        return [Resource.model_validate(item) for item in self._all(f"/{collection}")]
+
+    def resource(self, collection: Collection, resource_id: str) -> Resource:
+        return Resource.model_validate(self._api.json("GET", f"/{collection}/{resource_id}"))
+
+    def create_resource(self, collection: Collection, body: Mapping[str, Any]) -> Resource:
+        """Create a source, destination, connection or trigger (Creator or Admin role)."""
+        payload = self._api.json("POST", f"/{collection}", json=dict(body), idempotent=False)
+        return Resource.model_validate(payload)
+
+    def update_resource(
+        self, collection: Collection, resource_id: str, body: Mapping[str, Any]
+    ) -> Resource:
+        """Change the fields sent, leave the others (PATCH)."""
+        payload = self._api.json("PATCH", f"/{collection}/{resource_id}", json=dict(body))
+        return Resource.model_validate(payload)
+
+    def delete_resource(self, collection: Collection, resource_id: str) -> None:
+        self._api.request("DELETE", f"/{collection}/{resource_id}")
+
+    def plans(self) -> Any:
+        """The plan(s) of the account (Billing permission)."""
+        return self._api.json("GET", "/plans")
+
+    def usage(self) -> Any:
+        """Usage against the plan (Billing permission)."""
+        return self._api.json("GET", "/usage")
+
+    def run_connection(self, connection_id: str) -> ConnectionRun:
+        """Trigger a run; a run already in progress makes this a `ConflictError` (409)."""
+        payload = self._api.json("POST", f"/connections/{connection_id}/run", idempotent=False)
+        return ConnectionRun.model_validate(payload)
+
+    def connection_runs(self, connection_id: str) -> list[ConnectionRun]:
+        runs = self._all(f"/connections/{connection_id}/runs")
+        return [ConnectionRun.model_validate(run) for run in runs]
+
+    def connection_run(self, connection_id: str, run_id: str) -> ConnectionRun:
+        payload = self._api.json("GET", f"/connections/{connection_id}/runs/{run_id}")
+        return ConnectionRun.model_validate(payload)
+
+    def wait_for_connection_run(
+        self, connection_id: str, run_id: str, *, poll: PollPolicy | None = None
+    ) -> ConnectionRun:
+        """Poll a run until it is final; raise unless it `succeeded`."""
+        run = poll_until_final(
+            lambda: self.connection_run(connection_id, run_id),
+            is_final=lambda r: r.status in RUN_FINAL_STATUSES,
+            status_of=lambda r: r.status,
+            what=f"Extract.to connection {connection_id} run {run_id}",
+            policy=poll or self.poll,
+            logger=logger,
+        )
+        if run.status != "succeeded":
+            raise ConnectionRunFailedError(run)
+        return run
+
+    def extracts(self) -> list[Extract]:
+        return [Extract.model_validate(item) for item in self._all("/extracts")]
+
+    def extract(self, extract_id: str) -> Extract:
+        return Extract.model_validate(self._api.json("GET", f"/extracts/{extract_id}"))
+
+    def create_extract(self, body: Mapping[str, Any]) -> Extract:
+        payload = self._api.json("POST", "/extracts", json=dict(body), idempotent=False)
+        return Extract.model_validate(payload)
+
+    def replace_extract(self, extract_id: str, body: Mapping[str, Any]) -> Extract:
+        """Replace the updatable attributes (PUT)."""
+        payload = self._api.json("PUT", f"/extracts/{extract_id}", json=dict(body))
+        return Extract.model_validate(payload)
+
+    def update_extract(self, extract_id: str, body: Mapping[str, Any]) -> Extract:
+        """Change only the attributes sent (PATCH)."""
+        payload = self._api.json("PATCH", f"/extracts/{extract_id}", json=dict(body))
+        return Extract.model_validate(payload)
+
+    def pause_extract(self, extract_id: str) -> Extract:
+        return Extract.model_validate(self._api.json("POST", f"/extracts/{extract_id}/pause"))
+
+    def unpause_extract(self, extract_id: str) -> Extract:
+        return Extract.model_validate(self._api.json("POST", f"/extracts/{extract_id}/unpause"))
+
+    def run_extract(
+        self,
+        extract_id: str,
+        date_from: date | str | None = None,
+        date_to: date | str | None = None,
+    ) -> Extract:
+        """Ask for one run; `AlreadySyncingError` if a sync is under way. Prefer `sync`."""
+        body: dict[str, str] | None = None
+        if date_from is not None or date_to is not None:
+            if date_from is None or date_to is None:
+                raise InvalidArgumentError("give both date_from and date_to, or neither")
+            start, end = date_range(date_from, date_to)
+            body = {"date_from": start, "date_to": end}
+        payload = self._api.json("POST", f"/extracts/{extract_id}/run", json=body, idempotent=False)
+        return Extract.model_validate(payload)
+
+    def sync(
+        self,
+        extract_id: str,
+        date_from: date | str,
+        date_to: date | str,
+        *,
+        busy_timeout_seconds: float = 3600.0,
+    ) -> Extract:
+        """Run the extract over the dates and wait until THAT run has synced.
+
+        Runs of one extract never overlap: callers in this process take turns, and a sync
+        already under way (another process, or Extract.to's own schedule) is waited for first.
+        Ours is done when the status leaves `syncing` with a `last_sync` newer than the one the
+        extract had when our run began, so an earlier sync is never taken for ours.
+        """
+        start, end = date_range(date_from, date_to)
+        with _lock_for(f"{self.base_url}|{extract_id}"):
+            started = self._start_run(extract_id, start, end, busy_timeout_seconds)
+            baseline = started.last_sync
+            extract = poll_until_final(
+                lambda: self.extract(extract_id),
+                is_final=lambda e: _our_sync_ended(e, baseline),
+                status_of=lambda e: e.status,
+                what=f"Extract.to extract {extract_id} ({start}..{end})",
+                policy=self.poll,
+                logger=logger,
+            )
+        if extract.status == ERROR:
+            raise ExtractSyncFailedError(extract)
+        return extract
+
+    def _start_run(self, extract_id: str, start: str, end: str, busy_timeout: float) -> Extract:
+        give_up = time.monotonic() + busy_timeout
+        while True:
+            try:
+                return self.run_extract(extract_id, start, end)
+            except AlreadySyncingError:
+                if time.monotonic() > give_up:
+                    raise DeadlineExceededError(
+                        f"Extract.to extract {extract_id} kept syncing for {busy_timeout:.0f} s "
+                        "before our run could start."
+                    ) from None
+                logger.info(
+                    "Extract.to extract %s is already syncing; waiting for it first", extract_id
+                )
+                poll_until_final(
+                    lambda: self.extract(extract_id),
+                    is_final=lambda e: e.status != SYNCING,
+                    status_of=lambda e: e.status,
+                    what=f"Extract.to extract {extract_id} (a sync we did not start)",
+                    policy=self.poll,
+                    logger=logger,
+                )
+
+    def data_table(self, table_id: str) -> DataTable:
+        return DataTable.model_validate(self._api.json("GET", f"/data-tables/{table_id}"))
+
+    def iter_row_pages(
+        self,
+        table_id: str,
+        date_from: date | str,
+        date_to: date | str,
+        *,
+        page_size: int = ROWS_PAGE_SIZE,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The table's rows dated within the range (both ends included), page by page.
+
+        An expired cursor starts the read again from the beginning and skips the rows already
+        delivered (the API orders rows by date, then position), so no row comes twice.
+        """
+        start, end = date_range(date_from, date_to)
+        params = {"date_from": start, "date_to": end}
+        delivered = 0
+        restarts = 0
+        while True:
+            skip = delivered
+            try:
+                for page in self._pages(f"/data-tables/{table_id}/rows", params, page_size):
+                    dropped = min(skip, len(page))
+                    skip -= dropped
+                    fresh = page[dropped:]
+                    if fresh:
+                        delivered += len(fresh)
+                        yield fresh
+                return
+            except CursorExpiredError:
+                restarts += 1
+                if restarts > _MAX_CURSOR_RESTARTS:
+                    raise
+                logger.warning(
+                    "Extract.to cursor expired after %d rows; reading again from the start",
+                    delivered,
+                )
+
+
+def _our_sync_ended(extract: Extract, baseline: Any) -> bool:
+    if extract.status == SYNCING:
+        return False
+    if extract.status == ERROR:
+        return True
+    return extract.last_sync is not None and (baseline is None or extract.last_sync > baseline)

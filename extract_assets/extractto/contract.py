@@ -1,0 +1,133 @@
+"""Everything about Extract.to's API that we decided rather than read: kept here, in one place.
+
+See `shared/providers/extractto.md`. When the real shapes are published, this is the file to change.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from extract_assets.core.errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+)
+from extract_assets.core.http import ErrorContext, error_class_for
+
+PROVIDER = "Extract.to"
+DEFAULT_BASE_URL = "https://api.extract.to"
+BASE_URL_ENV = "EXTRACTTO_BASE_URL"
+API_KEY_ENV = "EXTRACTTO_API_KEY"
+KEY_PAGE = "https://app.extract.to/users/edit/me"
+
+LIST_PAGE_SIZE = 200
+ROWS_PAGE_SIZE = 10_000
+SYNCING = "syncing"
+ERROR = "error"
+RUN_FINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+
+ALREADY_SYNCING = "already syncing"
+EXPIRED_CURSOR = "expired cursor"
+
+
+class AlreadySyncingError(ConflictError):
+    """The extract is syncing; a run can be asked for only once it has finished."""
+
+
+class CursorExpiredError(BadRequestError):
+    """A page cursor is no longer valid: the read must start again from the beginning."""
+
+
+def error_from_response(response: httpx.Response, ctx: ErrorContext) -> ApiError:
+    """A typed error from Extract.to's `{"detail": "..."}`, with what to do about it."""
+    detail = _detail(response)
+    status = response.status_code
+    lowered = detail.lower()
+    cls: type[ApiError] = error_class_for(status)
+    if status == 400 and ALREADY_SYNCING in lowered:
+        cls = AlreadySyncingError
+    elif status == 400 and EXPIRED_CURSOR in lowered:
+        cls = CursorExpiredError
+    elif status == 401:
+        cls = AuthenticationError
+    elif status == 402:
+        cls = PaymentRequiredError
+    elif status == 403:
+        cls = PermissionDeniedError
+    return cls(
+        detail,
+        provider=PROVIDER,
+        status=status,
+        request_id=ctx.request_id,
+        method=ctx.method,
+        url=ctx.url,
+        hint=_hint(status, detail),
+        retry_after=ctx.retry_after,
+    )
+
+
+def _hint(status: int, detail: str) -> str | None:
+    if status == 401:
+        return (
+            f"the key in {API_KEY_ENV} was refused. Extract.to keys are valid for 90 days: if "
+            f"yours is older, copy a new one from {KEY_PAGE} (Profile → API Key)."
+        )
+    if status == 402:
+        return (
+            f"your Extract.to plan limit was reached ({detail}). Upgrade the plan or free "
+            "capacity (fewer schedules or extracts), then try again."
+        )
+    if status == 403:
+        return (
+            "the key's user lacks the role this needs. Ask an Extract.to admin to grant it "
+            "under Settings > Roles & Permissions (Creator or Admin for writes, Billing for "
+            "plans and usage)."
+        )
+    return None
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json()["detail"]
+    except (ValueError, KeyError, TypeError):
+        text = response.text[:200].strip() if response.content else ""
+        return text or f"HTTP {response.status_code} {response.reason_phrase}"
+    return detail if isinstance(detail, str) else str(detail)
+
+
+_COLUMN_TYPES: dict[str, dict[str, str]] = {
+    "string": {"type": "string"},
+    "text": {"type": "string"},
+    "integer": {"type": "integer"},
+    "int": {"type": "integer"},
+    "number": {"type": "number"},
+    "float": {"type": "number"},
+    "decimal": {"type": "number"},
+    "numeric": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "bool": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"},
+    "datetime": {"type": "string", "format": "date-time"},
+    "date-time": {"type": "string", "format": "date-time"},
+    "timestamp": {"type": "string", "format": "date-time"},
+}
+
+
+def columns_json_schema(
+    columns: list[tuple[str, str]], *, drop: frozenset[str] = frozenset()
+) -> dict[str, object]:
+    """A JSON Schema for rows from a data table's `columns` (name, type); unknown types stay
+    untyped, so their values are kept as JSON text rather than guessed.
+
+    >>> columns_json_schema([("clicks", "integer"), ("date", "date")], drop=frozenset({"date"}))
+    {'type': 'object', 'properties': {'clicks': {'type': 'integer'}}}
+    """
+    properties = {
+        name: dict(_COLUMN_TYPES.get(kind.lower(), {}))
+        for name, kind in columns
+        if name not in drop
+    }
+    return {"type": "object", "properties": properties}

@@ -1,0 +1,71 @@
+"""Extract.to payloads, parsed once at the edge.
+
+Resources whose full shape is not published keep unknown fields (`extra="allow"`), so nothing a
+newer API sends is lost.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class Extract(_Model):
+    """A configured data pull from one connected account into a data table."""
+
+    id: str
+    title: str | None = None
+    connection_id: str | None = None
+    account_id: str | None = None
+    account_name: str | None = None
+    created_at: datetime | None = None
+    last_sync: datetime | None = None
+    status: str
+    error_text: str | None = None
+    schedules_limit: int | None = None
+    sync_historical_data: date | None = None
+    data_table_id: str | None = None
+    template_id: str | None = None
+
+
+class Column(_Model):
+    name: str
+    type: str
+
+
+class DataTable(_Model):
+    """Where an extract's rows land."""
+
+    id: str
+    title: str | None = None
+    extract_id: str | None = None
+    columns: list[Column] = Field(default_factory=list)
+    row_count: int | None = None
+
+
+class ConnectionRun(_Model):
+    """One execution of a connection."""
+
+    id: str
+    connection_id: str | None = None
+    status: str
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+    rows_synced: int | None = None
+
+
+class Resource(_Model):
+    """Connectors, sources, destinations, connections, triggers, plans: an id and their fields."""
+
+    id: str | None = None
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return self.model_dump()

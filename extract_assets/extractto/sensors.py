@@ -1,0 +1,185 @@
+"""Watch Extract.to extracts for syncs that happened outside Dagster, and for errors.
+
+When Extract.to syncs an extract on its own schedule, the rows it wrote carry that sync's
+`__insert_date`; the days they fall on are requested as partition runs that only read the rows
+(no second sync). Extracts that went to `error` are logged once per error.
+"""
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Self
+
+import dagster as dg
+
+from extract_assets.extractto.assets import DATE_COLUMN, partitions_for
+from extract_assets.extractto.client import ExtractToClient
+from extract_assets.extractto.contract import ERROR, SYNCING
+from extract_assets.extractto.models import Extract
+from extract_assets.extractto.resource import ExtractToResource
+from extract_assets.extractto.spec import ExtractToExtractSpec
+
+INSERT_DATE_COLUMN = "__insert_date"
+_CURSOR_VERSION = 1
+_RANGE_START = "dagster/asset_partition_range_start"
+_RANGE_END = "dagster/asset_partition_range_end"
+
+
+@dataclass
+class _Seen:
+    last_sync: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class _Cursor:
+    extracts: dict[str, _Seen] = field(default_factory=dict)
+    version: int = _CURSOR_VERSION
+
+    @classmethod
+    def parse(cls, text: str | None) -> Self:
+        data = json.loads(text) if text else {}
+        if data.get("version") != _CURSOR_VERSION:
+            return cls()
+        return cls(extracts={key: _Seen(**seen) for key, seen in data["extracts"].items()})
+
+    def dump(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def build_extractto_sensor(
+    specs: Sequence[ExtractToExtractSpec],
+    *,
+    name: str = "extractto_extracts_sensor",
+    resource_key: str = "extractto",
+    minimum_interval_seconds: int = 60,
+    time_budget_seconds: float = 20.0,
+    lookback_days: int = 7,
+    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
+) -> dg.SensorDefinition:
+    """A sensor that turns outside syncs of the specs' extracts into partition runs.
+
+    The first time it sees an extract it only notes its `last_sync`. Later syncs not made by
+    our assets are read back over the last `lookback_days` days to find the days they wrote.
+    """
+    by_extract = {spec.extract_id: spec for spec in specs}
+
+    @dg.sensor(
+        name=name,
+        minimum_interval_seconds=minimum_interval_seconds,
+        asset_selection=[spec.name for spec in specs],
+        required_resource_keys={resource_key},
+        default_status=default_status,
+        description="Reads the days Extract.to synced on its own schedule; logs failed syncs.",
+    )
+    def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        resource: ExtractToResource = getattr(context.resources, resource_key)
+        started = time.monotonic()
+        cursor = _Cursor.parse(context.cursor)
+        requests: list[dg.RunRequest] = []
+        with resource.get_client(retry_deadline_seconds=time_budget_seconds / 2) as client:
+            for extract in client.extracts():
+                spec = by_extract.get(extract.id)
+                if spec is None:
+                    continue
+                if time.monotonic() - started > time_budget_seconds:
+                    break
+                seen = cursor.extracts.setdefault(extract.id, _Seen())
+                _report_error(context, extract, seen)
+                requests += _requests_for_sync(context, client, spec, extract, seen, lookback_days)
+        return dg.SensorResult(run_requests=requests, cursor=cursor.dump())
+
+    return _sensor
+
+
+def _report_error(context: dg.SensorEvaluationContext, extract: Extract, seen: _Seen) -> None:
+    if extract.status != ERROR:
+        seen.error = None
+        return
+    marker = f"{extract.error_text}@{extract.last_sync}"
+    if seen.error != marker:
+        context.log.warning(
+            f"Extract.to extract {extract.id} ({extract.title}) is in error: {extract.error_text}"
+        )
+        seen.error = marker
+
+
+def _requests_for_sync(
+    context: dg.SensorEvaluationContext,
+    client: ExtractToClient,
+    spec: ExtractToExtractSpec,
+    extract: Extract,
+    seen: _Seen,
+    lookback_days: int,
+) -> list[dg.RunRequest]:
+    if extract.status == SYNCING or extract.last_sync is None:
+        return []
+    current = extract.last_sync.isoformat()
+    previous = seen.last_sync
+    seen.last_sync = current
+    if previous is None or current <= previous or _made_by_us(context, spec, current):
+        return []
+    days = _days_written_since(client, extract, previous, lookback_days)
+    return [
+        dg.RunRequest(
+            run_key=f"{extract.id}:{current}:{first}",
+            asset_selection=[dg.AssetKey(spec.name)],
+            tags={_RANGE_START: first, _RANGE_END: last},
+            run_config={"ops": {spec.name: {"config": {"sync": False}}}},
+        )
+        for first, last in _partition_ranges(spec, days)
+    ]
+
+
+def _made_by_us(context: dg.SensorEvaluationContext, spec: ExtractToExtractSpec, sync: str) -> bool:
+    """Our assets record the `last_sync` of each sync they ran on their materializations."""
+    event = context.instance.get_latest_materialization_event(dg.AssetKey(spec.name))
+    materialization = event.asset_materialization if event else None
+    if materialization is None:
+        return False
+    recorded = materialization.metadata.get("extractto/last_sync")
+    return recorded is not None and recorded.value == sync
+
+
+def _days_written_since(
+    client: ExtractToClient, extract: Extract, since: str, lookback_days: int
+) -> list[date]:
+    if not extract.data_table_id:
+        return []
+    today = datetime.now(UTC).date()
+    days: set[str] = set()
+    pages = client.iter_row_pages(extract.data_table_id, today - timedelta(lookback_days), today)
+    for page in pages:
+        for row in page:
+            if _later(row.get(INSERT_DATE_COLUMN), since):
+                days.add(str(row[DATE_COLUMN])[:10])
+    return sorted(date.fromisoformat(day) for day in days)
+
+
+def _later(stamp: Any, since: str) -> bool:
+    if not stamp:
+        return False
+    return datetime.fromisoformat(str(stamp)) > datetime.fromisoformat(since)
+
+
+def _partition_ranges(spec: ExtractToExtractSpec, days: list[date]) -> list[tuple[str, str]]:
+    """The partitions holding `days` as runs of neighbours (first, last), skipping those that
+    do not exist yet (today's, with no end offset)."""
+    partitions = partitions_for(spec)
+    position = {key: index for index, key in enumerate(partitions.get_partition_keys())}
+    wanted: set[int] = set()
+    for day in days:
+        moment = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+        index = position.get(partitions.get_partition_key_for_timestamp(moment))
+        if index is not None:
+            wanted.add(index)
+    keys = list(position)
+    ranges: list[tuple[str, str]] = []
+    for index in sorted(wanted):
+        if ranges and position[ranges[-1][1]] == index - 1:
+            ranges[-1] = (ranges[-1][0], keys[index])
+        else:
+            ranges.append((keys[index], keys[index]))
+    return ranges

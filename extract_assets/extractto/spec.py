@@ -1,0 +1,55 @@
+"""Extract.to extracts and connections a user wants as assets, from Python or YAML."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from extract_assets.core.names import AssetName
+
+Grain = Literal["daily", "weekly", "monthly"]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: AssetName = Field(description="Asset name: letters, digits and '_'.")
+    group: str = Field(default="extractto", description="Dagster asset group.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Dagster asset tags.")
+    owners: list[str] = Field(default_factory=list, description="Dagster asset owners.")
+    description: str | None = Field(default=None, description="Shown in the Dagster UI.")
+
+
+class ExtractToExtractSpec(_Spec):
+    """An extract as a date-partitioned asset: each partition is a `date_from`..`date_to` run.
+
+    >>> spec = ExtractToExtractSpec(name="ads", extract_id="e-1", start_date="2026-01-01")
+    >>> (spec.grain, spec.end_offset, spec.schedule_hour)
+    ('daily', 0, None)
+    """
+
+    extract_id: str = Field(min_length=1, description="The extract's id in Extract.to.")
+    grain: Grain = Field(default="daily", description="Partition size: daily, weekly, monthly.")
+    start_date: date = Field(description="The first partition's start.")
+    end_offset: int = Field(
+        default=0, description="Partitions past the last complete one (e.g. 1 includes today)."
+    )
+    schedule_hour: int | None = Field(
+        default=None,
+        ge=0,
+        le=23,
+        description="If set, a schedule materializes the last "
+        "complete partition every day at this hour (UTC).",
+    )
+
+
+class ExtractToConnectionSpec(_Spec):
+    """A connection as an asset: materializing it runs the connection into its destination.
+
+    >>> ExtractToConnectionSpec(name="hubspot_sync", connection_id="c-1").group
+    'extractto'
+    """
+
+    connection_id: str = Field(min_length=1, description="The connection's id in Extract.to.")
