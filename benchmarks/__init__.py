@@ -1,0 +1,1 @@
+"""Benchmark scripts: each prints its measurements as ratios against a named baseline."""

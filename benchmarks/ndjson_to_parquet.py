@@ -1,0 +1,329 @@
+"""NDJSON → Parquet: our streaming sink against pyarrow, pandas, DuckDB and Polars.
+
+    python -m benchmarks.ndjson_to_parquet --rows 1000000 --rows 4000000 --skip pandas@4000000
+
+Generates (once, cached in benchmarks/out/) an NDJSON file of N rows of about 300 bytes, then
+runs every path in a child process of its own, so that each peak RSS is that path's alone, and
+prints throughput as a ratio against the named baseline, pyarrow ``read_json`` + ``write_table``.
+The input is read from a warm page cache by every path.
+
+A new path is one function registered with `@path("name")`: it takes (src, dst, args), writes
+dst and returns the number of rows it wrote (or -1 to have them counted from the file's footer).
+Paths registered with ``ours=True`` are held to the targets: at least 0.8x the baseline's
+throughput, peak RSS under 300 MB, and a peak RSS that does not grow with the input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import random
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.rss import peak_rss_mb, run_child
+
+OUT = Path(__file__).parent / "out"
+BASELINE = "pyarrow"
+CHUNK_BYTES = 1 << 20
+THROUGHPUT_TARGET = 0.8
+RSS_TARGET_MB = 300.0
+RSS_GROWTH_TOLERANCE = 1.15  # run-to-run noise of the allocator, not growth with size
+
+PathFunction = Callable[[Path, Path, argparse.Namespace], int]
+
+
+@dataclass(frozen=True)
+class _Path:
+    run: PathFunction
+    imports: tuple[str, ...]
+    ours: bool
+
+
+PATHS: dict[str, _Path] = {}
+
+
+def path(
+    name: str, *, imports: tuple[str, ...] = (), ours: bool = False
+) -> Callable[[PathFunction], PathFunction]:
+    """Register a conversion path; `imports` are loaded before the clock starts."""
+
+    def register(function: PathFunction) -> PathFunction:
+        PATHS[name] = _Path(function, imports, ours)
+        return function
+
+    return register
+
+
+# --- the input -----------------------------------------------------------------------------
+
+ROW_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "email": {"type": "string"},
+        "status": {"type": "string", "enum": ["active", "pending", "churned"]},
+        "score": {"type": "number"},
+        "verified": {"type": "boolean"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "profile_url": {"type": "string", "format": "uri"},
+        "address": {
+            "type": "object",
+            "properties": {
+                "street": {"type": "string"},
+                "city": {"type": "string"},
+                "country": {"type": "string"},
+                "postcode": {"type": "string"},
+            },
+        },
+        "tags": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["id"],
+}
+
+_FIRST = ["Ada", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Alan"]
+_LAST = ["Lovelace", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen"]
+_CITIES = [("Paris", "FR"), ("Berlin", "DE"), ("Lisbon", "PT"), ("Austin", "US"), ("Osaka", "JP")]
+_TAGS = ["enterprise", "trial", "beta", "priority", "partner", "self-serve", "legacy", "eu"]
+
+
+def _rows(count: int, seed: int = 7) -> Iterator[dict[str, Any]]:
+    rng = random.Random(seed)
+    for index in range(count):
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        city, country = rng.choice(_CITIES)
+        yield {
+            "id": index,
+            "name": f"{first} {last}",
+            "email": f"{first.lower()}.{last.lower()}{index}@example.com",
+            "status": rng.choice(("active", "pending", "churned")),
+            "score": round(rng.uniform(0, 100), 3),
+            "verified": rng.random() < 0.7,
+            "created_at": f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T"
+            f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}."
+            f"{rng.randint(0, 999):03d}Z",
+            "profile_url": f"https://example.com/people/{first.lower()}-{last.lower()}-{index}",
+            "address": {
+                "street": f"{rng.randint(1, 999)} Rue {last}",
+                "city": city,
+                "country": country,
+                "postcode": f"{rng.randint(10000, 99999)}",
+            },
+            "tags": rng.sample(_TAGS, rng.randint(0, 3)),
+        }
+
+
+def ensure_input(rows: int) -> Path:
+    """The cached NDJSON file of `rows` rows, generated on first use."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    target = OUT / f"rows-{rows}.ndjson"
+    if not target.exists():
+        partial = target.with_suffix(".partial")
+        with partial.open("w", encoding="utf-8") as handle:
+            for row in _rows(rows):
+                handle.write(json.dumps(row, separators=(",", ":")))
+                handle.write("\n")
+        partial.rename(target)
+    return target
+
+
+def _chunks(src: Path) -> Iterator[bytes]:
+    with src.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            yield chunk
+
+
+# --- the paths -----------------------------------------------------------------------------
+
+
+@path("pyarrow", imports=("pyarrow.json", "pyarrow.parquet"))
+def _pyarrow(src: Path, dst: Path, args: argparse.Namespace) -> int:
+    import pyarrow.json as pj
+    import pyarrow.parquet as pq
+
+    table = pj.read_json(src)
+    pq.write_table(table, dst)
+    return int(table.num_rows)
+
+
+@path("pandas", imports=("pandas", "pyarrow.parquet"))
+def _pandas(src: Path, dst: Path, args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    frame = pd.read_json(src, lines=True)
+    frame.to_parquet(dst)
+    return len(frame)
+
+
+@path("duckdb", imports=("duckdb",))
+def _duckdb(src: Path, dst: Path, args: argparse.Namespace) -> int:
+    import duckdb
+
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"COPY (SELECT * FROM read_json_auto('{src}')) TO '{dst}' (FORMAT parquet)"
+        )
+    return -1  # counted from the file's footer
+
+
+@path("polars", imports=("polars",))
+def _polars(src: Path, dst: Path, args: argparse.Namespace) -> int:
+    import polars as pl
+
+    pl.scan_ndjson(src).sink_parquet(dst)
+    return -1
+
+
+@path("ours", imports=("extract_assets.core.parquet",), ours=True)
+def _ours(src: Path, dst: Path, args: argparse.Namespace) -> int:
+    from extract_assets.core.parquet import write_ndjson
+
+    return write_ndjson(_chunks(src), dst).rows
+
+
+@path("ours+schema", imports=("extract_assets.core.parquet",), ours=True)
+def _ours_with_schema(src: Path, dst: Path, args: argparse.Namespace) -> int:
+    from extract_assets.core.parquet import write_ndjson
+
+    return write_ndjson(_chunks(src), dst, json_schema=ROW_SCHEMA).rows
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+def run_path(name: str, src: Path, dst: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Run one path in this process and measure it (called in the child)."""
+    import pyarrow.parquet as pq
+
+    entry = PATHS[name]
+    for module in entry.imports:
+        importlib.import_module(module)
+    dst.unlink(missing_ok=True)
+    import_rss_mb = peak_rss_mb()
+    started = time.perf_counter()
+    reported = entry.run(src, dst, args)
+    seconds = time.perf_counter() - started
+    rows = pq.read_metadata(dst).num_rows
+    if reported >= 0 and reported != rows:
+        raise RuntimeError(f"{name} reported {reported} rows but its file holds {rows}")
+    return {
+        "path": name,
+        "rows": rows,
+        "seconds": seconds,
+        "input_bytes": src.stat().st_size,
+        "output_bytes": dst.stat().st_size,
+        "peak_rss_mb": peak_rss_mb(),
+        "import_rss_mb": import_rss_mb,
+    }
+
+
+def measure(names: list[str], rows: int, repeat: int) -> dict[str, dict[str, Any]]:
+    """The median of `repeat` child processes per path, taking turns so that a noisy moment
+    on the machine does not land on one path only; peak RSS is the highest seen."""
+    src = ensure_input(rows)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for _ in range(repeat):
+        for name in names:
+            dst = OUT / f"{name}-{rows}.parquet"
+            arguments = ["--run-path", name, "--src", str(src), "--dst", str(dst)]
+            runs[name].append(run_child("benchmarks.ndjson_to_parquet", arguments))
+            dst.unlink(missing_ok=True)
+    results = {}
+    for name, done in runs.items():
+        median = statistics.median(run["seconds"] for run in done)
+        chosen = min(done, key=lambda run: abs(run["seconds"] - median))
+        results[name] = {**chosen, "peak_rss_mb": max(run["peak_rss_mb"] for run in done)}
+    return results
+
+
+def _skipped(name: str, rows: int, skips: list[str]) -> bool:
+    return name in skips or f"{name}@{rows}" in skips
+
+
+def report(rows: int, results: dict[str, dict[str, Any]]) -> list[str]:
+    """Print the table for one input size; return the targets it missed."""
+    base = results.get(BASELINE)
+    size_mb = next(iter(results.values()))["input_bytes"] / 1e6
+    print(f"\n{rows:,} rows, {size_mb:,.0f} MB of NDJSON")
+    header = (
+        f"{'path':<12} {'rows':>10} {'MB/s':>6} {'vs ' + BASELINE:>10} {'peak RSS MB':>11} "
+        f"{'after imports':>13} {'Parquet MB':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, result in results.items():
+        versus = f"{_speed(result) / _speed(base):.2f}x" if base else "-"
+        print(
+            f"{name:<12} {result['rows']:>10,} {_speed(result):>6.0f} {versus:>10} "
+            f"{result['peak_rss_mb']:>11.0f} {result['import_rss_mb']:>13.0f} "
+            f"{result['output_bytes'] / 1e6:>10.1f}"
+        )
+    missed = []
+    for name in (n for n in results if PATHS[n].ours):
+        ours = results[name]
+        if base:
+            ratio = _speed(ours) / _speed(base)
+            label = f"{name} throughput >= {THROUGHPUT_TARGET}x {BASELINE}"
+            missed += _check(label, ratio >= THROUGHPUT_TARGET, f"{ratio:.2f}x", rows)
+        peak = ours["peak_rss_mb"]
+        label = f"{name} peak RSS < {RSS_TARGET_MB:.0f} MB"
+        missed += _check(label, peak < RSS_TARGET_MB, f"{peak:.0f} MB", rows)
+    return missed
+
+
+def report_growth(by_size: dict[int, dict[str, dict[str, Any]]]) -> list[str]:
+    """Check that our peak RSS does not grow from the smallest input to the largest."""
+    sizes = sorted(by_size)
+    missed: list[str] = []
+    if len(sizes) < 2:
+        return missed
+    small, large = by_size[sizes[0]], by_size[sizes[-1]]
+    for name in (n for n in small if PATHS[n].ours and n in large):
+        before, after = small[name]["peak_rss_mb"], large[name]["peak_rss_mb"]
+        label = f"{name} peak RSS flat from {sizes[0]:,} to {sizes[-1]:,} rows"
+        flat = after <= before * RSS_GROWTH_TOLERANCE
+        missed += _check(label, flat, f"{before:.0f} -> {after:.0f} MB", sizes[-1])
+    return missed
+
+
+def _check(label: str, ok: bool, measured: str, rows: int) -> list[str]:
+    print(f"target {label}: {measured} {'ok' if ok else 'MISSED'}")
+    return [] if ok else [f"{label} ({rows:,} rows)"]
+
+
+def _speed(result: dict[str, Any]) -> float:
+    return float(result["input_bytes"] / 1e6 / result["seconds"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, action="append", help="input size; repeatable")
+    parser.add_argument("--paths", nargs="*", default=None, help=f"subset of {list(PATHS)}")
+    parser.add_argument("--skip", action="append", default=[], help="NAME or NAME@ROWS")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per path; the median counts")
+    parser.add_argument("--run-path", help=argparse.SUPPRESS)
+    parser.add_argument("--src", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--dst", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.run_path:
+        print(json.dumps(run_path(args.run_path, args.src, args.dst, args)))
+        return 0
+    by_size: dict[int, dict[str, dict[str, Any]]] = {}
+    missed: list[str] = []
+    for rows in args.rows or [1_000_000]:
+        names = [n for n in args.paths or PATHS if not _skipped(n, rows, args.skip)]
+        by_size[rows] = measure(names, rows, args.repeat)
+        missed += report(rows, by_size[rows])
+    missed += report_growth(by_size)
+    print("\nall targets met" if not missed else "\nmissed: " + "; ".join(missed))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

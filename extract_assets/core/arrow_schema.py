@@ -1,0 +1,480 @@
+"""JSON Schema → Arrow schema, and the type-widening rules that schema inference follows.
+
+When two parts of one result disagree on a column's type, the column takes the narrowest type
+that holds both without losing a value:
+
+    null              + T                 → T
+    int64             + float64           → float64
+    struct            + struct            → struct with the union of fields, each widened
+    list<a>           + list<b>           → list<widen(a, b)>
+    any other mix                         → string
+
+A value turned into a string keeps its JSON text (``1`` → ``"1"``, ``true`` → ``"true"``,
+``{"a": 1}`` → ``'{"a":1}'``); a string stays as it is, unquoted. Numbers are spelled the way
+Arrow and Python print them (``1.0`` may become ``"1"``): the value survives, not the spelling.
+Dates and timestamps become ISO-8601 text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "conform_array",
+    "conform_table",
+    "json_schema_to_arrow",
+    "python_column",
+    "widen_schema",
+    "widen_type",
+]
+
+_ArrayT = TypeVar("_ArrayT", pa.Array, pa.ChunkedArray)
+_STRING = pa.string()
+_NULL = pa.null()
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_SIMPLE_TYPES: dict[str, pa.DataType] = {
+    "string": _STRING,
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "boolean": pa.bool_(),
+    "null": _NULL,
+}
+_STRING_FORMATS: dict[str, pa.DataType] = {
+    "date": pa.date32(),
+    "date-time": pa.timestamp("us", tz="UTC"),
+}
+
+
+# --- JSON Schema ---------------------------------------------------------------------------
+
+
+def json_schema_to_arrow(json_schema: Mapping[str, Any]) -> pa.Schema:
+    """The Arrow schema of the rows a JSON Schema describes.
+
+    Top-level properties listed in ``required`` are non-nullable; everything else is nullable.
+    A root ``{"type": "array", "items": {...}}`` describes its items. Anything without a usable
+    type (``{}``, an object without ``properties``) becomes a string holding the JSON text.
+
+    >>> json_schema_to_arrow({"properties": {"id": {"type": "integer"}}, "required": ["id"]})
+    id: int64 not null
+    """
+    row = _resolve(json_schema, json_schema)
+    if row.get("type") == "array" and isinstance(row.get("items"), Mapping):
+        row = _resolve(row["items"], json_schema)
+    properties = row.get("properties")
+    if not isinstance(properties, Mapping):
+        return pa.schema([])
+    required = set(row.get("required") or ())
+    return pa.schema(
+        pa.field(
+            name,
+            _arrow_type(node, json_schema, ()),
+            nullable=name not in required or _allows_null(_resolve(node, json_schema)),
+        )
+        for name, node in properties.items()
+    )
+
+
+def _allows_null(node: Mapping[str, Any]) -> bool:
+    """Whether a required property may still hold null (`"type": ["x", "null"]` and the like)."""
+    declared = node.get("type")
+    return bool(
+        declared == "null"
+        or "null" in _list(node, "type")
+        or None in _list(node, "enum")
+        or node.get("nullable") is True
+        or any(
+            isinstance(alt, Mapping) and _allows_null(alt)
+            for alt in (*_list(node, "anyOf"), *_list(node, "oneOf"))
+        )
+    )
+
+
+def _list(node: Mapping[str, Any], key: str) -> list[Any]:
+    value = node.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _resolve(node: Any, root: Mapping[str, Any]) -> Mapping[str, Any]:
+    seen: set[str] = set()
+    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if ref in seen:
+            return {}
+        seen.add(ref)
+        node = _pointer(root, ref)
+    return node if isinstance(node, Mapping) else {}
+
+
+def _pointer(root: Mapping[str, Any], ref: str) -> Any:
+    if not ref.startswith("#"):
+        return {}  # remote references are never fetched: the column keeps its JSON text
+    node: Any = root
+    for part in ref[1:].split("/")[1:] if ref != "#" else []:
+        key = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, Mapping) or key not in node:
+            return {}
+        node = node[key]
+    return node
+
+
+def _arrow_type(node: Any, root: Mapping[str, Any], refs: tuple[str, ...]) -> pa.DataType:
+    if isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+        if node["$ref"] in refs:
+            return _STRING  # a recursive schema has no finite Arrow type
+        refs = (*refs, node["$ref"])
+    node = _resolve(node, root)
+    for key in ("anyOf", "oneOf", "allOf"):
+        alternatives = node.get(key)
+        if isinstance(alternatives, Sequence) and not isinstance(alternatives, str):
+            types = [_arrow_type(alt, root, refs) for alt in alternatives]
+            return _widen_all([t for t in types if t != _NULL] or [_NULL])
+    declared = node.get("type")
+    if declared is None:
+        return _untyped(node, root, refs)
+    names = [declared] if isinstance(declared, str) else list(declared)
+    types = [_named_type(name, node, root, refs) for name in names if name != "null"]
+    return _widen_all(types or [_NULL])
+
+
+def _untyped(
+    node: Mapping[str, Any], root: Mapping[str, Any], refs: tuple[str, ...]
+) -> pa.DataType:
+    if "properties" in node:
+        return _named_type("object", node, root, refs)
+    if "items" in node:
+        return _named_type("array", node, root, refs)
+    values = node.get("enum", [node["const"]] if "const" in node else None)
+    if isinstance(values, Sequence) and not isinstance(values, str):
+        return _widen_all([python_type(v) for v in values if v is not None] or [_STRING])
+    return _STRING
+
+
+def _named_type(
+    name: Any, node: Mapping[str, Any], root: Mapping[str, Any], refs: tuple[str, ...]
+) -> pa.DataType:
+    if name == "string":
+        return _STRING_FORMATS.get(node.get("format", ""), _STRING)
+    if name == "object":
+        properties = node.get("properties")
+        if not isinstance(properties, Mapping) or not properties:
+            return _STRING
+        return pa.struct(
+            pa.field(key, _arrow_type(child, root, refs)) for key, child in properties.items()
+        )
+    if name == "array":
+        return pa.list_(_arrow_type(node.get("items", {}), root, refs))
+    return _SIMPLE_TYPES.get(name, _STRING) if isinstance(name, str) else _STRING
+
+
+# --- widening ------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def widen_type(a: pa.DataType, b: pa.DataType) -> pa.DataType:
+    """The narrowest type that holds every value of both `a` and `b`.
+
+    >>> widen_type(pa.int64(), pa.float64())
+    DataType(double)
+    """
+    if a == b:
+        return a
+    if a == _NULL:
+        return b
+    if b == _NULL:
+        return a
+    if pa.types.is_integer(a) and pa.types.is_integer(b):
+        return _STRING if pa.types.is_uint64(a) or pa.types.is_uint64(b) else pa.int64()
+    if _is_number(a) and _is_number(b):
+        return pa.float64()
+    if pa.types.is_struct(a) and pa.types.is_struct(b):
+        return _widen_struct(a, b)
+    if pa.types.is_list(a) and pa.types.is_list(b):
+        return pa.list_(widen_type(a.value_type, b.value_type))
+    if pa.types.is_timestamp(a) and pa.types.is_timestamp(b) and a.tz == b.tz:
+        return pa.timestamp(_finer_unit(a.unit, b.unit), tz=a.tz)
+    return _STRING
+
+
+def widen_schema(a: pa.Schema, b: pa.Schema) -> pa.Schema:
+    """`a` with each column widened to hold `b`'s, and `b`'s new columns appended (nullable).
+
+    Nullability and metadata of `a`'s columns are kept: the caller decides when nulls relax them.
+
+    >>> widen_schema(pa.schema([("a", pa.int64())]), pa.schema([("b", pa.string())])).names
+    ['a', 'b']
+    """
+    if a.equals(b):
+        return a
+    fields = []
+    for field in a:
+        index = b.get_field_index(field.name)
+        if index >= 0:
+            field = field.with_type(widen_type(field.type, b.field(index).type))
+        fields.append(field)
+    fields.extend(pa.field(f.name, f.type) for f in b if a.get_field_index(f.name) < 0)
+    return pa.schema(fields, metadata=a.metadata)
+
+
+def _widen_all(types: Sequence[pa.DataType]) -> pa.DataType:
+    return functools.reduce(widen_type, types)
+
+
+def _widen_struct(a: pa.StructType, b: pa.StructType) -> pa.StructType:
+    fields = []
+    for field in a:
+        index = b.get_field_index(field.name)
+        other = b.field(index).type if index >= 0 else _NULL
+        fields.append(pa.field(field.name, widen_type(field.type, other)))
+    fields.extend(pa.field(f.name, f.type) for f in b if a.get_field_index(f.name) < 0)
+    return pa.struct(fields)
+
+
+def _is_number(t: pa.DataType) -> bool:
+    return bool(pa.types.is_integer(t) or pa.types.is_floating(t))
+
+
+def _finer_unit(a: str, b: str) -> str:
+    order = ("s", "ms", "us", "ns")
+    return max(a, b, key=order.index)
+
+
+# --- conforming Arrow data to a widened type -----------------------------------------------
+
+
+def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`table` converted to `schema`, which must be a widening of its schema.
+
+    Columns the table lacks are all null.
+
+    >>> conform_table(pa.table({"a": [1]}), pa.schema([("a", pa.float64()), ("b", pa.string())]))
+    pyarrow.Table
+    a: double
+    b: string
+    ----
+    a: [[1]]
+    b: [[null]]
+    """
+    if table.schema.equals(schema):
+        return table
+    columns = []
+    for field in schema:
+        index = table.schema.get_field_index(field.name)
+        if index < 0:
+            columns.append(pa.nulls(table.num_rows, field.type))
+        else:
+            columns.append(conform_array(table.column(index), field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def conform_array(array: _ArrayT, target: pa.DataType) -> _ArrayT:
+    """`array` converted to `target`, a widening of its type (see the module docstring).
+
+    >>> conform_array(pa.array([1, None]), pa.string()).to_pylist()
+    ['1', None]
+    """
+    if isinstance(array, pa.ChunkedArray):
+        return pa.chunked_array([conform_array(c, target) for c in array.chunks], type=target)
+    source = array.type
+    if source == target:
+        return array
+    if source == _NULL:
+        return pa.nulls(len(array), target)
+    if pa.types.is_string(target):
+        return _json_text_array(array)
+    if pa.types.is_struct(source) and pa.types.is_struct(target):
+        return _conform_struct(array, target)
+    if pa.types.is_list(source) and pa.types.is_list(target):
+        return _conform_list(array, target)
+    return array.cast(target)
+
+
+def _conform_struct(array: pa.StructArray, target: pa.StructType) -> pa.StructArray:
+    children = []
+    for field in target:
+        if array.type.get_field_index(field.name) < 0:
+            children.append(pa.nulls(len(array), field.type))
+        else:
+            children.append(conform_array(array.field(field.name), field.type))
+    mask = array.is_null() if array.null_count else None
+    return pa.StructArray.from_arrays(children, fields=list(target), mask=mask)
+
+
+def _conform_list(array: pa.ListArray, target: pa.ListType) -> pa.ListArray:
+    # from_arrays refuses a validity mask together with sliced offsets: rebase them to zero
+    start = array.offsets[0]
+    offsets = pc.subtract(array.offsets, start)
+    values = array.values.slice(start.as_py(), array.offsets[-1].as_py() - start.as_py())
+    mask = array.is_null() if array.null_count else None
+    return pa.ListArray.from_arrays(
+        offsets, conform_array(values, target.value_type), type=target, mask=mask
+    )
+
+
+def _json_text_array(array: pa.Array) -> pa.Array:
+    source = array.type
+    if pa.types.is_timestamp(source):
+        if source.tz is not None:
+            array = array.cast(pa.timestamp(source.unit, tz="UTC"))
+        suffix = "Z" if source.tz is not None else ""
+        return pc.strftime(array, format=f"%Y-%m-%dT%H:%M:%S{suffix}")
+    if pa.types.is_nested(source):
+        return pa.array([None if v is None else json_text(v) for v in array.to_pylist()], _STRING)
+    return array.cast(_STRING)
+
+
+def json_text(value: Any) -> str:
+    """`value` as a string column holds it: strings as they are, anything else as JSON text.
+
+    >>> json_text({"a": [1, True]})
+    '{"a":[1,true]}'
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float) and math.isfinite(value):
+        return repr(value)  # what json.dumps writes, without its per-call overhead
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+# --- Python values -------------------------------------------------------------------------
+
+
+def python_column(values: Sequence[Any], known: pa.DataType | None = None) -> pa.Array:
+    """An Arrow array holding `values`, of `known` or of a type widened from it.
+
+    Strings are parsed as dates and timestamps only where `known` says so.
+
+    >>> python_column([1, "a", None]).to_pylist()
+    ['1', 'a', None]
+    """
+    if known is not None and pa.types.is_string(known):
+        try:
+            return pa.array(values, _STRING)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return pa.array([None if v is None else json_text(v) for v in values], _STRING)
+    if known is None or not _has_temporal(known):
+        try:
+            inferred = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            pass  # mixed kinds in one column: type each value and widen below
+        else:
+            # Arrow's own inference is exact unless widening would later turn an object or a
+            # list it built into JSON text: its structs pad absent keys with nulls.
+            if known is None or not _stringifies_nested(inferred.type, known):
+                return inferred
+    target = known or _NULL
+    for value in values:
+        target = widen_type(target, python_type(value, known))
+    return pa.array([_coerce(v, target) for v in values], type=target)
+
+
+def python_type(value: Any, known: pa.DataType | None = None) -> pa.DataType:
+    """The Arrow type of one JSON-like Python value; `known` lets strings be dates or timestamps.
+
+    >>> python_type({"a": [1.5]})
+    StructType(struct<a: list<item: double>>)
+    """
+    if value is None:
+        return _NULL
+    if isinstance(value, bool):
+        return pa.bool_()
+    if isinstance(value, int):
+        return pa.int64() if _INT64_MIN <= value <= _INT64_MAX else _STRING
+    if isinstance(value, float):
+        return pa.float64()
+    if isinstance(value, str):
+        return known if known is not None and _parses_as(value, known) else _STRING
+    if isinstance(value, Mapping):
+        return _mapping_type(value, known)
+    if isinstance(value, list | tuple):
+        item = known.value_type if known is not None and pa.types.is_list(known) else None
+        return pa.list_(_widen_all([python_type(v, item) for v in value] or [_NULL]))
+    if isinstance(value, dt.datetime):
+        return pa.timestamp("us", tz="UTC" if value.tzinfo is not None else None)
+    if isinstance(value, dt.date):
+        return pa.date32()
+    return _STRING
+
+
+def _mapping_type(value: Mapping[str, Any], known: pa.DataType | None) -> pa.DataType:
+    if not value:
+        return pa.struct([])
+    children = known if known is not None and pa.types.is_struct(known) else None
+    fields = []
+    for key, child in value.items():
+        index = children.get_field_index(key) if children is not None else -1
+        hint = children.field(index).type if children is not None and index >= 0 else None
+        fields.append(pa.field(str(key), python_type(child, hint)))
+    return pa.struct(fields)
+
+
+def _parses_as(text: str, known: pa.DataType) -> bool:
+    try:
+        if pa.types.is_timestamp(known):
+            dt.datetime.fromisoformat(text)
+        elif pa.types.is_date32(known):
+            dt.date.fromisoformat(text)
+        else:
+            return False
+    except ValueError:
+        return False
+    return True
+
+
+def _coerce(value: Any, target: pa.DataType) -> Any:
+    if value is None:
+        return None
+    if pa.types.is_string(target):
+        return json_text(value)
+    if pa.types.is_floating(target):
+        return float(value)
+    if pa.types.is_timestamp(target) and isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    if pa.types.is_date32(target) and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if pa.types.is_struct(target):
+        return {f.name: _coerce(value.get(f.name), f.type) for f in target}
+    if pa.types.is_list(target):
+        return [_coerce(v, target.value_type) for v in value]
+    return value
+
+
+def _stringifies_nested(source: pa.DataType, known: pa.DataType) -> bool:
+    target = widen_type(known, source)
+    if pa.types.is_string(target):
+        return bool(pa.types.is_nested(source))
+    if pa.types.is_struct(source) and pa.types.is_struct(known):
+        return any(
+            _stringifies_nested(f.type, known.field(known.get_field_index(f.name)).type)
+            for f in source
+            if known.get_field_index(f.name) >= 0
+        )
+    if pa.types.is_list(source) and pa.types.is_list(known):
+        return _stringifies_nested(source.value_type, known.value_type)
+    return False
+
+
+def _has_temporal(t: pa.DataType) -> bool:
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        return True
+    if pa.types.is_struct(t):
+        return any(_has_temporal(f.type) for f in t)
+    if pa.types.is_list(t):
+        return _has_temporal(t.value_type)
+    return False

@@ -1,0 +1,388 @@
+"""The streaming NDJSON / records → Parquet sink."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from extract_assets.core import parquet
+from extract_assets.core.errors import IncompleteResultError
+from extract_assets.core.parquet import SinkResult, write_ndjson, write_records
+
+UTC_MICROS = pa.timestamp("us", tz="UTC")
+
+
+def ndjson(rows: list[dict[str, Any]]) -> bytes:
+    return b"".join(json.dumps(row, ensure_ascii=False).encode() + b"\n" for row in rows)
+
+
+def pieces(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def read_rows(path: str | Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
+    return rows
+
+
+def reference(data: bytes) -> list[dict[str, Any]]:
+    """The input rows as `json.loads` reads them, with absent keys as None."""
+    rows = [json.loads(line) for line in data.splitlines() if line.strip()]
+    names = list(dict.fromkeys(key for row in rows for key in row))
+    return [{name: row.get(name) for name in names} for row in rows]
+
+
+def folder_listing(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of 64 KiB, so that a test of a few thousand rows spans many blocks."""
+    monkeypatch.setattr(parquet, "_BLOCK_BYTES", 64 << 10)
+
+
+# --- round trips ---------------------------------------------------------------------------
+
+ROWS = [
+    {
+        "id": i,
+        "name": f"person {i} — ü ✓ 😀",
+        "score": i / 7,
+        "ok": i % 3 == 0,
+        "address": {"city": "Zürich", "zip": f"{8000 + i}"},
+        "tags": ["a", "b"][: i % 3],
+        "maybe": None if i % 2 else "set",
+    }
+    for i in range(2_000)
+]
+
+
+def test_round_trip_equals_json_loads_of_the_input(tmp_path: Path) -> None:
+    data = ndjson(ROWS)
+    result = write_ndjson([data], tmp_path / "out.parquet")
+    assert read_rows(result.path) == reference(data)
+
+
+def test_round_trip_across_many_blocks(tmp_path: Path, small_blocks: None) -> None:
+    data = ndjson(ROWS)
+    result = write_ndjson(pieces(data, 4096), tmp_path / "out.parquet", row_group_rows=500)
+    assert read_rows(result.path) == reference(data)
+
+
+def test_chunks_split_mid_line_and_mid_utf8_character(tmp_path: Path) -> None:
+    data = ndjson([{"text": "😀é" * 5, "n": i} for i in range(50)])
+    emoji_start = data.index("😀".encode())
+    assert data[emoji_start + 2 : emoji_start + 3] != b"\n"
+    cuts = [0, emoji_start + 2, *range(emoji_start + 3, len(data), 7), len(data)]
+    chunks = [data[a:b] for a, b in itertools.pairwise(cuts)]
+    result = write_ndjson(chunks, tmp_path / "out.parquet")
+    assert read_rows(result.path) == reference(data)
+
+
+def test_single_byte_chunks(tmp_path: Path) -> None:
+    data = ndjson(ROWS[:20])
+    result = write_ndjson(pieces(data, 1), tmp_path / "out.parquet")
+    assert read_rows(result.path) == reference(data)
+
+
+def test_blank_lines_crlf_and_a_missing_trailing_newline_are_accepted(tmp_path: Path) -> None:
+    data = b'\n{"a": 1}\r\n\n   \n{"a": 2}\n\n{"a": 3}'
+    result = write_ndjson(pieces(data, 3), tmp_path / "out.parquet")
+    assert read_rows(result.path) == [{"a": 1}, {"a": 2}, {"a": 3}]
+
+
+def test_a_line_longer_than_a_block_is_parsed(tmp_path: Path, small_blocks: None) -> None:
+    rows = [{"big": "x" * (3 << 20)}, {"big": "y"}]
+    result = write_ndjson(pieces(ndjson(rows), 1 << 16), tmp_path / "out.parquet")
+    assert read_rows(result.path) == rows
+
+
+def test_sink_result_describes_the_file(tmp_path: Path) -> None:
+    result = write_ndjson([ndjson(ROWS)], tmp_path / "out.parquet", row_group_rows=700)
+    metadata = pq.read_metadata(result.path)
+    assert result == SinkResult(
+        path=str(tmp_path / "out.parquet"),
+        rows=len(ROWS),
+        bytes=(tmp_path / "out.parquet").stat().st_size,
+        schema=pq.read_schema(result.path),
+        row_groups=metadata.num_row_groups,
+    )
+
+
+def test_row_groups_gather_blocks_up_to_row_group_rows(tmp_path: Path, small_blocks: None) -> None:
+    data = ndjson([{"id": i, "pad": "p" * 40} for i in range(10_000)])
+    result = write_ndjson(pieces(data, 1000), tmp_path / "out.parquet", row_group_rows=3_000)
+    metadata = pq.read_metadata(result.path)
+    sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+    assert sizes == [3_000, 3_000, 3_000, 1_000]
+    assert result.row_groups == 4
+
+
+def test_parent_folders_are_created(tmp_path: Path) -> None:
+    result = write_ndjson(
+        [b'{"a": 1}\n'], tmp_path / "provider" / "asset" / "date=2026-11-01" / "p.parquet"
+    )
+    assert read_rows(result.path) == [{"a": 1}]
+
+
+# --- inference traps -----------------------------------------------------------------------
+
+
+def test_column_null_for_200k_rows_then_string_keeps_every_value(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, small_blocks: None
+) -> None:
+    rows = [{"id": i, "late": None if i < 200_000 else f"v{i}"} for i in range(250_000)]
+    caplog.set_level(logging.INFO, logger=parquet.__name__)
+    result = write_ndjson(pieces(ndjson(rows), 1 << 20), tmp_path / "out.parquet")
+    assert "rewritten" in caplog.text
+    table = pq.read_table(result.path)
+    assert table.schema.field("late").type == pa.string()
+    assert table.column("late").to_pylist() == [row["late"] for row in rows]
+    assert pq.read_metadata(result.path).num_row_groups == 2
+
+
+def test_key_first_appearing_after_the_first_row_group_becomes_a_column(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, small_blocks: None
+) -> None:
+    rows: list[dict[str, Any]] = [{"id": i} for i in range(250_000)]
+    for i in range(200_000, 250_000, 7):
+        rows[i]["extra"] = {"n": i}
+    caplog.set_level(logging.INFO, logger=parquet.__name__)
+    result = write_ndjson(pieces(ndjson(rows), 1 << 20), tmp_path / "out.parquet")
+    assert "rewritten" in caplog.text
+    assert read_rows(result.path) == [{"id": r["id"], "extra": r.get("extra")} for r in rows]
+    assert folder_listing(tmp_path) == ["out.parquet"]
+
+
+def test_integers_then_floats_become_float64(tmp_path: Path, small_blocks: None) -> None:
+    rows = [{"x": i} for i in range(20_000)] + [{"x": i + 0.5} for i in range(100)]
+    result = write_ndjson([ndjson(rows)], tmp_path / "out.parquet", row_group_rows=5_000)
+    assert result.schema.field("x").type == pa.float64()
+    assert read_rows(result.path) == [{"x": float(row["x"])} for row in rows]
+
+
+def test_numbers_and_strings_in_one_column_become_json_text(
+    tmp_path: Path, small_blocks: None
+) -> None:
+    values: list[Any] = [*range(10_000), "ten", 11, 12.5, True, {"k": 1}, *range(10_000)]
+    rows = [{"v": value} for value in values]
+    result = write_ndjson([ndjson(rows)], tmp_path / "out.parquet", row_group_rows=4_000)
+    assert result.schema.field("v").type == pa.string()
+    expected = [v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for v in values]
+    assert [row["v"] for row in read_rows(result.path)] == expected
+
+
+def test_timestamp_like_strings_stay_strings_with_their_text(
+    tmp_path: Path, small_blocks: None
+) -> None:
+    texts = ["2026-01-01T00:00:00Z", "2026-01-01T02:00:00+02:00", "2026-01-01"] * 3_000
+    rows = [{"at": text} for text in [*texts, "not a date"]]
+    result = write_ndjson([ndjson(rows)], tmp_path / "out.parquet", row_group_rows=2_000)
+    assert result.schema.field("at").type == pa.string()
+    assert read_rows(result.path) == rows
+
+
+def test_nested_keys_appearing_late_widen_the_struct(tmp_path: Path, small_blocks: None) -> None:
+    rows = [{"a": {"x": i}} for i in range(5_000)] + [{"a": {"x": 1, "y": [1.5]}}]
+    result = write_ndjson([ndjson(rows)], tmp_path / "out.parquet", row_group_rows=1_000)
+    assert read_rows(result.path) == [{"a": {"x": r["a"]["x"], "y": r["a"].get("y")}} for r in rows]
+
+
+def test_objects_already_written_become_json_text_when_a_string_follows(
+    tmp_path: Path, small_blocks: None
+) -> None:
+    rows: list[dict[str, Any]] = [{"v": {"a": i, "b": [i]}} for i in range(5_000)]
+    rows += [{"v": "plain"}, {"v": {"a": 1}}]
+    result = write_ndjson([ndjson(rows)], tmp_path / "out.parquet", row_group_rows=1_000)
+    values = [row["v"] for row in read_rows(result.path)]
+    assert values[:2] == ['{"a":0,"b":[0]}', '{"a":1,"b":[1]}']
+    assert values[-2:] == ["plain", '{"a":1}']
+
+
+def test_empty_objects_are_kept_as_json_text(tmp_path: Path) -> None:
+    rows: list[dict[str, Any]] = [{"meta": {}}, {"meta": None}]
+    result = write_ndjson([ndjson(rows)], tmp_path / "out.parquet")
+    assert read_rows(result.path) == [{"meta": "{}"}, {"meta": None}]
+
+
+# --- with a JSON Schema --------------------------------------------------------------------
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "at": {"type": "string", "format": "date-time"},
+        "day": {"type": "string", "format": "date"},
+        "meta": {"description": "anything"},
+    },
+    "required": ["id"],
+}
+
+
+def test_json_schema_fixes_the_columns_and_parses_both_timestamp_spellings(tmp_path: Path) -> None:
+    rows = [
+        {"id": 1, "at": "2026-01-01T00:00:00.000Z", "day": "2026-01-02", "meta": {"k": [1]}},
+        {"id": 2, "at": "2026-01-01T00:00:00Z", "day": None, "meta": "plain"},
+    ]
+    result = write_ndjson([ndjson(rows)], tmp_path / "out.parquet", json_schema=SCHEMA)
+    assert result.schema == pa.schema(
+        [
+            pa.field("id", pa.int64(), nullable=False),
+            ("at", UTC_MICROS),
+            ("day", pa.date32()),
+            ("meta", pa.string()),
+        ]
+    )
+    midnight = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    assert read_rows(result.path) == [
+        {"id": 1, "at": midnight, "day": dt.date(2026, 1, 2), "meta": '{"k":[1]}'},
+        {"id": 2, "at": midnight, "day": None, "meta": "plain"},
+    ]
+
+
+def test_keys_the_json_schema_does_not_declare_are_kept(tmp_path: Path) -> None:
+    rows: list[dict[str, Any]] = [{"id": 1, "surprise": 2.5}, {"id": 2, "surprise": None}]
+    result = write_ndjson([ndjson(rows)], tmp_path / "out.parquet", json_schema=SCHEMA)
+    assert result.schema.field("surprise").type == pa.float64()
+    assert [row["surprise"] for row in read_rows(result.path)] == [2.5, None]
+
+
+def test_missing_required_value_makes_the_column_nullable_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    result = write_ndjson(
+        [b'{"id": 1}\n{"at": null}\n'], tmp_path / "out.parquet", json_schema=SCHEMA
+    )
+    assert result.schema.field("id").nullable
+    assert [row["id"] for row in read_rows(result.path)] == [1, None]
+    assert "required column 'id'" in caplog.text
+
+
+def test_value_that_does_not_fit_its_declared_type_widens_the_column_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, small_blocks: None
+) -> None:
+    rows = [{"id": i, "day": "2026-01-02"} for i in range(5_000)] + [{"id": 1.5, "day": "soon"}]
+    result = write_ndjson(
+        [ndjson(rows)], tmp_path / "out.parquet", json_schema=SCHEMA, row_group_rows=1_000
+    )
+    assert result.schema.field("id").type == pa.float64()
+    assert result.schema.field("day").type == pa.string()
+    assert read_rows(result.path)[-2:] == [
+        {"id": 4999.0, "at": None, "day": "2026-01-02", "meta": None},
+        {"id": 1.5, "at": None, "day": "soon", "meta": None},
+    ]
+    assert "column 'id' holds values that are not int64" in caplog.text
+
+
+# --- zero rows, atomicity, completeness ----------------------------------------------------
+
+
+def test_zero_rows_with_a_json_schema_write_an_empty_file_with_that_schema(tmp_path: Path) -> None:
+    result = write_ndjson([b"\n", b""], tmp_path / "out.parquet", json_schema=SCHEMA)
+    assert result.rows == 0
+    assert pq.read_table(result.path).schema.equals(result.schema)
+    assert result.schema.names == ["id", "at", "day", "meta"]
+
+
+def test_zero_rows_without_a_schema_write_an_empty_file(tmp_path: Path) -> None:
+    result = write_ndjson([], tmp_path / "out.parquet")
+    assert (result.rows, pq.read_table(result.path).num_rows) == (0, 0)
+
+
+def failing_after(data: bytes, count: int, error: BaseException) -> Iterator[bytes]:
+    for index, chunk in enumerate(pieces(data, 4096)):
+        if index == count:
+            raise error
+        yield chunk
+
+
+@pytest.mark.parametrize("error", [ConnectionError("dropped"), KeyboardInterrupt()])
+def test_iterator_failing_midway_leaves_the_previous_target_and_no_temp_file(
+    tmp_path: Path, small_blocks: None, error: BaseException
+) -> None:
+    target = tmp_path / "out.parquet"
+    write_ndjson([b'{"old": true}\n'], target)
+    before = target.read_bytes()
+    data = ndjson([{"id": i, "pad": "p" * 50} for i in range(20_000)])
+    with pytest.raises(type(error)):
+        write_ndjson(failing_after(data, 200, error), target, row_group_rows=1_000)
+    assert target.read_bytes() == before
+    assert folder_listing(tmp_path) == ["out.parquet"]
+
+
+def test_a_failing_parquet_write_propagates_and_leaves_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+        path.write_bytes(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(parquet, "_open_writer", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        write_ndjson([ndjson(ROWS)], tmp_path / "out.parquet", row_group_rows=100)
+    assert folder_listing(tmp_path) == []
+
+
+def test_invalid_json_raises_with_its_row_number_and_writes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="row 3 is not valid JSON"):
+        write_ndjson([b'{"a": 1}\n{"a": 2}\n{"a": \n'], tmp_path / "out.parquet")
+    assert folder_listing(tmp_path) == []
+
+
+def test_expected_rows_mismatch_raises_and_leaves_no_file(tmp_path: Path) -> None:
+    with pytest.raises(IncompleteResultError, match="2 rows arrived but 3 were expected"):
+        write_ndjson([b'{"a": 1}\n{"a": 2}\n'], tmp_path / "out.parquet", expected_rows=3)
+    assert folder_listing(tmp_path) == []
+
+
+def test_expected_rows_match_commits(tmp_path: Path) -> None:
+    assert write_ndjson([b'{"a": 1}\n'], tmp_path / "out.parquet", expected_rows=1).rows == 1
+
+
+# --- records -------------------------------------------------------------------------------
+
+
+def test_records_round_trip(tmp_path: Path) -> None:
+    result = write_records(iter(ROWS), tmp_path / "out.parquet")
+    assert read_rows(result.path) == reference(ndjson(ROWS))
+
+
+def test_records_with_late_keys_and_mixed_types_across_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parquet, "_RECORDS_PER_BATCH", 1_000)
+    records: list[dict[str, Any]] = [{"id": i, "v": i} for i in range(5_000)]
+    records += [{"id": 5_000, "v": "five thousand", "late": [1, 2]}]
+    result = write_records(records, tmp_path / "out.parquet", row_group_rows=2_000)
+    rows = read_rows(result.path)
+    assert rows[0] == {"id": 0, "v": "0", "late": None}
+    assert rows[-1] == {"id": 5_000, "v": "five thousand", "late": [1, 2]}
+    assert len(rows) == 5_001
+
+
+def test_records_parse_declared_timestamps(tmp_path: Path) -> None:
+    records = [{"id": 1, "at": "2026-01-01T00:00:00.000Z"}, {"id": 2, "at": "2026-01-01T00:00:00Z"}]
+    result = write_records(records, tmp_path / "out.parquet", json_schema=SCHEMA)
+    midnight = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    assert [row["at"] for row in read_rows(result.path)] == [midnight, midnight]
+
+
+def test_records_expected_rows_mismatch_raises(tmp_path: Path) -> None:
+    with pytest.raises(IncompleteResultError):
+        write_records([{"a": 1}], tmp_path / "out.parquet", expected_rows=2)
+    assert folder_listing(tmp_path) == []
+
+
+def test_records_that_are_not_objects_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="row 2 is a list"):
+        write_records([{"a": 1}, [1, 2]], tmp_path / "out.parquet")  # type: ignore[list-item]
