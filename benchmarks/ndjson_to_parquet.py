@@ -1,11 +1,14 @@
-"""NDJSON → Parquet: our streaming sink against pyarrow, pandas, DuckDB and Polars.
+"""NDJSON → Parquet: our client and sink against pyarrow, pandas, DuckDB and Polars.
 
     python -m benchmarks.ndjson_to_parquet --rows 1000000 --rows 4000000 --skip pandas@4000000
 
-Generates (once, cached in benchmarks/out/) an NDJSON file of N rows of about 300 bytes, then
-runs every path in a child process of its own, so that each peak RSS is that path's alone, and
-prints throughput as a ratio against the named baseline, pyarrow ``read_json`` + ``write_table``.
-The input is read from a warm page cache by every path.
+By default the input is a Linkup result of N rows served by the emulator (in a process of its
+own) over loopback: "ours-http" streams it through `LinkupClient.write_result`, and every other
+path reads the same bytes, downloaded once, from disk. `--source generated` uses a generated
+file of N rows of about 300 bytes instead (cached in benchmarks/out/). Each path runs in a child
+process of its own, so that each peak RSS is that path's alone, and throughput is printed as a
+ratio against the named baseline, pyarrow ``read_json`` + ``write_table``. Files on disk are read
+from a warm page cache.
 
 A new path is one function registered with `@path("name")`: it takes (src, dst, args), writes
 dst and returns the number of rows it wrote (or -1 to have them counted from the file's footer).
@@ -18,14 +21,25 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import random
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.emulated_source import (
+    KEY,
+    TASK_ENV,
+    URL_ENV,
+    completed_task,
+    download,
+    emulator,
+    expose,
+)
 from benchmarks.rss import peak_rss_mb, run_child
 
 OUT = Path(__file__).parent / "out"
@@ -194,6 +208,17 @@ def _ours_with_schema(src: Path, dst: Path, args: argparse.Namespace) -> int:
     return write_ndjson(_chunks(src), dst, json_schema=ROW_SCHEMA).rows
 
 
+@path("ours-http", imports=("extract_assets.linkup.client",), ours=True)
+def _ours_over_http(src: Path, dst: Path, args: argparse.Namespace) -> int:
+    from extract_assets.linkup.client import LinkupClient
+
+    url, task_id = os.environ.get(URL_ENV), os.environ.get(TASK_ENV)
+    if not url or not task_id:
+        raise RuntimeError("ours-http needs the emulator: run with --source emulator")
+    with LinkupClient(KEY, base_url=url, requests_per_minute=None) as client:
+        return client.write_result(client.get(task_id), dst).rows
+
+
 # --- running -------------------------------------------------------------------------------
 
 
@@ -223,10 +248,9 @@ def run_path(name: str, src: Path, dst: Path, args: argparse.Namespace) -> dict[
     }
 
 
-def measure(names: list[str], rows: int, repeat: int) -> dict[str, dict[str, Any]]:
+def measure(names: list[str], src: Path, rows: int, repeat: int) -> dict[str, dict[str, Any]]:
     """The median of `repeat` child processes per path, taking turns so that a noisy moment
     on the machine does not land on one path only; peak RSS is the highest seen."""
-    src = ensure_input(rows)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for _ in range(repeat):
         for name in names:
@@ -240,6 +264,14 @@ def measure(names: list[str], rows: int, repeat: int) -> dict[str, dict[str, Any
         chosen = min(done, key=lambda run: abs(run["seconds"] - median))
         results[name] = {**chosen, "peak_rss_mb": max(run["peak_rss_mb"] for run in done)}
     return results
+
+
+def _served_input(url: str, rows: int) -> Path:
+    """Serve a result of `rows` rows and download it once; children stream it again."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    task_id = completed_task(url, rows, ROW_SCHEMA)
+    expose(url, task_id)
+    return download(url, task_id, OUT / f"linkup-{rows}.ndjson")
 
 
 def _skipped(name: str, rows: int, skips: list[str]) -> bool:
@@ -307,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paths", nargs="*", default=None, help=f"subset of {list(PATHS)}")
     parser.add_argument("--skip", action="append", default=[], help="NAME or NAME@ROWS")
     parser.add_argument("--repeat", type=int, default=1, help="runs per path; the median counts")
+    parser.add_argument(
+        "--source", choices=("emulator", "generated"), default="emulator", help="the input"
+    )
     parser.add_argument("--run-path", help=argparse.SUPPRESS)
     parser.add_argument("--src", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--dst", type=Path, help=argparse.SUPPRESS)
@@ -316,10 +351,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     by_size: dict[int, dict[str, dict[str, Any]]] = {}
     missed: list[str] = []
-    for rows in args.rows or [1_000_000]:
-        names = [n for n in args.paths or PATHS if not _skipped(n, rows, args.skip)]
-        by_size[rows] = measure(names, rows, args.repeat)
-        missed += report(rows, by_size[rows])
+    with ExitStack() as stack:
+        url = stack.enter_context(emulator()) if args.source == "emulator" else None
+        for rows in args.rows or [1_000_000]:
+            skips = [*args.skip, *([] if url else ["ours-http"])]
+            names = [n for n in args.paths or PATHS if not _skipped(n, rows, skips)]
+            src = _served_input(url, rows) if url else ensure_input(rows)
+            by_size[rows] = measure(names, src, rows, args.repeat)
+            missed += report(rows, by_size[rows])
     missed += report_growth(by_size)
     print("\nall targets met" if not missed else "\nmissed: " + "; ".join(missed))
     return 0

@@ -9,21 +9,65 @@
 ... )
 """
 
-from extract_assets.build import definitions_from_config
-from extract_assets.config import load_config
-from extract_assets.linkup.assets import build_linkup_assets
-from extract_assets.linkup.client import LinkupClient
-from extract_assets.linkup.resource import LinkupResource
-from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
-from extract_assets.linkup.spec import LinkupExtractSpec
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from extract_assets.build import definitions_from_config
+    from extract_assets.config import load_config
+    from extract_assets.extractto.assets import build_extractto_assets
+    from extract_assets.extractto.client import ExtractToClient
+    from extract_assets.extractto.resource import ExtractToResource
+    from extract_assets.extractto.schedules import build_extractto_schedule
+    from extract_assets.extractto.sensors import build_extractto_sensor
+    from extract_assets.extractto.spec import ExtractToConnectionSpec, ExtractToExtractSpec
+    from extract_assets.linkup.assets import build_linkup_assets
+    from extract_assets.linkup.client import LinkupClient
+    from extract_assets.linkup.resource import LinkupResource
+    from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
+    from extract_assets.linkup.spec import LinkupExtractSpec
+
+# Loaded on first use, so that the plain clients (and the emulator) import without Dagster.
+_WHERE = {
+    "definitions_from_config": "extract_assets.build",
+    "load_config": "extract_assets.config",
+    "build_extractto_assets": "extract_assets.extractto.assets",
+    "ExtractToClient": "extract_assets.extractto.client",
+    "ExtractToResource": "extract_assets.extractto.resource",
+    "build_extractto_schedule": "extract_assets.extractto.schedules",
+    "build_extractto_sensor": "extract_assets.extractto.sensors",
+    "ExtractToConnectionSpec": "extract_assets.extractto.spec",
+    "ExtractToExtractSpec": "extract_assets.extractto.spec",
+    "build_linkup_assets": "extract_assets.linkup.assets",
+    "LinkupClient": "extract_assets.linkup.client",
+    "LinkupResource": "extract_assets.linkup.resource",
+    "build_linkup_sensor": "extract_assets.linkup.sensors",
+    "build_linkup_task_outputs_asset": "extract_assets.linkup.sensors",
+    "LinkupExtractSpec": "extract_assets.linkup.spec",
+}
 
 __all__ = [
+    "ExtractToClient",
+    "ExtractToConnectionSpec",
+    "ExtractToExtractSpec",
+    "ExtractToResource",
     "LinkupClient",
     "LinkupExtractSpec",
     "LinkupResource",
+    "build_extractto_assets",
+    "build_extractto_schedule",
+    "build_extractto_sensor",
     "build_linkup_assets",
     "build_linkup_sensor",
     "build_linkup_task_outputs_asset",
     "definitions_from_config",
     "load_config",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'extract_assets' has no attribute {name!r}")
+    return getattr(import_module(_WHERE[name]), name)
