@@ -25,8 +25,8 @@ def definitions_from_config(path: str | os.PathLike[str] | None = None) -> dg.De
 
     >>> from extract_assets.config import DEMO_CONFIG
     >>> defs = definitions_from_config(DEMO_CONFIG)
-    >>> sorted(key.to_user_string() for key in defs.resolve_all_asset_keys())[:2]
-    ['job_postings', 'linkup_task_outputs']
+    >>> sorted(key.to_user_string() for key in defs.resolve_all_asset_keys())[:3]
+    ['google_ads_campaigns', 'hubspot_to_warehouse', 'job_postings']
     """
     config = load_config(path)
     linkup = _linkup(config.linkup)

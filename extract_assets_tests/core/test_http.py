@@ -146,9 +146,15 @@ def test_errors_carry_status_code_message_method_and_url(
 
 def test_errors_never_contain_the_key(linkup_url: str) -> None:
     secret = "lk-SECRET-abcdef0123456789"
-    with ApiClient(
-        provider="Linkup", base_url=linkup_url, api_key=secret, error_factory=error_from_response
-    ) as api, pytest.raises(AuthenticationError) as failure:
+    with (
+        ApiClient(
+            provider="Linkup",
+            base_url=linkup_url,
+            api_key=secret,
+            error_factory=error_from_response,
+        ) as api,
+        pytest.raises(AuthenticationError) as failure,
+    ):
         api.json("GET", TASKS)
     assert secret not in str(failure.value) + repr(failure.value) + repr(api)
 
