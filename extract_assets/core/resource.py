@@ -42,8 +42,12 @@ class ProviderResource(dg.ConfigurableResource):
     def resolved_base_url(self) -> str:
         return self.base_url or os.environ.get(self.base_url_env) or self.default_base_url
 
-    def timeouts(self) -> Timeouts:
-        return Timeouts(connect=self.connect_timeout_seconds, read=self.read_timeout_seconds)
+    def timeouts(self, cap_seconds: float | None = None) -> Timeouts:
+        """The configured timeouts, no longer than `cap_seconds` (a sensor's tick budget)."""
+        cap = cap_seconds or float("inf")
+        return Timeouts(
+            connect=min(self.connect_timeout_seconds, cap), read=min(self.read_timeout_seconds, cap)
+        )
 
     def retry_policy(self, deadline_seconds: float | None = None) -> RetryPolicy:
         return RetryPolicy(

@@ -28,11 +28,14 @@ class ExtractToResource(ProviderResource):
     )
 
     def get_client(self, *, retry_deadline_seconds: float | None = None) -> ExtractToClient:
-        """A client with these settings; close it (or use `with`) when done."""
+        """A client with these settings; close it (or use `with`) when done.
+
+        `retry_deadline_seconds` also caps the timeouts, so no call outlasts a sensor's budget.
+        """
         return ExtractToClient(
             api_key=self.api_key,
             base_url=self.resolved_base_url(),
-            timeouts=self.timeouts(),
+            timeouts=self.timeouts(retry_deadline_seconds),
             retry=self.retry_policy(retry_deadline_seconds),
             poll=self.poll_policy(),
             requests_per_minute=self.requests_per_minute,

@@ -28,11 +28,14 @@ class LinkupResource(ProviderResource):
     )
 
     def get_client(self, *, retry_deadline_seconds: float | None = None) -> LinkupClient:
-        """A client with these settings; close it (or use `with`) when done."""
+        """A client with these settings; close it (or use `with`) when done.
+
+        `retry_deadline_seconds` also caps the timeouts, so no call outlasts a sensor's budget.
+        """
         return LinkupClient(
             api_key=self.api_key,
             base_url=self.resolved_base_url(),
-            timeouts=self.timeouts(),
+            timeouts=self.timeouts(retry_deadline_seconds),
             retry=self.retry_policy(retry_deadline_seconds),
             poll=self.poll_policy(),
             queue_wait_seconds=self.queue_wait_seconds,
