@@ -35,9 +35,6 @@ class ProviderResource(dg.ConfigurableResource):
     poll_timeout_seconds: float = Field(
         default=1200.0, description="Fail a materialization whose work is not done by then."
     )
-    requests_per_minute: float | None = Field(
-        default=120.0, description="Client-side pace per API key and process; null for none."
-    )
 
     def resolved_base_url(self) -> str:
         return self.base_url or os.environ.get(self.base_url_env) or self.default_base_url

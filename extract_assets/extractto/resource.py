@@ -22,6 +22,9 @@ class ExtractToResource(ProviderResource):
     base_url_env: ClassVar[str] = BASE_URL_ENV
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
 
+    requests_per_minute: float | None = Field(
+        default=120.0, description="Client-side pace per API key and process; null for none."
+    )
     busy_timeout_seconds: float = Field(
         default=3600.0,
         description="How long a run waits for a sync already under way before giving up.",

@@ -23,6 +23,9 @@ class LinkupResource(ProviderResource):
     base_url_env: ClassVar[str] = BASE_URL_ENV
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
 
+    requests_per_minute: float | None = Field(
+        default=120.0, description="Client-side pace per API key and process; null for none."
+    )
     queue_wait_seconds: float = Field(
         default=1800.0, description="How long to wait for a slot when too many tasks are queued."
     )

@@ -1,0 +1,225 @@
+"""A plain Python client for dataextractor.io: no Dagster here, usable from a notebook."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from extract_assets.core.client import ProviderClient
+from extract_assets.core.errors import ExtractAssetsError, InvalidArgumentError
+from extract_assets.core.http import ApiClient, Timeouts
+from extract_assets.core.polling import PollPolicy, poll_until_final
+from extract_assets.core.ratelimit import shared_limiter
+from extract_assets.core.retry import RetryPolicy
+from extract_assets.dataextractor.contract import (
+    DEFAULT_BASE_URL,
+    FINAL_STATUSES,
+    HEADROOM,
+    MAX_UPLOAD_BYTES,
+    PAGE_SIZE,
+    PROVIDER,
+    READ_BUCKET,
+    READS_PER_MINUTE,
+    WRITE_BUCKET,
+    WRITES_PER_MINUTE,
+    CursorExpiredError,
+    error_from_response,
+    media_type,
+)
+from extract_assets.dataextractor.models import Dataset
+
+logger = logging.getLogger("extract_assets.dataextractor")
+
+_MAX_CURSOR_RESTARTS = 3
+
+
+class DatasetFailedError(ExtractAssetsError):
+    """The extraction of a document ended `failed`."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset_id = dataset.id
+        self.error = dataset.error
+        super().__init__(
+            f"dataextractor.io dataset {dataset.id} ({dataset.filename}) failed: "
+            f"{dataset.error or 'no error given'}"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (self.__dict__.copy(), str(self)))
+
+
+def _rebuild(state: dict[str, Any], text: str) -> DatasetFailedError:
+    error = DatasetFailedError.__new__(DatasetFailedError)
+    error.__dict__.update(state)
+    Exception.__init__(error, text)
+    return error
+
+
+def check_document(content: bytes, filename: str) -> str:
+    """The upload's media type, or an `InvalidArgumentError` before anything is sent.
+
+    >>> check_document(b"%PDF-1.7", "invoice.pdf")
+    'application/pdf'
+    """
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise InvalidArgumentError(
+            f"{filename} is {len(content):,} bytes; dataextractor.io takes at most "
+            f"{MAX_UPLOAD_BYTES:,} bytes (25 MB). Split or compress it."
+        )
+    kind = media_type(content[:16])
+    if kind is None:
+        raise InvalidArgumentError(
+            f"{filename} is not a PDF, PNG, JPEG or TIFF document (judged by its content), "
+            "the only kinds dataextractor.io reads."
+        )
+    return kind
+
+
+class DataExtractorClient(ProviderClient):
+    """Datasets (list, get), document submission and ground truth, paced under the rate limits.
+
+    Reads (list, get) share one bucket of 60 requests a minute per key, writes (uploads,
+    ground truth) one of 10, across every thread of the process.
+
+    >>> client = DataExtractorClient(api_key="dx-example", base_url="http://127.0.0.1:9")
+    >>> client.base_url
+    'http://127.0.0.1:9/'
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        reads_per_minute: float = READS_PER_MINUTE,
+        writes_per_minute: float = WRITES_PER_MINUTE,
+    ) -> None:
+        fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:12]
+        limiters = {
+            READ_BUCKET: shared_limiter(
+                f"dataextractor:{fingerprint}:read", reads_per_minute * HEADROOM
+            ),
+            WRITE_BUCKET: shared_limiter(
+                f"dataextractor:{fingerprint}:write", writes_per_minute * HEADROOM
+            ),
+        }
+        super().__init__(
+            ApiClient(
+                provider=PROVIDER,
+                base_url=base_url,
+                api_key=api_key,
+                error_factory=error_from_response,
+                timeouts=timeouts,
+                retry=retry,
+                limiters=limiters,
+            )
+        )
+        self.poll = poll or PollPolicy()
+
+    def dataset(self, dataset_id: str) -> Dataset:
+        payload = self._api.json("GET", f"/api/v1/datasets/{dataset_id}", bucket=READ_BUCKET)
+        return Dataset.model_validate(payload)
+
+    def iter_dataset_pages(
+        self,
+        *,
+        customer_id: str | None = None,
+        dataset_type: str | None = None,
+        is_verified: bool | None = None,
+        search: str | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> Iterator[list[Dataset]]:
+        """Datasets newest first, page by page, with the filters given; stop iterating to stop.
+
+        An expired cursor starts the listing again; datasets already delivered are left out,
+        so none comes twice and none is missed.
+        """
+        filters: dict[str, Any] = {
+            "customer_id": customer_id,
+            "dataset_type": dataset_type,
+            "is_verified": None if is_verified is None else str(is_verified).lower(),
+            "search": search,
+        }
+        params = {key: value for key, value in filters.items() if value is not None}
+        delivered: set[str] = set()
+        restarts = 0
+        while True:
+            cursor: str | None = None
+            try:
+                while True:
+                    query = {**params, "limit": page_size}
+                    if cursor:
+                        query["cursor"] = cursor
+                    body = self._api.json(
+                        "GET", "/api/v1/datasets", params=query, bucket=READ_BUCKET
+                    )
+                    page = [Dataset.model_validate(item) for item in body.get("data") or []]
+                    fresh = [dataset for dataset in page if dataset.id not in delivered]
+                    delivered.update(dataset.id for dataset in fresh)
+                    if fresh:
+                        yield fresh
+                    cursor = body.get("next_cursor")
+                    if not cursor:
+                        return
+            except CursorExpiredError:
+                restarts += 1
+                if restarts > _MAX_CURSOR_RESTARTS:
+                    raise
+                logger.warning(
+                    "dataextractor.io cursor expired after %d datasets; listing again",
+                    len(delivered),
+                )
+
+    def submit(
+        self,
+        document: str | Path | bytes,
+        *,
+        filename: str | None = None,
+        dataset_type: str | None = None,
+        customer_id: str | None = None,
+    ) -> Dataset:
+        """Upload a document for extraction; type and size are checked before anything is sent."""
+        if isinstance(document, bytes):
+            content, name = document, filename or "document"
+        else:
+            path = Path(document)
+            content, name = path.read_bytes(), filename or path.name
+        kind = check_document(content, name)
+        form = {"dataset_type": dataset_type, "customer_id": customer_id}
+        payload = self._api.json(
+            "POST",
+            "/api/v1/extract",
+            files={"file": (name, content, kind)},
+            data={key: value for key, value in form.items() if value is not None},
+            bucket=WRITE_BUCKET,
+            idempotent=False,
+        )
+        return Dataset.model_validate(payload)
+
+    def write_ground_truth(self, dataset_id: str, values: Mapping[str, str | None]) -> Dataset:
+        """Save human-verified values; the dataset comes back verified with accuracy scored."""
+        body = {"ground_truth": [{"name": name, "value": value} for name, value in values.items()]}
+        payload = self._api.json(
+            "PUT", f"/api/v1/datasets/{dataset_id}/ground_truth", json=body, bucket=WRITE_BUCKET
+        )
+        return Dataset.model_validate(payload)
+
+    def wait(self, dataset_id: str, *, poll: PollPolicy | None = None) -> Dataset:
+        """Poll until the dataset is `complete` (returned) or `failed` (raised)."""
+        dataset = poll_until_final(
+            lambda: self.dataset(dataset_id),
+            is_final=lambda d: d.status in FINAL_STATUSES,
+            status_of=lambda d: d.status,
+            what=f"dataextractor.io dataset {dataset_id}",
+            policy=poll or self.poll,
+            logger=logger,
+        )
+        if dataset.status != "complete":
+            raise DatasetFailedError(dataset)
+        return dataset

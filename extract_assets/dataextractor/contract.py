@@ -1,0 +1,99 @@
+"""What we decided about dataextractor.io's API where it is silent: kept here, in one place.
+
+See `shared/providers/dataextractor.md`. When the real shapes are published, this is the file to
+change.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from extract_assets.core.errors import ApiError, PaymentRequiredError
+from extract_assets.core.http import ErrorContext, error_class_for
+
+PROVIDER = "dataextractor.io"
+DEFAULT_BASE_URL = "https://dataextractor.io"
+BASE_URL_ENV = "DATAEXTRACTOR_BASE_URL"
+API_KEY_ENV = "DATAEXTRACTOR_API_KEY"
+WEBHOOK_SECRET_ENV = "DATAEXTRACTOR_WEBHOOK_SECRET"
+SIGNATURE_HEADER = "X-Dataextractor-Signature"
+
+READS_PER_MINUTE = 60.0
+WRITES_PER_MINUTE = 10.0
+# Pace a little under the documented limits, so that clock skew between us and the server
+# never turns an evenly spaced request into a 429.
+HEADROOM = 0.95
+READ_BUCKET = "read"
+WRITE_BUCKET = "write"
+
+PAGE_SIZE = 100
+MAX_UPLOAD_BYTES = 26_214_400
+FINAL_STATUSES = frozenset({"complete", "failed"})
+EXPIRED_CURSOR = "expired cursor"
+
+# Magic numbers of the supported uploads: the content decides, not the file name.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+
+
+class CursorExpiredError(ApiError):
+    """A list cursor is no longer valid (they last 24 hours): start the listing again."""
+
+
+def media_type(head: bytes) -> str | None:
+    """The media type of a supported document from its first bytes, else None.
+
+    >>> media_type(b"%PDF-1.7 ...")
+    'application/pdf'
+    >>> media_type(b"PK\\x03\\x04") is None
+    True
+    """
+    return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
+
+
+def error_from_response(response: httpx.Response, ctx: ErrorContext) -> ApiError:
+    """A typed error from `{"detail": ...}`, with what to do about it."""
+    detail = _detail(response)
+    status = response.status_code
+    cls: type[ApiError] = error_class_for(status)
+    if status == 400 and EXPIRED_CURSOR in detail.lower():
+        cls = CursorExpiredError
+    elif status == 402:
+        cls = PaymentRequiredError
+    return cls(
+        detail,
+        provider=PROVIDER,
+        status=status,
+        request_id=ctx.request_id,
+        method=ctx.method,
+        url=ctx.url,
+        hint=_HINTS.get(status),
+        retry_after=ctx.retry_after,
+    )
+
+
+_HINTS = {
+    401: (
+        f"the key in {API_KEY_ENV} is missing, invalid or revoked: create one on the Developer "
+        "page of your dataextractor.io account settings."
+    ),
+    402: (
+        "the monthly extraction quota of your plan is used up (Free 10, Pro 500): upgrade the "
+        "plan or wait for next month. Nothing was uploaded."
+    ),
+    422: "the file is not a supported document (PDF, PNG, JPEG, TIFF up to 25 MB) or is corrupt.",
+}
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json()["detail"]
+    except (ValueError, KeyError, TypeError):
+        text = response.text[:200].strip() if response.content else ""
+        return text or f"HTTP {response.status_code} {response.reason_phrase}"
+    return detail if isinstance(detail, str) else str(detail)

@@ -1,0 +1,50 @@
+"""`DataExtractorResource`: dataextractor.io settings and secrets for Dagster."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from extract_assets.core.resource import ProviderResource
+from extract_assets.dataextractor.client import DataExtractorClient
+from extract_assets.dataextractor.contract import (
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    READS_PER_MINUTE,
+    WRITES_PER_MINUTE,
+)
+
+
+class DataExtractorResource(ProviderResource):
+    """Connection settings for dataextractor.io; the key comes from `DATAEXTRACTOR_API_KEY`.
+
+    >>> import dagster as dg
+    >>> DataExtractorResource(api_key=dg.EnvVar("DATAEXTRACTOR_API_KEY")).reads_per_minute
+    60.0
+    """
+
+    base_url_env: ClassVar[str] = BASE_URL_ENV
+    default_base_url: ClassVar[str] = DEFAULT_BASE_URL
+
+    reads_per_minute: float = Field(
+        default=READS_PER_MINUTE, description="The plan's limit for list and get, per key."
+    )
+    writes_per_minute: float = Field(
+        default=WRITES_PER_MINUTE, description="The plan's limit for uploads, per key."
+    )
+
+    def get_client(self, *, retry_deadline_seconds: float | None = None) -> DataExtractorClient:
+        """A client with these settings; close it (or use `with`) when done.
+
+        `retry_deadline_seconds` also caps the timeouts, so no call outlasts a sensor's budget.
+        """
+        return DataExtractorClient(
+            api_key=self.api_key,
+            base_url=self.resolved_base_url(),
+            timeouts=self.timeouts(retry_deadline_seconds),
+            retry=self.retry_policy(retry_deadline_seconds),
+            poll=self.poll_policy(),
+            reads_per_minute=self.reads_per_minute,
+            writes_per_minute=self.writes_per_minute,
+        )
