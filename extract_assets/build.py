@@ -6,7 +6,16 @@ import os
 
 import dagster as dg
 
-from extract_assets.config import ExtractToSection, LinkupSection, SensorSettings, load_config
+from extract_assets.config import (
+    DataExtractorSection,
+    ExtractToSection,
+    LinkupSection,
+    SensorSettings,
+    load_config,
+)
+from extract_assets.dataextractor.assets import build_dataextractor_assets
+from extract_assets.dataextractor.contract import API_KEY_ENV as DATAEXTRACTOR_KEY_ENV
+from extract_assets.dataextractor.resource import DataExtractorResource
 from extract_assets.extractto.assets import build_extractto_assets
 from extract_assets.extractto.contract import API_KEY_ENV as EXTRACTTO_KEY_ENV
 from extract_assets.extractto.resource import ExtractToResource
@@ -31,7 +40,8 @@ def definitions_from_config(path: str | os.PathLike[str] | None = None) -> dg.De
     config = load_config(path)
     linkup = _linkup(config.linkup)
     extractto = _extractto(config.extractto)
-    return dg.Definitions.merge(linkup, extractto)
+    dataextractor = _dataextractor(config.dataextractor)
+    return dg.Definitions.merge(linkup, extractto, dataextractor)
 
 
 def _status(settings: SensorSettings) -> dg.DefaultSensorStatus:
@@ -79,4 +89,15 @@ def _extractto(section: ExtractToSection) -> dg.Definitions:
         schedules=schedules,
         sensors=sensors,
         resources={"extractto": ExtractToResource(api_key=dg.EnvVar(EXTRACTTO_KEY_ENV))},
+    )
+
+
+def _dataextractor(section: DataExtractorSection) -> dg.Definitions:
+    if not section.datasets and not section.submissions:
+        return dg.Definitions()
+    return dg.Definitions(
+        assets=build_dataextractor_assets(section.datasets, section.submissions),
+        resources={
+            "dataextractor": DataExtractorResource(api_key=dg.EnvVar(DATAEXTRACTOR_KEY_ENV))
+        },
     )

@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from extract_assets.core.errors import ConfigError
+from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec, DataExtractorSubmissionSpec
 from extract_assets.extractto.spec import ExtractToConnectionSpec, ExtractToExtractSpec
 from extract_assets.linkup.spec import LinkupExtractSpec
 
@@ -51,6 +52,24 @@ class ExtractToSection(BaseModel):
     sensor: SensorSettings = Field(default_factory=SensorSettings)
 
 
+class WebhookSettings(BaseModel):
+    """Where `extract-assets webhooks` stores events, for the webhook sensor to read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    store: str = Field(default=".dagster_home/webhooks.sqlite", description="SQLite file.")
+
+
+class DataExtractorSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    datasets: list[DataExtractorDatasetsSpec] = Field(default_factory=list)
+    submissions: list[DataExtractorSubmissionSpec] = Field(default_factory=list)
+    sensor: SensorSettings = Field(default_factory=SensorSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+
+
 class ExtractAssetsConfig(BaseModel):
     """Everything a config file declares, per provider."""
 
@@ -58,6 +77,7 @@ class ExtractAssetsConfig(BaseModel):
 
     linkup: LinkupSection = Field(default_factory=LinkupSection)
     extractto: ExtractToSection = Field(default_factory=ExtractToSection)
+    dataextractor: DataExtractorSection = Field(default_factory=DataExtractorSection)
 
     def asset_names(self) -> list[str]:
         """Every asset name declared, in file order; asset keys must be unique across providers."""
@@ -65,6 +85,8 @@ class ExtractAssetsConfig(BaseModel):
             *(spec.name for spec in self.linkup.extracts),
             *(spec.name for spec in self.extractto.extracts),
             *(spec.name for spec in self.extractto.connections),
+            *(name for spec in self.dataextractor.datasets for name in spec.asset_names()),
+            *(spec.name for spec in self.dataextractor.submissions),
         ]
 
 

@@ -1,0 +1,272 @@
+"""dataextractor.io as assets: five day-partitioned tables per datasets spec, and submission."""
+
+import hashlib
+import tempfile
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+
+from extract_assets.core.day_folders import DayFolders, write_day_folders
+from extract_assets.core.errors import ApiError, InvalidArgumentError
+from extract_assets.core.metadata import column_schema, preview_markdown
+from extract_assets.core.paths import asset_folder, output_base
+from extract_assets.dataextractor.client import (
+    DataExtractorClient,
+    DatasetFailedError,
+    check_document,
+)
+from extract_assets.dataextractor.ledger import SubmissionLedger
+from extract_assets.dataextractor.models import Dataset
+from extract_assets.dataextractor.resource import DataExtractorResource
+from extract_assets.dataextractor.spec import (
+    TABLES,
+    DataExtractorDatasetsSpec,
+    DataExtractorSubmissionSpec,
+)
+from extract_assets.dataextractor.tables import ROWS, SCHEMAS
+
+PROVIDER_FOLDER = "dataextractor"
+ALL_EXTRACTED = "all_documents_extracted"
+_KINDS = ("extracted", "skipped", "refused", "uncertain", "failed")
+_BATCH = 5_000
+
+
+def build_dataextractor_assets(
+    datasets: Sequence[DataExtractorDatasetsSpec] = (),
+    submissions: Sequence[DataExtractorSubmissionSpec] = (),
+    *,
+    resource_key: str = "dataextractor",
+    pool: str = "dataextractor",
+    output_dir: str | None = None,
+) -> list[dg.AssetsDefinition]:
+    """Per datasets spec, one multi-asset writing five tables; per folder, a submission asset.
+
+    >>> spec = DataExtractorDatasetsSpec(name="docs", start_date="2026-11-01")
+    >>> sorted(k.to_user_string() for k in build_dataextractor_assets([spec])[0].keys)[:2]
+    ['docs_accuracy', 'docs_datasets']
+    """
+    return [
+        *(_tables_asset(spec, resource_key, pool, output_dir) for spec in datasets),
+        *(_submission_asset(spec, resource_key, pool, output_dir) for spec in submissions),
+    ]
+
+
+def _tables_asset(
+    spec: DataExtractorDatasetsSpec, resource_key: str, pool: str, output_dir: str | None
+) -> dg.AssetsDefinition:
+    partitions = spec.partitions()
+    specs = [
+        dg.AssetSpec(
+            key,
+            group_name=spec.group,
+            description=spec.description or f"dataextractor.io {table}, by day of creation.",
+            kinds={"dataextractor", "parquet"},
+            owners=spec.owners,
+            tags=spec.tags,
+            partitions_def=partitions,
+            skippable=True,
+        )
+        for key, table in zip(spec.asset_keys(), TABLES, strict=True)
+    ]
+
+    @dg.multi_asset(
+        name=spec.name,
+        specs=specs,
+        pool=pool,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        required_resource_keys={resource_key},
+        can_subset=False,
+    )
+    def _tables(context: dg.AssetExecutionContext) -> Iterator[dg.AssetMaterialization]:
+        resource: DataExtractorResource = getattr(context.resources, resource_key)
+        window = context.partition_time_window
+        days = [
+            window.start.date() + timedelta(days=n)
+            for n in range((window.end.date() - window.start.date()).days)
+        ]
+        base = output_base(output_dir)
+        with tempfile.TemporaryDirectory(prefix="extract-assets-datasets-") as tmp:
+            spool = Path(tmp) / "datasets.ndjson"
+            with resource.get_client() as client:
+                counts = _spool_window(client, spec, days, spool)
+            context.log.info(
+                f"{counts['final']} final datasets; {counts['processing']} still processing "
+                "were left for a later run"
+            )
+            for table in TABLES:
+                name = f"{spec.name}_{table}"
+                written = write_day_folders(
+                    _rows(spool, table),
+                    asset_folder(base, PROVIDER_FOLDER, name),
+                    days,
+                    json_schema=SCHEMAS[table],
+                )
+                yield from _materializations(dg.AssetKey(name), written, counts["processing"])
+
+    return _tables
+
+
+def _spool_window(
+    client: DataExtractorClient, spec: DataExtractorDatasetsSpec, days: list[date], spool: Path
+) -> dict[str, int]:
+    """One pass over the list, newest first, stopping once past the window; final datasets
+    of the window are kept in `spool` (NDJSON), the ones still processing only counted."""
+    first, last = days[0], days[-1]
+    counts = {"final": 0, "processing": 0}
+    with spool.open("w", encoding="utf-8") as handle:
+        pages = client.iter_dataset_pages(
+            customer_id=spec.customer_id,
+            dataset_type=spec.dataset_type,
+            is_verified=spec.is_verified,
+        )
+        for page in pages:
+            for dataset in page:
+                day = dataset.created_at.date()
+                if first <= day <= last:
+                    if dataset.status == "processing":
+                        counts["processing"] += 1
+                    else:
+                        counts["final"] += 1
+                        handle.write(dataset.model_dump_json() + "\n")
+            if page and page[-1].created_at.date() < first:
+                break
+    return counts
+
+
+def _rows(spool: Path, table: str) -> Iterator[list[dict[str, object]]]:
+    batch: list[dict[str, object]] = []
+    with spool.open(encoding="utf-8") as handle:
+        for line in handle:
+            batch.extend(ROWS[table](Dataset.model_validate_json(line)))
+            if len(batch) >= _BATCH:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def _materializations(
+    key: dg.AssetKey, written: DayFolders, processing: int
+) -> Iterator[dg.AssetMaterialization]:
+    for day, result in written.days.items():
+        yield dg.AssetMaterialization(
+            asset_key=key,
+            partition=day.isoformat(),
+            metadata={
+                "dagster/partition_row_count": dg.MetadataValue.int(result.rows),
+                "dagster/column_schema": column_schema(result.schema),
+                "path": dg.MetadataValue.path(str(Path(result.path).parent)),
+                "preview": dg.MetadataValue.md(preview_markdown(result.path)),
+                "dataextractor/processing_left_out": dg.MetadataValue.int(processing),
+            },
+        )
+
+
+def _submission_asset(
+    spec: DataExtractorSubmissionSpec, resource_key: str, pool: str, output_dir: str | None
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=spec.name,
+        group_name=spec.group,
+        description=spec.description or f"Submits the documents in {spec.folder} for extraction.",
+        tags=spec.tags,
+        owners=spec.owners,
+        kinds={"dataextractor"},
+        pool=pool,
+        required_resource_keys={resource_key},
+        check_specs=[
+            dg.AssetCheckSpec(
+                ALL_EXTRACTED, asset=spec.name, description="No document failed or was refused."
+            )
+        ],
+    )
+    def _submit(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        resource: DataExtractorResource = getattr(context.resources, resource_key)
+        folder = asset_folder(output_base(output_dir), PROVIDER_FOLDER, spec.name)
+        ledger = SubmissionLedger(folder / "submissions.sqlite")
+        outcomes: list[tuple[str, str, str]] = []
+        with resource.get_client() as client:
+            submitted = _submit_folder(context, client, spec, ledger, outcomes)
+            for filename, dataset in submitted:
+                try:
+                    client.wait(dataset.id)
+                    outcomes.append((filename, "extracted", dataset.id))
+                except DatasetFailedError as exc:
+                    outcomes.append((filename, "failed", exc.error or "no reason given"))
+        return _submission_result(outcomes)
+
+    return _submit
+
+
+def _submit_folder(
+    context: dg.AssetExecutionContext,
+    client: DataExtractorClient,
+    spec: DataExtractorSubmissionSpec,
+    ledger: SubmissionLedger,
+    outcomes: list[tuple[str, str, str]],
+) -> list[tuple[str, Dataset]]:
+    submitted: list[tuple[str, Dataset]] = []
+    for path in sorted(p for p in spec.folder.iterdir() if p.is_file()):
+        content = path.read_bytes()
+        digest = hashlib.sha256(content).hexdigest()
+        earlier = ledger.get(digest)
+        if earlier is not None:
+            reason = (
+                f"same content already submitted as {earlier.dataset_id}"
+                if earlier.dataset_id
+                else "an earlier upload of this content may have gone through; not resent"
+            )
+            outcomes.append((path.name, "skipped", reason))
+            continue
+        try:
+            check_document(content, path.name)
+        except InvalidArgumentError as exc:
+            outcomes.append((path.name, "refused", str(exc)))
+            continue
+        ledger.pending(digest, path.name)
+        try:
+            dataset = client.submit(
+                content,
+                filename=path.name,
+                dataset_type=spec.dataset_type,
+                customer_id=spec.customer_id,
+            )
+        except ApiError as exc:
+            if exc.status is None or exc.status >= 500:
+                # It may have been accepted (and counted): keep it pending, never resend it.
+                reason = f"{exc.message}; it may have been accepted, so it is not resent"
+                outcomes.append((path.name, "uncertain", reason))
+                continue
+            ledger.forget(digest)
+            if exc.status in {401, 402}:
+                raise
+            outcomes.append((path.name, "refused", exc.message))
+            continue
+        ledger.submitted(digest, dataset.id)
+        context.log.info(f"Submitted {path.name} as {dataset.id}")
+        submitted.append((path.name, dataset))
+    return submitted
+
+
+def _submission_result(outcomes: list[tuple[str, str, str]]) -> dg.MaterializeResult:
+    by_outcome = {kind: sum(1 for _, k, _ in outcomes if k == kind) for kind in _KINDS}
+    table = "\n".join(
+        ["| file | outcome | detail |", "|---|---|---|"]
+        + [f"| {name} | {kind} | {detail} |" for name, kind, detail in outcomes]
+    )
+    problems = by_outcome["failed"] + by_outcome["refused"] + by_outcome["uncertain"]
+    return dg.MaterializeResult(
+        metadata={
+            **{f"dataextractor/{kind}": dg.MetadataValue.int(n) for kind, n in by_outcome.items()},
+            "documents": dg.MetadataValue.md(table),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=ALL_EXTRACTED,
+                passed=problems == 0,
+                metadata={"failed_or_refused": problems},
+            )
+        ],
+    )

@@ -1,0 +1,134 @@
+"""The five tables made of datasets: one row per dataset, and long tables of its parts.
+
+Each row carries `date` (the UTC day the dataset was created), which becomes its folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from extract_assets.dataextractor.models import Dataset, ExtractedField
+
+Row = dict[str, Any]
+
+_NUMBER = {"type": "number"}
+_STRING = {"type": "string"}
+_TIMESTAMP = {"type": "string", "format": "date-time"}
+_BOX = {
+    "page": {"type": "integer"},
+    "x": _NUMBER,
+    "y": _NUMBER,
+    "width": _NUMBER,
+    "height": _NUMBER,
+}
+_FIELD = {"name": _STRING, "value": _STRING, "type": _STRING, "confidence": _NUMBER, **_BOX}
+
+
+def _schema(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": {"dataset_id": _STRING, **properties}}
+
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "datasets": _schema(
+        {
+            "dataset_type": _STRING,
+            "customer_id": _STRING,
+            "status": _STRING,
+            "is_verified": {"type": "boolean"},
+            "overall_accuracy": _NUMBER,
+            "filename": _STRING,
+            "created_at": _TIMESTAMP,
+            "updated_at": _TIMESTAMP,
+            "error": _STRING,
+        }
+    ),
+    "fields": _schema(_FIELD),
+    "line_items": _schema({"line_index": {"type": "integer"}, **_FIELD}),
+    "ground_truth": _schema({"name": _STRING, "value": _STRING}),
+    "accuracy": _schema({"name": _STRING, "score": _NUMBER}),
+}
+
+
+def _day(dataset: Dataset) -> str:
+    return dataset.created_at.date().isoformat()
+
+
+def _stamp(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _field_row(field: ExtractedField) -> Row:
+    box = field.bounding_box
+    return {
+        "name": field.name,
+        "value": field.value,
+        "type": field.type,
+        "confidence": field.confidence,
+        "page": box.page if box else None,
+        "x": box.x if box else None,
+        "y": box.y if box else None,
+        "width": box.width if box else None,
+        "height": box.height if box else None,
+    }
+
+
+def dataset_rows(dataset: Dataset) -> Iterator[Row]:
+    yield {
+        "date": _day(dataset),
+        "dataset_id": dataset.id,
+        "dataset_type": dataset.dataset_type,
+        "customer_id": dataset.customer_id,
+        "status": dataset.status,
+        "is_verified": dataset.is_verified,
+        "overall_accuracy": dataset.accuracy.overall_accuracy if dataset.accuracy else None,
+        "filename": dataset.filename,
+        "created_at": _stamp(dataset.created_at),
+        "updated_at": _stamp(dataset.updated_at),
+        "error": dataset.error,
+    }
+
+
+def field_rows(dataset: Dataset) -> Iterator[Row]:
+    for field in dataset.fields:
+        yield {"date": _day(dataset), "dataset_id": dataset.id, **_field_row(field)}
+
+
+def line_item_rows(dataset: Dataset) -> Iterator[Row]:
+    for item in dataset.line_items:
+        for field in item.fields:
+            yield {
+                "date": _day(dataset),
+                "dataset_id": dataset.id,
+                "line_index": item.index,
+                **_field_row(field),
+            }
+
+
+def ground_truth_rows(dataset: Dataset) -> Iterator[Row]:
+    for truth in dataset.ground_truth:
+        yield {
+            "date": _day(dataset),
+            "dataset_id": dataset.id,
+            "name": truth.name,
+            "value": truth.value,
+        }
+
+
+def accuracy_rows(dataset: Dataset) -> Iterator[Row]:
+    for score in dataset.accuracy.fields if dataset.accuracy else []:
+        yield {
+            "date": _day(dataset),
+            "dataset_id": dataset.id,
+            "name": score.name,
+            "score": score.score,
+        }
+
+
+ROWS: dict[str, Callable[[Dataset], Iterator[Row]]] = {
+    "datasets": dataset_rows,
+    "fields": field_rows,
+    "line_items": line_item_rows,
+    "ground_truth": ground_truth_rows,
+    "accuracy": accuracy_rows,
+}
