@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 
 FaultKind = Literal["status", "slow", "drop", "truncate"]
 ExtracttoRole = Literal["viewer", "creator", "admin"]
+DataextractorPlan = Literal["free", "pro"]
+DataextractorType = Literal["invoice", "purchase_order"]
+DataextractorEvent = Literal["extraction.completed", "extraction.failed", "matching.completed"]
 
 
 class EmulatorControlError(RuntimeError):
@@ -313,6 +317,115 @@ class EmulatorControl:
         }
         path = f"/extractto/connections/{connection_id}/scenario"
         return self._call("POST", path, _given(body))
+
+    def add_dataextractor_key(
+        self, key: str, *, plan: DataextractorPlan | None = None, account: str | None = None
+    ) -> dict[str, Any]:
+        """Add or replace a dataextractor.io key of `account` (default: an account of its own),
+        setting the account's plan (`free` 10 extractions a month, `pro` 500; a new account
+        defaults to `pro`); returns it with its account, plan, quota and use this month."""
+        body = _given({"key": key, "plan": plan, "account": account})
+        return self._call("POST", "/dataextractor/keys", body)
+
+    def dataextractor_keys(self) -> list[dict[str, Any]]:
+        """Every dataextractor.io key with its account, revocation, plan, quota and use."""
+        return self._call("GET", "/dataextractor/keys")
+
+    def revoke_dataextractor_key(self, key: str) -> dict[str, Any]:
+        """Revoke a dataextractor.io key: from now on it answers 401."""
+        return self._call("DELETE", f"/dataextractor/keys/{quote(key, safe='')}")
+
+    def dataextractor_settings(
+        self,
+        *,
+        processing_seconds: float | None = None,
+        cursor_ttl: float | None = None,
+        read_per_minute: int | None = None,
+        write_per_minute: int | None = None,
+        webhook_backoff_scale: float | None = None,
+        webhook_timeout: float | None = None,
+        duplicate_deliveries: int | None = None,
+    ) -> dict[str, Any]:
+        """Change the given dataextractor.io settings; returns all of them."""
+        body = {
+            "processing_seconds": processing_seconds,
+            "cursor_ttl": cursor_ttl,
+            "read_per_minute": read_per_minute,
+            "write_per_minute": write_per_minute,
+            "webhook_backoff_scale": webhook_backoff_scale,
+            "webhook_timeout": webhook_timeout,
+            "duplicate_deliveries": duplicate_deliveries,
+        }
+        return self._call("POST", "/dataextractor/settings", _given(body))
+
+    def add_dataextractor_scenario(
+        self, match: str, *, fail: str | None = None, processing_seconds: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Uploads whose filename contains `match` fail with `fail` as error and/or take
+        `processing_seconds`; the first matching scenario wins. Returns all scenarios."""
+        body = _given({"match": match, "fail": fail, "processing_seconds": processing_seconds})
+        return self._call("POST", "/dataextractor/scenarios", body)
+
+    def seed_dataextractor_datasets(
+        self,
+        count: int,
+        *,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        dataset_types: list[DataextractorType] | None = None,
+        customer_ids: list[str] | None = None,
+        verified_share: float | None = None,
+        failed_share: float | None = None,
+        processing_share: float | None = None,
+        processing_seconds: float | None = None,
+        account: str | None = None,
+    ) -> list[str]:
+        """Create `count` datasets at once, outside rate limits and quota, spread over the
+        days `date_from`..`date_to` (ISO dates; default the last 7) up to now; returns their
+        ids. Shares are of `count`; `processing_seconds` is how long the processing share
+        still takes."""
+        body = {
+            "count": count,
+            "date_from": date_from,
+            "date_to": date_to,
+            "dataset_types": dataset_types,
+            "customer_ids": customer_ids,
+            "verified_share": verified_share,
+            "failed_share": failed_share,
+            "processing_share": processing_share,
+            "processing_seconds": processing_seconds,
+            "account": account,
+        }
+        ids: list[str] = self._call("POST", "/dataextractor/seed", _given(body))["ids"]
+        return ids
+
+    def dataextractor_usage(self) -> list[dict[str, Any]]:
+        """Per key, for the `read` and `write` buckets: `limit_per_minute`, `requests`
+        admitted, `rate_limited` (429s answered), `first_at` and `last_at` admitted."""
+        return self._call("GET", "/dataextractor/usage")
+
+    def subscribe_dataextractor_webhook(
+        self,
+        url: str,
+        secret: str,
+        *,
+        events: list[DataextractorEvent] | None = None,
+        account: str | None = None,
+    ) -> dict[str, Any]:
+        """Deliver the `events` (default all three) of `account` (default the demo account)
+        to a loopback `url`, signed with `secret`; returns the subscription."""
+        body = _given({"url": url, "secret": secret, "events": events, "account": account})
+        return self._call("POST", "/dataextractor/webhooks", body)
+
+    def dataextractor_webhooks(self) -> list[dict[str, Any]]:
+        """Every webhook subscription (without its secret)."""
+        return self._call("GET", "/dataextractor/webhooks")
+
+    def dataextractor_deliveries(self) -> list[dict[str, Any]]:
+        """Every webhook delivery attempt, oldest first: `event_id`, `event_type`,
+        `webhook_id`, `url`, `copy`, `attempt`, `status` or `error`, `outcome` (delivered,
+        retrying, failed) and `time` (when the attempt ended, emulator clock)."""
+        return self._call("GET", "/dataextractor/deliveries")
 
     def close(self) -> None:
         """Close the HTTP connection pool."""

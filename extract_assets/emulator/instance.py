@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from extract_assets.emulator.clock import Clock
+from extract_assets.emulator.dataextractor import DataextractorProvider
 from extract_assets.emulator.extractto import ExtracttoProvider
 from extract_assets.emulator.faults import FaultSet
 from extract_assets.emulator.files import ResultStore
@@ -29,7 +30,11 @@ class Emulator:
         context = EmulatorContext(clock=self.clock, seed=seed, results=self.results)
         self.providers: dict[str, Provider] = {
             provider.name: provider
-            for provider in (LinkupProvider(context), ExtracttoProvider(context))
+            for provider in (
+                LinkupProvider(context),
+                ExtracttoProvider(context),
+                DataextractorProvider(context),
+            )
         }
 
     def reset(self) -> None:
@@ -44,7 +49,10 @@ class Emulator:
             provider.reset()
 
     def close(self) -> None:
-        """Stop file writers and remove the data folder if the emulator created it."""
+        """Stop providers' background work and file writers; remove the data folder if the
+        emulator created it."""
+        for provider in self.providers.values():
+            provider.close()
         self.results.close()
         if self._owned_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -52,3 +52,7 @@ class Provider(ABC):
     @abstractmethod
     def reset(self) -> None:
         """Forget all state and restore the default keys and settings."""
+
+    def close(self) -> None:
+        """Stop whatever the provider runs in the background (by default nothing)."""
+        return None
