@@ -259,6 +259,9 @@ def _submission_result(outcomes: list[tuple[str, str, str]]) -> dg.MaterializeRe
     problems = by_outcome["failed"] + by_outcome["refused"] + by_outcome["uncertain"]
     return dg.MaterializeResult(
         metadata={
+            "summary": dg.MetadataValue.text(
+                ", ".join(f"{n} {kind}" for kind, n in by_outcome.items())
+            ),
             **{f"dataextractor/{kind}": dg.MetadataValue.int(n) for kind, n in by_outcome.items()},
             "documents": dg.MetadataValue.md(table),
         },

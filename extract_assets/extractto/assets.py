@@ -221,6 +221,7 @@ def _start_connection_run(
 
 def _run_metadata(run: ConnectionRun) -> dict[str, Any]:
     metadata: dict[str, Any] = {
+        "summary": dg.MetadataValue.text(f"run {run.id} synced {run.rows_synced or 0} rows"),
         "extractto/run_id": dg.MetadataValue.text(run.id),
         "extractto/rows_synced": dg.MetadataValue.int(run.rows_synced or 0),
         "extractto/status": dg.MetadataValue.text(run.status),

@@ -113,6 +113,7 @@ def build_linkup_sensor(
     resource_key: str = "linkup",
     minimum_interval_seconds: int = 30,
     time_budget_seconds: float = 20.0,
+    page_size: int = 100,
     first_tick_lookback: timedelta = timedelta(days=7),
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
 ) -> dg.SensorDefinition:
@@ -143,7 +144,9 @@ def build_linkup_sensor(
         finished = False
         with resource.get_client(retry_deadline_seconds=time_budget_seconds / 2) as client:
             while not finished and time.monotonic() - started < time_budget_seconds:
-                result = client.list(page=page, sort_by="updatedAt", sort_direction="desc")
+                result = client.list(
+                    page=page, page_size=page_size, sort_by="updatedAt", sort_direction="desc"
+                )
                 for task in result.data:
                     stamp = _stamp(task.updated_at)
                     if stamp < floor or (stamp == floor and task.id in cursor.seen):

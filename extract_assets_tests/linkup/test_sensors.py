@@ -125,14 +125,14 @@ def test_a_scan_out_of_time_resumes_and_handles_every_task_once(
     fast_resource: LinkupResource,
 ) -> None:
     emulator.control.linkup_settings(max_in_flight=1000)
-    created = {client.create(f"batch item {i}", "https://example.com/b").id for i in range(250)}
+    created = {client.create(f"batch item {i}", "https://example.com/b").id for i in range(120)}
     emulator.control.advance_clock(60)
-    emulator.control.add_fault(kind="slow", method="GET", path="^/v1/extract$", delay=0.4)
-    sensor = build_linkup_sensor([OURS], outputs, time_budget_seconds=0.5)
+    emulator.control.add_fault(kind="slow", method="GET", path="^/v1/extract$", delay=0.2)
+    sensor = build_linkup_sensor([OURS], outputs, time_budget_seconds=1.0, page_size=10)
     requested: list[str] = []
     cursor = None
     ticks = 0
-    while ticks < 10:
+    while ticks < 20:
         ticks += 1
         result = tick(sensor, instance, fast_resource, cursor)
         requested += [str(r.partition_key) for r in result.run_requests or []]
