@@ -8,7 +8,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from extract_assets.core.client import ProviderClient
@@ -25,6 +25,7 @@ from extract_assets.extractto.contract import (
     DEFAULT_BASE_URL,
     ERROR,
     LIST_PAGE_SIZE,
+    PAUSED,
     PROVIDER,
     ROWS_PAGE_SIZE,
     RUN_FINAL_STATUSES,
@@ -93,6 +94,8 @@ def iso_date(value: date | str, name: str) -> str:
     Traceback (most recent call last):
     extract_assets.core.errors.InvalidArgumentError: date_from must be an ISO date ...
     """
+    if isinstance(value, datetime):  # a date too, but its isoformat() is not a date
+        raise InvalidArgumentError(f"{name} must be a date, not a datetime: {value!r}")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str) and _ISO_DATE.match(value):
@@ -301,16 +304,22 @@ class ExtractToClient(ProviderClient):
         start, end = date_range(date_from, date_to)
         with _lock_for(f"{self.base_url}|{extract_id}"):
             started = self._start_run(extract_id, start, end, busy_timeout_seconds)
-            baseline = started.last_sync
-            extract = poll_until_final(
-                lambda: self.extract(extract_id),
-                is_final=lambda e: _our_sync_ended(e, baseline),
-                status_of=lambda e: e.status,
-                what=f"Extract.to extract {extract_id} ({start}..{end})",
-                policy=self.poll,
-                logger=logger,
-            )
-        if extract.status == ERROR:
+            # The run was accepted, so an answer no longer `syncing` means ours has ended
+            # already, and its `last_sync` is ours: waiting for a newer one would never end.
+            extract = started
+            if started.status == SYNCING:
+                baseline = started.last_sync
+                extract = poll_until_final(
+                    lambda: self.extract(extract_id),
+                    is_final=lambda e: _our_sync_ended(e, baseline),
+                    status_of=lambda e: e.status,
+                    what=f"Extract.to extract {extract_id} ({start}..{end})",
+                    policy=self.poll,
+                    logger=logger,
+                )
+        # `paused` wins over `error` in the status, so a paused extract's failure shows only in
+        # its `error_text` (which belongs to the sync that ended last: ours).
+        if extract.status == ERROR or (extract.status == PAUSED and extract.error_text):
             raise ExtractSyncFailedError(extract)
         return extract
 

@@ -27,6 +27,7 @@ LIST_PAGE_SIZE = 200
 ROWS_PAGE_SIZE = 10_000
 SYNCING = "syncing"
 ERROR = "error"
+PAUSED = "paused"
 RUN_FINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 
 ALREADY_SYNCING = "already syncing"

@@ -86,8 +86,12 @@ def build_extractto_sensor(
                     continue
                 if time.monotonic() - started > time_budget_seconds:
                     break
+                first_sighting = extract.id not in cursor.extracts
                 seen = cursor.extracts.setdefault(extract.id, _Seen())
                 _report_error(context, extract, seen)
+                if first_sighting:
+                    seen.last_sync = extract.last_sync.isoformat() if extract.last_sync else None
+                    continue
                 requests += _requests_for_sync(context, client, spec, extract, seen, lookback_days)
         return dg.SensorResult(run_requests=requests, cursor=cursor.dump())
 
@@ -119,7 +123,8 @@ def _requests_for_sync(
     current = extract.last_sync.isoformat()
     previous = seen.last_sync
     seen.last_sync = current
-    if previous is None or current <= previous or _made_by_us(context, spec, current):
+    # `previous` is None when the extract had never synced as the sensor first saw it.
+    if (previous is not None and current <= previous) or _made_by_us(context, spec, current):
         return []
     days = _days_written_since(client, extract, previous, lookback_days)
     return [
@@ -144,7 +149,7 @@ def _made_by_us(context: dg.SensorEvaluationContext, spec: ExtractToExtractSpec,
 
 
 def _days_written_since(
-    client: ExtractToClient, extract: Extract, since: str, lookback_days: int
+    client: ExtractToClient, extract: Extract, since: str | None, lookback_days: int
 ) -> list[date]:
     if not extract.data_table_id:
         return []
@@ -158,10 +163,10 @@ def _days_written_since(
     return sorted(date.fromisoformat(day) for day in days)
 
 
-def _later(stamp: Any, since: str) -> bool:
+def _later(stamp: Any, since: str | None) -> bool:
     if not stamp:
         return False
-    return datetime.fromisoformat(str(stamp)) > datetime.fromisoformat(since)
+    return since is None or datetime.fromisoformat(str(stamp)) > datetime.fromisoformat(since)
 
 
 def _partition_ranges(spec: ExtractToExtractSpec, days: list[date]) -> list[tuple[str, str]]:
