@@ -52,13 +52,22 @@ class ExtractToSection(BaseModel):
     sensor: SensorSettings = Field(default_factory=SensorSettings)
 
 
+WEBHOOK_STORE_ENV = "DATAEXTRACTOR_WEBHOOK_STORE"
+
+
 class WebhookSettings(BaseModel):
     """Where `extract-assets webhooks` stores events, for the webhook sensor to read."""
 
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = False
-    store: str = Field(default=".dagster_home/webhooks.sqlite", description="SQLite file.")
+    store: str = Field(
+        default="dataextractor-webhooks.sqlite3",
+        description=f"The receiver's SQLite file; {WEBHOOK_STORE_ENV} overrides it.",
+    )
+
+    def store_path(self) -> str:
+        return os.environ.get(WEBHOOK_STORE_ENV) or self.store
 
 
 class DataExtractorSection(BaseModel):
@@ -90,6 +99,16 @@ class ExtractAssetsConfig(BaseModel):
         ]
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so the models check them and name the field."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def config_path() -> Path:
     """`EXTRACT_ASSETS_CONFIG` when set, else the bundled demo file."""
     return Path(os.environ.get(CONFIG_ENV) or DEMO_CONFIG)
@@ -103,7 +122,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ExtractAssetsConf
     """
     file = Path(path) if path is not None else config_path()
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = yaml.load(file.read_text(encoding="utf-8"), Loader=_Loader)
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read the config file ({exc.strerror}).") from exc
     except yaml.YAMLError as exc:
@@ -113,7 +132,21 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ExtractAssetsConf
     except ValidationError as exc:
         raise ConfigError(_describe(file, raw, exc)) from None
     _check_unique_names(file, config)
-    return config
+    return _relative_to(file.parent, config)
+
+
+def _relative_to(folder: Path, config: ExtractAssetsConfig) -> ExtractAssetsConfig:
+    """Relative document folders are read from beside the config file, wherever Dagster runs."""
+    section = config.dataextractor
+    submissions = [
+        spec
+        if spec.folder.is_absolute()
+        else spec.model_copy(update={"folder": folder / spec.folder})
+        for spec in section.submissions
+    ]
+    return config.model_copy(
+        update={"dataextractor": section.model_copy(update={"submissions": submissions})}
+    )
 
 
 def _describe(file: Path, raw: Any, exc: ValidationError) -> str:
