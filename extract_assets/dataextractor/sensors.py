@@ -1,0 +1,319 @@
+"""Re-read the day partitions whose dataextractor.io datasets changed: from webhooks or by polling.
+
+Datasets are partitioned by the UTC day they were created, and a run for a day re-reads all of
+that day's datasets; so both sensors only have to find out which days changed, and ask for one
+run per day however many of its datasets changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Self
+
+import dagster as dg
+
+from extract_assets.core.errors import ApiError, NotFoundError
+from extract_assets.dataextractor.client import DataExtractorClient
+from extract_assets.dataextractor.contract import FINAL_STATUSES
+from extract_assets.dataextractor.models import Dataset, WebhookEvent
+from extract_assets.dataextractor.resource import DataExtractorResource
+from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec
+from extract_assets.dataextractor.webhooks import WebhookStore
+
+_CURSOR_VERSION = 1
+# A dataset still `processing` this many days after it left the lookback window is stuck at the
+# provider: it stops being watched, which keeps the polling cursor bounded.
+_STUCK_AFTER_DAYS = 7
+
+
+@dataclass
+class _WebhookCursor:
+    """Every stored event up to sequence number `seq` is handled."""
+
+    seq: int = 0
+    version: int = _CURSOR_VERSION
+
+    @classmethod
+    def parse(cls, text: str | None) -> Self:
+        data = json.loads(text) if text else {}
+        if data.get("version") != _CURSOR_VERSION:
+            return cls()
+        return cls(**data)
+
+    def dump(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def build_dataextractor_webhook_sensor(
+    spec: DataExtractorDatasetsSpec,
+    store_path: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    resource_key: str = "dataextractor",
+    minimum_interval_seconds: int = 30,
+    time_budget_seconds: float = 20.0,
+    max_events_per_tick: int = 500,
+    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
+) -> dg.SensorDefinition:
+    """A sensor that turns the webhook events the receiver stored into day-partition runs.
+
+    Each event's dataset is looked up for the day it was created; each affected day gets one
+    run, keyed `webhook:{day}:{seq}` by the newest event's sequence number in the store, so a
+    delivery repeated by the provider (stored once) or a re-evaluated tick never adds a run.
+
+    >>> spec = DataExtractorDatasetsSpec(name="invoices", start_date="2026-11-01")
+    >>> build_dataextractor_webhook_sensor(spec, "webhooks.sqlite3").name
+    'invoices_webhook_sensor'
+    """
+    path = Path(store_path)
+
+    @dg.sensor(
+        name=name or f"{spec.name}_webhook_sensor",
+        minimum_interval_seconds=minimum_interval_seconds,
+        asset_selection=spec.asset_keys(),
+        required_resource_keys={resource_key},
+        default_status=default_status,
+        description="Re-reads the days of datasets that dataextractor.io webhooks reported.",
+    )
+    def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+        if not path.exists():
+            return dg.SkipReason(
+                f"no webhook store at {path} yet: start the receiver (extract-assets webhooks)"
+            )
+        started = time.monotonic()
+        cursor = _WebhookCursor.parse(context.cursor)
+        with WebhookStore(path) as store:
+            events = store.events_after(cursor.seq, max_events_per_tick)
+        if not events:
+            return dg.SkipReason("no new webhook events")
+        resource: DataExtractorResource = getattr(context.resources, resource_key)
+        with resource.get_client(retry_deadline_seconds=time_budget_seconds / 2) as client:
+            newest_seq_of_day, handled = _days_of_events(
+                context, client, spec, events, cursor.seq, started + time_budget_seconds
+            )
+        requests = [
+            dg.RunRequest(run_key=f"webhook:{day}:{seq}", partition_key=day)
+            for day, seq in sorted(newest_seq_of_day.items())
+        ]
+        return dg.SensorResult(run_requests=requests, cursor=_WebhookCursor(seq=handled).dump())
+
+    return _sensor
+
+
+def _days_of_events(
+    context: dg.SensorEvaluationContext,
+    client: DataExtractorClient,
+    spec: DataExtractorDatasetsSpec,
+    events: list[tuple[int, WebhookEvent]],
+    handled: int,
+    deadline: float,
+) -> tuple[dict[str, int], int]:
+    """Each day partition the events touch with the newest such event's `seq`, and the `seq`
+    of the last event handled (in order, from `handled` on, until the deadline)."""
+    partitions = spec.partitions()
+    newest_seq_of_day: dict[str, int] = {}
+    day_of: dict[str, str | None] = {}
+    for seq, event in events:
+        dataset_id = event.data.get("dataset_id")
+        if not isinstance(dataset_id, str) or not dataset_id:
+            context.log.warning(f"webhook event {event.event_id} names no dataset_id; skipped")
+        else:
+            if dataset_id not in day_of:
+                try:
+                    day_of[dataset_id] = _day_to_read(context, client, spec, dataset_id)
+                except ApiError as error:
+                    if not error.retryable:
+                        raise
+                    # Keep what is done; the next tick starts again at this event.
+                    context.log.warning(f"dataextractor.io unavailable, resuming later: {error}")
+                    break
+            day = day_of[dataset_id]
+            if day is not None and partitions.has_partition_key(day):
+                newest_seq_of_day[day] = seq
+        handled = seq
+        # Checked after an event, not before: every tick makes progress, however short.
+        if time.monotonic() > deadline:
+            break
+    return newest_seq_of_day, handled
+
+
+def _day_to_read(
+    context: dg.SensorEvaluationContext,
+    client: DataExtractorClient,
+    spec: DataExtractorDatasetsSpec,
+    dataset_id: str,
+) -> str | None:
+    """The day partition holding the dataset, or None when it is gone or not the spec's."""
+    try:
+        dataset = client.dataset(dataset_id)
+    except NotFoundError:
+        context.log.warning(f"dataextractor.io dataset {dataset_id} of a webhook no longer exists")
+        return None
+    # Customer and type never change, so they decide membership; `is_verified` does change and
+    # a day must be re-read when one of its datasets leaves the spec's selection too.
+    if spec.customer_id is not None and dataset.customer_id != spec.customer_id:
+        return None
+    if spec.dataset_type is not None and dataset.dataset_type != spec.dataset_type:
+        return None
+    return _created_day(dataset).isoformat()
+
+
+@dataclass
+class _PollCursor:
+    """Datasets seen `processing` and datasets already handled as final, each with its day."""
+
+    processing: dict[str, str] = field(default_factory=dict)
+    handled: dict[str, str] = field(default_factory=dict)
+    version: int = _CURSOR_VERSION
+
+    @classmethod
+    def parse(cls, text: str | None) -> Self:
+        data = json.loads(text) if text else {}
+        if data.get("version") != _CURSOR_VERSION:
+            return cls()
+        return cls(**data)
+
+    def dump(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    def note(self, dataset: Dataset, newly_final: dict[str, list[str]]) -> None:
+        """Record the dataset's state; a final one not handled before joins `newly_final`."""
+        day = _created_day(dataset).isoformat()
+        if dataset.status not in FINAL_STATUSES:
+            self.processing[dataset.id] = day
+            return
+        self.processing.pop(dataset.id, None)
+        if dataset.id not in self.handled:
+            self.handled[dataset.id] = day
+            newly_final.setdefault(day, []).append(dataset.id)
+
+    def forget_before(self, cutoff: date, context: dg.SensorEvaluationContext) -> None:
+        """Drop what the listing can no longer return, and datasets stuck in `processing`."""
+        self.handled = {key: day for key, day in self.handled.items() if day >= cutoff.isoformat()}
+        stuck_before = (cutoff - timedelta(days=_STUCK_AFTER_DAYS)).isoformat()
+        stuck = sorted(key for key, day in self.processing.items() if day < stuck_before)
+        for key in stuck:
+            del self.processing[key]
+        if stuck:
+            context.log.warning(f"no longer watching datasets stuck in processing: {stuck}")
+
+
+def build_dataextractor_polling_sensor(
+    spec: DataExtractorDatasetsSpec,
+    *,
+    name: str | None = None,
+    resource_key: str = "dataextractor",
+    lookback_days: int = 3,
+    minimum_interval_seconds: int = 60,
+    time_budget_seconds: float = 20.0,
+    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
+) -> dg.SensorDefinition:
+    """A sensor for accounts without webhooks: lists recent datasets and re-reads the days of
+    those that became `complete` or `failed`, each final dataset once, ever.
+
+    The listing goes back `lookback_days` days; datasets seen `processing` that the listing no
+    longer returns are looked up one by one. The first tick requests the days of every final
+    dataset in the lookback. Ground-truth edits after a dataset is final need the webhooks.
+
+    >>> spec = DataExtractorDatasetsSpec(name="invoices", start_date="2026-11-01")
+    >>> build_dataextractor_polling_sensor(spec).name
+    'invoices_polling_sensor'
+    """
+
+    @dg.sensor(
+        name=name or f"{spec.name}_polling_sensor",
+        minimum_interval_seconds=minimum_interval_seconds,
+        asset_selection=spec.asset_keys(),
+        required_resource_keys={resource_key},
+        default_status=default_status,
+        description="Re-reads the days of dataextractor.io datasets that finished processing.",
+    )
+    def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        resource: DataExtractorResource = getattr(context.resources, resource_key)
+        started = time.monotonic()
+        cursor = _PollCursor.parse(context.cursor)
+        cutoff = datetime.now(UTC).date() - timedelta(days=lookback_days)
+        newly_final: dict[str, list[str]] = {}
+        listed: set[str] = set()
+        with resource.get_client(retry_deadline_seconds=time_budget_seconds / 2) as client:
+            deadline = started + time_budget_seconds
+            scanned = _scan_recent(client, spec, cutoff, deadline)
+            for dataset in scanned.datasets:
+                listed.add(dataset.id)
+                cursor.note(dataset, newly_final)
+            # Only a finished listing shows which watched datasets fell out of it.
+            if scanned.finished:
+                stragglers = [key for key in cursor.processing if key not in listed]
+                _look_up(client, cursor, stragglers, newly_final, deadline)
+        cursor.forget_before(cutoff, context)
+        partitions = spec.partitions()
+        requests = [
+            dg.RunRequest(run_key=f"poll:{day}:{_digest(ids)}", partition_key=day)
+            for day, ids in sorted(newly_final.items())
+            if partitions.has_partition_key(day)
+        ]
+        return dg.SensorResult(run_requests=requests, cursor=cursor.dump())
+
+    return _sensor
+
+
+def _look_up(
+    client: DataExtractorClient,
+    cursor: _PollCursor,
+    dataset_ids: list[str],
+    newly_final: dict[str, list[str]],
+    deadline: float,
+) -> None:
+    for dataset_id in dataset_ids:
+        try:
+            cursor.note(client.dataset(dataset_id), newly_final)
+        except NotFoundError:
+            del cursor.processing[dataset_id]
+        if time.monotonic() > deadline:
+            return
+
+
+@dataclass
+class _Scan:
+    datasets: list[Dataset]
+    finished: bool
+
+
+def _scan_recent(
+    client: DataExtractorClient,
+    spec: DataExtractorDatasetsSpec,
+    cutoff: date,
+    deadline: float,
+) -> _Scan:
+    """The spec's datasets created on or after `cutoff`, newest first, as far as time allows."""
+    datasets: list[Dataset] = []
+    pages = client.iter_dataset_pages(
+        customer_id=spec.customer_id, dataset_type=spec.dataset_type, is_verified=spec.is_verified
+    )
+    for page in pages:
+        for dataset in page:
+            if _created_day(dataset) < cutoff:
+                return _Scan(datasets, finished=True)
+            datasets.append(dataset)
+        if time.monotonic() > deadline:
+            return _Scan(datasets, finished=False)
+    return _Scan(datasets, finished=True)
+
+
+def _created_day(dataset: Dataset) -> date:
+    created = dataset.created_at
+    if created.tzinfo is None:
+        return created.date()
+    return created.astimezone(UTC).date()
+
+
+def _digest(ids: Iterable[str]) -> str:
+    """A short, order-independent name for a set of dataset ids."""
+    return hashlib.sha256(",".join(sorted(ids)).encode()).hexdigest()[:16]

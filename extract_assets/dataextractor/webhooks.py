@@ -1,0 +1,267 @@
+"""Receive dataextractor.io webhooks: verify, store once by `event_id`, answer fast.
+
+The receiver does nothing but record events in a SQLite file; the webhook sensor reads them from
+there in the Dagster process. Keeping the two apart means a slow or stopped Dagster never makes
+the provider time out (it retries a delivery that takes over 10 s) and no event is lost while
+Dagster is down.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import logging
+import os
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+import uvicorn
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from extract_assets.core.errors import ConfigError
+from extract_assets.dataextractor.contract import SIGNATURE_HEADER, WEBHOOK_SECRET_ENV
+from extract_assets.dataextractor.models import WebhookEvent
+
+logger = logging.getLogger("extract_assets.dataextractor.webhooks")
+
+WEBHOOK_PATH = "/webhooks/dataextractor"
+DEFAULT_PORT = 8787
+DEFAULT_STORE_PATH = Path("dataextractor-webhooks.sqlite3")
+MAX_BODY_BYTES = 1_048_576
+
+# AUTOINCREMENT: sequence numbers are never reused, so a sensor cursor ("handled up to seq N")
+# stays right even if old rows are ever pruned.
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    event_type TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    payload TEXT NOT NULL
+)
+"""
+
+
+class WebhookStore:
+    """Webhook events in a SQLite file, each `event_id` once, numbered in arrival order.
+
+    One process (the receiver) writes while others (the sensor) read: WAL mode lets readers and
+    the writer work at once, and every transaction is a single short statement.
+
+    >>> import tempfile
+    >>> store = WebhookStore(Path(tempfile.mkdtemp()) / "events.sqlite3")
+    >>> event = WebhookEvent(event_id="evt_1", event_type="extraction.completed")
+    >>> store.add(event), store.add(event)
+    (True, False)
+    >>> [(seq, e.event_id) for seq, e in store.events_after(0, limit=10)]
+    [(1, 'evt_1')]
+    >>> store.close()
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # One connection shared by the receiver's worker threads, serialized by the lock.
+        self._connection = sqlite3.connect(
+            self.path, timeout=10, isolation_level=None, check_same_thread=False
+        )
+        self._lock = threading.Lock()
+        with self._lock:
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            # FULL: a 2xx promises the provider the event is on disk, so it will not resend it.
+            self._connection.execute("PRAGMA synchronous=FULL")
+            self._connection.execute(_SCHEMA)
+
+    def add(self, event: WebhookEvent) -> bool:
+        """Store `event` unless its `event_id` is stored already; True if it was new."""
+        with self._lock:
+            cursor = self._connection.execute(
+                "INSERT OR IGNORE INTO events (event_id, event_type, received_at, payload) "
+                "VALUES (?, ?, ?, ?)",
+                (event.event_id, event.event_type, _now(), event.model_dump_json()),
+            )
+            return cursor.rowcount == 1
+
+    def events_after(self, seq: int, limit: int) -> list[tuple[int, WebhookEvent]]:
+        """Up to `limit` events stored after sequence number `seq`, oldest first."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT seq, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                (seq, limit),
+            ).fetchall()
+        return [(number, WebhookEvent.model_validate_json(payload)) for number, payload in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+    def __enter__(self) -> WebhookStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def resolve_secret(secret: str | None = None) -> str:
+    """The signing secret given, else `DATAEXTRACTOR_WEBHOOK_SECRET`; refuses an empty one.
+
+    >>> resolve_secret("whsec-example")
+    'whsec-example'
+    """
+    resolved = secret if secret is not None else os.environ.get(WEBHOOK_SECRET_ENV)
+    if not resolved:
+        raise ConfigError(
+            f"no dataextractor.io webhook secret: set {WEBHOOK_SECRET_ENV} to the secret shown "
+            "where the webhook was subscribed. Without it no delivery can be verified."
+        )
+    return resolved
+
+
+def create_webhook_app(
+    store: WebhookStore, secret: str, *, max_body_bytes: int = MAX_BODY_BYTES
+) -> Starlette:
+    """The receiver: `POST /webhooks/dataextractor` and `GET /healthz`.
+
+    A delivery is answered 202 when new and 200 when its `event_id` was stored before; 401 for a
+    missing or wrong signature, 413 for a body over `max_body_bytes`, 400 for a payload without
+    `event_id` and `event_type`. Nothing is stored for a refused delivery.
+
+    >>> import tempfile
+    >>> store = WebhookStore(Path(tempfile.mkdtemp()) / "events.sqlite3")
+    >>> [route.path for route in create_webhook_app(store, "whsec-example").routes]
+    ['/webhooks/dataextractor', '/healthz']
+    >>> store.close()
+    """
+    key = resolve_secret(secret).encode()
+
+    async def receive(request: Request) -> Response:
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not signature:
+            return _refuse(request, 401, f"missing {SIGNATURE_HEADER} header")
+        # The server has checked the header is a number; chunked bodies have none.
+        declared = request.headers.get("content-length")
+        if declared is not None and int(declared) > max_body_bytes:
+            return _refuse(request, 413, f"body over {max_body_bytes} bytes")
+        body = await _read_at_most(request, max_body_bytes)
+        if body is None:
+            return _refuse(request, 413, f"body over {max_body_bytes} bytes")
+        expected = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
+        # Headers arrive as latin-1 text; comparing bytes keeps compare_digest's constant time
+        # and avoids its TypeError on non-ASCII text.
+        if not hmac.compare_digest(expected, signature.strip().encode("latin-1")):
+            return _refuse(request, 401, "signature does not match the body")
+        event = _parse_event(body)
+        if event is None:
+            return _refuse(request, 400, "body must be a JSON object with event_id and event_type")
+        is_new = await run_in_threadpool(store.add, event)
+        if is_new:
+            logger.info("stored dataextractor.io event %s (%s)", event.event_id, event.event_type)
+        status, answer = (202, "accepted") if is_new else (200, "duplicate")
+        return JSONResponse({"status": answer, "event_id": event.event_id}, status_code=status)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(
+        routes=[
+            Route(WEBHOOK_PATH, receive, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    db_path: str | os.PathLike[str] = DEFAULT_STORE_PATH,
+    secret: str | None = None,
+    *,
+    allow_remote: bool = False,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    log_level: str = "info",
+) -> None:
+    """Serve the receiver in the foreground until interrupted (Ctrl-C).
+
+    The secret defaults to `DATAEXTRACTOR_WEBHOOK_SECRET`; a missing one raises `ConfigError`,
+    a non-loopback `host` without `allow_remote` raises `ValueError`, both before binding.
+
+    >>> serve(host="0.0.0.0", secret="whsec-example")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the webhook receiver listens on loopback only ...
+    """
+    check_host(host, allow_remote)
+    resolved = resolve_secret(secret)
+    with WebhookStore(db_path) as store:
+        uvicorn.run(
+            create_webhook_app(store, resolved, max_body_bytes=max_body_bytes),
+            host=host,
+            port=port,
+            log_level=log_level,
+            timeout_graceful_shutdown=1,
+        )
+
+
+def check_host(host: str, allow_remote: bool) -> None:
+    """Refuse a non-loopback address unless allowed: the usual setup is a TLS-terminating
+    reverse proxy or tunnel on the same machine forwarding to loopback.
+
+    >>> check_host("127.0.0.1", allow_remote=False)
+    """
+    if allow_remote or host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(
+            f"the webhook receiver listens on loopback only (127.0.0.1, ::1, localhost); got "
+            f"host {host!r}. Put a TLS-terminating reverse proxy or tunnel in front of it, or "
+            "pass allow_remote=True to expose it directly."
+        )
+
+
+async def _read_at_most(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it grows past `limit` (chunked bodies declare no length)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_event(body: bytes) -> WebhookEvent | None:
+    try:
+        event = WebhookEvent.model_validate_json(body)
+    except ValidationError:
+        return None
+    return event if event.event_id and event.event_type else None
+
+
+def _refuse(request: Request, status: int, reason: str) -> Response:
+    # The reason never quotes the body or the signature: either could help forge a delivery.
+    client = request.client.host if request.client else "unknown"
+    logger.warning("refused a dataextractor.io webhook from %s: %s (%d)", client, reason, status)
+    return JSONResponse({"detail": reason}, status_code=status)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
