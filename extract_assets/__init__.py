@@ -17,6 +17,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from extract_assets.build import definitions_from_config
     from extract_assets.config import load_config
+    from extract_assets.dataextractor.assets import build_dataextractor_assets
+    from extract_assets.dataextractor.client import DataExtractorClient
+    from extract_assets.dataextractor.resource import DataExtractorResource
+    from extract_assets.dataextractor.sensors import (
+        build_dataextractor_polling_sensor,
+        build_dataextractor_webhook_sensor,
+    )
+    from extract_assets.dataextractor.spec import (
+        DataExtractorDatasetsSpec,
+        DataExtractorSubmissionSpec,
+    )
     from extract_assets.extractto.assets import build_extractto_assets
     from extract_assets.extractto.client import ExtractToClient
     from extract_assets.extractto.resource import ExtractToResource
@@ -33,6 +44,13 @@ if TYPE_CHECKING:
 _WHERE = {
     "definitions_from_config": "extract_assets.build",
     "load_config": "extract_assets.config",
+    "build_dataextractor_assets": "extract_assets.dataextractor.assets",
+    "DataExtractorClient": "extract_assets.dataextractor.client",
+    "DataExtractorResource": "extract_assets.dataextractor.resource",
+    "build_dataextractor_polling_sensor": "extract_assets.dataextractor.sensors",
+    "build_dataextractor_webhook_sensor": "extract_assets.dataextractor.sensors",
+    "DataExtractorDatasetsSpec": "extract_assets.dataextractor.spec",
+    "DataExtractorSubmissionSpec": "extract_assets.dataextractor.spec",
     "build_extractto_assets": "extract_assets.extractto.assets",
     "ExtractToClient": "extract_assets.extractto.client",
     "ExtractToResource": "extract_assets.extractto.resource",
@@ -49,6 +67,10 @@ _WHERE = {
 }
 
 __all__ = [
+    "DataExtractorClient",
+    "DataExtractorDatasetsSpec",
+    "DataExtractorResource",
+    "DataExtractorSubmissionSpec",
     "ExtractToClient",
     "ExtractToConnectionSpec",
     "ExtractToExtractSpec",
@@ -56,6 +78,9 @@ __all__ = [
     "LinkupClient",
     "LinkupExtractSpec",
     "LinkupResource",
+    "build_dataextractor_assets",
+    "build_dataextractor_polling_sensor",
+    "build_dataextractor_webhook_sensor",
     "build_extractto_assets",
     "build_extractto_schedule",
     "build_extractto_sensor",

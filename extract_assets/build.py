@@ -16,6 +16,10 @@ from extract_assets.config import (
 from extract_assets.dataextractor.assets import build_dataextractor_assets
 from extract_assets.dataextractor.contract import API_KEY_ENV as DATAEXTRACTOR_KEY_ENV
 from extract_assets.dataextractor.resource import DataExtractorResource
+from extract_assets.dataextractor.sensors import (
+    build_dataextractor_polling_sensor,
+    build_dataextractor_webhook_sensor,
+)
 from extract_assets.extractto.assets import build_extractto_assets
 from extract_assets.extractto.contract import API_KEY_ENV as EXTRACTTO_KEY_ENV
 from extract_assets.extractto.resource import ExtractToResource
@@ -34,8 +38,8 @@ def definitions_from_config(path: str | os.PathLike[str] | None = None) -> dg.De
 
     >>> from extract_assets.config import DEMO_CONFIG
     >>> defs = definitions_from_config(DEMO_CONFIG)
-    >>> sorted(key.to_user_string() for key in defs.resolve_all_asset_keys())[:3]
-    ['google_ads_campaigns', 'hubspot_to_warehouse', 'job_postings']
+    >>> sorted(key.to_user_string() for key in defs.resolve_all_asset_keys())[:2]
+    ['documents_accuracy', 'documents_datasets']
     """
     config = load_config(path)
     linkup = _linkup(config.linkup)
@@ -95,8 +99,30 @@ def _extractto(section: ExtractToSection) -> dg.Definitions:
 def _dataextractor(section: DataExtractorSection) -> dg.Definitions:
     if not section.datasets and not section.submissions:
         return dg.Definitions()
+    # With webhooks on, polling would only repeat what the events already asked for.
+    polling = section.sensor.model_copy(
+        update={"running": section.sensor.running and not section.webhooks.enabled}
+    )
+    sensors = [
+        build_dataextractor_polling_sensor(
+            spec,
+            minimum_interval_seconds=polling.minimum_interval_seconds,
+            default_status=_status(polling),
+        )
+        for spec in section.datasets
+    ]
+    if section.webhooks.enabled:
+        sensors += [
+            build_dataextractor_webhook_sensor(
+                spec,
+                section.webhooks.store_path(),
+                default_status=dg.DefaultSensorStatus.RUNNING,
+            )
+            for spec in section.datasets
+        ]
     return dg.Definitions(
         assets=build_dataextractor_assets(section.datasets, section.submissions),
+        sensors=sensors,
         resources={
             "dataextractor": DataExtractorResource(api_key=dg.EnvVar(DATAEXTRACTOR_KEY_ENV))
         },

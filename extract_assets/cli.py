@@ -14,10 +14,17 @@ from pathlib import Path
 import dagster as dg
 
 from extract_assets.build import definitions_from_config
+from extract_assets.config import WEBHOOK_STORE_ENV
+from extract_assets.core.errors import ConfigError
+from extract_assets.dataextractor.receiver import WebhookReceiver
+from extract_assets.dataextractor.webhooks import DEFAULT_PORT, DEFAULT_STORE_PATH, WebhookStore
+from extract_assets.dataextractor.webhooks import serve as serve_webhooks
 from extract_assets.emulator import EmulatorServer, serve
 
 DEMO_LINKUP_KEY = "demo-linkup-key"
 DEMO_EXTRACTTO_KEY = "demo-extractto-key"
+DEMO_DATAEXTRACTOR_KEY = "demo-dataextractor-key"
+DEMO_WEBHOOK_SECRET = "demo-webhook-secret"
 HEADLESS_DAYS = 3
 
 
@@ -34,6 +41,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--allow-remote", action="store_true", help="allow binding a non-loopback address"
     )
 
+    webhooks = commands.add_parser("webhooks", help="receive dataextractor.io webhooks")
+    webhooks.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
+    webhooks.add_argument("--port", type=int, default=DEFAULT_PORT)
+    webhooks.add_argument(
+        "--store", default=None, help=f"SQLite file (default ${WEBHOOK_STORE_ENV})"
+    )
+    webhooks.add_argument(
+        "--allow-remote", action="store_true", help="allow binding a non-loopback address"
+    )
+
     demo = commands.add_parser("demo", help="the emulator and `dagster dev` on 127.0.0.1")
     demo.add_argument(
         "--headless",
@@ -44,6 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--emulator-port", type=int, default=0, help="0 picks a free port")
 
     args = parser.parse_args(argv)
+    if args.command == "webhooks":
+        store = args.store or os.environ.get(WEBHOOK_STORE_ENV) or str(DEFAULT_STORE_PATH)
+        try:
+            serve_webhooks(args.host, args.port, store, allow_remote=args.allow_remote)
+        except (ValueError, ConfigError) as exc:
+            print(f"extract-assets webhooks: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "emulate":
         try:
             serve(host=args.host, port=args.port, seed=args.seed, allow_remote=args.allow_remote)
@@ -60,10 +85,19 @@ def _demo(*, headless: bool, ui_port: int, emulator_port: int) -> int:
         print("Run the demo from the project folder (with workspace.yaml and dagster.yaml).")
         return 2
     home = _prepare_dagster_home(project)
-    with EmulatorServer(port=emulator_port) as emulator:
+    store = home / "dataextractor-webhooks.sqlite3"
+    with (
+        EmulatorServer(port=emulator_port) as emulator,
+        WebhookReceiver(WebhookStore(store), DEMO_WEBHOOK_SECRET) as receiver,
+    ):
+        emulator.control.subscribe_dataextractor_webhook(receiver.url, DEMO_WEBHOOK_SECRET)
         os.environ.update(
             {
                 "DAGSTER_HOME": str(home),
+                "DATAEXTRACTOR_BASE_URL": emulator.base_url("dataextractor"),
+                "DATAEXTRACTOR_API_KEY": DEMO_DATAEXTRACTOR_KEY,
+                "DATAEXTRACTOR_WEBHOOK_SECRET": DEMO_WEBHOOK_SECRET,
+                WEBHOOK_STORE_ENV: str(store),
                 "LINKUP_BASE_URL": emulator.base_url("linkup"),
                 "LINKUP_API_KEY": DEMO_LINKUP_KEY,
                 "EXTRACTTO_BASE_URL": emulator.base_url("extractto"),
@@ -72,7 +106,7 @@ def _demo(*, headless: bool, ui_port: int, emulator_port: int) -> int:
                 or str(project / "data"),
             }
         )
-        print(f"Emulator serving on {emulator.url}")
+        print(f"Emulator serving on {emulator.url}; webhooks received at {receiver.url}")
         if headless:
             return _materialize_all()
         return _dagster_dev(project, ui_port)
@@ -93,20 +127,22 @@ def _materialize_all() -> int:
     defs = definitions_from_config()
     graph = defs.resolve_asset_graph()
     instance = dg.DagsterInstance.get()
-    plain, ranges = [], []
+    plain: dict[frozenset[dg.AssetKey], dg.AssetsDefinition] = {}
+    windows: dict[frozenset[dg.AssetKey], tuple[dg.AssetsDefinition, Sequence[str]]] = {}
     for key in graph.materializable_asset_keys:
+        # Resolved assets come with their resources bound; a multi-asset once for all its keys.
+        assets = defs.resolve_assets_def(key)
         partitions = graph.get(key).partitions_def
         if partitions is None:
-            plain.append(key)
+            plain[frozenset(assets.keys)] = assets
         elif isinstance(partitions, dg.TimeWindowPartitionsDefinition):
-            ranges.append((key, partitions.get_partition_keys()[-HEADLESS_DAYS:]))
-    assets = [defs.resolve_assets_def(key) for key in plain]
-    # Resolved assets come with their resources bound.
-    results = [dg.materialize(assets, instance=instance, raise_on_error=False)]
-    for key, keys in ranges:
+            last = partitions.get_partition_keys()[-HEADLESS_DAYS:]
+            windows[frozenset(assets.keys)] = (assets, last)
+    results = [dg.materialize(list(plain.values()), instance=instance, raise_on_error=False)]
+    for assets, keys in windows.values():
         results.append(
             dg.materialize(
-                [defs.resolve_assets_def(key)],
+                [assets],
                 instance=instance,
                 raise_on_error=False,
                 tags={
@@ -132,8 +168,7 @@ def _landed(materialization: dg.AssetMaterialization) -> str:
     if "path" in metadata:
         rows = metadata.get("dagster/partition_row_count") or metadata["dagster/row_count"]
         return f"{name}: {rows.value} rows -> {metadata['path'].value}"
-    run, synced = metadata["extractto/run_id"].value, metadata["extractto/rows_synced"].value
-    return f"{name}: run {run} synced {synced} rows"
+    return f"{name}: {metadata['summary'].value}"
 
 
 def _dagster_dev(project: Path, ui_port: int) -> int:

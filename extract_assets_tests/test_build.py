@@ -13,10 +13,14 @@ def test_loading_definitions_makes_no_provider_request(
     monkeypatch.setenv("LINKUP_API_KEY", "demo-linkup-key")
     monkeypatch.setenv("EXTRACTTO_BASE_URL", emulator.base_url("extractto"))
     monkeypatch.setenv("EXTRACTTO_API_KEY", "demo-extractto-key")
+    monkeypatch.setenv("DATAEXTRACTOR_BASE_URL", emulator.base_url("dataextractor"))
+    monkeypatch.setenv("DATAEXTRACTOR_API_KEY", "demo-dataextractor-key")
     defs = definitions_from_config(DEMO_CONFIG)
     defs.resolve_implicit_global_asset_job_def()
     defs.resolve_sensor_def("linkup_tasks_sensor")
     defs.resolve_sensor_def("extractto_extracts_sensor")
+    defs.resolve_sensor_def("documents_webhook_sensor")
+    defs.resolve_sensor_def("documents_polling_sensor")
     assert emulator.control.requests() == []
 
 
@@ -30,6 +34,12 @@ def test_the_demo_declares_assets_of_every_provider() -> None:
         "linkup_task_outputs",
         "google_ads_campaigns",
         "hubspot_to_warehouse",
+        "documents_datasets",
+        "documents_fields",
+        "documents_line_items",
+        "documents_ground_truth",
+        "documents_accuracy",
+        "documents_inbox",
     }
 
 
@@ -42,3 +52,18 @@ def test_the_demo_schedules_the_daily_extract() -> None:
 def test_the_demo_sensor_starts_running() -> None:
     sensor = definitions_from_config(DEMO_CONFIG).resolve_sensor_def("linkup_tasks_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_with_webhooks_on_the_demo_polls_nothing_and_listens() -> None:
+    defs = definitions_from_config(DEMO_CONFIG)
+    polling = defs.resolve_sensor_def("documents_polling_sensor")
+    webhooks = defs.resolve_sensor_def("documents_webhook_sensor")
+    assert polling.default_status == dg.DefaultSensorStatus.STOPPED
+    assert webhooks.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_a_relative_document_folder_is_read_beside_the_config_file() -> None:
+    from extract_assets.config import load_config
+
+    (spec,) = load_config(DEMO_CONFIG).dataextractor.submissions
+    assert spec.folder == DEMO_CONFIG.parent / "documents"

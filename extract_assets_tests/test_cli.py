@@ -34,6 +34,12 @@ def test_the_headless_demo_materializes_every_asset_and_says_where(tmp_path: Pat
         partition = day.name.removeprefix("date=")
         assert f"google_ads_campaigns[{partition}]: {rows} rows -> {day}" in done.stdout
     assert "hubspot_to_warehouse: run " in done.stdout
+    assert (
+        "documents_inbox: 3 extracted, 0 skipped, 0 refused, 0 uncertain, 0 failed" in done.stdout
+    )
+    for table in ("datasets", "fields", "line_items", "ground_truth", "accuracy"):
+        folder = tmp_path / "data" / "dataextractor" / f"documents_{table}"
+        assert len(list(folder.glob("date=*/part-0.parquet"))) == 3
 
 
 def test_the_emulator_refuses_a_public_address_unless_told() -> None:
