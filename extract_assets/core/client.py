@@ -1,17 +1,51 @@
-"""What every provider client shares: it owns one `ApiClient` and closes it."""
+"""What every provider client shares: one `ApiClient`, its rate limits, and closing it."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from typing import Self
 
-from extract_assets.core.http import ApiClient
+from extract_assets.core.http import ApiClient, ErrorFactory, Timeouts
+from extract_assets.core.polling import PollPolicy
+from extract_assets.core.ratelimit import shared_limiter
+from extract_assets.core.retry import RetryPolicy
 
 
 class ProviderClient:
-    """Base of the provider clients: a context manager around one `ApiClient`."""
+    """Base of the provider clients: a context manager around one `ApiClient`.
 
-    def __init__(self, api: ApiClient) -> None:
-        self._api = api
+    `rates` maps a bucket name to (requests per minute, burst); each bucket is shared by every
+    client of the same key in the process, so threads and runs pace together.
+    """
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        api_key: str,
+        base_url: str,
+        error_factory: ErrorFactory,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        rates: Mapping[str, tuple[float, int]] | None = None,
+    ) -> None:
+        fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:12]
+        limiters = {
+            bucket: shared_limiter(f"{provider}:{fingerprint}:{bucket}", per_minute, burst=burst)
+            for bucket, (per_minute, burst) in (rates or {}).items()
+        }
+        self._api = ApiClient(
+            provider=provider,
+            base_url=base_url,
+            api_key=api_key,
+            error_factory=error_factory,
+            timeouts=timeouts,
+            retry=retry,
+            limiters=limiters,
+        )
+        self.poll = poll or PollPolicy()
 
     @property
     def base_url(self) -> str:

@@ -127,6 +127,16 @@ def generic_error(response: httpx.Response, ctx: ErrorContext) -> ApiError:
     )
 
 
+def detail_message(response: httpx.Response) -> str:
+    """The message of a `{"detail": ...}` error body, else the start of the body or the status."""
+    try:
+        detail = response.json()["detail"]
+    except (ValueError, KeyError, TypeError):
+        text = response.text[:200].strip() if response.content else ""
+        return text or f"HTTP {response.status_code} {response.reason_phrase}"
+    return detail if isinstance(detail, str) else str(detail)
+
+
 class _BearerAuth(httpx.Auth):
     """Adds the key only to requests under the API base URL, never to any other host."""
 

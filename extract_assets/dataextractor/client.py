@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -10,9 +9,8 @@ from typing import Any
 
 from extract_assets.core.client import ProviderClient
 from extract_assets.core.errors import ExtractAssetsError, InvalidArgumentError
-from extract_assets.core.http import ApiClient, Timeouts
+from extract_assets.core.http import Timeouts
 from extract_assets.core.polling import PollPolicy, poll_until_final
-from extract_assets.core.ratelimit import shared_limiter
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.dataextractor.contract import (
     DEFAULT_BASE_URL,
@@ -100,27 +98,19 @@ class DataExtractorClient(ProviderClient):
         reads_per_minute: float = READS_PER_MINUTE,
         writes_per_minute: float = WRITES_PER_MINUTE,
     ) -> None:
-        fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:12]
-        limiters = {
-            READ_BUCKET: shared_limiter(
-                f"dataextractor:{fingerprint}:read", reads_per_minute * HEADROOM
-            ),
-            WRITE_BUCKET: shared_limiter(
-                f"dataextractor:{fingerprint}:write", writes_per_minute * HEADROOM
-            ),
-        }
         super().__init__(
-            ApiClient(
-                provider=PROVIDER,
-                base_url=base_url,
-                api_key=api_key,
-                error_factory=error_from_response,
-                timeouts=timeouts,
-                retry=retry,
-                limiters=limiters,
-            )
+            provider=PROVIDER,
+            api_key=api_key,
+            base_url=base_url,
+            error_factory=error_from_response,
+            timeouts=timeouts,
+            retry=retry,
+            poll=poll,
+            rates={
+                READ_BUCKET: (reads_per_minute * HEADROOM, 1),
+                WRITE_BUCKET: (writes_per_minute * HEADROOM, 1),
+            },
         )
-        self.poll = poll or PollPolicy()
 
     def dataset(self, dataset_id: str) -> Dataset:
         payload = self._api.json("GET", f"/api/v1/datasets/{dataset_id}", bucket=READ_BUCKET)

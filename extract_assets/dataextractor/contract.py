@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 
 from extract_assets.core.errors import ApiError, PaymentRequiredError
-from extract_assets.core.http import ErrorContext, error_class_for
+from extract_assets.core.http import ErrorContext, detail_message, error_class_for
 
 PROVIDER = "dataextractor.io"
 DEFAULT_BASE_URL = "https://dataextractor.io"
@@ -58,7 +58,7 @@ def media_type(head: bytes) -> str | None:
 
 def error_from_response(response: httpx.Response, ctx: ErrorContext) -> ApiError:
     """A typed error from `{"detail": ...}`, with what to do about it."""
-    detail = _detail(response)
+    detail = detail_message(response)
     status = response.status_code
     cls: type[ApiError] = error_class_for(status)
     if status == 400 and EXPIRED_CURSOR in detail.lower():
@@ -88,12 +88,3 @@ _HINTS = {
     ),
     422: "the file is not a supported document (PDF, PNG, JPEG, TIFF up to 25 MB) or is corrupt.",
 }
-
-
-def _detail(response: httpx.Response) -> str:
-    try:
-        detail = response.json()["detail"]
-    except (ValueError, KeyError, TypeError):
-        text = response.text[:200].strip() if response.content else ""
-        return text or f"HTTP {response.status_code} {response.reason_phrase}"
-    return detail if isinstance(detail, str) else str(detail)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import threading
@@ -17,9 +16,8 @@ from extract_assets.core.errors import (
     ExtractAssetsError,
     InvalidArgumentError,
 )
-from extract_assets.core.http import ApiClient, Timeouts
+from extract_assets.core.http import Timeouts
 from extract_assets.core.polling import PollPolicy, poll_until_final
-from extract_assets.core.ratelimit import shared_limiter
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.extractto.contract import (
     DEFAULT_BASE_URL,
@@ -144,24 +142,16 @@ class ExtractToClient(ProviderClient):
         poll: PollPolicy | None = None,
         requests_per_minute: float | None = None,
     ) -> None:
-        fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:12]
-        limiters = (
-            {"default": shared_limiter(f"extractto:{fingerprint}", requests_per_minute, burst=10)}
-            if requests_per_minute
-            else {}
-        )
         super().__init__(
-            ApiClient(
-                provider=PROVIDER,
-                base_url=base_url,
-                api_key=api_key,
-                error_factory=error_from_response,
-                timeouts=timeouts,
-                retry=retry,
-                limiters=limiters,
-            )
+            provider=PROVIDER,
+            api_key=api_key,
+            base_url=base_url,
+            error_factory=error_from_response,
+            timeouts=timeouts,
+            retry=retry,
+            poll=poll,
+            rates={"default": (requests_per_minute, 10)} if requests_per_minute else None,
         )
-        self.poll = poll or PollPolicy()
 
     # Lists: the envelope {"data", "next_cursor"} or, as the published reference shows, a bare
     # JSON array; either way every page.

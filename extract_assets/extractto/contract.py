@@ -15,7 +15,7 @@ from extract_assets.core.errors import (
     PaymentRequiredError,
     PermissionDeniedError,
 )
-from extract_assets.core.http import ErrorContext, error_class_for
+from extract_assets.core.http import ErrorContext, detail_message, error_class_for
 
 PROVIDER = "Extract.to"
 DEFAULT_BASE_URL = "https://api.extract.to"
@@ -44,7 +44,7 @@ class CursorExpiredError(BadRequestError):
 
 def error_from_response(response: httpx.Response, ctx: ErrorContext) -> ApiError:
     """A typed error from Extract.to's `{"detail": "..."}`, with what to do about it."""
-    detail = _detail(response)
+    detail = detail_message(response)
     status = response.status_code
     lowered = detail.lower()
     cls: type[ApiError] = error_class_for(status)
@@ -88,15 +88,6 @@ def _hint(status: int, detail: str) -> str | None:
             "plans and usage)."
         )
     return None
-
-
-def _detail(response: httpx.Response) -> str:
-    try:
-        detail = response.json()["detail"]
-    except (ValueError, KeyError, TypeError):
-        text = response.text[:200].strip() if response.content else ""
-        return text or f"HTTP {response.status_code} {response.reason_phrase}"
-    return detail if isinstance(detail, str) else str(detail)
 
 
 _COLUMN_TYPES: dict[str, dict[str, str]] = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import random
@@ -20,10 +19,9 @@ from extract_assets.core.errors import (
     ServerError,
     TransportError,
 )
-from extract_assets.core.http import ApiClient, Timeouts
+from extract_assets.core.http import Timeouts
 from extract_assets.core.parquet import SinkResult, write_ndjson
 from extract_assets.core.polling import PollPolicy, poll_until_final
-from extract_assets.core.ratelimit import shared_limiter
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.linkup.contract import (
     DEFAULT_BASE_URL,
@@ -89,24 +87,16 @@ class LinkupClient(ProviderClient):
         requests_per_minute: float | None = 120.0,
         download_attempts: int = 3,
     ) -> None:
-        fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:12]
-        limiters = (
-            {"default": shared_limiter(f"linkup:{fingerprint}", requests_per_minute, burst=10)}
-            if requests_per_minute
-            else {}
-        )
         super().__init__(
-            ApiClient(
-                provider=PROVIDER,
-                base_url=base_url,
-                api_key=api_key,
-                error_factory=error_from_response,
-                timeouts=timeouts,
-                retry=retry,
-                limiters=limiters,
-            )
+            provider=PROVIDER,
+            api_key=api_key,
+            base_url=base_url,
+            error_factory=error_from_response,
+            timeouts=timeouts,
+            retry=retry,
+            poll=poll,
+            rates={"default": (requests_per_minute, 10)} if requests_per_minute else None,
         )
-        self.poll = poll or PollPolicy()
         self.queue_wait_seconds = queue_wait_seconds
         self.download_attempts = max(1, download_attempts)
 
