@@ -8,17 +8,16 @@ run per day however many of its datasets changed.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Self
 
 import dagster as dg
 
+from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.errors import ApiError, NotFoundError
 from extract_assets.dataextractor.client import DataExtractorClient
 from extract_assets.dataextractor.contract import FINAL_STATUSES
@@ -27,28 +26,16 @@ from extract_assets.dataextractor.resource import DataExtractorResource
 from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec
 from extract_assets.dataextractor.webhooks import WebhookStore
 
-_CURSOR_VERSION = 1
 # A dataset still `processing` this many days after it left the lookback window is stuck at the
 # provider: it stops being watched, which keeps the polling cursor bounded.
 _STUCK_AFTER_DAYS = 7
 
 
 @dataclass
-class _WebhookCursor:
+class _WebhookCursor(SensorCursor):
     """Every stored event up to sequence number `seq` is handled."""
 
     seq: int = 0
-    version: int = _CURSOR_VERSION
-
-    @classmethod
-    def parse(cls, text: str | None) -> Self:
-        data = json.loads(text) if text else {}
-        if data.get("version") != _CURSOR_VERSION:
-            return cls()
-        return cls(**data)
-
-    def dump(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
 
 
 def build_dataextractor_webhook_sensor(
@@ -166,22 +153,11 @@ def _day_to_read(
 
 
 @dataclass
-class _PollCursor:
+class _PollCursor(SensorCursor):
     """Datasets seen `processing` and datasets already handled as final, each with its day."""
 
     processing: dict[str, str] = field(default_factory=dict)
     handled: dict[str, str] = field(default_factory=dict)
-    version: int = _CURSOR_VERSION
-
-    @classmethod
-    def parse(cls, text: str | None) -> Self:
-        data = json.loads(text) if text else {}
-        if data.get("version") != _CURSOR_VERSION:
-            return cls()
-        return cls(**data)
-
-    def dump(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
 
     def note(self, dataset: Dataset, newly_final: dict[str, list[str]]) -> None:
         """Record the dataset's state; a final one not handled before joins `newly_final`."""

@@ -5,15 +5,15 @@ When Extract.to syncs an extract on its own schedule, the rows it wrote carry th
 (no second sync). Extracts that went to `error` are logged once per error.
 """
 
-import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Self
 
 import dagster as dg
 
+from extract_assets.core.cursor import SensorCursor
 from extract_assets.extractto.assets import DATE_COLUMN, partitions_for
 from extract_assets.extractto.client import ExtractToClient
 from extract_assets.extractto.contract import ERROR, SYNCING
@@ -22,7 +22,6 @@ from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.extractto.spec import ExtractToExtractSpec
 
 INSERT_DATE_COLUMN = "__insert_date"
-_CURSOR_VERSION = 1
 _RANGE_START = "dagster/asset_partition_range_start"
 _RANGE_END = "dagster/asset_partition_range_end"
 
@@ -34,19 +33,12 @@ class _Seen:
 
 
 @dataclass
-class _Cursor:
+class _Cursor(SensorCursor):
     extracts: dict[str, _Seen] = field(default_factory=dict)
-    version: int = _CURSOR_VERSION
 
     @classmethod
-    def parse(cls, text: str | None) -> Self:
-        data = json.loads(text) if text else {}
-        if data.get("version") != _CURSOR_VERSION:
-            return cls()
+    def from_json(cls, data: dict[str, Any]) -> Self:
         return cls(extracts={key: _Seen(**seen) for key, seen in data["extracts"].items()})
-
-    def dump(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
 
 
 def build_extractto_sensor(

@@ -5,15 +5,14 @@ are materialized once each; failed ones are logged with Linkup's error. Tasks ou
 assets created are theirs to handle and are skipped.
 """
 
-import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Self
 
 import dagster as dg
 
+from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.paths import asset_folder, output_base
 from extract_assets.linkup.assets import PROVIDER_FOLDER, task_metadata, task_tag
 from extract_assets.linkup.models import Task
@@ -22,7 +21,6 @@ from extract_assets.linkup.spec import LinkupExtractSpec
 
 TASKS_PARTITIONS = dg.DynamicPartitionsDefinition(name="linkup_tasks")
 TASK_OUTPUTS_ASSET = "linkup_task_outputs"
-_CURSOR_VERSION = 1
 
 
 def build_linkup_task_outputs_asset(
@@ -61,7 +59,7 @@ def build_linkup_task_outputs_asset(
 
 
 @dataclass
-class _Cursor:
+class _Cursor(SensorCursor):
     """Where scanning stands; tasks are scanned newest `updatedAt` first.
 
     Everything at or below `watermark` (with `seen` holding the ids exactly at it) is handled.
@@ -73,19 +71,6 @@ class _Cursor:
     seen: list[str] = field(default_factory=list)
     resume_page: int | None = None
     scan: list[str] = field(default_factory=list)
-    version: int = _CURSOR_VERSION
-
-    @classmethod
-    def parse(cls, text: str | None) -> Self:
-        if not text:
-            return cls()
-        data = json.loads(text)
-        if data.get("version") != _CURSOR_VERSION:
-            return cls()
-        return cls(**data)
-
-    def dump(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
 
     def finish(self, scanned: set[str]) -> "_Cursor":
         """The cursor after a complete scan that handled the task versions in `scanned`."""
