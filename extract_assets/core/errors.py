@@ -9,7 +9,23 @@ from __future__ import annotations
 
 
 class ExtractAssetsError(Exception):
-    """Base of every error raised by extract-assets."""
+    """Base of every error raised by extract-assets.
+
+    Its attributes survive pickling (Dagster ships errors between processes), whatever the
+    subclass's constructor takes.
+    """
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_restore, (type(self), self.args, self.__dict__.copy()))
+
+
+def _restore(
+    cls: type[ExtractAssetsError], args: tuple[object, ...], state: dict[str, object]
+) -> ExtractAssetsError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigError(ExtractAssetsError):
@@ -87,17 +103,6 @@ class ApiError(ExtractAssetsError):
             f"code={self.code!r}, message={self.message!r}, request_id={self.request_id!r}, "
             f"method={self.method!r}, url={self.url!r})"
         )
-
-    def __reduce__(self) -> tuple[object, ...]:
-        # Dagster serializes errors across processes; keep every field through pickling.
-        return (_rebuild, (type(self), self.message, self.__dict__.copy()))
-
-
-def _rebuild(cls: type[ApiError], message: str, state: dict[str, object]) -> ApiError:
-    error = cls.__new__(cls)
-    error.__dict__.update(state)
-    Exception.__init__(error, error._render())
-    return error
 
 
 class BadRequestError(ApiError):

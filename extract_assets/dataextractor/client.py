@@ -45,16 +45,6 @@ class DatasetFailedError(ExtractAssetsError):
             f"{dataset.error or 'no error given'}"
         )
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (self.__dict__.copy(), str(self)))
-
-
-def _rebuild(state: dict[str, Any], text: str) -> DatasetFailedError:
-    error = DatasetFailedError.__new__(DatasetFailedError)
-    error.__dict__.update(state)
-    Exception.__init__(error, text)
-    return error
-
 
 def check_document(content: bytes, filename: str) -> str:
     """The upload's media type, or an `InvalidArgumentError` before anything is sent.

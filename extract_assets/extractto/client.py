@@ -56,9 +56,6 @@ class ExtractSyncFailedError(ExtractAssetsError):
             "connected account, its permissions or quota), then materialize again."
         )
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (type(self), self.__dict__.copy(), str(self)))
-
 
 class ConnectionRunFailedError(ExtractAssetsError):
     """A connection run ended `failed` or `cancelled`."""
@@ -71,16 +68,6 @@ class ConnectionRunFailedError(ExtractAssetsError):
             f"Extract.to connection {run.connection_id} run {run.id} ended {run.status}: "
             f"{run.error or 'no error given'}."
         )
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (type(self), self.__dict__.copy(), str(self)))
-
-
-def _rebuild(cls: type[Exception], state: dict[str, Any], text: str) -> Exception:
-    error = cls.__new__(cls)
-    error.__dict__.update(state)
-    Exception.__init__(error, text)
-    return error
 
 
 def iso_date(value: date | str, name: str) -> str:

@@ -50,16 +50,6 @@ class LinkupTaskFailedError(ExtractAssetsError):
             "then materialize again."
         )
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_failed_error, (self.task_id, self.error, str(self)))
-
-
-def _failed_error(task_id: str, error: str | None, text: str) -> LinkupTaskFailedError:
-    instance = LinkupTaskFailedError.__new__(LinkupTaskFailedError)
-    instance.task_id, instance.error = task_id, error
-    Exception.__init__(instance, text)
-    return instance
-
 
 class LinkupClient(ProviderClient):
     """Create, watch, list and download Linkup extract tasks.
