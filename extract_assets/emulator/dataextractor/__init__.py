@@ -14,7 +14,7 @@ from extract_assets.emulator.dataextractor.api import build_api_app
 from extract_assets.emulator.dataextractor.control import control_routes
 from extract_assets.emulator.dataextractor.cursors import CursorCodec
 from extract_assets.emulator.dataextractor.dispatcher import Dispatcher
-from extract_assets.emulator.dataextractor.errors import RequestIdMiddleware, error_response
+from extract_assets.emulator.dataextractor.errors import error_response, with_request_ids
 from extract_assets.emulator.dataextractor.listing import Pager
 from extract_assets.emulator.dataextractor.seed import DEMO, seed_datasets
 from extract_assets.emulator.dataextractor.state import DataextractorState
@@ -31,7 +31,7 @@ class DataextractorProvider(Provider):
     def __init__(self, context: EmulatorContext) -> None:
         self.state = DataextractorState(context)
         secret = hashlib.sha256(f"{context.seed}:dataextractor:cursors".encode()).digest()
-        self._api = RequestIdMiddleware(build_api_app(self.state, Pager(CursorCodec(secret))))
+        self._api = with_request_ids(build_api_app(self.state, Pager(CursorCodec(secret))))
         self._dispatcher = Dispatcher(self.state.hub, context.clock, lambda: self.state.settings)
         self.reset()
 

@@ -8,16 +8,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from extract_assets.emulator.dataextractor.errors import (
-    DataextractorError,
-    handle_dataextractor_error,
-    handle_http_exception,
-    handle_unexpected,
-)
+from extract_assets.emulator.dataextractor.errors import DataextractorError
 from extract_assets.emulator.dataextractor.ground_truth import parse_ground_truth
 from extract_assets.emulator.dataextractor.listing import Pager, parse_list_query
 from extract_assets.emulator.dataextractor.state import DataextractorState
 from extract_assets.emulator.dataextractor.uploads import read_upload
+from extract_assets.emulator.detail_errors import (
+    handle_detail_error,
+    handle_http_exception,
+    handle_unexpected,
+)
 
 
 def build_api_app(state: DataextractorState, pager: Pager) -> Starlette:
@@ -66,7 +66,7 @@ def build_api_app(state: DataextractorState, pager: Pager) -> Starlette:
             Route("/api/v1/extract", extract, methods=["POST"]),
         ],
         exception_handlers={
-            DataextractorError: handle_dataextractor_error,
+            DataextractorError: handle_detail_error,
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,
         },

@@ -12,7 +12,7 @@ from extract_assets.emulator.extractto.api import build_api_app
 from extract_assets.emulator.extractto.auth import DEFAULT_KEY
 from extract_assets.emulator.extractto.control import control_routes
 from extract_assets.emulator.extractto.cursors import CursorCodec
-from extract_assets.emulator.extractto.errors import RequestIdMiddleware, error_response
+from extract_assets.emulator.extractto.errors import error_response, with_request_ids
 from extract_assets.emulator.extractto.listing import Pager
 from extract_assets.emulator.extractto.seed import seed_demo
 from extract_assets.emulator.extractto.state import ExtracttoState
@@ -30,7 +30,7 @@ class ExtracttoProvider(Provider):
         self.state = ExtracttoState(context)
         secret = hashlib.sha256(f"{context.seed}:extractto:cursors".encode()).digest()
         pager = Pager(CursorCodec(secret), lambda: self.state.settings)
-        self._api = RequestIdMiddleware(build_api_app(self.state, pager))
+        self._api = with_request_ids(build_api_app(self.state, pager))
         self.reset()
 
     def api_app(self) -> ASGIApp:

@@ -8,15 +8,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from extract_assets.emulator.extractto.access import reader
-from extract_assets.emulator.extractto.auth import require_billing
-from extract_assets.emulator.extractto.connections_api import connection_routes
-from extract_assets.emulator.extractto.errors import (
-    ExtracttoError,
-    handle_extractto_error,
+from extract_assets.emulator.detail_errors import (
+    handle_detail_error,
     handle_http_exception,
     handle_unexpected,
 )
+from extract_assets.emulator.extractto.access import reader
+from extract_assets.emulator.extractto.auth import require_billing
+from extract_assets.emulator.extractto.connections_api import connection_routes
+from extract_assets.emulator.extractto.errors import ExtracttoError
 from extract_assets.emulator.extractto.extracts_api import extract_routes, table_routes
 from extract_assets.emulator.extractto.listing import Pager
 from extract_assets.emulator.extractto.resources_api import resource_routes
@@ -35,7 +35,7 @@ def build_api_app(state: ExtracttoState, pager: Pager) -> Starlette:
     return Starlette(
         routes=routes,
         exception_handlers={
-            ExtracttoError: handle_extractto_error,
+            ExtracttoError: handle_detail_error,
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,
         },

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from http import HTTPStatus
 
-from starlette.datastructures import MutableHeaders
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import ASGIApp
 
-REQUEST_ID_HEADER = "X-Request-Id"
+from extract_assets.emulator.detail_errors import DetailError, RequestIdMiddleware, fault_response
 
 
-class ExtracttoError(Exception):
+class ExtracttoError(DetailError):
     """An error answer of the Extract.to API."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-
-    def response(self) -> Response:
-        """The error as Extract.to sends it."""
-        return JSONResponse({"detail": self.detail}, status_code=self.status)
 
 
 def not_found(kind: str) -> ExtracttoError:
@@ -32,57 +19,16 @@ def not_found(kind: str) -> ExtracttoError:
     return ExtracttoError(404, f"{kind} not found")
 
 
-def error_response(status: int) -> Response:
-    """The body of an injected fault, with its own request id: the fault answers before the app."""
-    response = ExtracttoError(status, _phrase(status)).response()
-    response.headers[REQUEST_ID_HEADER] = new_request_id()
-    return response
-
-
-async def handle_extractto_error(request: Request, exc: Exception) -> Response:
-    """Starlette handler for ExtracttoError."""
-    assert isinstance(exc, ExtracttoError)
-    return exc.response()
-
-
-async def handle_http_exception(request: Request, exc: Exception) -> Response:
-    """Starlette's own 404/405 answers, in Extract.to's shape."""
-    assert isinstance(exc, HTTPException)
-    return ExtracttoError(exc.status_code, _phrase(exc.status_code)).response()
-
-
-async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    """A bug in the emulator still answers the documented 500 shape."""
-    return ExtracttoError(500, "Internal server error").response()
-
-
 def new_request_id() -> str:
     """A fresh request id; random, since real request ids identify one exchange only."""
     return str(uuid.uuid4())
 
 
-class RequestIdMiddleware:
-    """Adds `X-Request-Id` to every answer of the API, errors and crashes included."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = new_request_id()
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
+def error_response(status: int) -> Response:
+    """The body of an injected fault."""
+    return fault_response(status, new_request_id())
 
 
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+def with_request_ids(app: ASGIApp) -> ASGIApp:
+    """The API app with `X-Request-Id` on every answer."""
+    return RequestIdMiddleware(app, new_request_id)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from extract_assets.emulator.detail_errors import phrase
 
 _CODES = {
     400: "VALIDATION_ERROR",
@@ -46,7 +46,7 @@ class LinkupError(Exception):
 def error_for_status(status: int, message: str | None = None) -> LinkupError:
     """The generic Linkup error for a status (5xx are all INTERNAL_SERVER_ERROR)."""
     code = "INTERNAL_SERVER_ERROR" if status >= 500 else _CODES.get(status, "ERROR")
-    return LinkupError(status, code, message or _phrase(status))
+    return LinkupError(status, code, message or phrase(status))
 
 
 def error_response(status: int) -> Response:
@@ -66,10 +66,3 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     path = request.url.path.removeprefix(request.scope.get("root_path", ""))
     message = f"Cannot {request.method} {path}"
     return error_for_status(exc.status_code, message).response()
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
