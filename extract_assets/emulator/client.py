@@ -153,6 +153,30 @@ class EmulatorControl:
         }
         return self._call("POST", "/linkup/settings", body)
 
+    def seed_linkup_tasks(
+        self,
+        count: int,
+        *,
+        key: str | None = None,
+        q: str | None = None,
+        rows: int | None = None,
+        fail: str | None = None,
+        spacing_seconds: float | None = None,
+    ) -> list[str]:
+        """Create `count` finished Linkup tasks at once, outside credits and the in-flight
+        limit, for `key` (default the demo key); returns their ids, oldest first. They finished
+        `spacing_seconds` apart (default 1), the last that long before now."""
+        body = {
+            "count": count,
+            "key": key,
+            "q": q,
+            "rows": rows,
+            "fail": fail,
+            "spacing_seconds": spacing_seconds,
+        }
+        ids: list[str] = self._call("POST", "/linkup/seed", _given(body))["ids"]
+        return ids
+
     def linkup_tasks(self) -> list[dict[str, Any]]:
         """Every Linkup task of every organization, each with its `org`."""
         return self._call("GET", "/linkup/tasks")

@@ -7,13 +7,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from extract_assets.emulator.linkup.api import TaskViews
-from extract_assets.emulator.linkup.models import LinkupKey, LinkupScenario, LinkupSettingsUpdate
+from extract_assets.emulator.linkup.errors import LinkupError
+from extract_assets.emulator.linkup.models import (
+    LinkupKey,
+    LinkupScenario,
+    LinkupSeed,
+    LinkupSettingsUpdate,
+)
 from extract_assets.emulator.linkup.state import LinkupState
 from extract_assets.emulator.payloads import read_payload
 
 
 def control_routes(state: LinkupState, views: TaskViews) -> list[BaseRoute]:
-    """Keys, scenarios, settings, and every task of every organization."""
+    """Keys, scenarios, settings, seeding, and every task of every organization."""
 
     async def add_key(request: Request) -> Response:
         account = await read_payload(request, LinkupKey)
@@ -52,8 +58,17 @@ def control_routes(state: LinkupState, views: TaskViews) -> list[BaseRoute]:
             [views.render(task, request) | {"org": task.org} for task in state.tasks.values()]
         )
 
+    async def seed(request: Request) -> Response:
+        payload = await read_payload(request, LinkupSeed)
+        try:
+            seeded = state.seed(payload)
+        except LinkupError as error:
+            return JSONResponse({"error": error.message}, status_code=error.status)
+        return JSONResponse({"count": len(seeded), "ids": [task.id for task in seeded]})
+
     return [
         Route("/keys", add_key, methods=["POST"]),
+        Route("/seed", seed, methods=["POST"]),
         Route("/keys", list_keys, methods=["GET"]),
         Route("/scenarios", add_scenario, methods=["POST"]),
         Route("/settings", settings, methods=["GET", "POST"]),

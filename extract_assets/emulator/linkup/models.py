@@ -46,3 +46,17 @@ class LinkupSettingsUpdate(_Payload):
     result_url_ttl: float | None = Field(default=None, gt=0)
     pending_seconds: float | None = Field(default=None, ge=0)
     processing_seconds: float | None = Field(default=None, ge=0)
+
+
+class LinkupSeed(_Payload):
+    """Tasks created at once, already finished, outside credits and the in-flight limit."""
+
+    count: int = Field(ge=1, le=100_000)
+    key: str = Field(default="demo-linkup-key", description="the key that created them")
+    q: str = Field(default="seeded task", min_length=1)
+    url: str = "https://example.com/seeded"
+    rows: int = Field(default=10, ge=0)
+    fail: str | None = Field(default=None, description="error message: every task failed")
+    spacing_seconds: float = Field(
+        default=1.0, gt=0, description="between finishes; the last one finished this long ago"
+    )

@@ -10,7 +10,12 @@ from typing import Literal, TypeVar
 
 from extract_assets.emulator import rows
 from extract_assets.emulator.linkup.errors import LinkupError
-from extract_assets.emulator.linkup.models import LinkupKey, LinkupScenario, LinkupSettings
+from extract_assets.emulator.linkup.models import (
+    LinkupKey,
+    LinkupScenario,
+    LinkupSeed,
+    LinkupSettings,
+)
 from extract_assets.emulator.linkup.validation import ExtractRequest, ListQuery
 from extract_assets.emulator.provider import EmulatorContext
 
@@ -139,6 +144,44 @@ class LinkupState:
                 ),
             )
         return task
+
+    def seed(self, seed: LinkupSeed) -> list[LinkupTask]:
+        """`seed.count` finished tasks of the key's organization, oldest first, created
+        without the money and queue checks (seeding thousands one request at a time is slow,
+        and each check looks at every task)."""
+        account = self.keys.get(seed.key)
+        if account is None:
+            raise LinkupError(404, "KEY_NOT_FOUND", f"No Linkup key {seed.key!r}.")
+        now = self._context.clock.time()
+        request = ExtractRequest(q=seed.q, url=seed.url, schema=None, verify_urls=False)
+        settings = self.settings
+        org = self.org_of(account)
+        seeded = []
+        for index in range(seed.count):
+            finished = now - (seed.count - index) * seed.spacing_seconds
+            processing = finished - settings.processing_seconds
+            task = LinkupTask(
+                id=str(uuid.UUID(int=self._ids.getrandbits(128), version=4)),
+                seq=len(self.tasks),
+                org=org,
+                key=account.key,
+                request=request,
+                created_at=processing - settings.pending_seconds,
+                processing_at=processing,
+                finished_at=finished,
+                rows=seed.rows,
+                credits=1.0 + seed.rows // 1000,
+                fail=seed.fail,
+            )
+            self.tasks[task.id] = task
+            seeded.append(task)
+        if seed.fail is None:
+            self._context.results.ensure(
+                seeded[0].content_key,
+                RESULT_SUFFIX,
+                lambda out, cancel: rows.write_ndjson(out, seed.q, None, seed.rows, cancel),
+            )
+        return seeded
 
     def get(self, account: LinkupKey, task_id: str) -> LinkupTask:
         """One task of the key's organization, or 404 (other organizations' tasks included)."""
