@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 from extract_assets.emulator.control import build_control_app
 from extract_assets.emulator.faults import ErrorResponder, FaultMiddleware
 from extract_assets.emulator.files import object_store_error
+from extract_assets.emulator.inflight import InFlightMiddleware
 from extract_assets.emulator.instance import Emulator
 from extract_assets.emulator.requests_log import RequestLogMiddleware
 
@@ -45,7 +46,7 @@ def create_app(*, seed: int = 0, data_dir: str | Path | None = None) -> Starlett
 def _gateway(
     emulator: Emulator, provider: str, app: ASGIApp, errors: ErrorResponder, *, files: bool
 ) -> ASGIApp:
-    """Log every request to a provider app and apply the fault rules to it.
+    """Log every request to a provider app, count it while in flight, apply the fault rules.
 
     Paths in the log and in fault rules are relative to the provider: `/v1/extract` for the API,
     `/files/<name>` for its file host.
@@ -53,8 +54,10 @@ def _gateway(
     faulty = FaultMiddleware(
         app, provider=provider, faults=emulator.faults, error_response=errors, files=files
     )
+    # Counted outside the faults, so a request a slow fault holds back is in flight.
+    counted = InFlightMiddleware(faulty, provider=provider, counts=emulator.inflight)
     return RequestLogMiddleware(
-        faulty,
+        counted,
         provider=provider,
         path_prefix="/files" if files else "",
         log=emulator.log,

@@ -92,6 +92,15 @@ class EmulatorControl:
         params = {"provider": provider} if provider else None
         return self._call("GET", "/requests", params=params)
 
+    def in_flight(self) -> dict[str, dict[str, int]]:
+        """Per provider: requests `in_flight` now and the `peak` at once since the last reset
+        (a reset of the emulator resets it too)."""
+        return self._call("GET", "/inflight")
+
+    def reset_in_flight_peaks(self) -> dict[str, dict[str, int]]:
+        """Start the peaks again from the requests in flight now; returns the counts."""
+        return self._call("DELETE", "/inflight")
+
     def add_linkup_key(
         self,
         key: str,

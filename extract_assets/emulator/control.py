@@ -1,4 +1,4 @@
-"""The control API under `/_emulator`: health, reset, clock, faults, request log."""
+"""The control API under `/_emulator`: health, reset, clock, faults, request log, in flight."""
 
 from __future__ import annotations
 
@@ -59,12 +59,18 @@ def build_control_app(emulator: Emulator) -> Starlette:
         provider = request.query_params.get("provider")
         return JSONResponse([e.as_json() for e in emulator.log.entries(provider)])
 
+    async def inflight(request: Request) -> Response:
+        if request.method == "DELETE":
+            emulator.inflight.reset()
+        return JSONResponse(emulator.inflight.snapshot())
+
     routes: list[BaseRoute] = [
         Route("/health", health, methods=["GET"]),
         Route("/reset", reset, methods=["POST"]),
         Route("/clock", clock, methods=["GET", "POST"]),
         Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/requests", requests, methods=["GET"]),
+        Route("/inflight", inflight, methods=["GET", "DELETE"]),
     ]
     routes += [
         Mount(f"/{name}", routes=provider.control_routes())

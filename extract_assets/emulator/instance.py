@@ -11,6 +11,7 @@ from extract_assets.emulator.dataextractor import DataextractorProvider
 from extract_assets.emulator.extractto import ExtracttoProvider
 from extract_assets.emulator.faults import FaultSet
 from extract_assets.emulator.files import ResultStore
+from extract_assets.emulator.inflight import InFlight
 from extract_assets.emulator.linkup import LinkupProvider
 from extract_assets.emulator.provider import EmulatorContext, Provider
 from extract_assets.emulator.requests_log import RequestLog
@@ -36,14 +37,16 @@ class Emulator:
                 DataextractorProvider(context),
             )
         }
+        self.inflight = InFlight(self.providers)
 
     def reset(self) -> None:
-        """Clear provider state, faults and the request log; real time again.
+        """Clear provider state, faults, the request log and in-flight peaks; real time again.
 
         Result files stay: they are named by content, so a later task reuses them as is.
         """
         self.faults.clear()
         self.log.clear()
+        self.inflight.reset()
         self.clock.reset()
         for provider in self.providers.values():
             provider.reset()
