@@ -7,6 +7,7 @@ import os
 import dagster as dg
 
 from extract_assets.config import (
+    ApiSettings,
     DataExtractorSection,
     ExtractToSection,
     LinkupSection,
@@ -42,17 +43,23 @@ def definitions_from_config(path: str | os.PathLike[str] | None = None) -> dg.De
     ['documents_accuracy', 'documents_datasets']
     """
     config = load_config(path)
-    linkup = _linkup(config.linkup)
-    extractto = _extractto(config.extractto)
-    dataextractor = _dataextractor(config.dataextractor)
-    return dg.Definitions.merge(linkup, extractto, dataextractor)
+    return dg.Definitions.merge(
+        linkup_definitions(config.linkup),
+        extractto_definitions(config.extractto),
+        dataextractor_definitions(config.dataextractor),
+    )
 
 
 def _status(settings: SensorSettings) -> dg.DefaultSensorStatus:
     return dg.DefaultSensorStatus.RUNNING if settings.running else dg.DefaultSensorStatus.STOPPED
 
 
-def _linkup(section: LinkupSection) -> dg.Definitions:
+def _key(api: ApiSettings, default_env: str) -> dg.EnvVar:
+    return dg.EnvVar(api.key_env or default_env)
+
+
+def linkup_definitions(section: LinkupSection) -> dg.Definitions:
+    """The Linkup assets, sensor and resource of a config section or a `LinkupComponent`."""
     outputs = build_linkup_task_outputs_asset()
     sensor = build_linkup_sensor(
         section.extracts,
@@ -63,11 +70,16 @@ def _linkup(section: LinkupSection) -> dg.Definitions:
     return dg.Definitions(
         assets=[*build_linkup_assets(section.extracts), outputs],
         sensors=[sensor],
-        resources={"linkup": LinkupResource(api_key=dg.EnvVar(LINKUP_KEY_ENV))},
+        resources={
+            "linkup": LinkupResource(
+                api_key=_key(section.api, LINKUP_KEY_ENV), base_url=section.api.base_url
+            )
+        },
     )
 
 
-def _extractto(section: ExtractToSection) -> dg.Definitions:
+def extractto_definitions(section: ExtractToSection) -> dg.Definitions:
+    """The Extract.to assets, schedules, sensor and resource of a section or a component."""
     if not section.extracts and not section.connections:
         return dg.Definitions()
     assets = build_extractto_assets(section.extracts, section.connections)
@@ -92,11 +104,16 @@ def _extractto(section: ExtractToSection) -> dg.Definitions:
         assets=assets,
         schedules=schedules,
         sensors=sensors,
-        resources={"extractto": ExtractToResource(api_key=dg.EnvVar(EXTRACTTO_KEY_ENV))},
+        resources={
+            "extractto": ExtractToResource(
+                api_key=_key(section.api, EXTRACTTO_KEY_ENV), base_url=section.api.base_url
+            )
+        },
     )
 
 
-def _dataextractor(section: DataExtractorSection) -> dg.Definitions:
+def dataextractor_definitions(section: DataExtractorSection) -> dg.Definitions:
+    """The dataextractor.io tables, submissions, sensors and resource of a section or component."""
     if not section.datasets and not section.submissions:
         return dg.Definitions()
     # With webhooks on, polling would only repeat what the events already asked for.
@@ -124,6 +141,8 @@ def _dataextractor(section: DataExtractorSection) -> dg.Definitions:
         assets=build_dataextractor_assets(section.datasets, section.submissions),
         sensors=sensors,
         resources={
-            "dataextractor": DataExtractorResource(api_key=dg.EnvVar(DATAEXTRACTOR_KEY_ENV))
+            "dataextractor": DataExtractorResource(
+                api_key=_key(section.api, DATAEXTRACTOR_KEY_ENV), base_url=section.api.base_url
+            )
         },
     )

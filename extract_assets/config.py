@@ -15,9 +15,10 @@ import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from extract_assets.core.errors import ConfigError
 from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec, DataExtractorSubmissionSpec
@@ -26,6 +27,40 @@ from extract_assets.linkup.spec import LinkupExtractSpec
 
 CONFIG_ENV = "EXTRACT_ASSETS_CONFIG"
 DEMO_CONFIG = Path(__file__).parent / "demo" / "extract-assets.yaml"
+
+
+class ApiSettings(BaseModel):
+    """How to reach a provider: which variable holds the key, and where the API is.
+
+    The key itself never goes in YAML: the resource reads it from the variable when it runs.
+
+    >>> ApiSettings(base_url="http://127.0.0.1:8000/linkup").key_env is None
+    True
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    key_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Environment variable holding the API key; default: the provider's own "
+        "(LINKUP_API_KEY, EXTRACTTO_API_KEY, DATAEXTRACTOR_API_KEY).",
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="API base URL; default: the provider's *_BASE_URL variable, else the real API.",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        parsed = urlparse(value or "http://default")
+        if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+            raise ValueError(
+                "must be an http(s) URL such as http://127.0.0.1:8000/linkup; leave it out "
+                "to use the provider's *_BASE_URL variable"
+            )
+        return value
 
 
 class SensorSettings(BaseModel):
@@ -38,14 +73,22 @@ class SensorSettings(BaseModel):
 
 
 class LinkupSection(BaseModel):
+    """Linkup extracts: the `linkup` section of a config file, or a `LinkupComponent`."""
+
     model_config = ConfigDict(extra="forbid")
+
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     extracts: list[LinkupExtractSpec] = Field(default_factory=list)
     sensor: SensorSettings = Field(default_factory=SensorSettings)
 
 
 class ExtractToSection(BaseModel):
+    """Extract.to extracts and connections: the `extractto` section, or an `ExtractToComponent`."""
+
     model_config = ConfigDict(extra="forbid")
+
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     extracts: list[ExtractToExtractSpec] = Field(default_factory=list)
     connections: list[ExtractToConnectionSpec] = Field(default_factory=list)
@@ -71,12 +114,26 @@ class WebhookSettings(BaseModel):
 
 
 class DataExtractorSection(BaseModel):
+    """dataextractor.io tables and submissions: the `dataextractor` section, or a component."""
+
     model_config = ConfigDict(extra="forbid")
+
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     datasets: list[DataExtractorDatasetsSpec] = Field(default_factory=list)
     submissions: list[DataExtractorSubmissionSpec] = Field(default_factory=list)
     sensor: SensorSettings = Field(default_factory=SensorSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+
+    def relative_to(self, folder: Path) -> DataExtractorSection:
+        """Relative document folders read from `folder` (the YAML's), wherever Dagster runs."""
+        submissions = [
+            spec
+            if spec.folder.is_absolute()
+            else spec.model_copy(update={"folder": folder / spec.folder})
+            for spec in self.submissions
+        ]
+        return self.model_copy(update={"submissions": submissions})
 
 
 class ExtractAssetsConfig(BaseModel):
@@ -132,20 +189,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ExtractAssetsConf
     except ValidationError as exc:
         raise ConfigError(_describe(file, raw, exc)) from None
     _check_unique_names(file, config)
-    return _relative_to(file.parent, config)
-
-
-def _relative_to(folder: Path, config: ExtractAssetsConfig) -> ExtractAssetsConfig:
-    """Relative document folders are read from beside the config file, wherever Dagster runs."""
-    section = config.dataextractor
-    submissions = [
-        spec
-        if spec.folder.is_absolute()
-        else spec.model_copy(update={"folder": folder / spec.folder})
-        for spec in section.submissions
-    ]
     return config.model_copy(
-        update={"dataextractor": section.model_copy(update={"submissions": submissions})}
+        update={"dataextractor": config.dataextractor.relative_to(file.parent)}
     )
 
 
