@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class InFlight:
@@ -55,7 +55,7 @@ class InFlight:
 
 
 class InFlightMiddleware:
-    """Counts each HTTP request to one provider app from arrival until its answer is sent."""
+    """Counts each HTTP request to one provider app from its arrival until its answer is whole."""
 
     def __init__(self, app: ASGIApp, *, provider: str, counts: InFlight) -> None:
         self.app = app
@@ -67,7 +67,22 @@ class InFlightMiddleware:
             await self.app(scope, receive, send)
             return
         self.counts.enter(self.provider)
+        counted = True
+
+        def leave() -> None:
+            nonlocal counted
+            if counted:
+                counted = False
+                self.counts.leave(self.provider)
+
+        async def send_and_leave_at_the_end(message: Message) -> None:
+            # Left before the last bytes go out: a client that sends its next request as soon
+            # as it has an answer can never be counted twice.
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                leave()
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_and_leave_at_the_end)
         finally:
-            self.counts.leave(self.provider)
+            leave()
