@@ -404,7 +404,11 @@ class ApiClient:
                     if not response.is_success:
                         response.read()
                         context = self._context(response, "GET", shown_url)
-                        raise generic_error(response, context)
+                        failed = generic_error(response, context)
+                        # A file host throttles and fails like an API: 429 and 5xx pass.
+                        attempt += 1
+                        self._pause_or_raise(failed, attempt, deadline)
+                        continue
                     skip = _bytes_to_skip(response, delivered)
                     for chunk in response.iter_raw(chunk_size):
                         if skip:
