@@ -16,6 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from extract_assets.build import definitions_from_config
+    from extract_assets.components import (
+        DataExtractorComponent,
+        ExtractToComponent,
+        LinkupComponent,
+    )
     from extract_assets.config import load_config
     from extract_assets.dataextractor.assets import build_dataextractor_assets
     from extract_assets.dataextractor.client import DataExtractorClient
@@ -43,6 +48,9 @@ if TYPE_CHECKING:
 # Loaded on first use, so that the plain clients (and the emulator) import without Dagster.
 _WHERE = {
     "definitions_from_config": "extract_assets.build",
+    "DataExtractorComponent": "extract_assets.components",
+    "ExtractToComponent": "extract_assets.components",
+    "LinkupComponent": "extract_assets.components",
     "load_config": "extract_assets.config",
     "build_dataextractor_assets": "extract_assets.dataextractor.assets",
     "DataExtractorClient": "extract_assets.dataextractor.client",
@@ -68,14 +76,17 @@ _WHERE = {
 
 __all__ = [
     "DataExtractorClient",
+    "DataExtractorComponent",
     "DataExtractorDatasetsSpec",
     "DataExtractorResource",
     "DataExtractorSubmissionSpec",
     "ExtractToClient",
+    "ExtractToComponent",
     "ExtractToConnectionSpec",
     "ExtractToExtractSpec",
     "ExtractToResource",
     "LinkupClient",
+    "LinkupComponent",
     "LinkupExtractSpec",
     "LinkupResource",
     "build_dataextractor_assets",
@@ -90,6 +101,11 @@ __all__ = [
     "definitions_from_config",
     "load_config",
 ]
+
+
+def __dir__() -> list[str]:
+    # `dg list components` finds the components of this entry point module through dir().
+    return sorted({*globals(), *__all__})
 
 
 def __getattr__(name: str) -> Any:
