@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlparse
 
 import yaml
@@ -125,7 +125,7 @@ class DataExtractorSection(BaseModel):
     sensor: SensorSettings = Field(default_factory=SensorSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
-    def relative_to(self, folder: Path) -> DataExtractorSection:
+    def relative_to(self, folder: Path) -> Self:
         """Relative document folders read from `folder` (the YAML's), wherever Dagster runs."""
         submissions = [
             spec
