@@ -41,8 +41,10 @@ from benchmarks.emulated_source import (
     expose,
 )
 from benchmarks.rss import peak_rss_mb, run_child
+from benchmarks.table import Row
 
 OUT = Path(__file__).parent / "out"
+BENCHMARK = "NDJSON → Parquet"
 BASELINE = "pyarrow"
 CHUNK_BYTES = 1 << 20
 THROUGHPUT_TARGET = 0.8
@@ -333,7 +335,7 @@ def _speed(result: dict[str, Any]) -> float:
     return float(result["input_bytes"] / 1e6 / result["seconds"])
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, action="append", help="input size; repeatable")
     parser.add_argument("--paths", nargs="*", default=None, help=f"subset of {list(PATHS)}")
@@ -345,12 +347,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-path", help=argparse.SUPPRESS)
     parser.add_argument("--src", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--dst", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.run_path:
-        print(json.dumps(run_path(args.run_path, args.src, args.dst, args)))
-        return 0
+    return parser
+
+
+def measure_sizes(args: argparse.Namespace) -> dict[int, dict[str, dict[str, Any]]]:
+    """Every path at every size: {rows: {path: result}}."""
     by_size: dict[int, dict[str, dict[str, Any]]] = {}
-    missed: list[str] = []
     with ExitStack() as stack:
         url = stack.enter_context(emulator()) if args.source == "emulator" else None
         for rows in args.rows or [1_000_000]:
@@ -358,7 +360,70 @@ def main(argv: list[str] | None = None) -> int:
             names = [n for n in args.paths or PATHS if not _skipped(n, rows, skips)]
             src = _served_input(url, rows) if url else ensure_input(rows)
             by_size[rows] = measure(names, src, rows, args.repeat)
-            missed += report(rows, by_size[rows])
+    return by_size
+
+
+_BASELINES = {
+    BASELINE: "pyarrow read_json + write_table",
+    "pandas": "pandas read_json + to_parquet",
+}
+_VERSUS_PANDAS = ("ours", "ours+schema", "ours-http")
+
+
+def table_rows(by_size: dict[int, dict[str, dict[str, Any]]]) -> list[Row]:
+    """Throughput and peak RSS of every path against pyarrow, ours against pandas too, and
+    our peak RSS at the largest size against the smallest."""
+    table: list[Row] = []
+    for rows, results in by_size.items():
+        size_mb = next(iter(results.values()))["input_bytes"] / 1e6
+        for name, result in results.items():
+            case = f"{name}, {rows:,} rows ({size_mb:,.0f} MB)"
+            versus = [BASELINE] if name != BASELINE else []
+            versus += ["pandas"] if name in _VERSUS_PANDAS else []
+            for base in (b for b in versus if b in results):
+                label, other = _BASELINES[base], results[base]
+                table += [
+                    Row(BENCHMARK, case, "throughput MB/s", _speed(result), label, _speed(other)),
+                    Row(
+                        BENCHMARK,
+                        case,
+                        "peak RSS MB",
+                        result["peak_rss_mb"],
+                        label,
+                        other["peak_rss_mb"],
+                    ),
+                ]
+    sizes = sorted(by_size)
+    if len(sizes) > 1:
+        small, large = by_size[sizes[0]], by_size[sizes[-1]]
+        for name in (n for n in large if PATHS[n].ours and n in small):
+            table.append(
+                Row(
+                    BENCHMARK,
+                    f"{name}, {sizes[-1]:,} rows",
+                    "peak RSS MB",
+                    large[name]["peak_rss_mb"],
+                    f"{name} at {sizes[0]:,} rows",
+                    small[name]["peak_rss_mb"],
+                )
+            )
+    return table
+
+
+def collect(argv: list[str] | None = None) -> list[Row]:
+    """Run the benchmark with these arguments; the rows of the results table."""
+    return table_rows(measure_sizes(_parser().parse_args(argv)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.run_path:
+        print(json.dumps(run_path(args.run_path, args.src, args.dst, args)))
+        return 0
+    by_size = measure_sizes(args)
+    missed: list[str] = []
+    for rows, results in by_size.items():
+        missed += report(rows, results)
     missed += report_growth(by_size)
     print("\nall targets met" if not missed else "\nmissed: " + "; ".join(missed))
     return 0
