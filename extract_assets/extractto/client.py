@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import re
 import threading
 import time
@@ -15,6 +16,8 @@ from extract_assets.core.errors import (
     DeadlineExceededError,
     ExtractAssetsError,
     InvalidArgumentError,
+    ServerError,
+    TransportError,
 )
 from extract_assets.core.http import Timeouts
 from extract_assets.core.polling import PollPolicy, poll_until_final
@@ -39,6 +42,7 @@ logger = logging.getLogger("extract_assets.extractto")
 Collection = Literal["connectors", "sources", "destinations", "connections", "triggers"]
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MAX_CURSOR_RESTARTS = 3
+_rng = random.Random()
 
 _extract_locks: dict[str, threading.Lock] = {}
 _extract_locks_guard = threading.Lock()
@@ -302,9 +306,34 @@ class ExtractToClient(ProviderClient):
 
     def _start_run(self, extract_id: str, start: str, end: str, busy_timeout: float) -> Extract:
         give_up = time.monotonic() + busy_timeout
+        attempt = 0
         while True:
+            attempt += 1
+            before = self.extract(extract_id)
             try:
                 return self.run_extract(extract_id, start, end)
+            except (ServerError, TransportError) as exc:
+                # The run may have been accepted before its answer was lost: a sync begun since
+                # `before` is ours, and asking again would pay for a second one.
+                after = self.extract(extract_id)
+                if _sync_began(before, after):
+                    logger.warning(
+                        "Extract.to run request for %s failed (%s) but the extract is syncing "
+                        "since; taking that sync as ours",
+                        extract_id,
+                        exc.message,
+                    )
+                    return after
+                if attempt >= self._api.retry.max_attempts:
+                    raise
+                wait = self._api.retry.backoff(attempt, _rng)
+                logger.warning(
+                    "Extract.to run request for %s failed (%s); retrying in %.1f s",
+                    extract_id,
+                    exc.message,
+                    wait,
+                )
+                time.sleep(wait)
             except AlreadySyncingError:
                 if time.monotonic() > give_up:
                     raise DeadlineExceededError(
@@ -362,6 +391,15 @@ class ExtractToClient(ProviderClient):
                     "Extract.to cursor expired after %d rows; reading again from the start",
                     delivered,
                 )
+
+
+def _sync_began(before: Extract, after: Extract) -> bool:
+    """Whether a sync started between two reads of an extract."""
+    if after.last_sync is not None and (
+        before.last_sync is None or after.last_sync > before.last_sync
+    ):
+        return True
+    return after.status == SYNCING and before.status != SYNCING
 
 
 def _our_sync_ended(extract: Extract, baseline: Any) -> bool:
