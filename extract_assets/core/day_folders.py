@@ -1,9 +1,10 @@
 """Rows of a date range into one Parquet folder per day: `{folder}/date=YYYY-MM-DD/part-0.parquet`.
 
 Rows arrive in pages, in whatever order; they are spooled to local NDJSON files, one per day,
-and each day is then written by the sink (temp file, fsync, rename), replacing that day's
-previous file. The day lives in the folder name, Hive-style, and not in the file: DuckDB, Spark
-and pyarrow read `date` back from the path, and a second `date` column would clash with it.
+and each day is then written by the sink (temp file, fsync, rename; or an upload when the
+folder is a URL), replacing that day's previous file. The day lives in the folder name,
+Hive-style, and not in the file: DuckDB, Spark and pyarrow read `date` back from the path, and
+a second `date` column would clash with it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from extract_assets.core.parquet import SinkResult, write_ndjson
+from extract_assets.core.storage import Location
 
 logger = logging.getLogger("extract_assets.day_folders")
 
@@ -38,7 +40,7 @@ class DayFolders:
         return sum(result.rows for result in self.days.values())
 
 
-def day_file(folder: Path, day: date) -> Path:
+def day_file(folder: Location, day: date) -> Location:
     """Where one day's rows live.
 
     >>> day_file(Path("/lake/extractto/ads"), date(2026, 11, 1))
@@ -49,7 +51,7 @@ def day_file(folder: Path, day: date) -> Path:
 
 def write_day_folders(
     pages: Iterable[Sequence[Mapping[str, Any]]],
-    folder: Path,
+    folder: Location,
     days: Sequence[date],
     *,
     json_schema: Mapping[str, Any] | None = None,

@@ -3,8 +3,10 @@
 Bytes are cut into blocks of a few MB at line ends and parsed by pyarrow's multi-threaded JSON
 reader; record batches are gathered into row groups of ``row_group_rows`` rows and written to a
 hidden temp file beside the target, which is fsynced and renamed over the target only when every
-row has arrived. A background thread writes one row group while the next is gathered, so memory
-stays bounded by a block plus two row groups, whatever the result's size.
+row has arrived. When the target is a URL (see `storage`), the finished local file is uploaded
+straight to its final key instead, which object stores show only once complete. A background
+thread writes one row group while the next is gathered, so memory stays bounded by a block plus
+two row groups, whatever the result's size.
 
 Schema: the JSON Schema when one is given (keys it does not declare are inferred, never dropped),
 else inferred. When a later block needs a wider type (see `arrow_schema` for the rules), the rows
@@ -37,6 +39,8 @@ import logging
 import operator
 import os
 import queue
+import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -56,6 +60,7 @@ from extract_assets.core.arrow_schema import (
     widen_schema,
 )
 from extract_assets.core.errors import IncompleteResultError
+from extract_assets.core.storage import Location, RemotePath, location, upload
 
 __all__ = ["SinkResult", "write_ndjson", "write_records"]
 
@@ -79,7 +84,7 @@ _STRING = pa.string()
 
 @dataclass(frozen=True)
 class SinkResult:
-    """What landed: the file, its row count, its size in bytes, its schema and row groups."""
+    """What landed: the file (an absolute path or a URL), its rows, bytes, schema and groups."""
 
     path: str
     rows: int
@@ -90,13 +95,13 @@ class SinkResult:
 
 def write_ndjson(
     chunks: Iterable[bytes],
-    target: str | os.PathLike[str],
+    target: str | os.PathLike[str] | RemotePath,
     *,
     json_schema: Mapping[str, Any] | None = None,
     expected_rows: int | None = None,
     row_group_rows: int = 131_072,
 ) -> SinkResult:
-    """Stream NDJSON byte chunks (split anywhere) into one Parquet file at `target`.
+    """Stream NDJSON byte chunks (split anywhere) into one Parquet file at `target` (a path or URL).
 
     Blank lines are skipped; the last line may lack its newline. The target appears only once
     complete; on any error it is left as it was and no temp file remains. Raises
@@ -106,7 +111,7 @@ def write_ndjson(
     2
     """
     known = _initial_schema(json_schema)
-    with _Sink(Path(target), known, row_group_rows) as sink:
+    with _Sink(location(target), known, row_group_rows) as sink:
         for block in _blocks(chunks, _BLOCK_BYTES):
             for table in _parse_block(block, sink.schema, first_row=sink.rows + 1):
                 sink.add(table)
@@ -115,7 +120,7 @@ def write_ndjson(
 
 def write_records(
     records: Iterable[Mapping[str, Any]],
-    target: str | os.PathLike[str],
+    target: str | os.PathLike[str] | RemotePath,
     *,
     json_schema: Mapping[str, Any] | None = None,
     expected_rows: int | None = None,
@@ -129,7 +134,7 @@ def write_records(
     3
     """
     known = _initial_schema(json_schema)
-    with _Sink(Path(target), known, row_group_rows) as sink:
+    with _Sink(location(target), known, row_group_rows) as sink:
         rows = iter(records)
         while batch := list(itertools.islice(rows, _RECORDS_PER_BATCH)):
             sink.add(_records_table(batch, sink.schema, first_row=sink.rows + 1))
@@ -317,9 +322,13 @@ def _with_dates(t: pa.DataType, declared: pa.DataType | None) -> pa.DataType:
 
 
 class _Sink:
-    """Gathers tables into row groups in temp segments, then commits them as one file."""
+    """Gathers tables into row groups in temp segments, then commits them as one file.
 
-    def __init__(self, target: Path, schema: pa.Schema, row_group_rows: int) -> None:
+    Segments live beside a local target, so the commit is a rename on the same filesystem; for
+    a URL they live in a private temp folder and the commit is one upload.
+    """
+
+    def __init__(self, target: Location, schema: pa.Schema, row_group_rows: int) -> None:
         if row_group_rows < 1:
             raise ValueError(f"row_group_rows must be positive, not {row_group_rows}")
         self.schema = schema
@@ -333,9 +342,18 @@ class _Sink:
         self._segments: list[tuple[Path, pa.Schema]] = []
         self._writer = _RowGroupWriter()
         self._row_groups = 0
+        self._staging = target.parent if isinstance(target, Path) else None
+
+    @property
+    def _folder(self) -> Path:
+        assert self._staging is not None, "the sink is used inside its `with` block"
+        return self._staging
 
     def __enter__(self) -> _Sink:
-        self._target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(self._target, Path):
+            self._target.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            self._staging = Path(tempfile.mkdtemp(prefix="extract-assets-upload-"))
         return self
 
     def __exit__(
@@ -350,6 +368,8 @@ class _Sink:
         finally:
             for path, _ in self._segments:
                 path.unlink(missing_ok=True)
+            if isinstance(self._target, RemotePath) and self._staging is not None:
+                shutil.rmtree(self._staging, ignore_errors=True)
 
     def add(self, table: pa.Table) -> None:
         if table.num_rows == 0:
@@ -370,12 +390,17 @@ class _Sink:
                 f"{self._target} was left as it was"
             )
         final = self._segments[0][0] if len(self._segments) == 1 else self._merge()
-        _fsync_path(final)
         size = final.stat().st_size
-        os.replace(final, self._target)
-        _fsync_path(self._target.parent)
+        if isinstance(self._target, RemotePath):
+            upload(final, self._target)
+            landed = str(self._target)
+        else:
+            _fsync_path(final)
+            os.replace(final, self._target)
+            _fsync_path(self._target.parent)
+            landed = os.path.abspath(self._target)
         return SinkResult(
-            path=os.path.abspath(self._target),
+            path=landed,
             rows=self.rows,
             bytes=size,
             schema=self.schema,
@@ -414,7 +439,7 @@ class _Sink:
                     "schema widened after %d rows were written; they will be rewritten once",
                     self.rows - self._pending_rows,
                 )
-            path = self._target.parent / f"{self._tag}.{len(self._segments)}.tmp"
+            path = self._folder / f"{self._tag}.{len(self._segments)}.tmp"
             self._segments.append((path, self.schema))
         table = pa.concat_tables(self._pending) if self._pending else self.schema.empty_table()
         self._writer.write(self._segments[-1][0], self.schema, table.slice(0, rows))
@@ -424,7 +449,7 @@ class _Sink:
         self._pending_rows -= rows
 
     def _merge(self) -> Path:
-        merged = self._target.parent / f"{self._tag}.tmp"
+        merged = self._folder / f"{self._tag}.tmp"
         parts = [path for path, _ in self._segments]
         self._segments.append((merged, self.schema))
         with _open_writer(merged, self.schema) as writer:

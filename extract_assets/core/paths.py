@@ -3,29 +3,38 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from extract_assets.core.names import check_asset_name
+from extract_assets.core.storage import Location, RemotePath, location
 
 OUTPUT_ENV = "EXTRACT_ASSETS_OUTPUT"
 
 
-def output_base(configured: str | os.PathLike[str] | None = None) -> Path:
-    """The output folder: the configured one, else `EXTRACT_ASSETS_OUTPUT`, else `./data`.
+def output_base(configured: str | os.PathLike[str] | None = None) -> Location:
+    """The output base: the configured one, else `EXTRACT_ASSETS_OUTPUT`, else `./data`.
+
+    A local folder is made absolute; an fsspec URL (`s3://bucket/prefix`) is kept as it is.
 
     >>> output_base("/srv/lake")
     PosixPath('/srv/lake')
+    >>> output_base("s3://lake/raw")
+    RemotePath(url='s3://lake/raw')
     """
-    chosen = configured or os.environ.get(OUTPUT_ENV) or "data"
-    return Path(chosen).expanduser().resolve()
+    chosen = location(configured or os.environ.get(OUTPUT_ENV) or "data")
+    if isinstance(chosen, RemotePath):
+        return chosen
+    return chosen.expanduser().resolve()
 
 
-def asset_folder(base: Path, provider: str, asset_name: str) -> Path:
+def asset_folder(base: Location, provider: str, asset_name: str) -> Location:
     """The folder of one asset's files under `base`.
 
+    >>> from pathlib import Path
     >>> asset_folder(Path("/lake"), "linkup", "team")
     PosixPath('/lake/linkup/team')
     """
+    if isinstance(base, RemotePath):
+        return base / provider / check_asset_name(asset_name)
     folder = (base / provider / check_asset_name(asset_name)).resolve()
     if not folder.is_relative_to(base):
         raise ValueError(f"asset folder {folder} would be outside the output folder {base}")
