@@ -7,7 +7,8 @@ from typing import Any
 
 import dagster as dg
 import pyarrow as pa
-import pyarrow.parquet as pq
+
+from extract_assets.core.storage import open_parquet
 
 _PREVIEW_ROWS = 5
 _PREVIEW_CELL = 60
@@ -29,7 +30,7 @@ def column_schema(schema: pa.Schema) -> dg.TableSchema:
 
 def preview_markdown(path: str | Path, rows: int = _PREVIEW_ROWS) -> str:
     """The first rows of a Parquet file as a markdown table, long cells cut short."""
-    parquet = pq.ParquetFile(path)
+    parquet = open_parquet(path)
     if parquet.metadata.num_rows == 0:
         return "_no rows_"
     batch = next(parquet.iter_batches(batch_size=rows))

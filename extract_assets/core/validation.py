@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pyarrow.parquet as pq
+
+from extract_assets.core.storage import open_parquet
 
 _BATCH_ROWS = 65_536
 
@@ -52,7 +53,7 @@ def check_rows(
 
 
 def _rows(path: str | Path) -> Iterator[dict[str, Any]]:
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=_BATCH_ROWS):
+    for batch in open_parquet(path).iter_batches(batch_size=_BATCH_ROWS):
         for row in batch.to_pylist():
             yield _as_json(row)
 
