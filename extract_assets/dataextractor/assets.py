@@ -8,10 +8,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from extract_assets.core.day_folders import DayFolders, write_day_folders
+from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import ApiError, InvalidArgumentError
 from extract_assets.core.metadata import column_schema, preview_markdown
 from extract_assets.core.paths import asset_folder, output_base
+from extract_assets.core.storage import Location, RemotePath
 from extract_assets.dataextractor.client import (
     DataExtractorClient,
     DatasetFailedError,
@@ -26,6 +27,12 @@ from extract_assets.dataextractor.spec import (
     DataExtractorSubmissionSpec,
 )
 from extract_assets.dataextractor.tables import ROWS, SCHEMAS
+from extract_assets.io_manager import (
+    DATE_COLUMN,
+    IO_MANAGER_KEY,
+    RESOURCE_DEFS,
+    storage_metadata,
+)
 
 PROVIDER_FOLDER = "dataextractor"
 ALL_EXTRACTED = "all_documents_extracted"
@@ -67,7 +74,10 @@ def _tables_asset(
             tags=spec.tags,
             partitions_def=partitions,
             skippable=True,
-        )
+            metadata=storage_metadata(
+                PROVIDER_FOLDER, f"{spec.name}_{table}", output_dir, DATE_COLUMN
+            ),
+        ).with_io_manager_key(IO_MANAGER_KEY)
         for key, table in zip(spec.asset_keys(), TABLES, strict=True)
     ]
 
@@ -78,8 +88,9 @@ def _tables_asset(
         backfill_policy=dg.BackfillPolicy.single_run(),
         required_resource_keys={resource_key},
         can_subset=False,
+        resource_defs=RESOURCE_DEFS,
     )
-    def _tables(context: dg.AssetExecutionContext) -> Iterator[dg.AssetMaterialization]:
+    def _tables(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
         resource: DataExtractorResource = getattr(context.resources, resource_key)
         window = context.partition_time_window
         days = [
@@ -97,13 +108,13 @@ def _tables_asset(
             )
             for table in TABLES:
                 name = f"{spec.name}_{table}"
+                folder = asset_folder(base, PROVIDER_FOLDER, name)
                 written = write_day_folders(
-                    _rows(spool, table),
-                    asset_folder(base, PROVIDER_FOLDER, name),
-                    days,
-                    json_schema=SCHEMAS[table],
+                    _rows(spool, table), folder, days, json_schema=SCHEMAS[table]
                 )
-                yield from _materializations(dg.AssetKey(name), written, counts["processing"])
+                key = dg.AssetKey(name)
+                _add_partition_metadata(context, key, folder, written, counts["processing"])
+                yield dg.MaterializeResult(asset_key=key)
 
     return _tables
 
@@ -147,17 +158,22 @@ def _rows(spool: Path, table: str) -> Iterator[list[dict[str, object]]]:
         yield batch
 
 
-def _materializations(
-    key: dg.AssetKey, written: DayFolders, processing: int
-) -> Iterator[dg.AssetMaterialization]:
+def _add_partition_metadata(
+    context: dg.AssetExecutionContext,
+    key: dg.AssetKey,
+    folder: Location,
+    written: DayFolders,
+    processing: int,
+) -> None:
+    """Each day's own row count and preview, on the one materialization of that partition."""
     for day, result in written.days.items():
-        yield dg.AssetMaterialization(
+        context.add_asset_metadata(
             asset_key=key,
-            partition=day.isoformat(),
+            partition_key=day.isoformat(),
             metadata={
                 "dagster/partition_row_count": dg.MetadataValue.int(result.rows),
                 "dagster/column_schema": column_schema(result.schema),
-                "path": dg.MetadataValue.path(str(Path(result.path).parent)),
+                "path": dg.MetadataValue.path(str(day_file(folder, day).parent)),
                 "preview": dg.MetadataValue.md(preview_markdown(result.path)),
                 "dataextractor/processing_left_out": dg.MetadataValue.int(processing),
             },
@@ -184,8 +200,7 @@ def _submission_asset(
     )
     def _submit(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource: DataExtractorResource = getattr(context.resources, resource_key)
-        folder = asset_folder(output_base(output_dir), PROVIDER_FOLDER, spec.name)
-        ledger = SubmissionLedger(folder / "submissions.sqlite")
+        ledger = SubmissionLedger(_ledger_folder(output_dir, spec.name) / "submissions.sqlite")
         outcomes: list[tuple[str, str, str]] = []
         with resource.get_client() as client:
             submitted = _submit_folder(context, client, spec, ledger, outcomes)
@@ -198,6 +213,15 @@ def _submission_asset(
         return _submission_result(outcomes)
 
     return _submit
+
+
+def _ledger_folder(output_dir: str | None, name: str) -> Path:
+    """The ledger is SQLite, which needs a local file: with a URL base it stays in `./data`."""
+    base = output_base(output_dir)
+    local = output_base("data") if isinstance(base, RemotePath) else base
+    folder = asset_folder(local, PROVIDER_FOLDER, name)
+    assert isinstance(folder, Path)
+    return folder
 
 
 def _submit_folder(

@@ -1,23 +1,23 @@
 """Extract.to extracts as date-partitioned assets, and connections as assets that run them."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pyarrow.parquet as pq
 from pydantic import Field
 
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import ConflictError
 from extract_assets.core.metadata import column_schema, preview_markdown
 from extract_assets.core.paths import asset_folder, output_base
+from extract_assets.core.storage import Location, glob_files, open_parquet
 from extract_assets.extractto.client import ConnectionRunFailedError, ExtractToClient
 from extract_assets.extractto.contract import columns_json_schema
 from extract_assets.extractto.models import ConnectionRun, Extract
 from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.extractto.spec import ExtractToConnectionSpec, ExtractToExtractSpec
+from extract_assets.io_manager import IO_MANAGER_KEY, RESOURCE_DEFS, storage_metadata
 
 PROVIDER_FOLDER = "extractto"
 DATE_COLUMN = "date"
@@ -88,12 +88,16 @@ def _extract_asset(
         partitions_def=partitions_for(spec),
         backfill_policy=policy,
         required_resource_keys={resource_key},
-        metadata={"extractto/extract_id": spec.extract_id},
-        output_required=False,
+        metadata={
+            "extractto/extract_id": spec.extract_id,
+            **storage_metadata(PROVIDER_FOLDER, spec.name, output_dir, DATE_COLUMN),
+        },
+        io_manager_key=IO_MANAGER_KEY,
+        resource_defs=RESOURCE_DEFS,
     )
     def _extract(
         context: dg.AssetExecutionContext, config: ExtractMaterializeConfig
-    ) -> Iterator[dg.AssetMaterialization]:
+    ) -> dg.MaterializeResult:
         resource: ExtractToResource = getattr(context.resources, resource_key)
         window = context.partition_time_window
         days = _days(window.start.date(), window.end.date())
@@ -110,7 +114,8 @@ def _extract_asset(
                 extract = client.extract(spec.extract_id)
             written = _read_rows(client, extract, folder, days)
         context.log.info(f"Wrote {written.rows} rows into {len(days)} day folders under {folder}")
-        yield from _materializations(context, spec, extract, written, folder)
+        _add_partition_metadata(context, spec, extract, written, folder)
+        return dg.MaterializeResult()
 
     return _extract
 
@@ -120,7 +125,7 @@ def _days(start: date, end_exclusive: date) -> list[date]:
 
 
 def _read_rows(
-    client: ExtractToClient, extract: Extract, folder: Path, days: list[date]
+    client: ExtractToClient, extract: Extract, folder: Location, days: list[date]
 ) -> DayFolders:
     if not extract.data_table_id:
         raise ValueError(f"Extract.to extract {extract.id} names no data_table_id to read from")
@@ -132,14 +137,18 @@ def _read_rows(
     return write_day_folders(pages, folder, days, json_schema=schema, date_field=DATE_COLUMN)
 
 
-def _materializations(
+def _add_partition_metadata(
     context: dg.AssetExecutionContext,
     spec: ExtractToExtractSpec,
     extract: Extract,
     written: DayFolders,
-    folder: Path,
-) -> Iterator[dg.AssetMaterialization]:
-    """One materialization per partition, each with its own row count."""
+    folder: Location,
+) -> None:
+    """Each partition's materialization gets its own row count, path and preview.
+
+    Scoped metadata rather than one `AssetMaterialization` per partition: the asset then has an
+    output, so a downstream asset in the same run is not skipped, and still one event each.
+    """
     partitions = context.assets_def.partitions_def
     if not isinstance(partitions, dg.TimeWindowPartitionsDefinition):
         raise TypeError(f"{spec.name} must be time-partitioned")
@@ -149,9 +158,8 @@ def _materializations(
         days = _days(window.start.date(), window.end.date())
         rows = sum(written.days[day].rows for day in days)
         first = written.days[days[0]]
-        yield dg.AssetMaterialization(
-            asset_key=context.asset_key,
-            partition=key,
+        context.add_asset_metadata(
+            partition_key=key,
             metadata={
                 "dagster/partition_row_count": dg.MetadataValue.int(rows),
                 "dagster/row_count": dg.MetadataValue.int(total),
@@ -168,9 +176,11 @@ def _materializations(
         )
 
 
-def _rows_in_folder(folder: Path) -> int:
+def _rows_in_folder(folder: Location) -> int:
     """All rows of the asset, every day folder included, from the Parquet footers alone."""
-    return sum(pq.ParquetFile(path).metadata.num_rows for path in folder.glob("date=*/*.parquet"))
+    return sum(
+        open_parquet(path).metadata.num_rows for path in glob_files(folder, "date=*/*.parquet")
+    )
 
 
 def _connection_asset(

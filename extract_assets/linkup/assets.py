@@ -9,7 +9,9 @@ from extract_assets.core.errors import NotFoundError
 from extract_assets.core.metadata import parquet_metadata
 from extract_assets.core.parquet import SinkResult
 from extract_assets.core.paths import asset_folder, output_base
+from extract_assets.core.storage import open_parquet
 from extract_assets.core.validation import check_rows
+from extract_assets.io_manager import IO_MANAGER_KEY, RESOURCE_DEFS, storage_metadata
 from extract_assets.linkup.client import LinkupClient
 from extract_assets.linkup.models import Task
 from extract_assets.linkup.resource import LinkupResource
@@ -79,7 +81,13 @@ def _build_asset(
         pool=pool,
         required_resource_keys={resource_key},
         check_specs=checks,
-        metadata={"linkup/q": spec.q, "linkup/url": dg.MetadataValue.url(spec.url)},
+        metadata={
+            "linkup/q": spec.q,
+            "linkup/url": dg.MetadataValue.url(spec.url),
+            **storage_metadata(PROVIDER_FOLDER, spec.name, output_dir),
+        },
+        io_manager_key=IO_MANAGER_KEY,
+        resource_defs=RESOURCE_DEFS,
     )
     def _extract(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource: LinkupResource = getattr(context.resources, resource_key)
@@ -87,7 +95,7 @@ def _build_asset(
         with resource.get_client() as client:
             task = _reattach_or_create(context, client, spec)
             task = client.wait(task.id)
-            written = client.write_result(task, folder / "part-0.parquet")
+            written = client.write_result(task, str(folder / "part-0.parquet"))
         context.log.info(f"Wrote {written.rows} rows to {written.path}")
         return dg.MaterializeResult(
             metadata=task_metadata(task, written),
@@ -154,10 +162,8 @@ def _already_materialized(context: dg.AssetExecutionContext, task_id: str) -> bo
 def _check_results(
     spec: LinkupExtractSpec, task: Task, written: SinkResult
 ) -> list[dg.AssetCheckResult]:
-    import pyarrow.parquet as pq
-
     assert task.output is not None
-    rows_in_file = pq.ParquetFile(written.path).metadata.num_rows
+    rows_in_file = open_parquet(written.path).metadata.num_rows
     results = [
         dg.AssetCheckResult(
             check_name=ROW_COUNT_MATCHES_LINKUP,

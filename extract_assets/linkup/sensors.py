@@ -14,6 +14,7 @@ import dagster as dg
 
 from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.paths import asset_folder, output_base
+from extract_assets.io_manager import IO_MANAGER_KEY, RESOURCE_DEFS, storage_metadata
 from extract_assets.linkup.assets import PROVIDER_FOLDER, task_metadata, task_tag
 from extract_assets.linkup.models import Task
 from extract_assets.linkup.resource import LinkupResource
@@ -21,6 +22,7 @@ from extract_assets.linkup.spec import LinkupExtractSpec
 
 TASKS_PARTITIONS = dg.DynamicPartitionsDefinition(name="linkup_tasks")
 TASK_OUTPUTS_ASSET = "linkup_task_outputs"
+TASK_ID_COLUMN = "task_id"
 
 
 def build_linkup_task_outputs_asset(
@@ -45,6 +47,9 @@ def build_linkup_task_outputs_asset(
         kinds={"linkup", "parquet"},
         pool=pool,
         required_resource_keys={resource_key},
+        metadata=storage_metadata(PROVIDER_FOLDER, name, output_dir, TASK_ID_COLUMN),
+        io_manager_key=IO_MANAGER_KEY,
+        resource_defs=RESOURCE_DEFS,
     )
     def _outputs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource: LinkupResource = getattr(context.resources, resource_key)
@@ -52,7 +57,8 @@ def build_linkup_task_outputs_asset(
         folder = asset_folder(output_base(output_dir), PROVIDER_FOLDER, name)
         with resource.get_client() as client:
             task = client.wait(task_id)
-            written = client.write_result(task, folder / f"task_id={task_id}" / "part-0.parquet")
+            target = folder / f"{TASK_ID_COLUMN}={task_id}" / "part-0.parquet"
+            written = client.write_result(task, str(target))
         return dg.MaterializeResult(metadata=task_metadata(task, written))
 
     return _outputs
