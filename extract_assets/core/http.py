@@ -33,6 +33,7 @@ from extract_assets.core.errors import (
     ServerError,
     TransportError,
 )
+from extract_assets.core.progress import Progress
 from extract_assets.core.ratelimit import RateLimiter
 from extract_assets.core.retry import RetryPolicy, parse_retry_after
 
@@ -376,14 +377,19 @@ class ApiClient:
         *,
         refresh_url: Callable[[], str] | None = None,
         chunk_size: int = 1 << 20,
+        progress: Progress | None = None,
+        count_lines: bool = False,
     ) -> Iterator[bytes]:
         """Yield the bytes at `url` (an unauthenticated link), resuming after broken connections.
 
         A dropped connection resumes where it stopped (with a `Range` request, or by skipping
         what already arrived when the server ignores ranges), so the consumer sees one unbroken
         stream. A 403 means the link expired: `refresh_url` is asked for a fresh one.
+        `progress` counts the bytes (and with `count_lines` the lines, as rows, of a
+        line-delimited file) against the size the server announces, and is finished at the end.
         """
         delivered = 0
+        last_byte = b""
         attempt = 0
         refreshes = 0
         deadline = time.monotonic() + self.retry.deadline_seconds
@@ -410,6 +416,8 @@ class ApiClient:
                         self._pause_or_raise(failed, attempt, deadline)
                         continue
                     skip = _bytes_to_skip(response, delivered)
+                    if progress is not None and progress.total_bytes is None:
+                        progress.total_bytes = _announced_size(response)
                     for chunk in response.iter_raw(chunk_size):
                         if skip:
                             dropped = min(skip, len(chunk))
@@ -417,6 +425,16 @@ class ApiClient:
                         if chunk:
                             delivered += len(chunk)
                             yield chunk
+                            # Counted once the consumer has the chunk, so a line logged here
+                            # never shows bytes ahead of what was processed.
+                            if progress is not None:
+                                rows = chunk.count(b"\n") if count_lines else 0
+                                progress.add(rows=rows, nbytes=len(chunk))
+                                last_byte = chunk[-1:]
+                    if progress is not None:
+                        if count_lines and last_byte not in (b"", b"\n"):
+                            progress.rows += 1  # a last line without its newline is a row too
+                        progress.finish()
                     return
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 attempt += 1
@@ -425,6 +443,15 @@ class ApiClient:
                 logger.warning(
                     "%s: download broke after %d bytes; resuming", self.provider, delivered
                 )
+
+
+def _announced_size(response: httpx.Response) -> int | None:
+    """The whole file's size: from `Content-Range` on a resumed download, else `Content-Length`."""
+    total = response.headers.get("content-range", "").rpartition("/")[2]
+    if response.status_code == 206 and total.isdigit():
+        return int(total)
+    length = response.headers.get("content-length", "")
+    return int(length) if response.status_code == 200 and length.isdigit() else None
 
 
 def _bytes_to_skip(response: httpx.Response, delivered: int) -> int:

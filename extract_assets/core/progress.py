@@ -94,7 +94,8 @@ class Progress:
         elapsed = max(now - self._started, 0.0)
         parts = [f"{self.rows:,} {self.unit}"]
         if self.bytes:
-            parts.append(f"{self.bytes / _MB:,.1f} MB")
+            exact = f" ({self.bytes:,} bytes)" if self._finished else ""
+            parts.append(f"{self.bytes / _MB:,.1f} MB{exact}")
         if self.steps or self.total_steps:
             of = f" of {self.total_steps:,}" if self.total_steps else ""
             parts.append(f"{self.steps:,}{of} {self.step_unit}")

@@ -22,6 +22,7 @@ from extract_assets.core.errors import (
 from extract_assets.core.http import Timeouts
 from extract_assets.core.parquet import SinkResult, write_ndjson
 from extract_assets.core.polling import PollPolicy, poll_until_final
+from extract_assets.core.progress import Progress
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.linkup.contract import (
     DEFAULT_BASE_URL,
@@ -76,6 +77,7 @@ class LinkupClient(ProviderClient):
         queue_wait_seconds: float = 1800.0,
         requests_per_minute: float | None = 120.0,
         download_attempts: int = 3,
+        progress_every: float = 5.0,
     ) -> None:
         super().__init__(
             provider=PROVIDER,
@@ -89,6 +91,7 @@ class LinkupClient(ProviderClient):
         )
         self.queue_wait_seconds = queue_wait_seconds
         self.download_attempts = max(1, download_attempts)
+        self.progress_every = progress_every
 
     def create(
         self,
@@ -206,10 +209,22 @@ class LinkupClient(ProviderClient):
     def iter_result(self, task: Task) -> Iterator[bytes]:
         """The NDJSON result file as a byte stream; an expired link is replaced transparently.
 
-        The download never carries the API key: `resultUrl` is another host.
+        The download never carries the API key: `resultUrl` is another host. Rows, bytes and
+        rates are logged every `progress_every` seconds, and once at the end.
         """
         output = _completed_output(task)
-        return self._api.download(output.result_url, refresh_url=lambda: self._fresh_url(task.id))
+        progress = Progress(
+            f"Linkup task {task.id} result",
+            logger=logger,
+            every=self.progress_every,
+            total_rows=output.rows_returned,
+        )
+        return self._api.download(
+            output.result_url,
+            refresh_url=lambda: self._fresh_url(task.id),
+            progress=progress,
+            count_lines=True,
+        )
 
     def _fresh_url(self, task_id: str) -> str:
         return _completed_output(self.get(task_id)).result_url

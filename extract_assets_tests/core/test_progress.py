@@ -75,7 +75,9 @@ def test_finish_always_logs_a_final_line_with_the_totals(
     clock.now += 1.0
     work.add(rows=300, nbytes=2_500_000)
     work.finish()
-    assert log.messages == ["download: done, 300 rows, 2.5 MB in 1.0 s (300 rows/s, 2.50 MB/s)"]
+    assert log.messages == [
+        ("download: done, 300 rows, 2.5 MB (2,500,000 bytes) in 1.0 s (300 rows/s, 2.50 MB/s)")
+    ]
 
 
 def test_finish_logs_once(clock: Clock, log: pytest.LogCaptureFixture) -> None:

@@ -1,4 +1,6 @@
 import json
+import logging
+import re
 from pathlib import Path
 
 import httpx
@@ -113,6 +115,47 @@ def test_a_dropped_download_resumes_without_losing_rows(
     emulator.control.add_fault(kind="drop", path="^/files/", after_bytes=100_000, times=2)
     written = client.write_result(task, tmp_path / "many.parquet")
     assert written.rows == 20_000
+
+
+def progress_lines(caplog: pytest.LogCaptureFixture, task_id: str) -> list[str]:
+    return [m for m in caplog.messages if m.startswith(f"Linkup task {task_id} result: ")]
+
+
+def test_a_download_logs_rows_bytes_and_rates_as_it_goes(
+    emulator: EmulatorServer,
+    client: LinkupClient,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    emulator.control.add_linkup_scenario(match="many rows", rows=20_000)
+    task = client.wait(client.create("many rows", "https://example.com/list").id)
+    client.progress_every = 0.0  # a line for every chunk, instead of waiting seconds
+    caplog.set_level(logging.INFO, logger="extract_assets.linkup")
+    client.write_result(task, tmp_path / "many.parquet")
+    during = progress_lines(caplog, task.id)[:-1]
+    assert len(during) >= 2
+    for line in during:
+        assert re.search(r"[\d,]+ rows, [\d.]+ MB in [\d.]+ s \([\d,]+ rows/s, [\d.]+ MB/s\)", line)
+        assert re.search(r"; \d+% of [\d.]+ MB", line)
+
+
+def test_the_final_progress_line_totals_the_whole_file(
+    emulator: EmulatorServer,
+    client: LinkupClient,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    emulator.control.add_linkup_scenario(match="many rows", rows=20_000)
+    task = client.wait(client.create("many rows", "https://example.com/list").id)
+    assert task.output is not None
+    served = httpx.get(task.output.result_url).content
+    emulator.control.add_fault(kind="drop", path="^/files/", after_bytes=100_000, times=2)
+    caplog.set_level(logging.INFO, logger="extract_assets.linkup")
+    client.write_result(task, tmp_path / "many.parquet")
+    final = progress_lines(caplog, task.id)[-1]
+    rows = len(served.splitlines())
+    assert f": done, {rows:,} rows, " in final
+    assert f"({len(served):,} bytes)" in final
 
 
 def test_a_truncated_download_fails_and_leaves_no_file(
