@@ -1,0 +1,211 @@
+"""The components loaded in-process from `defs.yaml`, as `dg` loads them."""
+
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+import yaml
+from dagster.components.core.component_tree import ComponentTreeException
+from dagster.components.testing import DefsFolderSandbox, create_defs_folder_sandbox
+
+from extract_assets import (
+    DataExtractorComponent,
+    ExtractToComponent,
+    LinkupComponent,
+    definitions_from_config,
+)
+from extract_assets.emulator import EmulatorServer
+
+LINKUP = {
+    "api": {"key_env": "SHOP_LINKUP_KEY", "base_url": "http://127.0.0.1:9/linkup"},
+    "sensor": {"running": True, "minimum_interval_seconds": 15},
+    "extracts": [
+        {
+            "name": "team",
+            "q": "Team members",
+            "url": "https://example.com/team",
+            "schema": {"type": "object", "properties": {"name": {"type": "string"}}},
+            "owners": ["team:people"],
+            "tags": {"domain": "people"},
+            "description": "The team page, one row a person.",
+        }
+    ],
+}
+EXTRACTTO = {
+    "extracts": [
+        {
+            "name": "ads",
+            "extract_id": "e-1",
+            "start_date": "2026-11-01",
+            "grain": "weekly",
+            "schedule_hour": 6,
+        }
+    ],
+    "connections": [{"name": "crm_sync", "connection_id": "c-1", "group": "crm"}],
+}
+
+
+@pytest.fixture
+def sandbox() -> Iterator[DefsFolderSandbox]:
+    with create_defs_folder_sandbox() as folder:
+        yield folder
+
+
+def declare(
+    sandbox: DefsFolderSandbox, component: type[dg.Component], path: str, attributes: Any
+) -> Path:
+    """A `defs.yaml` for `component` at `path`, as a user writes it."""
+    folder = sandbox.defs_folder_path / path
+    folder.mkdir(parents=True)
+    document = {"type": f"extract_assets.{component.__name__}", "attributes": attributes}
+    (folder / "defs.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    return folder
+
+
+def load_error(sandbox: DefsFolderSandbox, path: Path) -> str:
+    """Everything loading the component at `path` reports, the causes included, as dg prints it."""
+    with pytest.raises(ComponentTreeException) as failure:
+        with sandbox.load_component_and_build_defs(defs_path=path):
+            pass
+    return "\n".join(traceback.format_exception(failure.value))
+
+
+def spec_summary(defs: dg.Definitions) -> dict[str, Any]:
+    """What a user sees of each asset, without the code references the component tree adds."""
+    return {
+        spec.key.to_user_string(): (
+            spec.group_name,
+            spec.description,
+            sorted(spec.owners),
+            spec.tags,
+            spec.partitions_def,
+            sorted(dep.asset_key.to_user_string() for dep in spec.deps),
+        )
+        for spec in defs.resolve_all_asset_specs()
+    }
+
+
+def test_a_component_declares_the_same_assets_as_the_config_file_section(
+    sandbox: DefsFolderSandbox, tmp_path: Path
+) -> None:
+    config = tmp_path / "extract-assets.yaml"
+    config.write_text(yaml.safe_dump({"linkup": LINKUP, "extractto": EXTRACTTO}))
+    declare(sandbox, LinkupComponent, "web", LINKUP)
+    declare(sandbox, ExtractToComponent, "ads", EXTRACTTO)
+    from_config = definitions_from_config(config)
+    with sandbox.build_all_defs() as from_components:
+        assert spec_summary(from_components) == spec_summary(from_config)
+        assert {s.name for s in from_components.sensors or []} == {
+            s.name for s in from_config.sensors or []
+        }
+        schedule = from_components.resolve_schedule_def("ads_schedule")
+        assert (
+            schedule.cron_schedule == from_config.resolve_schedule_def("ads_schedule").cron_schedule
+        )
+
+
+def test_a_component_is_the_config_files_section_model(sandbox: DefsFolderSandbox) -> None:
+    from extract_assets.config import LinkupSection
+
+    path = declare(sandbox, LinkupComponent, "web", LINKUP)
+    with sandbox.load_component_and_build_defs(defs_path=path) as (component, _):
+        assert isinstance(component, LinkupComponent)
+        assert LinkupSection.model_validate(LINKUP) == LinkupSection.model_validate(
+            component.model_dump(by_alias=True)
+        )
+
+
+def test_the_resource_reads_the_named_key_variable_and_the_base_url(
+    sandbox: DefsFolderSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOP_LINKUP_KEY", "lk-from-the-shop-variable")
+    path = declare(sandbox, LinkupComponent, "web", LINKUP)
+    with sandbox.load_component_and_build_defs(defs_path=path) as (_, defs):
+        resource = (defs.resources or {})["linkup"]
+        assert resource.api_key == dg.EnvVar("SHOP_LINKUP_KEY")
+        assert resource.base_url == "http://127.0.0.1:9/linkup"
+
+
+def test_the_sensor_settings_apply(sandbox: DefsFolderSandbox) -> None:
+    path = declare(sandbox, LinkupComponent, "web", LINKUP)
+    with sandbox.load_component_and_build_defs(defs_path=path) as (_, defs):
+        sensor = defs.resolve_sensor_def("linkup_tasks_sensor")
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+        assert sensor.minimum_interval_seconds == 15
+
+
+def test_a_bad_field_names_the_file_and_the_field(sandbox: DefsFolderSandbox) -> None:
+    bad = {"extracts": [{**LINKUP["extracts"][0], "url": "ftp://example.com/team"}]}
+    path = declare(sandbox, LinkupComponent, "web", bad)
+    lines = (path / "defs.yaml").read_text().splitlines()
+    line = 1 + next(n for n, text in enumerate(lines) if "ftp://" in text)
+    message = load_error(sandbox, path)
+    assert f"attributes.extracts.0.url at {path / 'defs.yaml'}:{line}" in message
+    assert "must be an http(s) URL such as https://example.com/team" in message
+
+
+def test_an_unknown_field_is_refused_by_name(sandbox: DefsFolderSandbox) -> None:
+    path = declare(sandbox, ExtractToComponent, "ads", {**EXTRACTTO, "sensors": {}})
+    message = load_error(sandbox, path)
+    assert f"attributes.sensors at {path / 'defs.yaml'}:" in message
+    assert "Extra inputs are not permitted" in message
+
+
+def test_a_bad_base_url_says_how_to_leave_it_to_the_variable(sandbox: DefsFolderSandbox) -> None:
+    path = declare(sandbox, LinkupComponent, "web", {"api": {"base_url": "{{ env.URL }}"}})
+    message = load_error(sandbox, path)
+    assert f"attributes.api.base_url at {path / 'defs.yaml'}:" in message
+    assert "leave it out to use the provider's *_BASE_URL variable" in message
+
+
+def test_relative_document_folders_are_read_beside_the_defs_yaml(
+    sandbox: DefsFolderSandbox,
+) -> None:
+    attributes = {
+        "datasets": [{"name": "invoices", "start_date": "2026-11-01"}],
+        "submissions": [{"name": "inbox", "folder": "documents"}],
+    }
+    path = declare(sandbox, DataExtractorComponent, "documents", attributes)
+    with sandbox.load_component_and_build_defs(defs_path=path) as (component, _):
+        assert isinstance(component, DataExtractorComponent)
+        assert component.submissions[0].folder == path / "documents"
+
+
+@pytest.mark.parametrize(
+    ("component", "assets"),
+    [
+        (LinkupComponent, {"team_members", "linkup_task_outputs"}),
+        (ExtractToComponent, {"ads_campaigns"}),
+        (
+            DataExtractorComponent,
+            {f"documents_{table}" for table in ("datasets", "fields", "line_items")}
+            | {"documents_ground_truth", "documents_accuracy"},
+        ),
+    ],
+)
+def test_a_scaffolded_defs_yaml_loads_as_written_and_explains_itself(
+    sandbox: DefsFolderSandbox, component: type[dg.Component], assets: set[str]
+) -> None:
+    path = sandbox.scaffold_component(component_cls=component, defs_path="scaffolded")
+    text = (path / "defs.yaml").read_text()
+    assert "key_env" in text
+    assert text.count("\n#") + text.count("  # ") >= 5
+    with sandbox.load_component_and_build_defs(defs_path=path) as (loaded, defs):
+        assert isinstance(loaded, component)
+        assert {key.to_user_string() for key in defs.resolve_all_asset_keys()} == assets
+
+
+def test_loading_a_component_makes_no_provider_request(
+    sandbox: DefsFolderSandbox, emulator: EmulatorServer
+) -> None:
+    linkup = {**LINKUP, "api": {"base_url": emulator.base_url("linkup")}}
+    extractto = {**EXTRACTTO, "api": {"base_url": emulator.base_url("extractto")}}
+    declare(sandbox, LinkupComponent, "web", linkup)
+    declare(sandbox, ExtractToComponent, "ads", extractto)
+    with sandbox.build_all_defs() as defs:
+        defs.resolve_implicit_global_asset_job_def()
+        defs.resolve_sensor_def("linkup_tasks_sensor")
+    assert emulator.control.requests() == []
