@@ -1,0 +1,135 @@
+"""A recognisable fake key goes through every provider's happy and failure paths, through
+`dg.materialize` and sensor ticks, and appears nowhere: not on stdout or stderr, not in a Python
+log line, not in the run record, the event log, any metadata, error or stack trace, nor in any
+file the Dagster instance or the output folder holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from extract_assets.emulator import EmulatorServer
+
+from .evidence import Evidence
+from .providers import ProviderCase
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One way a provider call goes wrong, set up at the emulator."""
+
+    name: str
+    fault: dict[str, Any] | None = None
+    key_registered: bool = True
+    failed_task: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+FAILURES = [
+    Failure("401-unknown-key", key_registered=False),
+    Failure("402-payment", fault={"kind": "status", "status": 402}),
+    Failure("403-forbidden", fault={"kind": "status", "status": 403}),
+    Failure("404-not-found", fault={"kind": "status", "status": 404}),
+    Failure("422-invalid", fault={"kind": "status", "status": 422}),
+    Failure("429-exhausted", fault={"kind": "status", "status": 429, "retry_after": "0"}),
+    Failure("5xx-exhausted", fault={"kind": "status", "status": 503}),
+    Failure("dropped-connection", fault={"kind": "drop"}),
+    Failure(
+        "timeout",
+        fault={"kind": "slow", "delay": 1.0},
+        settings={"read_timeout_seconds": 0.2, "connect_timeout_seconds": 0.2},
+    ),
+    Failure("failed-task", failed_task=True),
+]
+
+
+def set_up(case: ProviderCase, failure: Failure | None) -> None:
+    if failure is None or failure.key_registered:
+        case.register_key()
+    if failure is not None and failure.failed_task:
+        case.fail_next_task()
+    if failure is not None and failure.fault is not None:
+        case.control.add_fault(provider=case.name, **failure.fault)
+
+
+def run_evidence(
+    case: ProviderCase,
+    instance: dg.DagsterInstance,
+    result: dg.ExecuteInProcessResult,
+    capfd: pytest.CaptureFixture[str],
+    debug_logs: pytest.LogCaptureFixture,
+) -> Evidence:
+    evidence = Evidence()
+    evidence.add_output(capfd, debug_logs)
+    evidence.add_run(instance, result.run_id)
+    for event in result.all_events:
+        evidence.add("in-process events", dg.serialize_value(event))
+    if case.output.exists():
+        evidence.add_files("output folder", case.output)
+    return evidence
+
+
+def went_wrong(result: dg.ExecuteInProcessResult) -> bool:
+    """The run failed, or it reported a failed check (a document that failed extraction)."""
+    checks = result.get_asset_check_evaluations()
+    return not result.success or any(not check.passed for check in checks)
+
+
+def test_a_good_materialization_never_shows_the_key(
+    case: ProviderCase,
+    instance: dg.DagsterInstance,
+    capfd: pytest.CaptureFixture[str],
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    set_up(case, None)
+    result = case.materialize(case.resource(), instance)
+    assert result.success
+    evidence = run_evidence(case, instance, result, capfd, debug_logs)
+    assert evidence.leaking(case.key) == []
+
+
+@pytest.mark.parametrize("failure", FAILURES, ids=[failure.name for failure in FAILURES])
+def test_a_failed_materialization_never_shows_the_key(
+    case: ProviderCase,
+    failure: Failure,
+    instance: dg.DagsterInstance,
+    capfd: pytest.CaptureFixture[str],
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    set_up(case, failure)
+    result = case.materialize(case.resource(**failure.settings), instance)
+    assert went_wrong(result), f"{failure.name} did not make {case.name} fail"
+    evidence = run_evidence(case, instance, result, capfd, debug_logs)
+    assert evidence.leaking(case.key) == []
+
+
+@pytest.mark.parametrize("key_registered", [True, False], ids=["good-key", "unknown-key"])
+def test_a_sensor_tick_never_shows_the_key(
+    case: ProviderCase,
+    key_registered: bool,
+    emulator: EmulatorServer,
+    instance: dg.DagsterInstance,
+    capfd: pytest.CaptureFixture[str],
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    set_up(case, Failure("tick", key_registered=key_registered))
+    resource = case.resource()
+    sensor, assets = case.sensor()
+    evidence = Evidence()
+    defs = dg.Definitions(assets=assets, sensors=[sensor], resources={case.name: resource})
+    with dg.build_sensor_context(
+        instance_ref=instance.get_ref(), definitions=defs, resources={case.name: resource}
+    ) as context:
+        try:
+            evidence.add("tick result", dg.serialize_value(sensor.evaluate_tick(context)))
+        except Exception as error:
+            assert not key_registered, f"a good tick failed: {error}"
+            evidence.add_error(error)
+    assert any(r["status"] == 401 for r in emulator.control.requests(case.name)) != key_registered
+    evidence.add_output(capfd, debug_logs)
+    evidence.add_files("instance storage", Path(instance.root_directory))
+    assert evidence.leaking(case.key) == []
