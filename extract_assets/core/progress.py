@@ -95,7 +95,7 @@ class Progress:
         parts = [f"{self.rows:,} {self.unit}"]
         if self.bytes:
             exact = f" ({self.bytes:,} bytes)" if self._finished else ""
-            parts.append(f"{self.bytes / _MB:,.1f} MB{exact}")
+            parts.append(f"{_size(self.bytes)}{exact}")
         if self.steps or self.total_steps:
             of = f" of {self.total_steps:,}" if self.total_steps else ""
             parts.append(f"{self.steps:,}{of} {self.step_unit}")
@@ -117,9 +117,20 @@ class Progress:
     def _fraction(self) -> tuple[float | None, str]:
         """Share of the work done, judged by the most exact total known."""
         if self.total_bytes:
-            return min(self.bytes / self.total_bytes, 1.0), f"{self.total_bytes / _MB:,.1f} MB"
+            return min(self.bytes / self.total_bytes, 1.0), _size(self.total_bytes)
         if self.total_rows:
             return min(self.rows / self.total_rows, 1.0), f"{self.total_rows:,} {self.unit}"
         if self.total_steps:
             return min(self.steps / self.total_steps, 1.0), f"{self.total_steps:,} {self.step_unit}"
         return None, ""
+
+
+def _size(nbytes: int) -> str:
+    """Bytes in MB, or kB below a megabyte (where MB would read "0.0 MB").
+
+    >>> _size(8_668), _size(2_532_241)
+    ('8.7 kB', '2.5 MB')
+    """
+    if nbytes < _MB:
+        return f"{nbytes / 1000:,.1f} kB"
+    return f"{nbytes / _MB:,.1f} MB"

@@ -11,6 +11,7 @@ from extract_assets.core.client import ProviderClient
 from extract_assets.core.errors import ExtractAssetsError, InvalidArgumentError
 from extract_assets.core.http import Timeouts
 from extract_assets.core.polling import PollPolicy, poll_until_final
+from extract_assets.core.progress import Progress
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.dataextractor.contract import (
     DEFAULT_BASE_URL,
@@ -87,6 +88,7 @@ class DataExtractorClient(ProviderClient):
         poll: PollPolicy | None = None,
         reads_per_minute: float = READS_PER_MINUTE,
         writes_per_minute: float = WRITES_PER_MINUTE,
+        progress_every: float = 5.0,
     ) -> None:
         super().__init__(
             provider=PROVIDER,
@@ -101,6 +103,7 @@ class DataExtractorClient(ProviderClient):
                 WRITE_BUCKET: (writes_per_minute * HEADROOM, 1),
             },
         )
+        self.progress_every = progress_every
 
     def dataset(self, dataset_id: str) -> Dataset:
         payload = self._api.json("GET", f"/api/v1/datasets/{dataset_id}", bucket=READ_BUCKET)
@@ -118,7 +121,8 @@ class DataExtractorClient(ProviderClient):
         """Datasets newest first, page by page, with the filters given; stop iterating to stop.
 
         An expired cursor starts the listing again; datasets already delivered are left out,
-        so none comes twice and none is missed.
+        so none comes twice and none is missed. Datasets, bytes, pages and rates are logged
+        every `progress_every` seconds, and once when the listing ends or is stopped.
         """
         filters: dict[str, Any] = {
             "customer_id": customer_id,
@@ -129,6 +133,12 @@ class DataExtractorClient(ProviderClient):
         params = {key: value for key, value in filters.items() if value is not None}
         delivered: set[str] = set()
         restarts = 0
+        progress = Progress(
+            "dataextractor.io datasets listing",
+            logger=logger,
+            every=self.progress_every,
+            unit="datasets",
+        )
         while True:
             cursor: str | None = None
             try:
@@ -136,16 +146,23 @@ class DataExtractorClient(ProviderClient):
                     query = {**params, "limit": page_size}
                     if cursor:
                         query["cursor"] = cursor
-                    body = self._api.json(
+                    response = self._api.request(
                         "GET", "/api/v1/datasets", params=query, bucket=READ_BUCKET
                     )
+                    body = response.json()
                     page = [Dataset.model_validate(item) for item in body.get("data") or []]
                     fresh = [dataset for dataset in page if dataset.id not in delivered]
                     delivered.update(dataset.id for dataset in fresh)
+                    progress.add(rows=len(fresh), nbytes=len(response.content), steps=1)
                     if fresh:
-                        yield fresh
+                        try:
+                            yield fresh
+                        except GeneratorExit:
+                            progress.finish(note="the reader needed no more pages")
+                            raise
                     cursor = body.get("next_cursor")
                     if not cursor:
+                        progress.finish()
                         return
             except CursorExpiredError:
                 restarts += 1

@@ -21,6 +21,7 @@ from extract_assets.core.errors import (
 )
 from extract_assets.core.http import Timeouts
 from extract_assets.core.polling import PollPolicy, poll_until_final
+from extract_assets.core.progress import Progress
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.extractto.contract import (
     DEFAULT_BASE_URL,
@@ -42,6 +43,8 @@ logger = logging.getLogger("extract_assets.extractto")
 Collection = Literal["connectors", "sources", "destinations", "connections", "triggers"]
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MAX_CURSOR_RESTARTS = 3
+# The field that dates a row of a data table; rows come ordered by it.
+_ROW_DATE = "date"
 _rng = random.Random()
 
 _extract_locks: dict[str, threading.Lock] = {}
@@ -132,6 +135,7 @@ class ExtractToClient(ProviderClient):
         retry: RetryPolicy | None = None,
         poll: PollPolicy | None = None,
         requests_per_minute: float | None = None,
+        progress_every: float = 5.0,
     ) -> None:
         super().__init__(
             provider=PROVIDER,
@@ -143,28 +147,31 @@ class ExtractToClient(ProviderClient):
             poll=poll,
             rates={"default": (requests_per_minute, 10)} if requests_per_minute else None,
         )
+        self.progress_every = progress_every
 
     # Lists: the envelope {"data", "next_cursor"} or, as the published reference shows, a bare
     # JSON array; either way every page.
     def _pages(
         self, path: str, params: Mapping[str, Any] | None = None, page_size: int = LIST_PAGE_SIZE
-    ) -> Iterator[list[dict[str, Any]]]:
+    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
+        """Each page's items, with the size of the response body that carried them."""
         cursor: str | None = None
         while True:
             query = {**(params or {}), "limit": page_size}
             if cursor:
                 query["cursor"] = cursor
-            body = self._api.json("GET", path, params=query)
+            response = self._api.request("GET", path, params=query)
+            body = response.json()
             if isinstance(body, list):
-                yield body
+                yield body, len(response.content)
                 return
-            yield list(body.get("data") or [])
+            yield list(body.get("data") or []), len(response.content)
             cursor = body.get("next_cursor")
             if not cursor:
                 return
 
     def _all(self, path: str) -> list[dict[str, Any]]:
-        return [item for page in self._pages(path) for item in page]
+        return [item for page, _ in self._pages(path) for item in page]
 
     def resources(self, collection: Collection) -> list[Resource]:
         """Every connector, source, destination, connection or trigger."""
@@ -367,21 +374,35 @@ class ExtractToClient(ProviderClient):
 
         An expired cursor starts the read again from the beginning and skips the rows already
         delivered (the API orders rows by date, then position), so no row comes twice.
+        Rows, bytes, rates and the day being read are logged every `progress_every` seconds,
+        and once at the end.
         """
         start, end = date_range(date_from, date_to)
         params = {"date_from": start, "date_to": end}
+        progress = _DaysRead(
+            Progress(
+                f"Extract.to table {table_id} rows {start}..{end}",
+                logger=logger,
+                every=self.progress_every,
+                step_unit="days",
+            ),
+            date.fromisoformat(start),
+            date.fromisoformat(end),
+        )
         delivered = 0
         restarts = 0
         while True:
             skip = delivered
             try:
-                for page in self._pages(f"/data-tables/{table_id}/rows", params, page_size):
+                for page, size in self._pages(f"/data-tables/{table_id}/rows", params, page_size):
                     dropped = min(skip, len(page))
                     skip -= dropped
                     fresh = page[dropped:]
                     if fresh:
                         delivered += len(fresh)
                         yield fresh
+                    progress.page_read(fresh, size)
+                progress.finish()
                 return
             except CursorExpiredError:
                 restarts += 1
@@ -400,6 +421,40 @@ def _sync_began(before: Extract, after: Extract) -> bool:
     ):
         return True
     return after.status == SYNCING and before.status != SYNCING
+
+
+class _DaysRead:
+    """Progress of a read of dated rows: the rows come in date order, so the date of a page's
+    last row tells how many days of the range are behind it."""
+
+    def __init__(self, progress: Progress, first: date, last: date) -> None:
+        self.progress = progress
+        self.first = first
+        self.days = (last - first).days + 1
+        self.pages = 0
+        progress.total_steps = self.days
+
+    def page_read(self, rows: list[dict[str, Any]], size: int) -> None:
+        self.pages += 1
+        note = f"page {self.pages}"
+        done = self.progress.steps
+        day = _row_day(rows[-1]) if rows else None
+        if day is not None:
+            number = (day - self.first).days + 1
+            note += f", at {day.isoformat()} (day {number} of {self.days})"
+            done = max(done, min(number - 1, self.days))
+        self.progress.add(rows=len(rows), nbytes=size, steps=done - self.progress.steps, note=note)
+
+    def finish(self) -> None:
+        self.progress.steps = self.days
+        self.progress.finish(note=f"{self.pages} pages")
+
+
+def _row_day(row: Mapping[str, Any]) -> date | None:
+    try:
+        return date.fromisoformat(str(row.get(_ROW_DATE))[:10])
+    except ValueError:
+        return None
 
 
 def _our_sync_ended(extract: Extract, baseline: Any) -> bool:

@@ -1,3 +1,4 @@
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -69,6 +70,44 @@ def test_search_finds_datasets_by_an_extracted_value(
     value = str(target.fields[0].value)
     found = [d for page in client.iter_dataset_pages(search=value) for d in page]
     assert target.id in {d.id for d in found}
+
+
+LISTING = "dataextractor.io datasets listing: "
+
+
+def listing_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [m.removeprefix(LISTING) for m in caplog.messages if m.startswith(LISTING)]
+
+
+def test_a_listing_logs_datasets_and_pages_as_it_goes(
+    emulator: EmulatorServer,
+    client: DataExtractorClient,
+    account: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    emulator.control.seed_dataextractor_datasets(100, account=account)
+    client.progress_every = 0.0  # a line for every page, instead of waiting seconds
+    caplog.set_level(logging.INFO, logger="extract_assets.dataextractor")
+    all_ids(client, page_size=40)
+    lines = listing_lines(caplog)
+    assert [line.split(" datasets, ")[0] for line in lines] == ["40", "80", "100", "done, 100"]
+    assert ", 3 pages in " in lines[-1] and "datasets/s" in lines[-1]
+
+
+def test_a_listing_the_reader_stops_early_still_ends_with_a_final_line(
+    emulator: EmulatorServer,
+    client: DataExtractorClient,
+    account: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    emulator.control.seed_dataextractor_datasets(100, account=account)
+    caplog.set_level(logging.INFO, logger="extract_assets.dataextractor")
+    pages = client.iter_dataset_pages(page_size=40)
+    next(pages)
+    pages.close()
+    assert len(listing_lines(caplog)) == 1
+    assert listing_lines(caplog)[0].startswith("done, 40 datasets, ")
+    assert listing_lines(caplog)[0].endswith("; the reader needed no more pages")
 
 
 def test_an_expired_cursor_mid_listing_loses_and_duplicates_nothing(

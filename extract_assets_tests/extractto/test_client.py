@@ -1,3 +1,4 @@
+import logging
 import pickle
 import threading
 from collections.abc import Callable, Iterator
@@ -339,6 +340,28 @@ def test_an_expired_rows_cursor_restarts_without_duplicating_or_losing_rows(
         r for r in calls(emulator, "GET", f"/data-tables/{table_id}/rows") if r["status"] == 400
     ]
     assert len(refused) == 1
+
+
+def test_a_multi_day_read_logs_progress_page_by_page_naming_the_day(
+    client: ExtractToClient,
+    small_extract: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client.sync(small_extract["id"], "2026-09-01", "2026-09-03")
+    table_id = small_extract["data_table_id"]
+    client.progress_every = 0.0  # a line for every page, instead of waiting seconds
+    caplog.set_level(logging.INFO, logger="extract_assets.extractto")
+    for _ in client.iter_row_pages(table_id, "2026-09-01", "2026-09-03", page_size=7):
+        pass
+    what = f"Extract.to table {table_id} rows 2026-09-01..2026-09-03: "
+    lines = [m.removeprefix(what) for m in caplog.messages if m.startswith(what)]
+    assert [line.split(" rows, ")[0] for line in lines] == ["7", "14", "21", "28", "30", "done, 30"]
+    assert "page 1, at 2026-09-01 (day 1 of 3)" in lines[0]
+    assert "0 of 3 days" in lines[0]
+    assert "page 2, at 2026-09-02 (day 2 of 3)" in lines[1]
+    assert "1 of 3 days" in lines[1] and "33% of 3 days" in lines[1]
+    assert "page 5, at 2026-09-03 (day 3 of 3)" in lines[4]
+    assert "3 of 3 days" in lines[5] and lines[5].endswith("; 5 pages")
 
 
 def test_the_data_table_names_its_columns(client: ExtractToClient, demo: dict[str, str]) -> None:
