@@ -60,7 +60,9 @@ def _key(api: ApiSettings, default_env: str) -> dg.EnvVar:
 
 def linkup_definitions(section: LinkupSection) -> dg.Definitions:
     """The Linkup assets, sensor and resource of a config section or a `LinkupComponent`."""
-    outputs = build_linkup_task_outputs_asset()
+    # Tasks started outside Dagster belong to whoever owns the Linkup extracts.
+    owners = sorted({owner for spec in section.extracts for owner in spec.owners})
+    outputs = build_linkup_task_outputs_asset(owners=owners)
     sensor = build_linkup_sensor(
         section.extracts,
         outputs,

@@ -31,6 +31,7 @@ def build_linkup_task_outputs_asset(
     resource_key: str = "linkup",
     pool: str = "linkup",
     group: str = "linkup",
+    owners: Sequence[str] = (),
     output_dir: str | None = None,
 ) -> dg.AssetsDefinition:
     """The rows of Linkup tasks created outside Dagster, one partition per task id.
@@ -45,6 +46,7 @@ def build_linkup_task_outputs_asset(
         description="Rows of Linkup extract tasks started outside Dagster, by task id.",
         partitions_def=TASKS_PARTITIONS,
         kinds={"linkup", "parquet"},
+        owners=list(owners),
         pool=pool,
         required_resource_keys={resource_key},
         metadata=storage_metadata(PROVIDER_FOLDER, name, output_dir, TASK_ID_COLUMN),
