@@ -1,14 +1,98 @@
-"""`make bench`: every benchmark script, each printing its table against its named baseline."""
+"""`make bench`: every benchmark script, one results table, also written to RESULTS.md.
 
-from benchmarks import dataextractor_sync, extractto_backfill, ndjson_to_parquet
+    python -m benchmarks            # the sizes below; about 10 minutes on 2 cores
+    python -m benchmarks --quick    # tiny sizes: checks that every script still runs
+
+Each script also runs alone with its own arguments (`python -m benchmarks.<script> --help`)
+and then prints its own, more detailed table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks import (
+    dataextractor_sync,
+    extractto_backfill,
+    machine,
+    ndjson_to_parquet,
+    sensor_tick,
+)
+from benchmarks.table import Row, markdown
+
+RESULTS = Path(__file__).parent / "RESULTS.md"
+NDJSON_PATHS = ["--paths", "pyarrow", "pandas", "duckdb", "polars", "ours", "ours-http"]
+
+Collect = Callable[[list[str]], list[Row]]
+
+# (script, arguments of the full run, arguments of the quick run)
+PLAN: list[tuple[Collect, list[str], list[str]]] = [
+    (
+        ndjson_to_parquet.collect,
+        ["--rows", "250000", "--rows", "1000000", *NDJSON_PATHS],
+        ["--rows", "1000", "--rows", "2000", *NDJSON_PATHS],
+    ),
+    (extractto_backfill.collect, ["--days", "60"], ["--days", "3", "--rows-per-day", "50"]),
+    (
+        dataextractor_sync.collect,
+        ["--datasets", "2000", "--speed", "10"],
+        ["--datasets", "200", "--speed", "10"],
+    ),
+    (
+        sensor_tick.collect,
+        ["--tasks", "100", "--tasks", "1000", "--tasks", "10000"],
+        ["--tasks", "10", "--tasks", "30", "--new", "3"],
+    ),
+]
 
 
-def main() -> int:
-    failed = ndjson_to_parquet.main(
-        ["--rows", "1000000", "--rows", "4000000", "--skip", "pandas@4000000"]
+def report(rows: list[Row], seconds: float, quick: bool) -> str:
+    """The results file: the table, how to read it, and the machine it ran on."""
+    mode = "python -m benchmarks --quick (tiny sizes: a smoke run)" if quick else "make bench"
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Benchmark results",
+        "",
+        f"`{mode}`, {when}, {seconds / 60:.1f} min in all. Every baseline was measured in the",
+        "same run; ratio = value ÷ baseline value (for MB/s, rows/s and reads/min higher is",
+        "better; for peak RSS, requests, 429s and seconds lower is better).",
+        "",
+        markdown(rows),
+        "",
+        "Machine:",
+        "",
+        *[f"- {line}" for line in machine.describe()],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help=f"where to write the results (default {RESULTS.name}; none with --quick)",
     )
-    failed = failed or extractto_backfill.main(["--days", "365"])
-    return failed or dataextractor_sync.main(["--datasets", "5000", "--speed", "10"])
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    rows: list[Row] = []
+    for collect, full, quick in PLAN:
+        rows += collect(quick if args.quick else full)
+    text = report(rows, time.perf_counter() - started, args.quick)
+    print(text)
+    output = args.output or (None if args.quick else RESULTS)
+    if output is not None:
+        partial = output.with_name(output.name + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(output)
+    return 0
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ from benchmarks.emulated_source import (
     expose,
 )
 from benchmarks.rss import peak_rss_mb, run_child
-from benchmarks.table import Row
+from benchmarks.table import Row, number
 
 OUT = Path(__file__).parent / "out"
 BENCHMARK = "NDJSON → Parquet"
@@ -377,7 +377,7 @@ def table_rows(by_size: dict[int, dict[str, dict[str, Any]]]) -> list[Row]:
     for rows, results in by_size.items():
         size_mb = next(iter(results.values()))["input_bytes"] / 1e6
         for name, result in results.items():
-            case = f"{name}, {rows:,} rows ({size_mb:,.0f} MB)"
+            case = f"{name}, {rows:,} rows ({number(size_mb)} MB)"
             versus = [BASELINE] if name != BASELINE else []
             versus += ["pandas"] if name in _VERSUS_PANDAS else []
             for base in (b for b in versus if b in results):

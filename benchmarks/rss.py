@@ -7,15 +7,26 @@ import resource
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size in MB (Linux reports kilobytes).
+    """This program's peak resident set size in MB.
+
+    Linux's `getrusage` keeps the peak of the process before its `exec`, so a child started
+    by a large parent would report the parent's size; `VmHWM` starts afresh with the program.
 
     >>> peak_rss_mb() > 0
     True
     """
+    try:
+        status = Path("/proc/self/status").read_text().splitlines()
+    except OSError:
+        status = []
+    for line in status:
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
