@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from extract_assets.core.client import ProviderClient
-from extract_assets.core.errors import ExtractAssetsError, InvalidArgumentError
+from extract_assets.core.errors import (
+    ExtractAssetsError,
+    InvalidArgumentError,
+    ServerError,
+    TransportError,
+)
 from extract_assets.core.http import Timeouts
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
@@ -33,6 +41,9 @@ from extract_assets.dataextractor.models import Dataset
 logger = logging.getLogger("extract_assets.dataextractor")
 
 _MAX_CURSOR_RESTARTS = 3
+# An upload that failed ambiguously is matched against datasets created this long before it.
+_CLOCK_SKEW = timedelta(minutes=2)
+_rng = random.Random()
 
 
 class DatasetFailedError(ExtractAssetsError):
@@ -181,7 +192,12 @@ class DataExtractorClient(ProviderClient):
         dataset_type: str | None = None,
         customer_id: str | None = None,
     ) -> Dataset:
-        """Upload a document for extraction; type and size are checked before anything is sent."""
+        """Upload a document for extraction; type and size are checked before anything is sent.
+
+        Never pays twice for one call: when the upload may have reached dataextractor.io but
+        the answer was lost (a 5xx, a dropped connection), the newest datasets are searched for
+        it by filename before it is sent again.
+        """
         if isinstance(document, bytes):
             content, name = document, filename or "document"
         else:
@@ -189,15 +205,51 @@ class DataExtractorClient(ProviderClient):
             content, name = path.read_bytes(), filename or path.name
         kind = check_document(content, name)
         form = {"dataset_type": dataset_type, "customer_id": customer_id}
-        payload = self._api.json(
-            "POST",
-            "/api/v1/extract",
-            files={"file": (name, content, kind)},
-            data={key: value for key, value in form.items() if value is not None},
-            bucket=WRITE_BUCKET,
-            idempotent=False,
-        )
-        return Dataset.model_validate(payload)
+        attempt = 0
+        while True:
+            attempt += 1
+            sent_at = datetime.now(UTC)
+            try:
+                payload = self._api.json(
+                    "POST",
+                    "/api/v1/extract",
+                    files={"file": (name, content, kind)},
+                    data={key: value for key, value in form.items() if value is not None},
+                    bucket=WRITE_BUCKET,
+                    idempotent=False,
+                )
+                return Dataset.model_validate(payload)
+            except (ServerError, TransportError) as exc:
+                # The upload may have been accepted before its answer was lost: look for it
+                # before sending it again, which would pay for a second extraction.
+                landed = self._find_upload(name, dataset_type, customer_id, sent_at - _CLOCK_SKEW)
+                if landed is not None:
+                    logger.warning(
+                        "upload of %s failed (%s) but dataset %s had been created; using it",
+                        name,
+                        exc.message,
+                        landed.id,
+                    )
+                    return landed
+                if attempt >= self._api.retry.max_attempts:
+                    raise
+                wait = self._api.retry.backoff(attempt, _rng)
+                logger.warning(
+                    "upload of %s failed (%s); retrying in %.1f s", name, exc.message, wait
+                )
+                time.sleep(wait)
+
+    def _find_upload(
+        self, filename: str, dataset_type: str | None, customer_id: str | None, since: datetime
+    ) -> Dataset | None:
+        pages = self.iter_dataset_pages(customer_id=customer_id, dataset_type=dataset_type)
+        for page in pages:
+            for dataset in page:
+                if dataset.created_at < since:
+                    return None
+                if dataset.filename == filename:
+                    return dataset
+        return None
 
     def write_ground_truth(self, dataset_id: str, values: Mapping[str, str | None]) -> Dataset:
         """Save human-verified values; the dataset comes back verified with accuracy scored."""
