@@ -74,12 +74,9 @@ class ProviderCase(ABC):
             "poll_initial_seconds": 0.1,
             "poll_max_seconds": 0.3,
             "poll_timeout_seconds": 60,
+            "base_url": self.emulator.base_url(self.name),
         }
-        return self.resource_class(
-            api_key=self.key,
-            base_url=self.emulator.base_url(self.name),
-            **options | self.pace | settings,
-        )
+        return self.resource_class(api_key=self.key, **options | self.pace | settings)
 
     def materialize(
         self, resource: ProviderResource, instance: dg.DagsterInstance
