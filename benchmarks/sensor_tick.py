@@ -2,29 +2,42 @@
 
     python -m benchmarks.sensor_tick --tasks 100 --tasks 1000 --tasks 10000
 
+Each tick is evaluated the way the daemon evaluates it, against a Dagster instance of its own,
+with the emulator (a process of its own, on loopback) counting the requests.
+
 The Linkup task-outputs sensor lists the organization's tasks newest `updatedAt` first and
-stops at its watermark. For each N the emulator (a process of its own, on loopback) is seeded
-with N completed tasks started outside Dagster; then two ticks are evaluated the way the daemon
-evaluates them, against a Dagster instance of their own: the first (no cursor: it scans all N
-and requests N runs) and the next, after `--new` more tasks finished (it reads one page). The
-baseline, measured in the same run with the same client: a naive poller that GETs every
-tracked task once per tick. The client's pacing is off (`requests_per_minute=None`), so a tick
-measures the sensor's own cost, not the 120/min limiter; the tick keeps its 20 s budget.
+stops at its watermark. The emulator holds N completed tasks started outside Dagster; the first
+tick (no cursor) scans all N and requests N runs, the next one runs after `--new` more tasks
+finished. Baseline, measured in the same run with the same client: a naive poller that GETs
+every tracked task once per tick. The client's pacing is off (`requests_per_minute=None`), so a
+tick measures the sensor's own cost, not the 120/min limiter; the tick keeps its 20 s budget.
+
+The dataextractor.io polling sensor lists the datasets of its 3-day lookback every tick, at
+the documented 60 reads a minute, within its 20 s budget. The emulator holds N datasets created
+in the last two days, half of them still processing; the next tick comes a minute later on the
+emulator's clock. Baselines: the same tick at the smallest N, and the N datasets it should see.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import dagster as dg
 
 from benchmarks.emulated_source import KEY, emulator
 from benchmarks.table import Row
+from extract_assets.dataextractor.assets import build_dataextractor_assets
+from extract_assets.dataextractor.resource import DataExtractorResource
+from extract_assets.dataextractor.sensors import build_dataextractor_polling_sensor
+from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec
 from extract_assets.emulator import EmulatorControl
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
@@ -32,6 +45,8 @@ from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task
 BENCHMARK = "sensor tick"
 NAIVE = "GET each task (naive poll)"
 DEFAULT_TASKS = (100, 1_000, 10_000)
+DX_KEY = "dx-bench-sensor"
+DX_ACCOUNT = "acct_bench_sensor"
 
 
 @dataclass(frozen=True)
@@ -45,7 +60,7 @@ class Tick:
 
 
 @dataclass(frozen=True)
-class Measured:
+class LinkupMeasured:
     """Both ticks and the naive poll at one number of tracked tasks."""
 
     tasks: int
@@ -55,72 +70,124 @@ class Measured:
     naive_requests: int
 
 
-class _Ticker:
-    """Evaluates the Linkup sensor against one instance, counting requests in the emulator."""
+@dataclass(frozen=True)
+class PollingMeasured:
+    """Both ticks of the dataextractor.io polling sensor and how many datasets each saw."""
 
-    def __init__(self, url: str, instance: dg.DagsterInstance, output_dir: str) -> None:
+    datasets: int
+    first: Tick
+    next: Tick
+    first_listed: int
+    next_listed: int
+
+
+class _Ticker:
+    """Evaluates one sensor against one instance, counting the provider's requests."""
+
+    def __init__(
+        self,
+        url: str,
+        provider: str,
+        sensor: dg.SensorDefinition,
+        assets: list[dg.AssetsDefinition],
+        resources: dict[str, Any],
+        instance: dg.DagsterInstance,
+    ) -> None:
         self.control = EmulatorControl(url)
+        self.provider = provider
+        self.sensor = sensor
+        self.resources = resources
         self.instance = instance
-        self.resource = LinkupResource(
-            api_key=KEY, base_url=f"{url}/linkup", requests_per_minute=None
-        )
-        outputs = build_linkup_task_outputs_asset(output_dir=output_dir)
-        self.sensor = build_linkup_sensor([], outputs)
-        self.definitions = dg.Definitions(
-            assets=[outputs], sensors=[self.sensor], resources={"linkup": self.resource}
-        )
+        self.definitions = dg.Definitions(assets=assets, sensors=[sensor], resources=resources)
 
     def tick(self, cursor: str | None) -> Tick:
-        before = self._requests()
+        before = self.requests()
         with dg.build_sensor_context(
             instance_ref=self.instance.get_ref(),
             cursor=cursor,
             definitions=self.definitions,
-            resources={"linkup": self.resource},
+            resources=self.resources,
         ) as context:
             started = time.perf_counter()
             result = self.sensor.evaluate_tick(context)
             seconds = time.perf_counter() - started
-        return Tick(
-            seconds, self._requests() - before, len(result.run_requests or []), result.cursor
-        )
+        runs = len(result.run_requests or [])
+        return Tick(seconds, self.requests() - before, runs, result.cursor)
 
-    def naive_poll(self, task_ids: list[str]) -> tuple[float, int]:
-        before = self._requests()
-        started = time.perf_counter()
-        with self.resource.get_client() as client:
-            for task_id in task_ids:
-                client.get(task_id)
-        return time.perf_counter() - started, self._requests() - before
-
-    def _requests(self) -> int:
-        return len(self.control.requests("linkup"))
+    def requests(self) -> int:
+        return len(self.control.requests(self.provider))
 
 
 @contextmanager
-def _ticker(url: str) -> Iterator[_Ticker]:
-    with dg.instance_for_test() as instance, tempfile.TemporaryDirectory() as tmp:
-        yield _Ticker(url, instance, tmp)
+def _instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
 
 
-def measure(url: str, tasks: int, new: int) -> Measured:
+def measure_linkup(url: str, tasks: int, new: int) -> LinkupMeasured:
     """Seed `tasks` finished outside tasks, tick twice (`new` finish in between), poll naively."""
     control = EmulatorControl(url)
     control.reset()
     task_ids = control.seed_linkup_tasks(tasks)
-    with _ticker(url) as ticker:
+    resource = LinkupResource(api_key=KEY, base_url=f"{url}/linkup", requests_per_minute=None)
+    with _instance() as instance, tempfile.TemporaryDirectory() as tmp:
+        outputs = build_linkup_task_outputs_asset(output_dir=tmp)
+        sensor = build_linkup_sensor([], outputs)
+        ticker = _Ticker(url, "linkup", sensor, [outputs], {"linkup": resource}, instance)
         first = ticker.tick(None)
-        if first.run_requests != tasks:
-            raise RuntimeError(f"the first tick requested {first.run_requests} of {tasks} runs")
+        _expect("first", first.run_requests, tasks)
         control.seed_linkup_tasks(new, q="new outside task", spacing_seconds=0.001)
         later = ticker.tick(first.cursor)
-        if later.run_requests != new:
-            raise RuntimeError(f"the next tick requested {later.run_requests} of {new} runs")
-        naive_seconds, naive_requests = ticker.naive_poll(task_ids)
-    return Measured(tasks, first, later, naive_seconds, naive_requests)
+        _expect("next", later.run_requests, new)
+        before = ticker.requests()
+        started = time.perf_counter()
+        with resource.get_client() as client:
+            for task_id in task_ids:
+                client.get(task_id)
+        naive_seconds = time.perf_counter() - started
+        naive_requests = ticker.requests() - before
+    return LinkupMeasured(tasks, first, later, naive_seconds, naive_requests)
 
 
-def rows(results: list[Measured], new: int) -> list[Row]:
+def measure_polling(url: str, datasets: int) -> PollingMeasured:
+    """Seed `datasets` of the last two days, half processing; tick twice, a minute apart."""
+    control = EmulatorControl(url)
+    control.reset()
+    control.add_dataextractor_key(DX_KEY, account=DX_ACCOUNT)
+    today = datetime.now(UTC).date()
+    control.seed_dataextractor_datasets(
+        datasets,
+        account=DX_ACCOUNT,
+        date_from=(today - timedelta(days=2)).isoformat(),
+        processing_share=0.5,
+        processing_seconds=86_400,
+    )
+    spec = DataExtractorDatasetsSpec(name="docs", start_date=today - timedelta(days=30))
+    resource = DataExtractorResource(api_key=DX_KEY, base_url=f"{url}/dataextractor")
+    sensor = build_dataextractor_polling_sensor(spec)
+    assets = build_dataextractor_assets([spec])
+    with _instance() as instance:
+        ticker = _Ticker(
+            url, "dataextractor", sensor, assets, {"dataextractor": resource}, instance
+        )
+        first = ticker.tick(None)
+        control.advance_clock(60)
+        later = ticker.tick(first.cursor)
+    return PollingMeasured(datasets, first, later, _listed(first), _listed(later))
+
+
+def _listed(tick: Tick) -> int:
+    """Datasets the tick saw: the cursor keeps each one seen processing or handled."""
+    cursor = json.loads(tick.cursor or "{}")
+    return len(cursor.get("processing", {})) + len(cursor.get("handled", {}))
+
+
+def _expect(tick: str, run_requests: int, expected: int) -> None:
+    if run_requests != expected:
+        raise RuntimeError(f"the {tick} tick requested {run_requests} runs, not {expected}")
+
+
+def linkup_rows(results: list[LinkupMeasured], new: int) -> list[Row]:
     """Each tick's time and requests against the naive poll at the same number of tasks."""
     table = []
     for result in results:
@@ -136,18 +203,46 @@ def rows(results: list[Measured], new: int) -> list[Row]:
     return table
 
 
+def polling_rows(results: list[PollingMeasured]) -> list[Row]:
+    """Each tick against the same tick at the smallest N; the datasets it saw against N."""
+    smallest = min(results, key=lambda result: result.datasets)
+    reference = f"same tick at {smallest.datasets:,} datasets"
+    table = []
+    for result in results:
+        for label, tick, base, listed in (
+            ("first tick (empty cursor)", result.first, smallest.first, result.first_listed),
+            ("next tick (a minute later)", result.next, smallest.next, result.next_listed),
+        ):
+            case = f"dataextractor.io polling sensor, {result.datasets:,} datasets, {label}"
+            table += [
+                Row(BENCHMARK, case, "tick s", tick.seconds, reference, base.seconds),
+                Row(BENCHMARK, case, "HTTP requests", tick.requests, reference, base.requests),
+                Row(
+                    BENCHMARK,
+                    case,
+                    "datasets listed",
+                    listed,
+                    "datasets in the lookback",
+                    result.datasets,
+                ),
+            ]
+    return table
+
+
 def collect(argv: list[str] | None = None) -> list[Row]:
     """Run the benchmark with these arguments; the rows of the results table."""
     args = _parser().parse_args(argv)
+    sizes = args.tasks or DEFAULT_TASKS
     with emulator() as url:
-        results = [measure(url, tasks, args.new) for tasks in args.tasks or DEFAULT_TASKS]
-    return rows(results, args.new)
+        linkup = [measure_linkup(url, tasks, args.new) for tasks in sizes]
+        polling = [measure_polling(url, datasets) for datasets in sizes]
+    return linkup_rows(linkup, args.new) + polling_rows(polling)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, action="append", help="tracked tasks; repeatable")
-    parser.add_argument("--new", type=int, default=10, help="tasks finishing between ticks")
+    parser.add_argument("--new", type=int, default=10, help="Linkup tasks finishing between ticks")
     return parser
 
 
