@@ -49,6 +49,10 @@ def inject_mix(
         retry_after="1",
         times=RATE_LIMIT_BURST,
     )
+    # A read whose answer breaks off mid-body, once it is no longer throttled.
+    control.add_fault(
+        "drop", provider=provider, method="GET", path=busy_path, after_bytes=40, times=1
+    )
     if files:
         control.add_fault("truncate", provider=provider, keep_fraction=0.5, times=1)
         control.add_fault("drop", provider=provider, path="^/files/", after_bytes=4096, times=1)
