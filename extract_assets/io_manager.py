@@ -7,7 +7,9 @@ the days of its own run's window (with the `date` column restored from the folde
 the Linkup task outputs the tasks it depends on (with `task_id`), and otherwise the one file.
 """
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
@@ -72,6 +74,18 @@ def storage_metadata(
 # One instance for every builder: Dagster refuses different resource objects under one key.
 DEFAULT_IO_MANAGER = ExtractAssetsIOManager()
 RESOURCE_DEFS: dict[str, Any] = {IO_MANAGER_KEY: DEFAULT_IO_MANAGER}
+
+
+@contextmanager
+def binding_io_manager() -> Iterator[None]:
+    """Around asset decorators given `RESOURCE_DEFS`.
+
+    `resource_defs` is a beta parameter; its warning would reach everyone who merely builds
+    our assets, about a choice that is ours, so it is silenced here and only here.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*`resource_defs`", category=dg.BetaWarning)
+        yield
 
 
 def read_asset_table(context: dg.InputContext) -> pa.Table:

@@ -31,6 +31,7 @@ from extract_assets.io_manager import (
     DATE_COLUMN,
     IO_MANAGER_KEY,
     RESOURCE_DEFS,
+    binding_io_manager,
     storage_metadata,
 )
 
@@ -54,10 +55,11 @@ def build_dataextractor_assets(
     >>> sorted(k.to_user_string() for k in build_dataextractor_assets([spec])[0].keys)[:2]
     ['docs_accuracy', 'docs_datasets']
     """
-    return [
-        *(_tables_asset(spec, resource_key, pool, output_dir) for spec in datasets),
-        *(_submission_asset(spec, resource_key, pool, output_dir) for spec in submissions),
-    ]
+    with binding_io_manager():
+        return [
+            *(_tables_asset(spec, resource_key, pool, output_dir) for spec in datasets),
+            *(_submission_asset(spec, resource_key, pool, output_dir) for spec in submissions),
+        ]
 
 
 def _tables_asset(

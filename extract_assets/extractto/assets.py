@@ -17,7 +17,12 @@ from extract_assets.extractto.contract import columns_json_schema
 from extract_assets.extractto.models import ConnectionRun, Extract
 from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.extractto.spec import ExtractToConnectionSpec, ExtractToExtractSpec
-from extract_assets.io_manager import IO_MANAGER_KEY, RESOURCE_DEFS, storage_metadata
+from extract_assets.io_manager import (
+    IO_MANAGER_KEY,
+    RESOURCE_DEFS,
+    binding_io_manager,
+    storage_metadata,
+)
 
 PROVIDER_FOLDER = "extractto"
 DATE_COLUMN = "date"
@@ -64,10 +69,11 @@ def build_extractto_assets(
     ['ads']
     """
     policy = backfill_policy or dg.BackfillPolicy.single_run()
-    return [
-        *(_extract_asset(spec, resource_key, pool, output_dir, policy) for spec in extracts),
-        *(_connection_asset(spec, resource_key, pool) for spec in connections),
-    ]
+    with binding_io_manager():
+        return [
+            *(_extract_asset(spec, resource_key, pool, output_dir, policy) for spec in extracts),
+            *(_connection_asset(spec, resource_key, pool) for spec in connections),
+        ]
 
 
 def _extract_asset(

@@ -11,7 +11,12 @@ from extract_assets.core.parquet import SinkResult
 from extract_assets.core.paths import asset_folder, output_base
 from extract_assets.core.storage import open_parquet
 from extract_assets.core.validation import check_rows
-from extract_assets.io_manager import IO_MANAGER_KEY, RESOURCE_DEFS, storage_metadata
+from extract_assets.io_manager import (
+    IO_MANAGER_KEY,
+    RESOURCE_DEFS,
+    binding_io_manager,
+    storage_metadata,
+)
 from extract_assets.linkup.client import LinkupClient
 from extract_assets.linkup.models import Task
 from extract_assets.linkup.resource import LinkupResource
@@ -49,7 +54,8 @@ def build_linkup_assets(
     >>> [key.to_user_string() for key in defs.resolve_all_asset_keys()]
     ['team']
     """
-    return [_build_asset(spec, resource_key, pool, output_dir) for spec in specs]
+    with binding_io_manager():
+        return [_build_asset(spec, resource_key, pool, output_dir) for spec in specs]
 
 
 def _build_asset(

@@ -14,7 +14,12 @@ import dagster as dg
 
 from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.paths import asset_folder, output_base
-from extract_assets.io_manager import IO_MANAGER_KEY, RESOURCE_DEFS, storage_metadata
+from extract_assets.io_manager import (
+    IO_MANAGER_KEY,
+    RESOURCE_DEFS,
+    binding_io_manager,
+    storage_metadata,
+)
 from extract_assets.linkup.assets import PROVIDER_FOLDER, task_metadata, task_tag
 from extract_assets.linkup.models import Task
 from extract_assets.linkup.resource import LinkupResource
@@ -40,28 +45,30 @@ def build_linkup_task_outputs_asset(
     one table with a `task_id` column.
     """
 
-    @dg.asset(
-        name=name,
-        group_name=group,
-        description="Rows of Linkup extract tasks started outside Dagster, by task id.",
-        partitions_def=TASKS_PARTITIONS,
-        kinds={"linkup", "parquet"},
-        owners=list(owners),
-        pool=pool,
-        required_resource_keys={resource_key},
-        metadata=storage_metadata(PROVIDER_FOLDER, name, output_dir, TASK_ID_COLUMN),
-        io_manager_key=IO_MANAGER_KEY,
-        resource_defs=RESOURCE_DEFS,
-    )
-    def _outputs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        resource: LinkupResource = getattr(context.resources, resource_key)
-        task_id = context.partition_key
-        folder = asset_folder(output_base(output_dir), PROVIDER_FOLDER, name)
-        with resource.get_client() as client:
-            task = client.wait(task_id)
-            target = folder / f"{TASK_ID_COLUMN}={task_id}" / "part-0.parquet"
-            written = client.write_result(task, str(target))
-        return dg.MaterializeResult(metadata=task_metadata(task, written))
+    with binding_io_manager():
+
+        @dg.asset(
+            name=name,
+            group_name=group,
+            description="Rows of Linkup extract tasks started outside Dagster, by task id.",
+            partitions_def=TASKS_PARTITIONS,
+            kinds={"linkup", "parquet"},
+            owners=list(owners),
+            pool=pool,
+            required_resource_keys={resource_key},
+            metadata=storage_metadata(PROVIDER_FOLDER, name, output_dir, TASK_ID_COLUMN),
+            io_manager_key=IO_MANAGER_KEY,
+            resource_defs=RESOURCE_DEFS,
+        )
+        def _outputs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+            resource: LinkupResource = getattr(context.resources, resource_key)
+            task_id = context.partition_key
+            folder = asset_folder(output_base(output_dir), PROVIDER_FOLDER, name)
+            with resource.get_client() as client:
+                task = client.wait(task_id)
+                target = folder / f"{TASK_ID_COLUMN}={task_id}" / "part-0.parquet"
+                written = client.write_result(task, str(target))
+            return dg.MaterializeResult(metadata=task_metadata(task, written))
 
     return _outputs
 
