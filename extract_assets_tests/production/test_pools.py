@@ -1,0 +1,108 @@
+"""The provider pools of dagster.yaml: documented limits that hold across runs.
+
+A backfill here is several runs of one partition each, in processes of their own, started at
+once against one persistent instance; the emulator answers slowly, so their calls would overlap
+if nothing held them back, and it counts the most calls it had in flight at once.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from extract_assets.emulator import EmulatorServer
+from extract_assets_tests.production.dagster_home import (
+    PROVIDER_POOLS,
+    documented_pool_limits,
+    new_home,
+    pools_settings,
+    set_pool_limit,
+)
+from extract_assets_tests.production.partition_runs import ASSET, PartitionRun, run_all_at_once
+
+DAYS = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]
+SLOW_SECONDS = 1.0
+
+
+@pytest.fixture(scope="module")
+def documented_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An instance with the repo's dagster.yaml and every pool command its comments show."""
+    home = new_home(tmp_path_factory.mktemp("documented") / "dagster_home")
+    for pool, limit in documented_pool_limits().items():
+        set_pool_limit(home, pool, limit)
+    return home
+
+
+@pytest.fixture
+def slow_extractto(emulator: EmulatorServer) -> EmulatorServer:
+    """Every Extract.to call takes a second; syncs end at once, so the calls are the time."""
+    emulator.control.extractto_settings(sync_seconds=0.05)
+    emulator.control.add_fault("slow", provider="extractto", delay=SLOW_SECONDS)
+    return emulator
+
+
+def backfill(emulator: EmulatorServer, home: Path, output: Path) -> int:
+    """Run every day of DAYS at once, one run and process each; the peak of Extract.to calls
+    in flight at once."""
+    extract_id = emulator.control.extractto_demo()["extract_id"]
+    runs = [
+        PartitionRun(
+            home=str(home),
+            extractto_url=emulator.base_url("extractto"),
+            api_key="demo-extractto-key",
+            extract_id=extract_id,
+            output=str(output),
+            partition=day,
+        )
+        for day in DAYS
+    ]
+    emulator.control.reset_in_flight_peaks()
+    assert run_all_at_once(runs) == [0] * len(runs)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.get_materialized_partitions(dg.AssetKey(ASSET)) == set(DAYS)
+    peak: int = emulator.control.in_flight()["extractto"]["peak"]
+    return peak
+
+
+def test_dagster_yaml_documents_a_limit_for_each_provider_pool() -> None:
+    limits = documented_pool_limits()
+    assert set(limits) == PROVIDER_POOLS
+    assert all(limit >= 1 for limit in limits.values())
+
+
+def test_pools_are_per_op_with_the_safest_default() -> None:
+    assert pools_settings() == {"granularity": "op", "default_limit": 1}
+
+
+def test_the_instance_holds_the_documented_limits(documented_home: Path) -> None:
+    with dg.DagsterInstance.from_config(str(documented_home)) as instance:
+        pools = instance.get_concurrency_config().pool_config
+        assert pools.default_pool_limit == pools_settings()["default_limit"]
+        assert pools.pool_granularity is not None and pools.pool_granularity.value == "op"
+        held = {
+            pool: instance.event_log_storage.get_concurrency_info(pool).slot_count
+            for pool in PROVIDER_POOLS
+        }
+    assert held == documented_pool_limits()
+
+
+def test_a_backfill_never_calls_extractto_more_often_at_once_than_its_pool(
+    documented_home: Path, slow_extractto: EmulatorServer, tmp_path: Path
+) -> None:
+    home = tmp_path / "dagster_home"
+    shutil.copytree(documented_home, home)
+    limit = documented_pool_limits()["extractto"]
+    assert len(DAYS) > limit
+    assert backfill(slow_extractto, home, tmp_path / "data") <= limit
+
+
+def test_with_a_larger_pool_the_same_backfill_calls_more_often_at_once(
+    documented_home: Path, slow_extractto: EmulatorServer, tmp_path: Path
+) -> None:
+    home = tmp_path / "dagster_home"
+    shutil.copytree(documented_home, home)
+    set_pool_limit(home, "extractto", len(DAYS))
+    assert backfill(slow_extractto, home, tmp_path / "data") > documented_pool_limits()["extractto"]
