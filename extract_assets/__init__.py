@@ -3,10 +3,20 @@
 >>> import dagster as dg
 >>> import extract_assets as ea
 >>> spec = ea.LinkupExtractSpec(name="team", q="Team members", url="https://example.com/team")
+>>> import pandas as pd
+>>> @dg.asset
+... def team_size(team: pd.DataFrame) -> int:  # our asset "team", read from its Parquet
+...     return len(team)
 >>> defs = dg.Definitions(
-...     assets=ea.build_linkup_assets([spec]),
+...     assets=[*ea.build_linkup_assets([spec]), team_size],
 ...     resources={"linkup": ea.LinkupResource(api_key=dg.EnvVar("LINKUP_API_KEY"))},
 ... )
+
+Downstream assets like `team_size` get our rows as a pandas DataFrame (or a `pyarrow.Table`,
+by annotation) from `ExtractAssetsIOManager`, which every builder binds:
+
+>>> defs.resolve_asset_graph().get(dg.AssetKey("team_size")).parent_keys
+{AssetKey(['team'])}
 """
 
 from __future__ import annotations
@@ -39,6 +49,7 @@ if TYPE_CHECKING:
     from extract_assets.extractto.schedules import build_extractto_schedule
     from extract_assets.extractto.sensors import build_extractto_sensor
     from extract_assets.extractto.spec import ExtractToConnectionSpec, ExtractToExtractSpec
+    from extract_assets.io_manager import ExtractAssetsIOManager
     from extract_assets.linkup.assets import build_linkup_assets
     from extract_assets.linkup.client import LinkupClient
     from extract_assets.linkup.resource import LinkupResource
@@ -66,6 +77,7 @@ _WHERE = {
     "build_extractto_sensor": "extract_assets.extractto.sensors",
     "ExtractToConnectionSpec": "extract_assets.extractto.spec",
     "ExtractToExtractSpec": "extract_assets.extractto.spec",
+    "ExtractAssetsIOManager": "extract_assets.io_manager",
     "build_linkup_assets": "extract_assets.linkup.assets",
     "LinkupClient": "extract_assets.linkup.client",
     "LinkupResource": "extract_assets.linkup.resource",
@@ -80,6 +92,7 @@ __all__ = [
     "DataExtractorDatasetsSpec",
     "DataExtractorResource",
     "DataExtractorSubmissionSpec",
+    "ExtractAssetsIOManager",
     "ExtractToClient",
     "ExtractToComponent",
     "ExtractToConnectionSpec",
