@@ -1,45 +1,127 @@
+import fcntl
 import os
+import pty
+import re
+import select
+import struct
 import subprocess
 import sys
+import termios
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
+DEMO = [sys.executable, "-m", "extract_assets.cli", "demo", "--headless"]
+# Asset partitions the headless demo materializes: 5 unpartitioned assets, and 3 days of the
+# Extract.to extract and of the 5 dataextractor.io tables.
+DEMO_PARTITIONS = 5 + 3 * (1 + 5)
 
 
-def test_the_headless_demo_materializes_every_asset_and_says_where(tmp_path: Path) -> None:
+def demo_env(tmp_path: Path) -> dict[str, str]:
     env = {
         **os.environ,
         "DAGSTER_HOME": str(tmp_path / "home"),
         "EXTRACT_ASSETS_OUTPUT": str(tmp_path / "data"),
     }
     env.pop("EXTRACT_ASSETS_CONFIG", None)
+    return env
+
+
+def run_on_a_terminal(command: list[str], env: dict[str, str], timeout: float) -> tuple[int, str]:
+    """Run `command` with its stdout on a pseudo-terminal; its exit code and what it showed."""
+    main, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+    process = subprocess.Popen(
+        command, cwd=PROJECT, env=env, stdout=terminal, stderr=subprocess.DEVNULL
+    )
+    os.close(terminal)
+    shown = bytearray()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if select.select([main], [], [], 1.0)[0]:
+                try:
+                    chunk = os.read(main, 65536)
+                except OSError:  # the terminal closed: every writer has exited
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+        return process.wait(timeout=30), shown.decode(errors="replace").replace("\r\n", "\n")
+    finally:
+        process.kill()
+        os.close(main)
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What one headless demo, its output piped, printed and wrote."""
+
+    stdout: str
+    data: Path
+
+
+@pytest.fixture(scope="module")
+def piped_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The headless demo, run once for the tests of what it prints off a terminal."""
+    tmp_path = tmp_path_factory.mktemp("piped_demo")
     done = subprocess.run(
-        [sys.executable, "-m", "extract_assets.cli", "demo", "--headless"],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
+        DEMO, cwd=PROJECT, env=demo_env(tmp_path), capture_output=True, text=True, timeout=240
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    return DemoRun(done.stdout, tmp_path / "data")
+
+
+def test_the_headless_demo_materializes_every_asset_and_says_where(piped_demo: DemoRun) -> None:
+    stdout, data = piped_demo.stdout, piped_demo.data
     for name in ("team_members", "pricing_plans", "job_postings"):
-        path = tmp_path / "data" / "linkup" / name / "part-0.parquet"
-        assert f"{name}: {pq.ParquetFile(path).metadata.num_rows} rows -> {path}" in done.stdout
-    days = sorted((tmp_path / "data" / "extractto" / "google_ads_campaigns").glob("date=*"))
+        path = data / "linkup" / name / "part-0.parquet"
+        assert f"{name}: {pq.ParquetFile(path).metadata.num_rows} rows -> {path}" in stdout
+    days = sorted((data / "extractto" / "google_ads_campaigns").glob("date=*"))
     assert len(days) == 3
     for day in days:
         rows = pq.ParquetFile(day / "part-0.parquet").metadata.num_rows
         partition = day.name.removeprefix("date=")
-        assert f"google_ads_campaigns[{partition}]: {rows} rows -> {day}" in done.stdout
-    assert "hubspot_to_warehouse: run " in done.stdout
-    assert (
-        "documents_inbox: 3 extracted, 0 skipped, 0 refused, 0 uncertain, 0 failed" in done.stdout
-    )
+        assert f"google_ads_campaigns[{partition}]: {rows} rows -> {day}" in stdout
+    assert "hubspot_to_warehouse: run " in stdout
+    assert "documents_inbox: 3 extracted, 0 skipped, 0 refused, 0 uncertain, 0 failed" in stdout
     for table in ("datasets", "fields", "line_items", "ground_truth", "accuracy"):
-        folder = tmp_path / "data" / "dataextractor" / f"documents_{table}"
+        folder = data / "dataextractor" / f"documents_{table}"
         assert len(list(folder.glob("date=*/part-0.parquet"))) == 3
+
+
+def test_the_headless_demo_off_a_terminal_shows_progress_as_plain_lines(
+    piped_demo: DemoRun,
+) -> None:
+    assert "\r" not in piped_demo.stdout
+    steps = re.findall(r"^\[(\d+)/(\d+)\] materializing (\S+)$", piped_demo.stdout, re.MULTILINE)
+    assert steps[0][:2] == ("0", str(DEMO_PARTITIONS))
+    counts = [int(step[0]) for step in steps]
+    assert counts == sorted(counts) and len(set(counts)) == len(counts)
+    assert "team_members" in [label for _, _, label in steps]
+    assert any(label.startswith("google_ads_campaigns[") for _, _, label in steps)
+    last = piped_demo.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(
+        rf"\[{DEMO_PARTITIONS}/{DEMO_PARTITIONS}\] asset partitions materialized in \d+ s", last
+    )
+
+
+def test_the_headless_demo_on_a_terminal_shows_a_progress_bar(tmp_path: Path) -> None:
+    code, shown = run_on_a_terminal(DEMO, demo_env(tmp_path), timeout=240)
+    assert code == 0, shown[-3000:]
+    bars = re.findall(rf"\|\s*(\d+)/{DEMO_PARTITIONS} \[", shown)
+    assert bars[0] == "0" and bars[-1] == str(DEMO_PARTITIONS)
+    assert len(set(bars)) > 3
+    assert "\r" in shown
+    path = tmp_path / "data" / "linkup" / "team_members" / "part-0.parquet"
+    rows = pq.ParquetFile(path).metadata.num_rows
+    # Printed above the bar, which is cleared first and drawn again below.
+    assert f"\rteam_members: {rows} rows -> {path}\n" in shown
+    assert "materializing" not in shown
 
 
 def test_the_emulator_refuses_a_public_address_unless_told() -> None:
