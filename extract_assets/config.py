@@ -12,6 +12,7 @@ linkup:
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any, Self
@@ -27,6 +28,7 @@ from extract_assets.linkup.spec import LinkupExtractSpec
 
 CONFIG_ENV = "EXTRACT_ASSETS_CONFIG"
 DEMO_CONFIG = Path(__file__).parent / "demo" / "extract-assets.yaml"
+_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class ApiSettings(BaseModel):
@@ -42,7 +44,6 @@ class ApiSettings(BaseModel):
 
     key_env: str | None = Field(
         default=None,
-        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
         description="Environment variable holding the API key; default: the provider's own "
         "(LINKUP_API_KEY, EXTRACTTO_API_KEY, DATAEXTRACTOR_API_KEY).",
     )
@@ -50,6 +51,16 @@ class ApiSettings(BaseModel):
         default=None,
         description="API base URL; default: the provider's *_BASE_URL variable, else the real API.",
     )
+
+    @field_validator("key_env")
+    @classmethod
+    def _variable_name(cls, value: str | None) -> str | None:
+        if value is not None and not _VARIABLE_NAME.match(value):
+            raise ValueError(
+                "must be the name of the environment variable that holds the key, "
+                "such as LINKUP_API_KEY, never the key itself"
+            )
+        return value
 
     @field_validator("base_url")
     @classmethod

@@ -85,3 +85,33 @@ def test_broken_yaml_names_the_file(tmp_path: Path) -> None:
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=re.escape("nope.yaml: cannot read")):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_an_api_section_names_the_key_variable_and_the_base_url(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "extractto:\n  api:\n    key_env: SHOP_EXTRACTTO_KEY\n"
+        "    base_url: http://127.0.0.1:8000/extractto\n",
+    )
+    api = load_config(path).extractto.api
+    assert (api.key_env, api.base_url) == ("SHOP_EXTRACTTO_KEY", "http://127.0.0.1:8000/extractto")
+
+
+def test_without_an_api_section_the_provider_variables_apply(tmp_path: Path) -> None:
+    api = load_config(write(tmp_path, "linkup:\n  extracts:\n" + GOOD_ENTRY)).linkup.api
+    assert (api.key_env, api.base_url) == (None, None)
+
+
+def test_a_base_url_that_is_not_http_says_to_leave_it_to_the_variable(tmp_path: Path) -> None:
+    path = write(tmp_path, "linkup:\n  api:\n    base_url: 127.0.0.1:8000\n")
+    with pytest.raises(ConfigError, match=r"linkup\.api\.base_url: .*_BASE_URL variable"):
+        load_config(path)
+
+
+def test_a_key_variable_name_must_be_a_variable_name(tmp_path: Path) -> None:
+    path = write(tmp_path, "linkup:\n  api:\n    key_env: lk-SECRET-123\n")
+    with pytest.raises(
+        ConfigError, match=r"linkup\.api\.key_env: .*never the key itself"
+    ) as failure:
+        load_config(path)
+    assert "lk-SECRET-123" not in str(failure.value)
