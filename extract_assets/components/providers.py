@@ -25,7 +25,8 @@ class LinkupComponent(SectionComponent, LinkupSection):
     """Linkup `/v1/extract` extracts as Parquet assets, declared in `defs.yaml`.
 
     Attributes are those of the `linkup` section of an extract-assets config file: `extracts`
-    (name, q, url, schema, ...), `sensor` and `api` (`key_env`, `base_url`).
+    (name, q, url, schema, ...), `sensor` and `api` (`key_env`, `base_url`). One per project:
+    it owns the `linkup` resource, the tasks sensor and `linkup_task_outputs`.
 
     >>> component = LinkupComponent(
     ...     extracts=[{"name": "team", "q": "Team members", "url": "https://example.com/team"}]
@@ -46,7 +47,8 @@ class ExtractToComponent(SectionComponent, ExtractToSection):
     """Extract.to extracts (date-partitioned Parquet) and connections as assets, in `defs.yaml`.
 
     Attributes are those of the `extractto` section of an extract-assets config file:
-    `extracts`, `connections`, `sensor` and `api` (`key_env`, `base_url`).
+    `extracts`, `connections`, `sensor` and `api` (`key_env`, `base_url`). One per project:
+    it owns the `extractto` resource and the extracts sensor.
     """
 
     section: ClassVar[type[BaseModel]] = ExtractToSection
@@ -61,7 +63,8 @@ class DataExtractorComponent(SectionComponent, DataExtractorSection):
 
     Attributes are those of the `dataextractor` section of an extract-assets config file:
     `datasets`, `submissions`, `sensor`, `webhooks` and `api`. Relative submission folders are
-    read from the folder of the `defs.yaml`.
+    read from the folder of the `defs.yaml`. One per project: it owns the `dataextractor`
+    resource.
     """
 
     section: ClassVar[type[BaseModel]] = DataExtractorSection

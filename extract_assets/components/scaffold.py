@@ -8,6 +8,7 @@ import dagster as dg
 _LINKUP = """\
 # Linkup /v1/extract: each entry of `extracts` becomes an asset, materialized to Parquet under
 # $EXTRACT_ASSETS_OUTPUT/linkup/<name>/ (default: ./data). Loading this file calls no API.
+# Declare every Linkup extract of the project here: one LinkupComponent per project.
 type: {type_name}
 
 attributes:
@@ -42,6 +43,7 @@ _EXTRACTTO = """\
 # Extract.to: each entry of `extracts` becomes a date-partitioned asset, one Parquet folder per
 # day under $EXTRACT_ASSETS_OUTPUT/extractto/<name>/ (default: ./data); each entry of
 # `connections` an asset that runs the connection. Loading this file calls no API.
+# Declare every Extract.to asset of the project here: one ExtractToComponent per project.
 type: {type_name}
 
 attributes:
@@ -74,6 +76,7 @@ _DATAEXTRACTOR = """\
 # (<name>_datasets, _fields, _line_items, _ground_truth, _accuracy) under
 # $EXTRACT_ASSETS_OUTPUT/dataextractor/ (default: ./data); each entry of `submissions` an asset
 # that sends a folder's documents once each. Loading this file calls no API.
+# Declare every dataextractor.io asset of the project here: one DataExtractorComponent per project.
 type: {type_name}
 
 attributes:
