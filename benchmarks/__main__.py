@@ -10,6 +10,7 @@ and then prints its own, more detailed table.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,27 +23,35 @@ from benchmarks import (
     ndjson_to_parquet,
     sensor_tick,
 )
-from benchmarks.table import Row, markdown
+from benchmarks.table import Row, markdown, number
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 NDJSON_PATHS = ["--paths", "pyarrow", "pandas", "duckdb", "polars", "ours", "ours-http"]
 
 Collect = Callable[[list[str]], list[Row]]
 
-# (script, arguments of the full run, arguments of the quick run)
-PLAN: list[tuple[Collect, list[str], list[str]]] = [
+# (name, script, arguments of the full run, arguments of the quick run)
+PLAN: list[tuple[str, Collect, list[str], list[str]]] = [
     (
+        "ndjson_to_parquet",
         ndjson_to_parquet.collect,
         ["--rows", "250000", "--rows", "1000000", *NDJSON_PATHS],
         ["--rows", "1000", "--rows", "2000", *NDJSON_PATHS],
     ),
-    (extractto_backfill.collect, ["--days", "60"], ["--days", "3", "--rows-per-day", "50"]),
     (
+        "extractto_backfill",
+        extractto_backfill.collect,
+        ["--days", "60"],
+        ["--days", "3", "--rows-per-day", "50"],
+    ),
+    (
+        "dataextractor_sync",
         dataextractor_sync.collect,
         ["--datasets", "2000", "--speed", "10"],
         ["--datasets", "200", "--speed", "10"],
     ),
     (
+        "sensor_tick",
         sensor_tick.collect,
         ["--tasks", "100", "--tasks", "1000", "--tasks", "10000"],
         ["--tasks", "10", "--tasks", "30", "--new", "3"],
@@ -50,22 +59,29 @@ PLAN: list[tuple[Collect, list[str], list[str]]] = [
 ]
 
 
-def report(rows: list[Row], seconds: float, quick: bool) -> str:
-    """The results file: the table, how to read it, and the machine it ran on."""
+def report(rows: list[Row], seconds: dict[str, float], quick: bool, load: float) -> str:
+    """The results file: the table, how to read it, each script's wall time and the machine
+    it ran on."""
     mode = "python -m benchmarks --quick (tiny sizes: a smoke run)" if quick else "make bench"
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Benchmark results",
         "",
-        f"`{mode}`, {when}, {seconds / 60:.1f} min in all. Every baseline was measured in the",
-        "same run; ratio = value ÷ baseline value (for MB/s, rows/s and reads/min higher is",
-        "better; for peak RSS, requests, 429s and seconds lower is better).",
+        f"`{mode}`, {when}, {sum(seconds.values()) / 60:.1f} min in all. Every baseline was "
+        "measured in the",
+        "same run; ratio = value ÷ baseline value (for MB/s, rows/s, reads/min and datasets",
+        "listed higher is better; for peak RSS, requests, 429s and seconds lower is better).",
         "",
         markdown(rows),
+        "",
+        "Wall time per script: "
+        + ", ".join(f"{name} {number(taken)} s" for name, taken in seconds.items())
+        + ".",
         "",
         "Machine:",
         "",
         *[f"- {line}" for line in machine.describe()],
+        f"- load average (1 min) when the run started: {load:.1f}",
         "",
     ]
     return "\n".join(lines)
@@ -81,11 +97,14 @@ def main(argv: list[str] | None = None) -> int:
         help=f"where to write the results (default {RESULTS.name}; none with --quick)",
     )
     args = parser.parse_args(argv)
-    started = time.perf_counter()
+    load = os.getloadavg()[0]
     rows: list[Row] = []
-    for collect, full, quick in PLAN:
+    seconds: dict[str, float] = {}
+    for name, collect, full, quick in PLAN:
+        started = time.perf_counter()
         rows += collect(quick if args.quick else full)
-    text = report(rows, time.perf_counter() - started, args.quick)
+        seconds[name] = time.perf_counter() - started
+    text = report(rows, seconds, args.quick, load)
     print(text)
     output = args.output or (None if args.quick else RESULTS)
     if output is not None:

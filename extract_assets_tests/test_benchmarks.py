@@ -1,0 +1,164 @@
+"""`python -m benchmarks --quick` end to end: every benchmark runs and fills its rows of the one
+results table with sane values. Speed is not checked here; that is what the benchmarks print."""
+
+from __future__ import annotations
+
+import doctest
+import math
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from benchmarks import machine, rss, table
+
+ROOT = Path(__file__).resolve().parents[1]
+PYARROW = "pyarrow read_json + write_table"
+PANDAS = "pandas read_json + to_parquet"
+
+
+@dataclass(frozen=True)
+class Line:
+    benchmark: str
+    case: str
+    figure: str
+    value: float
+    baseline: str
+    baseline_value: float
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The results file of one quick run, written where the test says."""
+    tmp = tmp_path_factory.mktemp("bench")
+    output = tmp / "RESULTS.md"
+    env = {**os.environ, "DAGSTER_HOME": str(tmp)}
+    command = [sys.executable, "-m", "benchmarks", "--quick", "--output", str(output)]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return output.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def lines(results: str) -> list[Line]:
+    rows = [row for row in results.splitlines() if row.startswith("| ") and "---" not in row]
+    parsed = []
+    for row in rows[1:]:
+        bench, case, figure, value, baseline, base_value, _ = row.strip("| ").split(" | ")
+        parsed.append(Line(bench, case, figure, _num(value), baseline, _num(base_value)))
+    return parsed
+
+
+def _num(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _find(lines: list[Line], benchmark: str, case: str, figure: str, baseline: str) -> Line:
+    """The one row of that benchmark and figure whose case and baseline start so."""
+    found = [
+        line
+        for line in lines
+        if (line.benchmark, line.figure) == (benchmark, figure)
+        and line.case.startswith(case)
+        and line.baseline.startswith(baseline)
+    ]
+    assert len(found) == 1, f"{len(found)} rows for {benchmark} / {case} / {figure} / {baseline}"
+    return found[0]
+
+
+def test_the_results_name_the_machine_they_ran_on(results: str) -> None:
+    assert "- CPU: " in results
+    assert "- Python 3." in results
+
+
+def test_every_value_is_a_finite_non_negative_number(lines: list[Line]) -> None:
+    assert lines
+    for line in lines:
+        assert math.isfinite(line.value) and line.value >= 0, line
+        assert math.isfinite(line.baseline_value) and line.baseline_value >= 0, line
+
+
+def test_ndjson_paths_have_throughput_and_peak_rss_against_pyarrow_at_two_sizes(
+    lines: list[Line],
+) -> None:
+    for rows in ("1,000 rows", "2,000 rows"):
+        for path in ("pandas", "duckdb", "polars", "ours", "ours-http"):
+            case = f"{path}, {rows} ("
+            speed = _find(lines, "NDJSON → Parquet", case, "throughput MB/s", PYARROW)
+            peak = _find(lines, "NDJSON → Parquet", case, "peak RSS MB", PYARROW)
+            assert speed.value > 0 and speed.baseline_value > 0
+            assert 10 < peak.value < 4000 and 10 < peak.baseline_value < 4000
+
+
+def test_our_ndjson_paths_are_also_read_against_pandas(lines: list[Line]) -> None:
+    for rows in ("1,000 rows", "2,000 rows"):
+        for path in ("ours", "ours-http"):
+            for figure in ("throughput MB/s", "peak RSS MB"):
+                assert _find(lines, "NDJSON → Parquet", f"{path}, {rows} (", figure, PANDAS)
+
+
+def test_each_ndjson_path_reports_its_own_peak_rss(lines: list[Line]) -> None:
+    peaks = {line.value for line in lines if line.figure == "peak RSS MB"}
+    assert len(peaks) > 1, "every path reports the same peak: it is not the child's own"
+
+
+def test_our_peak_rss_at_the_larger_input_is_read_against_the_smaller(lines: list[Line]) -> None:
+    for path in ("ours", "ours-http"):
+        line = _find(lines, "NDJSON → Parquet", f"{path}, 2,000 rows", "peak RSS MB", path)
+        assert line.baseline == f"{path} at 1,000 rows"
+
+
+def test_the_single_run_backfill_makes_one_extract_run_for_all_days(lines: list[Line]) -> None:
+    per_partition = "one run per partition"
+    runs = _find(lines, "Extract.to backfill", "3-day", "extract runs", per_partition)
+    requests = _find(lines, "Extract.to backfill", "3-day", "API requests", per_partition)
+    assert (runs.value, runs.baseline_value) == (1, 3)
+    assert requests.value < requests.baseline_value
+    speed = _find(
+        lines, "Extract.to backfill", "150 rows", "rows/s", "httpx pages → pyarrow, one file"
+    )
+    assert speed.value > 0
+
+
+def test_the_paced_dataextractor_clients_get_no_429(lines: list[Line]) -> None:
+    unpaced = "unpaced client, Retry-After only"
+    for case in ("200 datasets, ours, page size 100", "200 datasets, ours, page size 20"):
+        assert (
+            _find(lines, "dataextractor.io rate limit", case, "429 responses", unpaced).value == 0
+        )
+        reads = _find(lines, "dataextractor.io rate limit", case, "reads/min", "documented limit")
+        assert reads.value > 0 and reads.baseline_value == 60
+
+
+def test_linkup_ticks_read_one_page_where_the_naive_poll_gets_every_task(
+    lines: list[Line],
+) -> None:
+    naive = "GET each task (naive poll)"
+    for tasks in (10, 30):
+        for tick in ("first tick", "next tick"):
+            case = f"Linkup sensor, {tasks} tasks, {tick}"
+            requests = _find(lines, "sensor tick", case, "HTTP requests", naive)
+            assert (requests.value, requests.baseline_value) == (1, tasks)
+            assert _find(lines, "sensor tick", case, "tick s", naive).value > 0
+
+
+def test_dataextractor_polling_ticks_see_every_dataset_of_the_lookback(
+    lines: list[Line],
+) -> None:
+    for datasets in (10, 30):
+        for tick in ("first tick", "next tick"):
+            case = f"dataextractor.io polling sensor, {datasets} datasets, {tick}"
+            listed = _find(
+                lines, "sensor tick", case, "datasets listed", "datasets in the lookback"
+            )
+            assert listed.value == listed.baseline_value == datasets
+            reference = "same tick at 10 datasets"
+            assert _find(lines, "sensor tick", case, "HTTP requests", reference).value == 1
+
+
+@pytest.mark.parametrize("module", [table, machine, rss], ids=lambda m: m.__name__)
+def test_the_benchmark_helpers_examples_hold(module: object) -> None:
+    assert doctest.testmod(module).failed == 0  # type: ignore[arg-type]
