@@ -87,9 +87,8 @@ class Project:
         (self.root / "src" / "shop" / "definitions.py").write_text(DEFINITIONS)
         (self.defs / "__init__.py").write_text("")
 
-    def dg(self, *args: str) -> str:
-        """Run `dg` in the project; fail with everything it printed if it fails."""
-        done = subprocess.run(
+    def run_dg(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [str(BIN / "dg"), *args],
             cwd=self.root,
             env=self.env,
@@ -97,6 +96,10 @@ class Project:
             text=True,
             check=False,
         )
+
+    def dg(self, *args: str) -> str:
+        """Run `dg` in the project; fail with everything it printed if it fails."""
+        done = self.run_dg(*args)
         if done.returncode != 0:
             raise AssertionError(f"dg {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
         return done.stdout
@@ -198,3 +201,25 @@ def extractto_rows_served(emulator: EmulatorServer, day: str) -> list[object]:
             if not page.json()["next_cursor"]:
                 return rows
             params["cursor"] = page.json()["next_cursor"]
+
+
+def test_dg_check_defs_names_the_file_line_and_field_of_a_bad_value(
+    tmp_path: Path, emulator: EmulatorServer
+) -> None:
+    shop = Project(tmp_path, emulator)
+    shop.create()
+    (shop.defs / "web").mkdir()
+    defs_yaml = shop.defs / "web" / "defs.yaml"
+    defs_yaml.write_text(
+        "type: extract_assets.LinkupComponent\n"
+        "attributes:\n"
+        "  extracts:\n"
+        "    - name: team_members\n"
+        "      q: Every team member\n"
+        "      url: example.com/team\n"
+    )
+    done = shop.run_dg("check", "defs")
+    printed = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert f"attributes.extracts.0.url at {defs_yaml}:6" in printed
+    assert "must be an http(s) URL such as https://example.com/team" in printed
