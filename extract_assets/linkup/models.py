@@ -43,7 +43,9 @@ class TaskOutput(_Model):
 class Task(_Model):
     """One extract task."""
 
-    id: str
+    # The id names a URL path segment and a partition folder (`task_id=<id>`): an id shaped like
+    # a path, from a compromised or spoofed API, must never get that far.
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")
     type: str = "extract"
     status: str
     created_at: datetime = Field(alias="createdAt")
