@@ -1,6 +1,9 @@
 import logging
+from pathlib import Path
 
+import dagster as dg
 import pytest
+import yaml
 
 from extract_assets.core.progress import Progress
 
@@ -140,3 +143,18 @@ def test_the_final_line_gives_no_eta(clock: Clock, log: pytest.LogCaptureFixture
     work.add(rows=10)
     work.finish()
     assert "ETA" not in log.messages[-1] and "%" not in log.messages[-1]
+
+
+def test_lines_logged_during_a_run_land_in_its_event_log_with_the_projects_settings() -> None:
+    settings = yaml.safe_load((Path(__file__).parents[2] / "dagster.yaml").read_text())
+
+    @dg.asset
+    def counted() -> None:
+        work = Progress("counting", logger=logging.getLogger("extract_assets.counting"))
+        work.add(rows=3)
+        work.finish()
+
+    with dg.instance_for_test(overrides={"python_logs": settings["python_logs"]}) as instance:
+        result = dg.materialize([counted], instance=instance)
+        messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert any(message.startswith("counting: done, 3 rows in ") for message in messages)
