@@ -25,7 +25,11 @@ from extract_assets.extractto.spec import ExtractToExtractSpec
 from extract_assets.linkup.assets import build_linkup_assets
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.spec import LinkupExtractSpec
-from extract_assets_tests.production.dagster_home import DAGSTER_POSTGRES_YAML
+from extract_assets_tests.production.dagster_home import (
+    DAGSTER_POSTGRES_YAML,
+    documented_pool_limits,
+    set_pool_limit,
+)
 from extract_assets_tests.production.postgres import (
     PostgresServer,
     PostgresUnavailable,
@@ -182,6 +186,13 @@ def test_every_storage_of_the_instance_is_postgres(instance: dg.DagsterInstance)
     assert isinstance(instance.run_storage, dagster_postgres.PostgresRunStorage)
     assert isinstance(instance.event_log_storage, dagster_postgres.PostgresEventLogStorage)
     assert isinstance(instance.schedule_storage, dagster_postgres.PostgresScheduleStorage)
+
+
+def test_a_pool_limit_set_with_the_documented_command_is_kept_in_postgres(home: Path) -> None:
+    limit = documented_pool_limits()["extractto"]
+    set_pool_limit(home, "extractto", limit)
+    with reopened(home) as other:
+        assert other.event_log_storage.get_concurrency_info("extractto").slot_count == limit
 
 
 def test_a_linkup_materialization_is_read_back_from_postgres(
