@@ -375,7 +375,7 @@ class ExtractToClient(ProviderClient):
         An expired cursor starts the read again from the beginning and skips the rows already
         delivered (the API orders rows by date, then position), so no row comes twice.
         Rows, bytes, rates and the day being read are logged every `progress_every` seconds,
-        and once at the end.
+        and once when the read ends or the reader stops.
         """
         start, end = date_range(date_from, date_to)
         params = {"date_from": start, "date_to": end}
@@ -398,10 +398,14 @@ class ExtractToClient(ProviderClient):
                     dropped = min(skip, len(page))
                     skip -= dropped
                     fresh = page[dropped:]
-                    if fresh:
-                        delivered += len(fresh)
-                        yield fresh
+                    delivered += len(fresh)
                     progress.page_read(fresh, size)
+                    if fresh:
+                        try:
+                            yield fresh
+                        except GeneratorExit:
+                            progress.stopped()
+                            raise
                 progress.finish()
                 return
             except CursorExpiredError:
@@ -448,6 +452,9 @@ class _DaysRead:
     def finish(self) -> None:
         self.progress.steps = self.days
         self.progress.finish(note=f"{self.pages} pages")
+
+    def stopped(self) -> None:
+        self.progress.finish(note=f"{self.pages} pages; the reader needed no more")
 
 
 def _row_day(row: Mapping[str, Any]) -> date | None:

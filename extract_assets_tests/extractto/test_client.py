@@ -364,6 +364,24 @@ def test_a_multi_day_read_logs_progress_page_by_page_naming_the_day(
     assert "3 of 3 days" in lines[5] and lines[5].endswith("; 5 pages")
 
 
+def test_a_read_the_reader_stops_early_still_ends_with_a_final_line(
+    client: ExtractToClient,
+    small_extract: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client.sync(small_extract["id"], "2026-09-01", "2026-09-03")
+    table_id = small_extract["data_table_id"]
+    caplog.set_level(logging.INFO, logger="extract_assets.extractto")
+    pages = client.iter_row_pages(table_id, "2026-09-01", "2026-09-03", page_size=7)
+    next(pages)
+    pages.close()
+    what = f"Extract.to table {table_id} rows 2026-09-01..2026-09-03: "
+    lines = [m.removeprefix(what) for m in caplog.messages if m.startswith(what)]
+    assert len(lines) == 1
+    assert lines[0].startswith("done, 7 rows, ")
+    assert lines[0].endswith("; 1 pages; the reader needed no more")
+
+
 def test_the_data_table_names_its_columns(client: ExtractToClient, demo: dict[str, str]) -> None:
     table = client.data_table(demo["data_table_id"])
     assert table.extract_id == demo["extract_id"]
