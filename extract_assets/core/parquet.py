@@ -2,11 +2,11 @@
 
 Bytes are cut into blocks of a few MB at line ends and parsed by pyarrow's multi-threaded JSON
 reader; record batches are gathered into row groups of ``row_group_rows`` rows and written to a
-hidden temp file beside the target, which is fsynced and renamed over the target only when every
-row has arrived. When the target is a URL (see `storage`), the finished local file is uploaded
-straight to its final key instead, which object stores show only once complete. A background
-thread writes one row group while the next is gathered, so memory stays bounded by a block plus
-two row groups, whatever the result's size.
+hidden temp file next to the target's table folder (see `_staging_folder`), which is fsynced and
+renamed over the target only when every row has arrived. When the target is a URL (see
+`storage`), the finished local file is uploaded straight to its final key instead, which object
+stores show only once complete. A background thread writes one row group while the next is
+gathered, so memory stays bounded by a block plus two row groups, whatever the result's size.
 
 Schema: the JSON Schema when one is given (keys it does not declare are inferred, never dropped),
 else inferred. When a later block needs a wider type (see `arrow_schema` for the rules), the rows
@@ -324,8 +324,8 @@ def _with_dates(t: pa.DataType, declared: pa.DataType | None) -> pa.DataType:
 class _Sink:
     """Gathers tables into row groups in temp segments, then commits them as one file.
 
-    Segments live beside a local target, so the commit is a rename on the same filesystem; for
-    a URL they live in a private temp folder and the commit is one upload.
+    Segments live next to a local target's table folder, so the commit is a rename on the same
+    filesystem; for a URL they live in a private temp folder and the commit is one upload.
     """
 
     def __init__(self, target: Location, schema: pa.Schema, row_group_rows: int) -> None:
@@ -342,7 +342,7 @@ class _Sink:
         self._segments: list[tuple[Path, pa.Schema]] = []
         self._writer = _RowGroupWriter()
         self._row_groups = 0
-        self._staging = target.parent if isinstance(target, Path) else None
+        self._staging = _staging_folder(target) if isinstance(target, Path) else None
 
     @property
     def _folder(self) -> Path:
@@ -554,6 +554,29 @@ def _writable_type(t: pa.DataType) -> pa.DataType:
     if pa.types.is_list(t):
         return pa.list_(_writable_type(t.value_type))
     return t
+
+
+def _staging_folder(target: Path) -> Path:
+    """Where a local target's temp files go: beside its table's folder, never inside it.
+
+    A reader given a table's folder lists everything under it, hidden files included, and
+    Polars refuses a folder holding a file that is not Parquet; a temp file left by a killed run
+    would break it for good. The table's folder is the target's, above any Hive `key=value`
+    levels. Same filesystem, so the commit stays a rename; an unwritable parent falls back to
+    the target's own folder.
+
+    >>> _staging_folder(Path("/lake/extractto/ads/date=2026-11-01/part-0.parquet"))
+    PosixPath('/lake/extractto')
+    >>> _staging_folder(Path("/lake/linkup/team/part-0.parquet"))
+    PosixPath('/lake/linkup')
+    """
+    table = target.parent
+    while "=" in table.name:
+        table = table.parent
+    staging = table.parent
+    if staging.is_dir() and not os.access(staging, os.W_OK | os.X_OK):
+        return target.parent
+    return staging
 
 
 def _fsync_path(path: Path) -> None:
