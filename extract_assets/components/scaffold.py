@@ -112,6 +112,10 @@ class _DefsYamlScaffolder(dg.Scaffolder):
     template: ClassVar[str]
 
     def scaffold(self, request: dg.ScaffoldRequest) -> None:
+        if request.scaffold_format == "python":
+            # Dagster's component.py, for a function returning LinkupComponent(extracts=[...]).
+            dg.scaffold_component(request, {})
+            return
         request.target_path.mkdir(parents=True, exist_ok=True)
         defs_yaml = request.target_path / "defs.yaml"
         if defs_yaml.exists():

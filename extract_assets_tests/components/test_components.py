@@ -209,3 +209,23 @@ def test_loading_a_component_makes_no_provider_request(
         defs.resolve_implicit_global_asset_job_def()
         defs.resolve_sensor_def("linkup_tasks_sensor")
     assert emulator.control.requests() == []
+
+
+def test_a_python_scaffold_builds_the_component_a_user_returns(sandbox: DefsFolderSandbox) -> None:
+    path = sandbox.scaffold_component(
+        component_cls=LinkupComponent, defs_path="in_python", scaffold_format="python"
+    )
+    component_py = path / "component.py"
+    component_py.write_text(
+        component_py.read_text().replace(
+            "-> LinkupComponent: ...",
+            "-> LinkupComponent:\n    return LinkupComponent(\n"
+            "        extracts=[{'name': 'team', 'q': 'Team', 'url': 'https://example.com/team'}]\n"
+            "    )\n",
+        )
+    )
+    with sandbox.load_component_and_build_defs(defs_path=path) as (_, defs):
+        assert {key.to_user_string() for key in defs.resolve_all_asset_keys()} == {
+            "team",
+            "linkup_task_outputs",
+        }
