@@ -43,7 +43,9 @@ from benchmarks.emulated_source import (
 from benchmarks.rss import peak_rss_mb, run_child
 from benchmarks.table import Row, number
 
-OUT = Path(__file__).parent / "out"
+# Inputs and outputs; a test points this at a folder of its own.
+OUT_ENV = "EXTRACT_ASSETS_BENCH_OUT"
+OUT = Path(os.environ.get(OUT_ENV) or Path(__file__).parent / "out")
 BENCHMARK = "NDJSON → Parquet"
 BASELINE = "pyarrow"
 CHUNK_BYTES = 1 << 20

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import machine, rss, table
+from benchmarks.ndjson_to_parquet import OUT_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 PYARROW = "pyarrow read_json + write_table"
@@ -35,7 +36,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The results file of one quick run, written where the test says."""
     tmp = tmp_path_factory.mktemp("bench")
     output = tmp / "RESULTS.md"
-    env = {**os.environ, "DAGSTER_HOME": str(tmp)}
+    env = {**os.environ, "DAGSTER_HOME": str(tmp), OUT_ENV: str(tmp / "out")}
     command = [sys.executable, "-m", "benchmarks", "--quick", "--output", str(output)]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-4000:]
