@@ -1,0 +1,112 @@
+"""`extract-assets demo` as a subprocess tree that is always stopped, whatever the test did."""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+# `dagster dev` answers after ~30 s on an idle 2-core machine; much later when it is busy.
+READY_TIMEOUT_SECONDS = 240.0
+# The CLI forwards SIGTERM to `dagster dev`, which stops its webserver, daemon and code servers.
+STOP_GRACE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Demo:
+    """A running demo: where its UI answers and where its Parquet lands."""
+
+    url: str
+    output: Path
+    log: Path
+
+
+def free_loopback_port() -> int:
+    """A port nothing listens on at the moment of asking.
+
+    >>> 0 < free_loopback_port() < 65536
+    True
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_demo(workdir: Path, log: Path) -> Iterator[Demo]:
+    """The demo with its own DAGSTER_HOME and output under `workdir`, its output in `log`."""
+    command = Path(sys.executable).with_name("extract-assets")
+    if not command.exists():
+        raise RuntimeError(f"{command} is missing; run `make install` to install the package")
+    ui_port = free_loopback_port()
+    emulator_port = free_loopback_port()
+    while emulator_port == ui_port:
+        emulator_port = free_loopback_port()
+    demo = Demo(url=f"http://127.0.0.1:{ui_port}", output=workdir / "data", log=log)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(workdir / "dagster_home"),
+        "EXTRACT_ASSETS_OUTPUT": str(demo.output),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("EXTRACT_ASSETS_CONFIG", None)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(command), "demo", "--port", str(ui_port), "--emulator-port", str(emulator_port)],
+            cwd=PROJECT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            # Its own process group, so the whole tree can be killed if SIGTERM is not enough.
+            start_new_session=True,
+        )
+        try:
+            _wait_until_ready(process, demo)
+            yield demo
+        finally:
+            stop_tree(process)
+
+
+def stop_tree(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the demo, then SIGKILL to whatever is left of its process group."""
+    if process.poll() is None:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=STOP_GRACE_SECONDS)
+    # Run workers or servers that outlived the graceful stop.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], demo: Demo) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"`extract-assets demo` exited with {process.returncode} before its UI answered; "
+                f"see {demo.log}:\n{_tail(demo.log)}"
+            )
+        with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):
+            with urllib.request.urlopen(f"{demo.url}/server_info", timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        time.sleep(1)
+    raise RuntimeError(
+        f"The demo's UI did not answer {demo.url}/server_info within "
+        f"{READY_TIMEOUT_SECONDS:.0f} s; see {demo.log}:\n{_tail(demo.log)}"
+    )
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
