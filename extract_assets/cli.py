@@ -190,9 +190,10 @@ def _materialize_all() -> int:
                 tags=run.tags,
                 run_config=progress.run_config,
             )
-            for event in result.get_asset_materialization_events():
+            landed = result.get_asset_materialization_events()
+            for event in landed:
                 progress.print(_landed(event.step_materialization_data.materialization))
-            progress.advance(run.size)
+            progress.advance(run.size, landed=len(landed))
             failed = failed or not result.success
     if failed:
         print("Some assets failed; see the errors above.", file=sys.stderr)
@@ -207,6 +208,7 @@ class _RunProgress:
     def __init__(self, total: int, stream: TextIO) -> None:
         self.total = total
         self.done = 0
+        self.landed = 0
         self._stream = stream
         self._started = time.monotonic()
         self.interactive = stream.isatty()
@@ -234,7 +236,7 @@ class _RunProgress:
             logging.getLogger("extract_assets").removeHandler(self._handler)
         elapsed = time.monotonic() - self._started
         print(
-            f"[{self.done}/{self.total}] asset partitions materialized in {elapsed:.0f} s",
+            f"{self.landed} of {self.total} asset partitions materialized in {elapsed:.0f} s",
             file=self._stream,
         )
 
@@ -251,8 +253,10 @@ class _RunProgress:
         else:
             print(line, file=self._stream)
 
-    def advance(self, count: int) -> None:
+    def advance(self, count: int, *, landed: int) -> None:
+        """A run ended: `count` asset partitions were tried, `landed` of them materialized."""
         self.done += count
+        self.landed += landed
         if self._bar is not None:
             self._bar.update(count)
 

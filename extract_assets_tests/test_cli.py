@@ -106,7 +106,7 @@ def test_the_headless_demo_off_a_terminal_shows_progress_as_plain_lines(
     assert any(label.startswith("google_ads_campaigns[") for _, _, label in steps)
     last = piped_demo.stdout.strip().splitlines()[-1]
     assert re.fullmatch(
-        rf"\[{DEMO_PARTITIONS}/{DEMO_PARTITIONS}\] asset partitions materialized in \d+ s", last
+        rf"{DEMO_PARTITIONS} of {DEMO_PARTITIONS} asset partitions materialized in \d+ s", last
     )
 
 
@@ -122,6 +122,7 @@ def test_the_headless_demo_on_a_terminal_shows_a_progress_bar(tmp_path: Path) ->
     # Printed above the bar, which is cleared first and drawn again below.
     assert f"\rteam_members: {rows} rows -> {path}\n" in shown
     assert "materializing" not in shown
+    assert f"\n{DEMO_PARTITIONS} of {DEMO_PARTITIONS} asset partitions materialized in " in shown
 
 
 def test_the_emulator_refuses_a_public_address_unless_told() -> None:
