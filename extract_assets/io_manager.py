@@ -10,6 +10,7 @@ the Linkup task outputs the tasks it depends on (with `task_id`), and otherwise 
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
@@ -109,8 +110,9 @@ def read_asset_table(context: dg.InputContext) -> pa.Table:
     column_name = str(_value(column))
     if column_name == DATE_COLUMN:
         window = context.asset_partitions_time_window
-        days = pd.date_range(window.start.date(), window.end.date(), inclusive="left")
-        dated = [(day_file(folder, day.date()), day.date()) for day in days]
+        first, end = window.start.date(), window.end.date()
+        days = [first + timedelta(days=n) for n in range((end - first).days)]
+        dated = [(day_file(folder, day), day) for day in days]
         return _read(dated, asset, (column_name, pa.date32()))
     keys = sorted(context.asset_partition_keys)
     keyed = [(folder / f"{column_name}={key}" / _FILE, key) for key in keys]
@@ -129,9 +131,8 @@ def _read(
         shown = ", ".join(missing[:3]) + (
             f" and {len(missing) - 3} more" if len(missing) > 3 else ""
         )
-        raise FileNotFoundError(
-            f"{asset} has no Parquet at {shown}: materialize those partitions of {asset} first"
-        )
+        what = f"those partitions of {asset}" if partition is not None else asset
+        raise FileNotFoundError(f"{asset} has no Parquet at {shown}: materialize {what} first")
     tables = []
     for path, value in files:
         with open_parquet(path) as parquet:

@@ -8,6 +8,7 @@ import dagster as dg
 import fsspec
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -17,6 +18,7 @@ from extract_assets.extractto.spec import ExtractToExtractSpec
 from extract_assets.io_manager import ExtractAssetsIOManager
 from extract_assets.linkup.assets import build_linkup_assets
 from extract_assets.linkup.resource import LinkupResource
+from extract_assets.linkup.sensors import TASKS_PARTITIONS, build_linkup_task_outputs_asset
 from extract_assets.linkup.spec import LinkupExtractSpec
 
 from .conftest import Bucket
@@ -222,3 +224,41 @@ def test_our_io_manager_refuses_to_store_a_users_value(value: object) -> None:
     context = dg.build_output_context(asset_key=dg.AssetKey("mine"))
     with pytest.raises(TypeError, match="give your own assets another io_manager_key"):
         ExtractAssetsIOManager().handle_output(context, value)
+
+
+def test_the_linkup_task_outputs_reach_a_downstream_asset_with_their_task_ids(
+    linkup: LinkupResource, tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    outputs = build_linkup_task_outputs_asset(output_dir=str(tmp_path))
+    with linkup.get_client() as client:
+        task_ids = [
+            client.wait(client.create(q, "https://example.com/outside").id).id
+            for q in ("first rows", "second rows")
+        ]
+    instance.add_dynamic_partitions(TASKS_PARTITIONS.name or "", task_ids)
+    for task_id in task_ids:
+        dg.materialize(
+            [outputs], resources={"linkup": linkup}, instance=instance, partition_key=task_id
+        )
+    received: list[Any] = []
+
+    @dg.asset
+    def all_outside_rows(linkup_task_outputs: pa.Table) -> dg.MaterializeResult:
+        received.append(linkup_task_outputs)
+        return dg.MaterializeResult()
+
+    dg.materialize(
+        [outputs, all_outside_rows],
+        selection=["all_outside_rows"],
+        resources={"linkup": linkup},
+        instance=instance,
+    )
+
+    (table,) = received
+    folder = tmp_path / "linkup" / "linkup_task_outputs"
+    for task_id in task_ids:
+        written = pq.read_metadata(folder / f"task_id={task_id}" / "part-0.parquet").num_rows
+        assert table.filter(pc.field("task_id") == task_id).num_rows == written > 0
+    assert table.num_rows == sum(
+        pq.read_metadata(folder / f"task_id={t}" / "part-0.parquet").num_rows for t in task_ids
+    )
