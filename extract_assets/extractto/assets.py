@@ -62,7 +62,9 @@ def build_extractto_assets(
     """An asset per extract (date-partitioned, Parquet) and per connection (runs it).
 
     Backfills are single-run by default: a 30-day backfill is one extract run over the whole
-    range, its rows split into 30 day folders, `{output}/extractto/{name}/date=YYYY-MM-DD/`.
+    range, its rows split into 30 day folders, `{output}/extractto/{name}/date=YYYY-MM-DD/`;
+    `output_dir` may be an fsspec URL (`s3://bucket/prefix`). A downstream asset gets the days
+    of its own window as one DataFrame, through `ExtractAssetsIOManager`.
 
     >>> spec = ExtractToExtractSpec(name="ads", extract_id="e-1", start_date="2026-01-01")
     >>> [asset.key.to_user_string() for asset in build_extractto_assets([spec])]

@@ -43,7 +43,8 @@ def build_linkup_assets(
     """One asset per spec: materializing it runs the extract and writes its rows to Parquet.
 
     Files land in `{output}/linkup/{name}/part-0.parquet`; `output_dir` defaults to
-    `EXTRACT_ASSETS_OUTPUT`, else `./data`, resolved when the asset runs.
+    `EXTRACT_ASSETS_OUTPUT`, else `./data`, resolved when the asset runs; it may be an fsspec
+    URL (`s3://bucket/prefix`). Downstream assets read the rows through `ExtractAssetsIOManager`.
 
     >>> import dagster as dg
     >>> specs = [LinkupExtractSpec(name="team", q="Team members", url="https://example.com/team")]
