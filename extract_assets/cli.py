@@ -25,6 +25,7 @@ from extract_assets.dataextractor.receiver import WebhookReceiver
 from extract_assets.dataextractor.webhooks import DEFAULT_PORT, DEFAULT_STORE_PATH, WebhookStore
 from extract_assets.dataextractor.webhooks import serve as serve_webhooks
 from extract_assets.emulator import EmulatorServer, serve
+from extract_assets.pools import POOL_LIMITS, apply_pool_limits
 
 DEMO_LINKUP_KEY = "demo-linkup-key"
 DEMO_EXTRACTTO_KEY = "demo-extractto-key"
@@ -56,6 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--allow-remote", action="store_true", help="allow binding a non-loopback address"
     )
 
+    pools = commands.add_parser(
+        "pools", help="set the providers' concurrency pool limits on the $DAGSTER_HOME instance"
+    )
+    pools.add_argument(
+        "--overwrite", action="store_true", help="also replace limits that are already set"
+    )
+
     demo = commands.add_parser("demo", help="the emulator and `dagster dev` on 127.0.0.1")
     demo.add_argument(
         "--headless",
@@ -74,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"extract-assets webhooks: {exc}", file=sys.stderr)
             return 2
         return 0
+    if args.command == "pools":
+        return _pools(overwrite=args.overwrite)
     if args.command == "emulate":
         try:
             serve(host=args.host, port=args.port, seed=args.seed, allow_remote=args.allow_remote)
@@ -117,6 +127,19 @@ def _demo(*, headless: bool, ui_port: int, emulator_port: int) -> int:
         return _dagster_dev(project, ui_port)
 
 
+def _pools(*, overwrite: bool) -> int:
+    if not os.environ.get("DAGSTER_HOME"):
+        print("extract-assets pools: set DAGSTER_HOME to the instance's folder", file=sys.stderr)
+        return 2
+    with dg.DagsterInstance.get() as instance:
+        changed = apply_pool_limits(instance, overwrite=overwrite)
+        for pool in POOL_LIMITS:
+            limit = instance.event_log_storage.get_concurrency_info(pool).slot_count
+            note = "set" if pool in changed else "kept"
+            print(f"pool {pool}: {limit} ({note})")
+    return 0
+
+
 def _prepare_dagster_home(project: Path) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or project / ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -124,6 +147,8 @@ def _prepare_dagster_home(project: Path) -> Path:
     # A fresh instance shows a "join the community" modal over the UI; mark it seen.
     (home / ".nux").mkdir(exist_ok=True)
     (home / ".nux" / "nux.yaml").write_text("seen: 1\n")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        apply_pool_limits(instance)
     return home
 
 

@@ -11,8 +11,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import pyarrow.parquet as pq
 import pytest
+
+from extract_assets.pools import POOL_LIMITS
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEMO = [sys.executable, "-m", "extract_assets.cli", "demo", "--headless"]
@@ -63,6 +66,7 @@ class DemoRun:
 
     stdout: str
     data: Path
+    home: Path
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +77,7 @@ def piped_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         DEMO, cwd=PROJECT, env=demo_env(tmp_path), capture_output=True, text=True, timeout=240
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return DemoRun(done.stdout, tmp_path / "data")
+    return DemoRun(done.stdout, tmp_path / "data", tmp_path / "home")
 
 
 def test_the_headless_demo_materializes_every_asset_and_says_where(piped_demo: DemoRun) -> None:
@@ -92,6 +96,15 @@ def test_the_headless_demo_materializes_every_asset_and_says_where(piped_demo: D
     for table in ("datasets", "fields", "line_items", "ground_truth", "accuracy"):
         folder = data / "dataextractor" / f"documents_{table}"
         assert len(list(folder.glob("date=*/part-0.parquet"))) == 3
+
+
+def test_the_demo_instance_has_the_provider_pool_limits(piped_demo: DemoRun) -> None:
+    with dg.DagsterInstance.from_config(str(piped_demo.home)) as instance:
+        limits = {
+            pool: instance.event_log_storage.get_concurrency_info(pool).slot_count
+            for pool in POOL_LIMITS
+        }
+    assert limits == POOL_LIMITS
 
 
 def test_the_headless_demo_off_a_terminal_shows_progress_as_plain_lines(
