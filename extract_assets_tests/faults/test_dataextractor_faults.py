@@ -35,7 +35,7 @@ def prepare(emulator: EmulatorServer) -> None:
     emulator.control.add_dataextractor_key(KEY, account=ACCOUNT)
     emulator.control.dataextractor_settings(read_per_minute=100_000, write_per_minute=100_000)
     emulator.control.seed_dataextractor_datasets(
-        500, account=ACCOUNT, date_from="2026-11-08", date_to="2026-11-12", failed_share=0.1
+        300, account=ACCOUNT, date_from="2026-11-08", date_to="2026-11-12", failed_share=0.1
     )
     emulator.control.dataextractor_settings(processing_seconds=0.2)
 

@@ -97,7 +97,7 @@ def kill_while_writing(output: Path) -> None:
 def rows_seen_by_readers(folder: Path) -> dict[str, int]:
     """The rows each common reader finds when given the asset's folder or a glob of it."""
     glob = f"{folder}/**/*.parquet"
-    ((duck,),) = duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()
+    ((duck,),) = duckdb.execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()
     return {
         "pyarrow.dataset": ds.dataset(folder, format="parquet").count_rows(),
         "polars folder": pl.scan_parquet(folder).select(pl.len()).collect().item(),

@@ -25,7 +25,7 @@ SPECS = [
         name="products",
         q="Every product with price",
         url="https://example.com/p",
-        schema={
+        row_schema={
             "type": "object",
             "properties": {"name": {"type": "string"}, "price": {"type": "number"}},
         },
