@@ -81,6 +81,20 @@ class ApiError(ExtractAssetsError):
         self.args = (self._render(),)
         return self
 
+    def without(self, secret: str) -> ApiError:
+        """The same error with every occurrence of `secret` in its texts masked.
+
+        >>> error = ApiError("Invalid API key: Bearer lk-123", provider="Linkup", status=401)
+        >>> str(error.without("lk-123"))
+        'Linkup: Invalid API key: Bearer *** (HTTP 401)'
+        """
+        for name in ("message", "code", "hint"):
+            text = getattr(self, name)
+            if secret and text and secret in text:
+                setattr(self, name, text.replace(secret, "***"))
+        self.args = (self._render(),)
+        return self
+
     def _render(self) -> str:
         where = " ".join(part for part in (self.method, self.url) if part)
         facts = [f"HTTP {self.status}" if self.status is not None else None, self.code]

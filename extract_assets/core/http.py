@@ -188,6 +188,7 @@ class ApiClient:
         if not api_key or not api_key.strip():
             raise ConfigError(f"{provider}: no API key is configured.")
         self.provider = provider
+        self._key = api_key.strip()
         self.base_url = httpx.URL(base_url.rstrip("/") + "/")
         self.retry = retry or RetryPolicy()
         self.timeouts = timeouts or Timeouts()
@@ -198,7 +199,7 @@ class ApiClient:
         headers = {"User-Agent": _user_agent(), "Accept": "application/json"}
         self._http = httpx.Client(
             base_url=self.base_url,
-            auth=_BearerAuth(api_key.strip(), self.base_url),
+            auth=_BearerAuth(self._key, self.base_url),
             timeout=self.timeouts.to_httpx(),
             headers=headers,
             follow_redirects=False,
@@ -311,6 +312,8 @@ class ApiClient:
                 response.read()
                 response.close()
                 error = self._error_factory(response, self._context(response, method, shown_url))
+                # Some APIs quote the key they refuse ("Invalid API key: ..."): never pass it on.
+                error = error.without(self._key)
                 maybe_processed = not isinstance(error, RateLimitedError)
             if not idempotent and maybe_processed:
                 raise error.after_attempts(attempt)

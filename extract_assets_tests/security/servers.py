@@ -14,7 +14,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
@@ -95,3 +95,20 @@ def proxy_app(seen: Seen, upstream: str, rewrite: tuple[str, str]) -> Starlette:
         return Response(body, status_code=answer.status_code, headers=kept)
 
     return Starlette(routes=[Route("/{path:path}", forward, methods=_METHODS)])
+
+
+def echoing_app(seen: Seen) -> Starlette:
+    """An API that refuses every request quoting the Authorization it got, in the error shapes
+    of all three providers, as careless real APIs do ("Invalid API key: ...")."""
+
+    async def refuse(request: Request) -> Response:
+        seen.record(request)
+        quoted = f"Invalid API key: {request.headers.get('authorization')}"
+        body = {
+            "statusCode": 401,
+            "error": {"code": "UNAUTHORIZED", "message": quoted},
+            "detail": quoted,
+        }
+        return JSONResponse(body, status_code=401)
+
+    return Starlette(routes=[Route("/{path:path}", refuse, methods=_METHODS)])

@@ -16,6 +16,7 @@ from extract_assets.emulator import EmulatorServer
 
 from .evidence import Evidence
 from .providers import ProviderCase
+from .servers import Seen, echoing_app, serving
 
 
 @dataclass(frozen=True)
@@ -132,4 +133,19 @@ def test_a_sensor_tick_never_shows_the_key(
     assert any(r["status"] == 401 for r in emulator.control.requests(case.name)) != key_registered
     evidence.add_output(capfd, debug_logs)
     evidence.add_files("instance storage", Path(instance.root_directory))
+    assert evidence.leaking(case.key) == []
+
+
+def test_an_error_body_quoting_the_key_never_shows_it(
+    case: ProviderCase,
+    instance: dg.DagsterInstance,
+    capfd: pytest.CaptureFixture[str],
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    seen = Seen()
+    with serving(echoing_app(seen)) as api:
+        result = case.materialize(case.resource(base_url=f"{api}/{case.name}"), instance)
+    assert not result.success
+    assert seen.with_authorization(), "the key must have been sent, for the API to quote it"
+    evidence = run_evidence(case, instance, result, capfd, debug_logs)
     assert evidence.leaking(case.key) == []
