@@ -419,12 +419,18 @@ class ExtractToClient(ProviderClient):
 
 
 def _sync_began(before: Extract, after: Extract) -> bool:
-    """Whether a sync started between two reads of an extract."""
-    if after.last_sync is not None and (
-        before.last_sync is None or after.last_sync > before.last_sync
-    ):
+    """Whether a sync started between two reads of an extract that was idle at the first.
+
+    A sync already under way at the first read is someone else's, whatever followed: our run
+    request would have been refused while it lasted.
+    """
+    if before.status == SYNCING:
+        return False
+    if after.status == SYNCING:
         return True
-    return after.status == SYNCING and before.status != SYNCING
+    return after.last_sync is not None and (
+        before.last_sync is None or after.last_sync > before.last_sync
+    )
 
 
 class _DaysRead:

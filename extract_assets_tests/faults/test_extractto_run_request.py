@@ -79,3 +79,14 @@ def test_run_requests_that_keep_failing_fail_the_sync_with_the_providers_answer(
         client.sync(extract_id, "2026-10-01", "2026-10-02")
     assert run_statuses(emulator) == [500, 500, 500]
     assert syncs(emulator, extract_id) == []
+
+
+def test_a_sync_under_way_before_a_failed_run_request_is_not_taken_as_ours(
+    emulator: EmulatorServer, client: ExtractToClient, extract_id: str
+) -> None:
+    emulator.control.set_extractto_extract_scenario(extract_id, sync_seconds=0.5)
+    emulator.control.sync_extractto_extract(extract_id, "2026-09-01", "2026-09-01")
+    emulator.control.add_fault("status", method="POST", path=RUN, status=503, times=1)
+    client.sync(extract_id, "2026-10-01", "2026-10-02")
+    (sync,) = syncs(emulator, extract_id)
+    assert (sync["date_from"], sync["date_to"]) == ("2026-10-01", "2026-10-02")
