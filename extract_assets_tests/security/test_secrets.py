@@ -12,8 +12,6 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from extract_assets.emulator import EmulatorServer
-
 from .evidence import Evidence
 from .providers import ProviderCase
 from .servers import Seen, echoing_app, serving
@@ -108,29 +106,34 @@ def test_a_failed_materialization_never_shows_the_key(
     assert evidence.leaking(case.key) == []
 
 
-@pytest.mark.parametrize("key_registered", [True, False], ids=["good-key", "unknown-key"])
+TICKS = ["good-key", "unknown-key", "api-quoting-the-key"]
+
+
+@pytest.mark.parametrize("tick", TICKS)
 def test_a_sensor_tick_never_shows_the_key(
     case: ProviderCase,
-    key_registered: bool,
-    emulator: EmulatorServer,
+    tick: str,
     instance: dg.DagsterInstance,
     capfd: pytest.CaptureFixture[str],
     debug_logs: pytest.LogCaptureFixture,
 ) -> None:
-    set_up(case, Failure("tick", key_registered=key_registered))
-    resource = case.resource()
-    sensor, assets = case.sensor()
+    set_up(case, Failure(tick, key_registered=tick == "good-key"))
+    seen = Seen()
     evidence = Evidence()
-    defs = dg.Definitions(assets=assets, sensors=[sensor], resources={case.name: resource})
-    with dg.build_sensor_context(
-        instance_ref=instance.get_ref(), definitions=defs, resources={case.name: resource}
-    ) as context:
-        try:
-            evidence.add("tick result", dg.serialize_value(sensor.evaluate_tick(context)))
-        except Exception as error:
-            assert not key_registered, f"a good tick failed: {error}"
-            evidence.add_error(error)
-    assert any(r["status"] == 401 for r in emulator.control.requests(case.name)) != key_registered
+    with serving(echoing_app(seen)) as echoing:
+        api = f"{echoing}/{case.name}" if tick == "api-quoting-the-key" else None
+        resource = case.resource(**({"base_url": api} if api else {}))
+        sensor, assets = case.sensor()
+        defs = dg.Definitions(assets=assets, sensors=[sensor], resources={case.name: resource})
+        with dg.build_sensor_context(
+            instance_ref=instance.get_ref(), definitions=defs, resources={case.name: resource}
+        ) as context:
+            try:
+                evidence.add("tick result", dg.serialize_value(sensor.evaluate_tick(context)))
+            except Exception as error:
+                assert tick != "good-key", f"a good tick failed: {error}"
+                evidence.add_error(error)
+    assert ("raised error" in evidence.channels) == (tick != "good-key")
     evidence.add_output(capfd, debug_logs)
     evidence.add_files("instance storage", Path(instance.root_directory))
     assert evidence.leaking(case.key) == []
