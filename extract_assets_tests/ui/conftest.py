@@ -5,7 +5,7 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from extract_assets_tests.ui.artifacts import artifacts_dir, save_page
 from extract_assets_tests.ui.demo_process import Demo, running_demo
@@ -21,7 +21,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 # Tall enough that the catalog shows every demo asset without scrolling.
-VIEWPORT = {"width": 1440, "height": 1000}
+VIEWPORT: ViewportSize = {"width": 1440, "height": 1000}
 # Clicks and assertions wait this long for the UI, which renders late on a busy machine.
 UI_TIMEOUT_MS = 60_000
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[2]
 # `dagster dev` answers after ~30 s on an idle 2-core machine; much later when it is busy.
-READY_TIMEOUT_SECONDS = 240.0
+READY_TIMEOUT_SECONDS = 180.0
 # The CLI forwards SIGTERM to `dagster dev`, which stops its webserver, daemon and code servers.
 STOP_GRACE_SECONDS = 30.0
 

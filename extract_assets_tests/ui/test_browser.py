@@ -18,7 +18,8 @@ from extract_assets.build import definitions_from_config
 from extract_assets.config import DEMO_CONFIG, load_config
 from extract_assets_tests.ui.demo_process import Demo
 
-pytestmark = pytest.mark.browser
+# The first test here also waits for `dagster dev` to answer (up to READY_TIMEOUT_SECONDS).
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(480)]
 
 DEMO_DEFS = definitions_from_config(DEMO_CONFIG)
 ASSETS = sorted(DEMO_DEFS.resolve_all_asset_specs(), key=lambda spec: spec.key.to_user_string())
@@ -31,6 +32,54 @@ ADS_DAY = (
 RUN_TIMEOUT_MS = 240_000
 
 Snapshot = Callable[[str], Path]
+
+
+def test_team_members_materialized_from_the_ui_shows_the_parquet_files_row_count(
+    page: Page, demo: Demo, snapshot: Snapshot
+) -> None:
+    open_catalog(page)
+    page.locator('a[href="/assets/team_members"]').click()
+    snapshot("asset-before")
+    page.get_by_role("button", name=re.compile(r"\bMaterialize$")).click()
+    open_launched_run(page)
+    snapshot("run-started")
+    wait_for_success(page)
+    snapshot("run-succeeded")
+
+    rows = pq.read_table(demo.output / "linkup" / "team_members" / "part-0.parquet").num_rows
+    assert rows > 0
+    page.goto("/assets/team_members")
+    expect(definition_field(page, "Row count")).to_have_text(re.compile(rf"^Row count\s*{rows:,}$"))
+    expect(definition_field(page, "Latest materialization")).to_contain_text(" ago")
+    snapshot("asset-page")
+
+
+def test_one_day_of_google_ads_campaigns_materialized_from_the_ui_shows_its_row_count(
+    page: Page, demo: Demo, snapshot: Snapshot
+) -> None:
+    page.goto("/assets/google_ads_campaigns")
+    page.get_by_role("button", name=re.compile(r"\bMaterialize")).click()
+    dialog = page.get_by_role("dialog")
+    partitions = dialog.get_by_placeholder("No matching partitions")
+    partitions.fill(ADS_DAY)
+    partitions.press("Enter")
+    expect(dialog).to_contain_text("1 partition")
+    snapshot("partition-chosen")
+    dialog.get_by_role("button", name="Launch 1 run").click()
+    open_launched_run(page)
+    snapshot("run-started")
+    wait_for_success(page)
+    snapshot("run-succeeded")
+
+    day_file = demo.output / "extractto" / "google_ads_campaigns" / f"date={ADS_DAY}"
+    rows = pq.read_table(day_file / "part-0.parquet").num_rows
+    assert rows > 0
+    page.goto("/assets/google_ads_campaigns?view=partitions")
+    page.get_by_placeholder("Filter by name").fill(ADS_DAY)
+    page.get_by_text(ADS_DAY, exact=True).filter(visible=True).click()
+    row_count = page.get_by_role("row").filter(has_text="dagster/partition_row_count")
+    expect(row_count).to_have_text(re.compile(rf"^\s*dagster/partition_row_count\s*{rows:,}\s*$"))
+    snapshot("partition-page")
 
 
 def test_the_catalog_shows_every_asset_in_its_providers_group_with_description_and_kinds(
@@ -82,53 +131,6 @@ def test_an_asset_page_shows_its_group_owners_and_kinds(
         expect(definition_field(page, "Kinds")).to_contain_text(kind, ignore_case=True)
     expect(page.get_by_text(spec.description or "", exact=True)).to_be_visible()
     snapshot("definition")
-
-
-def test_team_members_materialized_from_the_ui_shows_the_parquet_files_row_count(
-    page: Page, demo: Demo, snapshot: Snapshot
-) -> None:
-    open_catalog(page)
-    page.locator('a[href="/assets/team_members"]').click()
-    snapshot("asset-before")
-    page.get_by_role("button", name=re.compile(r"\bMaterialize$")).click()
-    open_launched_run(page)
-    snapshot("run-started")
-    wait_for_success(page)
-    snapshot("run-succeeded")
-
-    rows = pq.read_table(demo.output / "linkup" / "team_members" / "part-0.parquet").num_rows
-    assert rows > 0
-    page.goto("/assets/team_members")
-    expect(definition_field(page, "Row count")).to_have_text(re.compile(rf"^Row count\s*{rows:,}$"))
-    snapshot("asset-page")
-
-
-def test_one_day_of_google_ads_campaigns_materialized_from_the_ui_shows_its_row_count(
-    page: Page, demo: Demo, snapshot: Snapshot
-) -> None:
-    page.goto("/assets/google_ads_campaigns")
-    page.get_by_role("button", name=re.compile(r"\bMaterialize")).click()
-    dialog = page.get_by_role("dialog")
-    partitions = dialog.get_by_placeholder("No matching partitions")
-    partitions.fill(ADS_DAY)
-    partitions.press("Enter")
-    expect(dialog).to_contain_text("1 partition")
-    snapshot("partition-chosen")
-    dialog.get_by_role("button", name="Launch 1 run").click()
-    open_launched_run(page)
-    snapshot("run-started")
-    wait_for_success(page)
-    snapshot("run-succeeded")
-
-    day_file = demo.output / "extractto" / "google_ads_campaigns" / f"date={ADS_DAY}"
-    rows = pq.read_table(day_file / "part-0.parquet").num_rows
-    assert rows > 0
-    page.goto("/assets/google_ads_campaigns?view=partitions")
-    page.get_by_placeholder("Filter by name").fill(ADS_DAY)
-    page.get_by_text(ADS_DAY, exact=True).filter(visible=True).click()
-    row_count = page.get_by_role("row").filter(has_text="dagster/partition_row_count")
-    expect(row_count).to_have_text(re.compile(rf"^\s*dagster/partition_row_count\s*{rows:,}\s*$"))
-    snapshot("partition-page")
 
 
 def open_catalog(page: Page) -> None:
