@@ -44,6 +44,13 @@ class DeadlineExceededError(ExtractAssetsError):
     """Waiting (for a task, a sync, a retry) ran past its deadline."""
 
 
+_GAVE_UP_HINT = (
+    "the service kept failing and nothing was written; materialize again later\n"
+    "  (a re-executed run re-attaches to what it already paid for), or give the resource more\n"
+    "  patience with max_attempts and retry_deadline_seconds"
+)
+
+
 class ApiError(ExtractAssetsError):
     """An HTTP call to a provider failed; `retryable` says whether trying again may help."""
 
@@ -76,8 +83,18 @@ class ApiError(ExtractAssetsError):
         super().__init__(self._render())
 
     def after_attempts(self, attempts: int) -> ApiError:
-        """The same error, saying how many attempts were made before giving up."""
+        """The same error, saying how many attempts were made before giving up.
+
+        >>> error = ServerError("Service Unavailable", provider="Linkup", status=503)
+        >>> print(error.after_attempts(6))
+        Linkup: Service Unavailable (HTTP 503, gave up after 6 attempts)
+          What to do: the service kept failing and nothing was written; materialize again later
+          (a re-executed run re-attaches to what it already paid for), or give the resource more
+          patience with max_attempts and retry_deadline_seconds
+        """
         self.attempts = attempts
+        if self.retryable and attempts > 1 and not self.hint:
+            self.hint = _GAVE_UP_HINT
         self.args = (self._render(),)
         return self
 

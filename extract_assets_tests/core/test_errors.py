@@ -1,6 +1,6 @@
 import pickle
 
-from extract_assets.core.errors import PaymentRequiredError
+from extract_assets.core.errors import AuthenticationError, PaymentRequiredError, ServerError
 from extract_assets.dataextractor.client import DatasetFailedError
 from extract_assets.dataextractor.models import Dataset
 from extract_assets.linkup.client import LinkupTaskFailedError
@@ -42,3 +42,14 @@ def test_provider_errors_with_their_own_constructors_survive_pickling() -> None:
         assert type(copy) is type(error)
         assert copy.__dict__ == error.__dict__
         assert str(copy) == str(error)
+
+
+def test_a_retryable_error_that_gave_up_says_what_to_do() -> None:
+    error = ServerError("Bad Gateway", provider="Linkup", status=502).after_attempts(4)
+    assert "gave up after 4 attempts" in str(error)
+    assert "What to do: the service kept failing and nothing was written" in str(error)
+
+
+def test_an_error_refused_at_once_keeps_its_own_hint() -> None:
+    error = AuthenticationError("Invalid key", provider="Linkup", status=401, hint="check the key")
+    assert error.after_attempts(1).hint == "check the key"
