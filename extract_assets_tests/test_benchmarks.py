@@ -10,6 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -161,5 +162,5 @@ def test_dataextractor_polling_ticks_see_every_dataset_of_the_lookback(
 
 
 @pytest.mark.parametrize("module", [table, machine, rss], ids=lambda m: m.__name__)
-def test_the_benchmark_helpers_examples_hold(module: object) -> None:
-    assert doctest.testmod(module).failed == 0  # type: ignore[arg-type]
+def test_the_benchmark_helpers_examples_hold(module: ModuleType) -> None:
+    assert doctest.testmod(module).failed == 0
