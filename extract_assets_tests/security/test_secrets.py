@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 
 from .evidence import Evidence
-from .providers import ProviderCase
+from .providers import FAILED_TASK_REASON, ProviderCase
 from .servers import Seen, echoing_app, serving
 
 
@@ -22,6 +22,8 @@ class Failure:
     """One way a provider call goes wrong, set up at the emulator."""
 
     name: str
+    # What the event log must then say: proof the scanned evidence holds the failure itself.
+    expect: str = ""
     fault: dict[str, Any] | None = None
     key_registered: bool = True
     failed_task: bool = False
@@ -29,20 +31,23 @@ class Failure:
 
 
 FAILURES = [
-    Failure("401-unknown-key", key_registered=False),
-    Failure("402-payment", fault={"kind": "status", "status": 402}),
-    Failure("403-forbidden", fault={"kind": "status", "status": 403}),
-    Failure("404-not-found", fault={"kind": "status", "status": 404}),
-    Failure("422-invalid", fault={"kind": "status", "status": 422}),
-    Failure("429-exhausted", fault={"kind": "status", "status": 429, "retry_after": "0"}),
-    Failure("5xx-exhausted", fault={"kind": "status", "status": 503}),
-    Failure("dropped-connection", fault={"kind": "drop"}),
+    Failure("401-unknown-key", "HTTP 401", key_registered=False),
+    Failure("402-payment", "HTTP 402", fault={"kind": "status", "status": 402}),
+    Failure("403-forbidden", "HTTP 403", fault={"kind": "status", "status": 403}),
+    Failure("404-not-found", "HTTP 404", fault={"kind": "status", "status": 404}),
+    Failure("422-invalid", "HTTP 422", fault={"kind": "status", "status": 422}),
+    Failure(
+        "429-exhausted", "HTTP 429", fault={"kind": "status", "status": 429, "retry_after": "0"}
+    ),
+    Failure("5xx-exhausted", "HTTP 503", fault={"kind": "status", "status": 503}),
+    Failure("dropped-connection", "connection failed", fault={"kind": "drop"}),
     Failure(
         "timeout",
+        "timed out",
         fault={"kind": "slow", "delay": 1.0},
         settings={"read_timeout_seconds": 0.2, "connect_timeout_seconds": 0.2},
     ),
-    Failure("failed-task", failed_task=True),
+    Failure("failed-task", FAILED_TASK_REASON, failed_task=True),
 ]
 
 
@@ -103,6 +108,7 @@ def test_a_failed_materialization_never_shows_the_key(
     result = case.materialize(case.resource(**failure.settings), instance)
     assert went_wrong(result), f"{failure.name} did not make {case.name} fail"
     evidence = run_evidence(case, instance, result, capfd, debug_logs)
+    assert failure.expect in "".join(evidence.channels["event log"])
     assert evidence.leaking(case.key) == []
 
 
