@@ -143,6 +143,27 @@ def test_a_scan_out_of_time_resumes_and_handles_every_task_once(
     assert sorted(requested) == sorted(created)
 
 
+def test_a_backlog_beyond_the_tick_limit_is_requested_over_several_ticks_each_task_once(
+    emulator: EmulatorServer,
+    outputs: dg.AssetsDefinition,
+    instance: dg.DagsterInstance,
+    fast_resource: LinkupResource,
+    secret_key: str,
+) -> None:
+    created = emulator.control.seed_linkup_tasks(25, key=secret_key)
+    sensor = build_linkup_sensor([OURS], outputs, page_size=5, max_tasks_per_tick=10)
+    per_tick: list[int] = []
+    requested: list[str] = []
+    cursor = None
+    for _ in range(4):
+        result = tick(sensor, instance, fast_resource, cursor)
+        per_tick.append(len(result.run_requests or []))
+        requested += [str(r.partition_key) for r in result.run_requests or []]
+        cursor = result.cursor
+    assert per_tick == [10, 10, 5, 0]
+    assert sorted(requested) == sorted(created)
+
+
 def test_the_outputs_asset_writes_the_tasks_rows_by_partition(
     client: LinkupClient,
     outputs: dg.AssetsDefinition,
