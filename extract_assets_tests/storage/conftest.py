@@ -10,12 +10,15 @@ import dagster as dg
 import pytest
 from moto.server import ThreadedMotoServer
 
+from extract_assets.dataextractor.resource import DataExtractorResource
 from extract_assets.emulator import EmulatorServer
 from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.linkup.resource import LinkupResource
 
 EXTRACTTO_KEY = "xt-storage-tests-key"
 LINKUP_KEY = "lk-storage-tests-key"
+DATAEXTRACTOR_KEY = "dx-storage-tests-key"
+DATAEXTRACTOR_ACCOUNT = "acct_storage"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,24 @@ def linkup(emulator: EmulatorServer) -> LinkupResource:
         poll_timeout_seconds=60,
         retry_deadline_seconds=30,
         requests_per_minute=None,
+    )
+
+
+@pytest.fixture
+def dataextractor(emulator: EmulatorServer) -> DataExtractorResource:
+    """A key on an account holding documents from 2026-11-09 to 2026-11-11."""
+    emulator.control.add_dataextractor_key(DATAEXTRACTOR_KEY, account=DATAEXTRACTOR_ACCOUNT)
+    emulator.control.set_speed(30)
+    emulator.control.seed_dataextractor_datasets(
+        40, account=DATAEXTRACTOR_ACCOUNT, date_from="2026-11-09", date_to="2026-11-11"
+    )
+    return DataExtractorResource(
+        api_key=DATAEXTRACTOR_KEY,
+        base_url=emulator.base_url("dataextractor"),
+        reads_per_minute=60 * 30,
+        writes_per_minute=10 * 30,
+        poll_initial_seconds=0.1,
+        poll_max_seconds=0.3,
     )
 
 

@@ -12,6 +12,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from extract_assets.dataextractor.assets import build_dataextractor_assets
+from extract_assets.dataextractor.resource import DataExtractorResource
+from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec
 from extract_assets.extractto.assets import build_extractto_assets
 from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.extractto.spec import ExtractToExtractSpec
@@ -262,3 +265,28 @@ def test_the_linkup_task_outputs_reach_a_downstream_asset_with_their_task_ids(
     assert table.num_rows == sum(
         pq.read_metadata(folder / f"task_id={t}" / "part-0.parquet").num_rows for t in task_ids
     )
+
+
+def test_a_table_of_the_dataextractor_multi_asset_reaches_a_downstream_asset_in_the_same_run(
+    dataextractor: DataExtractorResource, tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    spec = DataExtractorDatasetsSpec(name="docs", start_date="2026-11-01")
+    received: list[Any] = []
+
+    @dg.asset(partitions_def=spec.partitions(), backfill_policy=dg.BackfillPolicy.single_run())
+    def documents_of_the_day(docs_datasets: pd.DataFrame) -> dg.MaterializeResult:
+        received.append(docs_datasets)
+        return dg.MaterializeResult()
+
+    result = dg.materialize(
+        [*build_dataextractor_assets([spec], output_dir=str(tmp_path)), documents_of_the_day],
+        resources={"dataextractor": dataextractor},
+        instance=instance,
+        partition_key="2026-11-10",
+    )
+
+    assert result.success
+    (frame,) = received
+    day = tmp_path / "dataextractor" / "docs_datasets" / "date=2026-11-10" / "part-0.parquet"
+    assert len(frame) == pq.read_metadata(day).num_rows > 0
+    assert set(frame["date"]) == {date(2026, 11, 10)}
