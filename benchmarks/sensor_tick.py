@@ -7,10 +7,11 @@ with the emulator (a process of its own, on loopback) counting the requests.
 
 The Linkup task-outputs sensor lists the organization's tasks newest `updatedAt` first and
 stops at its watermark. The emulator holds N completed tasks started outside Dagster; the first
-tick (no cursor) scans all N and requests N runs, the next one runs after `--new` more tasks
-finished. Baseline, measured in the same run with the same client: a naive poller that GETs
-every tracked task once per tick. The client's pacing is off (`requests_per_minute=None`), so a
-tick measures the sensor's own cost, not the 120/min limiter; the tick keeps its 20 s budget.
+scan (no cursor) requests a run for each, at most 1,000 a tick, over as many ticks as it takes;
+then one more tick runs after `--new` more tasks finished. Baseline, measured in the same run
+with the same client: a naive poller that GETs every tracked task once per tick. The client's
+pacing is off (`requests_per_minute=None`), so a tick measures the sensor's own cost, not the
+120/min limiter; the tick keeps its 20 s budget.
 
 The dataextractor.io polling sensor lists the datasets of its 3-day lookback every tick, at
 the documented 60 reads a minute, within its 20 s budget. The emulator holds N datasets created
@@ -61,10 +62,10 @@ class Tick:
 
 @dataclass(frozen=True)
 class LinkupMeasured:
-    """Both ticks and the naive poll at one number of tracked tasks."""
+    """The ticks of the first scan, the next tick and the naive poll at one number of tasks."""
 
     tasks: int
-    first: Tick
+    first_scan: list[Tick]
     next: Tick
     naive_seconds: float
     naive_requests: int
@@ -134,10 +135,12 @@ def measure_linkup(url: str, tasks: int, new: int) -> LinkupMeasured:
         outputs = build_linkup_task_outputs_asset(output_dir=tmp)
         sensor = build_linkup_sensor([], outputs)
         ticker = _Ticker(url, "linkup", sensor, [outputs], {"linkup": resource}, instance)
-        first = ticker.tick(None)
-        _expect("first", first.run_requests, tasks)
+        first_scan = [ticker.tick(None)]
+        while sum(t.run_requests for t in first_scan) < tasks and first_scan[-1].run_requests:
+            first_scan.append(ticker.tick(first_scan[-1].cursor))
+        _expect("first scan's", sum(t.run_requests for t in first_scan), tasks)
         control.seed_linkup_tasks(new, q="new outside task", spacing_seconds=0.001)
-        later = ticker.tick(first.cursor)
+        later = ticker.tick(first_scan[-1].cursor)
         _expect("next", later.run_requests, new)
         before = ticker.requests()
         started = time.perf_counter()
@@ -146,7 +149,7 @@ def measure_linkup(url: str, tasks: int, new: int) -> LinkupMeasured:
                 client.get(task_id)
         naive_seconds = time.perf_counter() - started
         naive_requests = ticker.requests() - before
-    return LinkupMeasured(tasks, first, later, naive_seconds, naive_requests)
+    return LinkupMeasured(tasks, first_scan, later, naive_seconds, naive_requests)
 
 
 def measure_polling(url: str, datasets: int) -> PollingMeasured:
@@ -184,22 +187,27 @@ def _listed(tick: Tick) -> int:
 
 def _expect(tick: str, run_requests: int, expected: int) -> None:
     if run_requests != expected:
-        raise RuntimeError(f"the {tick} tick requested {run_requests} runs, not {expected}")
+        raise RuntimeError(f"the {tick} ticks requested {run_requests} runs, not {expected}")
 
 
 def linkup_rows(results: list[LinkupMeasured], new: int) -> list[Row]:
-    """Each tick's time and requests against the naive poll at the same number of tasks."""
+    """The first scan's slowest tick and its requests, and the next tick's, against the naive
+    poll at the same number of tasks."""
     table = []
     for result in results:
-        for label, tick in (
-            ("first tick (empty cursor)", result.first),
-            (f"next tick ({new} new)", result.next),
-        ):
-            case = f"Linkup sensor, {result.tasks:,} tasks, {label}"
-            table += [
-                Row(BENCHMARK, case, "tick s", tick.seconds, NAIVE, result.naive_seconds),
-                Row(BENCHMARK, case, "HTTP requests", tick.requests, NAIVE, result.naive_requests),
-            ]
+        scan = result.first_scan
+        ticks = f"{len(scan)} tick{'s' if len(scan) > 1 else ''}"
+        first = f"Linkup sensor, {result.tasks:,} tasks, first scan (empty cursor, {ticks})"
+        later = f"Linkup sensor, {result.tasks:,} tasks, next tick ({new} new)"
+        slowest = max(tick.seconds for tick in scan)
+        requests = sum(tick.requests for tick in scan)
+        naive_s, naive_requests = result.naive_seconds, result.naive_requests
+        table += [
+            Row(BENCHMARK, first, "slowest tick s", slowest, NAIVE, naive_s),
+            Row(BENCHMARK, first, "HTTP requests", requests, NAIVE, naive_requests),
+            Row(BENCHMARK, later, "tick s", result.next.seconds, NAIVE, naive_s),
+            Row(BENCHMARK, later, "HTTP requests", result.next.requests, NAIVE, naive_requests),
+        ]
     return table
 
 
