@@ -104,11 +104,14 @@ class ApiError(ExtractAssetsError):
         >>> error = ApiError("Invalid API key: Bearer lk-123", provider="Linkup", status=401)
         >>> str(error.without("lk-123"))
         'Linkup: Invalid API key: Bearer *** (HTTP 401)'
+        >>> ApiError("key: lk-1", provider="Linkup").without("lk-123").message
+        'key: ***'
         """
-        for name in ("message", "code", "hint"):
-            text = getattr(self, name)
-            if secret and text and secret in text:
-                setattr(self, name, text.replace(secret, "***"))
+        if secret:
+            for name in ("message", "code", "hint"):
+                text = getattr(self, name)
+                if text:
+                    setattr(self, name, _masked(text, secret))
         self.args = (self._render(),)
         return self
 
@@ -134,6 +137,15 @@ class ApiError(ExtractAssetsError):
             f"code={self.code!r}, message={self.message!r}, request_id={self.request_id!r}, "
             f"method={self.method!r}, url={self.url!r})"
         )
+
+
+def _masked(text: str, secret: str) -> str:
+    text = text.replace(secret, "***")
+    # A body quoted up to a length can end inside the key: mask a start of it left at the end.
+    for size in range(len(secret) - 1, 3, -1):
+        if text.endswith(secret[:size]):
+            return text[:-size] + "***"
+    return text
 
 
 class BadRequestError(ApiError):

@@ -97,13 +97,20 @@ def proxy_app(seen: Seen, upstream: str, rewrite: tuple[str, str]) -> Starlette:
     return Starlette(routes=[Route("/{path:path}", forward, methods=_METHODS)])
 
 
-def echoing_app(seen: Seen) -> Starlette:
+def echoing_app(seen: Seen, *, padding: int | None = None) -> Starlette:
     """An API that refuses every request quoting the Authorization it got, in the error shapes
-    of all three providers, as careless real APIs do ("Invalid API key: ...")."""
+    of all three providers, as careless real APIs do ("Invalid API key: ...").
+
+    With `padding`, the answer is plain text and the key starts that many characters in, so a
+    client that quotes only the start of a body cuts the key in two.
+    """
 
     async def refuse(request: Request) -> Response:
         seen.record(request)
         quoted = f"Invalid API key: {request.headers.get('authorization')}"
+        if padding is not None:
+            text = "-" * (padding - len("Invalid API key: Bearer ")) + quoted
+            return Response(text, status_code=401, media_type="text/plain")
         body = {
             "statusCode": 401,
             "error": {"code": "UNAUTHORIZED", "message": quoted},

@@ -145,16 +145,19 @@ def test_a_sensor_tick_never_shows_the_key(
     assert evidence.leaking(case.key) == []
 
 
+@pytest.mark.parametrize("padding", [None, 180], ids=["json-error", "long-text-error"])
 def test_an_error_body_quoting_the_key_never_shows_it(
     case: ProviderCase,
+    padding: int | None,
     instance: dg.DagsterInstance,
     capfd: pytest.CaptureFixture[str],
     debug_logs: pytest.LogCaptureFixture,
 ) -> None:
     seen = Seen()
-    with serving(echoing_app(seen)) as api:
+    with serving(echoing_app(seen, padding=padding)) as api:
         result = case.materialize(case.resource(base_url=f"{api}/{case.name}"), instance)
     assert not result.success
     assert seen.with_authorization(), "the key must have been sent, for the API to quote it"
     evidence = run_evidence(case, instance, result, capfd, debug_logs)
+    assert "Invalid API key" in "".join(evidence.channels["event log"])
     assert evidence.leaking(case.key) == []
