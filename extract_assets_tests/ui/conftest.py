@@ -1,11 +1,13 @@
 """Fixtures of the browser test: Debian's Chromium, one running demo, a fresh page per test."""
 
+import contextlib
 import itertools
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from extract_assets_tests.ui.artifacts import artifacts_dir, save_page
 from extract_assets_tests.ui.demo_process import Demo, running_demo
@@ -55,7 +57,8 @@ def artifacts() -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+# Module scope: the demo's processes stop as soon as the browser tests end, not with the session.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Headless Debian Chromium; a missing one fails the test with the command that installs it."""
     if not CHROMIUM.exists():
@@ -70,11 +73,14 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def demo(
     browser: Browser, artifacts: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Demo]:
-    """`extract-assets demo` on free loopback ports with its own DAGSTER_HOME and output folder."""
+    """`extract-assets demo` on free loopback ports with its own DAGSTER_HOME and output folder.
+
+    It asks for the browser first, so a missing Chromium fails before the demo starts.
+    """
     with running_demo(tmp_path_factory.mktemp("demo"), artifacts / "demo.log") as running:
         yield running
 
@@ -92,7 +98,9 @@ def page(
     finally:
         outcome = request.node.stash.get(_REPORTS, {}).get("call")
         if outcome is None or outcome.failed:
-            save_page(opened, artifacts, f"FAILED-{request.node.name}", html=True)
+            # A crashed page cannot be saved; the test's own failure says more than that.
+            with contextlib.suppress(PlaywrightError):
+                save_page(opened, artifacts, f"FAILED-{request.node.name}", html=True)
         context.close()
 
 
