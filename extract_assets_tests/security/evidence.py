@@ -62,10 +62,6 @@ class Evidence:
             if any(form in text for text in texts for form in forms)
         )
 
-    def size(self) -> int:
-        """Characters gathered: a scan over nothing proves nothing."""
-        return sum(len(text) for texts in self.channels.values() for text in texts)
-
 
 def _log_line(record: logging.LogRecord) -> str:
     # The message, its arguments and any traceback attached: a handler could print any of them.
