@@ -316,6 +316,9 @@ def _dagster_dev(project: Path, ui_port: int) -> int:
         "-h", "127.0.0.1", "-p", str(ui_port), "-w", str(project / "workspace.yaml"),
     ]  # fmt: skip
     print(f"Dagster UI on http://127.0.0.1:{ui_port} (Ctrl-C stops both)")
+    # Started as a background job (`make demo &`), we inherit SIGINT ignored, and `dagster dev`
+    # would copy that and then ignore the SIGTERM we forward: give it the default back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # From DAGSTER_HOME, so Dagster does not warn that the project's dagster.yaml is unused.
     process = subprocess.Popen(command, cwd=os.environ["DAGSTER_HOME"])
     signal.signal(signal.SIGTERM, _interrupt)

@@ -27,6 +27,21 @@ class Demo:
     url: str
     output: Path
     log: Path
+    process: subprocess.Popen[bytes]
+
+    def terminate(self) -> bool:
+        """SIGTERM to the demo; whether its whole process group was gone within the grace."""
+        self.process.terminate()
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                self.process.wait()
+                return True
+            self.process.poll()  # reap the leader, so only live members keep the group
+            time.sleep(0.5)
+        return False
 
 
 def free_loopback_port() -> int:
@@ -50,11 +65,11 @@ def running_demo(workdir: Path, log: Path) -> Iterator[Demo]:
     emulator_port = free_loopback_port()
     while emulator_port == ui_port:
         emulator_port = free_loopback_port()
-    demo = Demo(url=f"http://127.0.0.1:{ui_port}", output=workdir / "data", log=log)
+    url, output = f"http://127.0.0.1:{ui_port}", workdir / "data"
     env = {
         **os.environ,
         "DAGSTER_HOME": str(workdir / "dagster_home"),
-        "EXTRACT_ASSETS_OUTPUT": str(demo.output),
+        "EXTRACT_ASSETS_OUTPUT": str(output),
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("EXTRACT_ASSETS_CONFIG", None)
@@ -69,12 +84,19 @@ def running_demo(workdir: Path, log: Path) -> Iterator[Demo]:
             stderr=subprocess.STDOUT,
             # Its own process group, so the whole tree can be killed if SIGTERM is not enough.
             start_new_session=True,
+            # As a shell starts a background job (`make demo &`): with SIGINT ignored.
+            preexec_fn=_ignore_sigint,
         )
+        demo = Demo(url=url, output=output, log=log, process=process)
         try:
             _wait_until_ready(process, demo)
             yield demo
         finally:
             stop_tree(process)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def stop_tree(process: subprocess.Popen[bytes]) -> None:

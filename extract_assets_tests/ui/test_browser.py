@@ -132,6 +132,12 @@ def test_an_asset_page_shows_its_group_owners_and_kinds(
     snapshot("definition")
 
 
+def test_sigterm_stops_the_whole_demo_started_as_a_background_job(demo: Demo) -> None:
+    # Last in this file: it ends the module's demo. It was started with SIGINT ignored, as
+    # `make demo &` is; `dagster dev` copies that and would then ignore the forwarded SIGTERM.
+    assert demo.terminate(), f"processes of the demo outlived SIGTERM; see {demo.log}"
+
+
 def open_catalog(page: Page) -> None:
     """From the start page through the navigation, as a user would (a modal would block it)."""
     navigate(page, "Catalog")
