@@ -41,7 +41,7 @@ from extract_assets.extractto.models import ConnectionRun, DataTable, Extract, R
 logger = logging.getLogger("extract_assets.extractto")
 
 Collection = Literal["connectors", "sources", "destinations", "connections", "triggers"]
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MAX_CURSOR_RESTARTS = 3
 # The field that dates a row of a data table; rows come ordered by it.
 _ROW_DATE = "date"
@@ -90,7 +90,7 @@ def iso_date(value: date | str, name: str) -> str:
         raise InvalidArgumentError(f"{name} must be a date, not a datetime: {value!r}")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, str) and _ISO_DATE.match(value):
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
             return date.fromisoformat(value).isoformat()
         except ValueError:

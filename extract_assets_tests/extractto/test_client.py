@@ -183,7 +183,9 @@ def test_date_from_after_date_to_fails_before_any_request(
     assert emulator.control.requests("extractto") == []
 
 
-@pytest.mark.parametrize("bad", ["2026/09/01", "01-09-2026", "2026-9-1", "2026-02-30", "yesterday"])
+@pytest.mark.parametrize(
+    "bad", ["2026/09/01", "01-09-2026", "2026-9-1", "2026-02-30", "yesterday", "2026-09-01\n"]
+)
 def test_a_date_that_is_not_iso_fails_before_any_request(
     emulator: EmulatorServer, client: ExtractToClient, demo: dict[str, str], bad: str
 ) -> None:
