@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from extract_assets.core.errors import (
     TransportError,
 )
 from extract_assets.core.http import Timeouts
+from extract_assets.core.paid import landed_or_back_off
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
 from extract_assets.core.retry import RetryPolicy
@@ -43,7 +43,6 @@ logger = logging.getLogger("extract_assets.dataextractor")
 _MAX_CURSOR_RESTARTS = 3
 # An upload that failed ambiguously is matched against datasets created this long before it.
 _CLOCK_SKEW = timedelta(minutes=2)
-_rng = random.Random()
 
 
 class DatasetFailedError(ExtractAssetsError):
@@ -222,22 +221,19 @@ class DataExtractorClient(ProviderClient):
             except (ServerError, TransportError) as exc:
                 # The upload may have been accepted before its answer was lost: look for it
                 # before sending it again, which would pay for a second extraction.
-                landed = self._find_upload(name, dataset_type, customer_id, sent_at - _CLOCK_SKEW)
-                if landed is not None:
-                    logger.warning(
-                        "upload of %s failed (%s) but dataset %s had been created; using it",
-                        name,
-                        exc.message,
-                        landed.id,
-                    )
-                    return landed
-                if attempt >= self._api.retry.max_attempts:
-                    raise
-                wait = self._api.retry.backoff(attempt, _rng)
-                logger.warning(
-                    "upload of %s failed (%s); retrying in %.1f s", name, exc.message, wait
+                landed = landed_or_back_off(
+                    exc,
+                    attempt,
+                    partial(
+                        self._find_upload, name, dataset_type, customer_id, sent_at - _CLOCK_SKEW
+                    ),
+                    retry=self._api.retry,
+                    what=f"dataextractor.io upload of {name}",
+                    landed=lambda dataset: f"dataset {dataset.id} had been created",
+                    logger=logger,
                 )
-                time.sleep(wait)
+                if landed is not None:
+                    return landed
 
     def _find_upload(
         self, filename: str, dataset_type: str | None, customer_id: str | None, since: datetime

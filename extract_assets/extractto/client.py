@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import random
 import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
+from functools import partial
 from typing import Any, Literal
 
 from extract_assets.core.client import ProviderClient
@@ -20,6 +20,7 @@ from extract_assets.core.errors import (
     TransportError,
 )
 from extract_assets.core.http import Timeouts
+from extract_assets.core.paid import landed_or_back_off
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
 from extract_assets.core.retry import RetryPolicy
@@ -45,7 +46,6 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MAX_CURSOR_RESTARTS = 3
 # The field that dates a row of a data table; rows come ordered by it.
 _ROW_DATE = "date"
-_rng = random.Random()
 
 _extract_locks: dict[str, threading.Lock] = {}
 _extract_locks_guard = threading.Lock()
@@ -322,25 +322,17 @@ class ExtractToClient(ProviderClient):
             except (ServerError, TransportError) as exc:
                 # The run may have been accepted before its answer was lost: a sync begun since
                 # `before` is ours, and asking again would pay for a second one.
-                after = self.extract(extract_id)
-                if _sync_began(before, after):
-                    logger.warning(
-                        "Extract.to run request for %s failed (%s) but the extract is syncing "
-                        "since; taking that sync as ours",
-                        extract_id,
-                        exc.message,
-                    )
-                    return after
-                if attempt >= self._api.retry.max_attempts:
-                    raise
-                wait = self._api.retry.backoff(attempt, _rng)
-                logger.warning(
-                    "Extract.to run request for %s failed (%s); retrying in %.1f s",
-                    extract_id,
-                    exc.message,
-                    wait,
+                ours = landed_or_back_off(
+                    exc,
+                    attempt,
+                    partial(self._sync_since, extract_id, before),
+                    retry=self._api.retry,
+                    what=f"Extract.to run request for {extract_id}",
+                    landed=lambda extract: f"the extract began a sync since (now {extract.status})",
+                    logger=logger,
                 )
-                time.sleep(wait)
+                if ours is not None:
+                    return ours
             except AlreadySyncingError:
                 if time.monotonic() > give_up:
                     raise DeadlineExceededError(
@@ -358,6 +350,10 @@ class ExtractToClient(ProviderClient):
                     policy=self.poll,
                     logger=logger,
                 )
+
+    def _sync_since(self, extract_id: str, before: Extract) -> Extract | None:
+        after = self.extract(extract_id)
+        return after if _sync_began(before, after) else None
 
     def data_table(self, table_id: str) -> DataTable:
         return DataTable.model_validate(self._api.json("GET", f"/data-tables/{table_id}"))

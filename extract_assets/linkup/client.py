@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from extract_assets.core.client import ProviderClient
@@ -20,6 +20,7 @@ from extract_assets.core.errors import (
     TransportError,
 )
 from extract_assets.core.http import Timeouts
+from extract_assets.core.paid import landed_or_back_off
 from extract_assets.core.parquet import SinkResult, write_ndjson
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
@@ -36,7 +37,6 @@ logger = logging.getLogger("extract_assets.linkup")
 
 # A create that failed ambiguously is matched against tasks created this long before it was sent.
 _CLOCK_SKEW = timedelta(minutes=2)
-_rng = random.Random()
 
 
 class LinkupTaskFailedError(ExtractAssetsError):
@@ -130,19 +130,17 @@ class LinkupClient(ProviderClient):
                 time.sleep(queue_wait)
                 queue_wait = min(60.0, queue_wait * 2)
             except (ServerError, TransportError) as exc:
-                existing = self._find_recent(body, sent_at - _CLOCK_SKEW)
+                existing = landed_or_back_off(
+                    exc,
+                    attempt,
+                    partial(self._find_recent, body, sent_at - _CLOCK_SKEW),
+                    retry=self._api.retry,
+                    what="Linkup create",
+                    landed=lambda task: f"task {task.id} had been created",
+                    logger=logger,
+                )
                 if existing is not None:
-                    logger.warning(
-                        "Linkup create failed (%s) but task %s had been created; using it",
-                        exc.message,
-                        existing.id,
-                    )
                     return existing
-                if attempt >= self._api.retry.max_attempts:
-                    raise
-                wait = self._api.retry.backoff(attempt, _rng)
-                logger.warning("Linkup create failed (%s); retrying in %.1f s", exc.message, wait)
-                time.sleep(wait)
 
     def _find_recent(self, body: Mapping[str, Any], since: datetime) -> Task | None:
         for task in self.iter_tasks(sort_by="createdAt", sort_direction="desc"):
