@@ -26,14 +26,26 @@ class SensorCursor:
     @classmethod
     def parse(cls, text: str | None) -> Self:
         data = json.loads(text) if text else {}
-        if data.pop("version", None) != cls.VERSION:
-            return cls()
+        version = data.pop("version", None)
+        if version != cls.VERSION:
+            return cls.upgrade(version, data)
         return cls.from_json(data)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
-        """Build from the saved fields; override when fields hold nested dataclasses."""
+        """Build from the saved fields; override (with `to_json`) when fields hold nested
+        dataclasses or are saved in another shape."""
         return cls(**data)
 
+    @classmethod
+    def upgrade(cls, version: object, data: dict[str, Any]) -> Self:
+        """Build from a cursor of another `version` (None: nothing saved). Starts afresh;
+        override to carry an older version's fields over."""
+        return cls()
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields to save, as JSON values."""
+        return asdict(self)
+
     def dump(self) -> str:
-        return json.dumps({"version": self.VERSION, **asdict(self)}, sort_keys=True)
+        return json.dumps({"version": self.VERSION, **self.to_json()}, sort_keys=True)
