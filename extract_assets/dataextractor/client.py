@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -77,6 +78,16 @@ def check_document(content: bytes, filename: str) -> str:
     return kind
 
 
+@dataclass(frozen=True)
+class DatasetPage:
+    """One page of the listing: its datasets, the cursor of the next page (None on the last)
+    and the size of the answer in bytes."""
+
+    datasets: list[Dataset]
+    next_cursor: str | None
+    nbytes: int
+
+
 class DataExtractorClient(ProviderClient):
     """Datasets (list, get), document submission and ground truth, paced under the rate limits.
 
@@ -119,6 +130,33 @@ class DataExtractorClient(ProviderClient):
         payload = self._api.json("GET", f"/api/v1/datasets/{dataset_id}", bucket=READ_BUCKET)
         return Dataset.model_validate(payload)
 
+    def dataset_page(
+        self,
+        *,
+        cursor: str | None = None,
+        customer_id: str | None = None,
+        dataset_type: str | None = None,
+        is_verified: bool | None = None,
+        search: str | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> DatasetPage:
+        """One page of datasets newest first: the first without `cursor`, else the page it
+        names. Raises `CursorExpiredError` when the cursor is no longer valid (24 hours after
+        the listing's first page): list again without one."""
+        filters: dict[str, Any] = {
+            "customer_id": customer_id,
+            "dataset_type": dataset_type,
+            "is_verified": None if is_verified is None else str(is_verified).lower(),
+            "search": search,
+            "limit": page_size,
+            "cursor": cursor or None,
+        }
+        query = {key: value for key, value in filters.items() if value is not None}
+        response = self._api.request("GET", "/api/v1/datasets", params=query, bucket=READ_BUCKET)
+        body = response.json()
+        datasets = [Dataset.model_validate(item) for item in body.get("data") or []]
+        return DatasetPage(datasets, body.get("next_cursor") or None, len(response.content))
+
     def iter_dataset_pages(
         self,
         *,
@@ -137,10 +175,10 @@ class DataExtractorClient(ProviderClient):
         filters: dict[str, Any] = {
             "customer_id": customer_id,
             "dataset_type": dataset_type,
-            "is_verified": None if is_verified is None else str(is_verified).lower(),
+            "is_verified": is_verified,
             "search": search,
+            "page_size": page_size,
         }
-        params = {key: value for key, value in filters.items() if value is not None}
         delivered: set[str] = set()
         restarts = 0
         progress = Progress(
@@ -153,24 +191,17 @@ class DataExtractorClient(ProviderClient):
             cursor: str | None = None
             try:
                 while True:
-                    query = {**params, "limit": page_size}
-                    if cursor:
-                        query["cursor"] = cursor
-                    response = self._api.request(
-                        "GET", "/api/v1/datasets", params=query, bucket=READ_BUCKET
-                    )
-                    body = response.json()
-                    page = [Dataset.model_validate(item) for item in body.get("data") or []]
-                    fresh = [dataset for dataset in page if dataset.id not in delivered]
+                    page = self.dataset_page(cursor=cursor, **filters)
+                    fresh = [dataset for dataset in page.datasets if dataset.id not in delivered]
                     delivered.update(dataset.id for dataset in fresh)
-                    progress.add(rows=len(fresh), nbytes=len(response.content), steps=1)
+                    progress.add(rows=len(fresh), nbytes=page.nbytes, steps=1)
                     if fresh:
                         try:
                             yield fresh
                         except GeneratorExit:
                             progress.finish(note="the reader needed no more pages")
                             raise
-                    cursor = body.get("next_cursor")
+                    cursor = page.next_cursor
                     if not cursor:
                         progress.finish()
                         return
