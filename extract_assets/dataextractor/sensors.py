@@ -11,7 +11,7 @@ import hashlib
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -20,8 +20,9 @@ import dagster as dg
 from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.errors import ApiError, NotFoundError
 from extract_assets.dataextractor.client import DataExtractorClient
-from extract_assets.dataextractor.contract import FINAL_STATUSES
-from extract_assets.dataextractor.models import Dataset, WebhookEvent
+from extract_assets.dataextractor.contract import PAGE_SIZE, CursorExpiredError
+from extract_assets.dataextractor.models import WebhookEvent
+from extract_assets.dataextractor.poll_cursor import PollCursor, created_day
 from extract_assets.dataextractor.resource import DataExtractorResource
 from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec
 from extract_assets.dataextractor.webhooks import WebhookStore
@@ -149,36 +150,7 @@ def _day_to_read(
         return None
     if spec.dataset_type is not None and dataset.dataset_type != spec.dataset_type:
         return None
-    return _created_day(dataset).isoformat()
-
-
-@dataclass
-class _PollCursor(SensorCursor):
-    """Datasets seen `processing` and datasets already handled as final, each with its day."""
-
-    processing: dict[str, str] = field(default_factory=dict)
-    handled: dict[str, str] = field(default_factory=dict)
-
-    def note(self, dataset: Dataset, newly_final: dict[str, list[str]]) -> None:
-        """Record the dataset's state; a final one not handled before joins `newly_final`."""
-        day = _created_day(dataset).isoformat()
-        if dataset.status not in FINAL_STATUSES:
-            self.processing[dataset.id] = day
-            return
-        self.processing.pop(dataset.id, None)
-        if dataset.id not in self.handled:
-            self.handled[dataset.id] = day
-            newly_final.setdefault(day, []).append(dataset.id)
-
-    def forget_before(self, cutoff: date, context: dg.SensorEvaluationContext) -> None:
-        """Drop what the listing can no longer return, and datasets stuck in `processing`."""
-        self.handled = {key: day for key, day in self.handled.items() if day >= cutoff.isoformat()}
-        stuck_before = (cutoff - timedelta(days=_STUCK_AFTER_DAYS)).isoformat()
-        stuck = sorted(key for key, day in self.processing.items() if day < stuck_before)
-        for key in stuck:
-            del self.processing[key]
-        if stuck:
-            context.log.warning(f"no longer watching datasets stuck in processing: {stuck}")
+    return created_day(dataset).isoformat()
 
 
 def build_dataextractor_polling_sensor(
@@ -189,14 +161,19 @@ def build_dataextractor_polling_sensor(
     lookback_days: int = 3,
     minimum_interval_seconds: int = 60,
     time_budget_seconds: float = 20.0,
+    max_pages_per_tick: int | None = None,
+    page_size: int = PAGE_SIZE,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
 ) -> dg.SensorDefinition:
     """A sensor for accounts without webhooks: lists recent datasets and re-reads the days of
     those that became `complete` or `failed`, each final dataset once, ever.
 
-    The listing goes back `lookback_days` days; datasets seen `processing` that the listing no
-    longer returns are looked up one by one. The first tick requests the days of every final
-    dataset in the lookback. Ground-truth edits after a dataset is final need the webhooks.
+    Each pass lists the datasets of the last `lookback_days` days, newest first; when a tick's
+    budget (`time_budget_seconds`, and `max_pages_per_tick` pages if given) ends first, the next
+    tick goes on where it stopped, so every dataset is listed however many there are; then a
+    new pass starts at the newest. Datasets seen `processing` that left the lookback are looked
+    up one by one. The first pass requests the days of every final dataset in the lookback.
+    Ground-truth edits after a dataset is final need the webhooks.
 
     >>> spec = DataExtractorDatasetsSpec(name="invoices", start_date="2026-11-01")
     >>> build_dataextractor_polling_sensor(spec).name
@@ -213,22 +190,27 @@ def build_dataextractor_polling_sensor(
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         resource: DataExtractorResource = getattr(context.resources, resource_key)
-        started = time.monotonic()
-        cursor = _PollCursor.parse(context.cursor)
+        deadline = time.monotonic() + time_budget_seconds
+        cursor = PollCursor.parse(context.cursor)
         cutoff = datetime.now(UTC).date() - timedelta(days=lookback_days)
+        budget = _Budget(deadline, max_pages_per_tick)
         newly_final: dict[str, list[str]] = {}
-        listed: set[str] = set()
         with resource.get_client(retry_deadline_seconds=time_budget_seconds / 2) as client:
-            deadline = started + time_budget_seconds
-            scanned = _scan_recent(client, spec, cutoff, deadline)
-            for dataset in scanned.datasets:
-                listed.add(dataset.id)
-                cursor.note(dataset, newly_final)
-            # Only a finished listing shows which watched datasets fell out of it.
-            if scanned.finished:
-                stragglers = [key for key in cursor.processing if key not in listed]
-                _look_up(client, cursor, stragglers, newly_final, deadline)
-        cursor.forget_before(cutoff, context)
+            try:
+                finished = _go_on_listing(
+                    context, client, spec, cursor, cutoff, budget, page_size, newly_final
+                )
+                # Only a finished pass shows which watched datasets the listing skips.
+                if finished:
+                    _look_up(client, cursor, cursor.stragglers(cutoff), newly_final, deadline)
+            except ApiError as error:
+                if not error.retryable:
+                    raise
+                # Keep what is done; the next tick goes on from the cursor.
+                context.log.warning(f"dataextractor.io unavailable, resuming later: {error}")
+        stuck = cursor.forget_before(cutoff - timedelta(days=_STUCK_AFTER_DAYS))
+        if stuck:
+            context.log.warning(f"no longer watching datasets stuck in processing: {stuck}")
         partitions = spec.partitions()
         requests = [
             dg.RunRequest(run_key=f"poll:{day}:{_digest(ids)}", partition_key=day)
@@ -240,54 +222,81 @@ def build_dataextractor_polling_sensor(
     return _sensor
 
 
+@dataclass
+class _Budget:
+    """What a tick may spend on the listing: until `deadline`, and at most `max_pages` pages."""
+
+    deadline: float
+    max_pages: int | None
+    pages: int = 0
+
+    def spend_page(self) -> bool:
+        """Count a page read; whether the budget allows another."""
+        self.pages += 1
+        if self.max_pages is not None and self.pages >= self.max_pages:
+            return False
+        return time.monotonic() <= self.deadline
+
+
+def _go_on_listing(
+    context: dg.SensorEvaluationContext,
+    client: DataExtractorClient,
+    spec: DataExtractorDatasetsSpec,
+    cursor: PollCursor,
+    cutoff: date,
+    budget: _Budget,
+    page_size: int,
+    newly_final: dict[str, list[str]],
+) -> bool:
+    """List on from where the pass stopped until it ends (True) or the budget does."""
+    while True:
+        try:
+            page = client.dataset_page(
+                cursor=cursor.page,
+                customer_id=spec.customer_id,
+                dataset_type=spec.dataset_type,
+                is_verified=spec.is_verified,
+                page_size=page_size,
+            )
+        except CursorExpiredError:
+            if cursor.page is None:
+                raise
+            # Listed again from the newest: the cursor's positions skip what this pass has
+            # already seen, so nothing is requested twice.
+            context.log.warning(
+                f"dataextractor.io listing cursor expired after {cursor.listed} datasets of this "
+                "pass; listing again from the newest"
+            )
+            cursor.page = None
+            continue
+        for dataset in page.datasets:
+            if created_day(dataset) < cutoff:
+                cursor.finish_pass()
+                return True
+            cursor.note(dataset, newly_final)
+        if page.next_cursor is None:
+            cursor.finish_pass()
+            return True
+        cursor.page = page.next_cursor
+        # Checked after a page, not before: every tick makes progress, however short.
+        if not budget.spend_page():
+            return False
+
+
 def _look_up(
     client: DataExtractorClient,
-    cursor: _PollCursor,
+    cursor: PollCursor,
     dataset_ids: list[str],
     newly_final: dict[str, list[str]],
     deadline: float,
 ) -> None:
     for dataset_id in dataset_ids:
         try:
-            cursor.note(client.dataset(dataset_id), newly_final)
+            cursor.take(client.dataset(dataset_id), newly_final, new=False)
         except NotFoundError:
-            del cursor.processing[dataset_id]
+            del cursor.watching[dataset_id]
         if time.monotonic() > deadline:
             return
-
-
-@dataclass
-class _Scan:
-    datasets: list[Dataset]
-    finished: bool
-
-
-def _scan_recent(
-    client: DataExtractorClient,
-    spec: DataExtractorDatasetsSpec,
-    cutoff: date,
-    deadline: float,
-) -> _Scan:
-    """The spec's datasets created on or after `cutoff`, newest first, as far as time allows."""
-    datasets: list[Dataset] = []
-    pages = client.iter_dataset_pages(
-        customer_id=spec.customer_id, dataset_type=spec.dataset_type, is_verified=spec.is_verified
-    )
-    for page in pages:
-        for dataset in page:
-            if _created_day(dataset) < cutoff:
-                return _Scan(datasets, finished=True)
-            datasets.append(dataset)
-        if time.monotonic() > deadline:
-            return _Scan(datasets, finished=False)
-    return _Scan(datasets, finished=True)
-
-
-def _created_day(dataset: Dataset) -> date:
-    created = dataset.created_at
-    if created.tzinfo is None:
-        return created.date()
-    return created.astimezone(UTC).date()
 
 
 def _digest(ids: Iterable[str]) -> str:

@@ -1,4 +1,6 @@
+import json
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -336,6 +338,121 @@ def test_polling_looks_up_a_watched_dataset_that_left_the_lookback(
     # A shorter lookback stands in for the days passing until the listing no longer has it.
     shorter = build_dataextractor_polling_sensor(SPEC, lookback_days=1)
     assert requested(tick(shorter, instance, resource, first.cursor)) == [days_ago(3)]
+
+
+def ticks(
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: DataExtractorResource,
+    cursor: str | None,
+    count: int,
+) -> tuple[list[list[str]], str | None]:
+    """The days each of `count` ticks requested, and the cursor after the last."""
+    days = []
+    for _ in range(count):
+        result = tick(sensor, instance, resource, cursor)
+        days.append(requested(result))
+        cursor = result.cursor
+    return days, cursor
+
+
+def one_dataset_a_day(
+    emulator: EmulatorServer, account: str, days: list[str], **shares: float
+) -> None:
+    """A dataset on each day: a day requested twice is a dataset noticed twice."""
+    for day in days:
+        seed(emulator, account, day, **shares)
+
+
+TWELVE_DAYS = [days_ago(n) for n in range(1, 13)]
+
+
+@pytest.fixture
+def paging_sensor() -> dg.SensorDefinition:
+    """Lists 5 datasets a page and one page a tick: a budget that 12 datasets outgrow."""
+    return build_dataextractor_polling_sensor(
+        SPEC, lookback_days=14, page_size=5, max_pages_per_tick=1, time_budget_seconds=10
+    )
+
+
+def test_polling_cut_short_by_the_budget_goes_on_where_it_stopped(
+    emulator: EmulatorServer,
+    account: str,
+    paging_sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: DataExtractorResource,
+) -> None:
+    one_dataset_a_day(emulator, account, TWELVE_DAYS)
+    days, _ = ticks(paging_sensor, instance, resource, None, 3)
+    assert days == [sorted(TWELVE_DAYS[:5]), sorted(TWELVE_DAYS[5:10]), sorted(TWELVE_DAYS[10:])]
+
+
+def test_polling_over_many_ticks_requests_each_dataset_that_completed_once(
+    emulator: EmulatorServer,
+    account: str,
+    paging_sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: DataExtractorResource,
+) -> None:
+    one_dataset_a_day(emulator, account, TWELVE_DAYS, processing_share=1.0, processing_seconds=600)
+    # All complete while the first pass is two pages in: the third page lists them final,
+    # the second pass finds the rest of them final.
+    before, cursor = ticks(paging_sensor, instance, resource, None, 2)
+    emulator.control.advance_clock(900)
+    after, _ = ticks(paging_sensor, instance, resource, cursor, 6)
+    requested_days = [day for days in before + after for day in days]
+    assert Counter(requested_days) == Counter(TWELVE_DAYS)
+
+
+def test_polling_with_an_expired_cursor_lists_again_without_asking_twice(
+    emulator: EmulatorServer,
+    account: str,
+    paging_sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: DataExtractorResource,
+) -> None:
+    emulator.control.dataextractor_settings(cursor_ttl=60)
+    one_dataset_a_day(emulator, account, TWELVE_DAYS)
+    first, cursor = ticks(paging_sensor, instance, resource, None, 1)
+    emulator.control.advance_clock(120)
+    # Created while the pass is under way: newer than the pass, so the next pass has it.
+    seed(emulator, account, days_ago(0))
+    later, _ = ticks(paging_sensor, instance, resource, cursor, 6)
+    requested_days = [day for days in first + later for day in days]
+    assert Counter(requested_days) == Counter([*TWELVE_DAYS, days_ago(0)])
+    refused = [r for r in emulator.control.requests("dataextractor") if r["status"] == 400]
+    assert len(refused) == 1
+
+
+def test_polling_reads_a_version_1_cursor(
+    emulator: EmulatorServer,
+    account: str,
+    polling_sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: DataExtractorResource,
+) -> None:
+    [watched] = seed(emulator, account, days_ago(1), processing_share=1.0, processing_seconds=600)
+    [handled] = seed(emulator, account, days_ago(2))
+    old = {"version": 1, "processing": {watched: days_ago(1)}, "handled": {handled: days_ago(2)}}
+    emulator.control.advance_clock(900)
+    result = tick(polling_sensor, instance, resource, json.dumps(old))
+    assert requested(result) == [days_ago(1)]
+    assert not tick(polling_sensor, instance, resource, result.cursor).run_requests
+
+
+def test_polling_keeps_no_list_of_the_final_datasets_it_handled(
+    emulator: EmulatorServer,
+    account: str,
+    polling_sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: DataExtractorResource,
+) -> None:
+    emulator.control.seed_dataextractor_datasets(
+        1_000, date_from=days_ago(2), date_to=days_ago(1), processing_share=0, account=account
+    )
+    first = tick(polling_sensor, instance, resource, None)
+    assert requested(first) == [days_ago(2), days_ago(1)]
+    assert len(first.cursor or "") < 1_000
 
 
 def test_the_sensors_start_stopped(receiver: Receiver) -> None:
