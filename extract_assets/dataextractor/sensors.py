@@ -200,7 +200,7 @@ def build_dataextractor_polling_sensor(
                 finished = _go_on_listing(
                     context, client, spec, cursor, cutoff, budget, page_size, newly_final
                 )
-                # Only a finished pass shows which watched datasets the listing skips.
+                # Once a pass: no pass lists the watched datasets older than the lookback.
                 if finished:
                     _look_up(client, cursor, cursor.stragglers(cutoff), newly_final, deadline)
             except ApiError as error:

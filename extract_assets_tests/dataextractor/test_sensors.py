@@ -424,6 +424,28 @@ def test_polling_with_an_expired_cursor_lists_again_without_asking_twice(
     assert len(refused) == 1
 
 
+def test_polling_through_an_outage_keeps_its_place_in_the_pass(
+    emulator: EmulatorServer,
+    account: str,
+    instance: dg.DagsterInstance,
+    resource: DataExtractorResource,
+) -> None:
+    sensor = build_dataextractor_polling_sensor(
+        SPEC, lookback_days=14, page_size=5, max_pages_per_tick=1, time_budget_seconds=1
+    )
+    one_dataset_a_day(emulator, account, TWELVE_DAYS)
+    first = tick(sensor, instance, resource, None)
+    emulator.control.add_fault(kind="status", provider="dataextractor", status=503)
+    during = tick(sensor, instance, resource, first.cursor)
+    emulator.control.clear_faults()
+    after = tick(sensor, instance, resource, during.cursor)
+    assert [requested(first), requested(during), requested(after)] == [
+        sorted(TWELVE_DAYS[:5]),
+        [],
+        sorted(TWELVE_DAYS[5:10]),
+    ]
+
+
 def test_polling_reads_a_version_1_cursor(
     emulator: EmulatorServer,
     account: str,
