@@ -163,6 +163,14 @@ def test_dataextractor_polling_ticks_see_every_dataset_of_the_lookback(
             assert _find(lines, "sensor tick", case, "HTTP requests", reference).value == 1
 
 
+def test_dataextractor_polling_first_pass_lists_every_dataset_once(lines: list[Line]) -> None:
+    for datasets in (10, 30):
+        case = f"dataextractor.io polling sensor, {datasets} datasets, first pass"
+        listed = _find(lines, "sensor tick", case, "datasets listed", "datasets in the lookback")
+        assert listed.value == listed.baseline_value == datasets
+        assert _find(lines, "sensor tick", case, "ticks", "first pass at 10 datasets").value == 1
+
+
 @pytest.mark.parametrize("module", [table, machine, rss], ids=lambda m: m.__name__)
 def test_the_benchmark_helpers_examples_hold(module: ModuleType) -> None:
     assert doctest.testmod(module).failed == 0
