@@ -33,4 +33,8 @@ def instance() -> Iterator[dg.DagsterInstance]:
 def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Every Python log record, DEBUG included (httpx and httpcore log requests there)."""
     caplog.set_level(logging.DEBUG)
+    # A run on an instance that manages these loggers leaves them at its python_log_level (INFO)
+    # for the rest of the process, which would hide DEBUG records from the scan.
+    for name in ("extract_assets", "httpx", "httpcore"):
+        caplog.set_level(logging.DEBUG, logger=name)
     return caplog
