@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo demo-headless test lint typecheck bench lock clean
+.PHONY: install demo demo-headless test lint typecheck system-packages bench lock clean
 
 install: $(STAMP)
 
@@ -35,7 +35,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+# The browser and PostgreSQL tests drive Debian's chromium and postgresql.
+system-packages:
+	@scripts/system-packages
+
+test: lint typecheck system-packages
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
