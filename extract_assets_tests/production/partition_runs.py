@@ -8,8 +8,9 @@ a run launched by `dagster asset materialize`, a backfill or the daemon does.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import dagster as dg
 
@@ -32,10 +33,13 @@ class PartitionRun:
     extract_id: str
     output: str
     partition: str
+    # The fork server keeps the environment it started with: what the instance's config reads.
+    environment: Mapping[str, str] = field(default_factory=dict)
 
 
 def materialize_partition(run: PartitionRun) -> None:
     """Materialize the day in a run of its own on the instance in `run.home`; raise if it fails."""
+    os.environ.update(run.environment)
     spec = ExtractToExtractSpec(name=ASSET, extract_id=run.extract_id, start_date="2026-11-01")
     resource = ExtractToResource(
         api_key=run.api_key,
