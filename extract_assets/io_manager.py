@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from extract_assets.core.day_folders import day_file
-from extract_assets.core.paths import asset_folder, output_base
+from extract_assets.core.paths import asset_folder, output_base, partition_file, table_file
 from extract_assets.core.storage import Location, exists, open_parquet
 
 IO_MANAGER_KEY = "extract_assets_io_manager"
@@ -26,7 +26,6 @@ FOLDER_METADATA = "extract_assets/folder"
 OUTPUT_DIR_METADATA = "extract_assets/output_dir"
 PARTITION_COLUMN_METADATA = "extract_assets/partition_column"
 DATE_COLUMN = "date"
-_FILE = "part-0.parquet"
 
 
 class ExtractAssetsIOManager(dg.ConfigurableIOManager):
@@ -106,7 +105,7 @@ def read_asset_table(context: dg.InputContext) -> pa.Table:
     )
     column = metadata.get(PARTITION_COLUMN_METADATA)
     if column is None or not context.has_asset_partitions:
-        return _read([(folder / _FILE, None)], asset, None)
+        return _read([(table_file(folder), None)], asset, None)
     column_name = str(_value(column))
     if column_name == DATE_COLUMN:
         window = context.asset_partitions_time_window
@@ -115,7 +114,7 @@ def read_asset_table(context: dg.InputContext) -> pa.Table:
         dated = [(day_file(folder, day), day) for day in days]
         return _read(dated, asset, (column_name, pa.date32()))
     keys = sorted(context.asset_partition_keys)
-    keyed = [(folder / f"{column_name}={key}" / _FILE, key) for key in keys]
+    keyed = [(partition_file(folder, column_name, key), key) for key in keys]
     return _read(keyed, asset, (column_name, pa.string()))
 
 

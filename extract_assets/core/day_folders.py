@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from extract_assets.core.parquet import SinkResult, write_ndjson
+from extract_assets.core.paths import partition_file
 from extract_assets.core.storage import Location
 
 logger = logging.getLogger("extract_assets.day_folders")
@@ -46,7 +47,7 @@ def day_file(folder: Location, day: date) -> Location:
     >>> day_file(Path("/lake/extractto/ads"), date(2026, 11, 1))
     PosixPath('/lake/extractto/ads/date=2026-11-01/part-0.parquet')
     """
-    return folder / f"date={day.isoformat()}" / "part-0.parquet"
+    return partition_file(folder, "date", day.isoformat())
 
 
 def write_day_folders(

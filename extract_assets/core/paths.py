@@ -8,6 +8,8 @@ from extract_assets.core.names import check_asset_name
 from extract_assets.core.storage import Location, RemotePath, location
 
 OUTPUT_ENV = "EXTRACT_ASSETS_OUTPUT"
+# One file per table or per partition: the name readers glob for.
+PART_FILE = "part-0.parquet"
 
 
 def output_base(configured: str | os.PathLike[str] | None = None) -> Location:
@@ -39,3 +41,23 @@ def asset_folder(base: Location, provider: str, asset_name: str) -> Location:
     if not folder.is_relative_to(base):
         raise ValueError(f"asset folder {folder} would be outside the output folder {base}")
     return folder
+
+
+def table_file(folder: Location) -> Location:
+    """The file of an unpartitioned asset.
+
+    >>> from pathlib import Path
+    >>> table_file(Path("/lake/linkup/team"))
+    PosixPath('/lake/linkup/team/part-0.parquet')
+    """
+    return folder / PART_FILE
+
+
+def partition_file(folder: Location, column: str, key: str) -> Location:
+    """The file of one partition, Hive-style: the key lives in the folder name, not the file.
+
+    >>> from pathlib import Path
+    >>> partition_file(Path("/lake/linkup/tasks"), "task_id", "t-1")
+    PosixPath('/lake/linkup/tasks/task_id=t-1/part-0.parquet')
+    """
+    return folder / f"{column}={key}" / PART_FILE

@@ -8,7 +8,7 @@ import dagster as dg
 from extract_assets.core.errors import NotFoundError
 from extract_assets.core.metadata import parquet_metadata
 from extract_assets.core.parquet import SinkResult
-from extract_assets.core.paths import asset_folder, output_base
+from extract_assets.core.paths import asset_folder, output_base, table_file
 from extract_assets.core.storage import open_parquet
 from extract_assets.core.validation import check_rows
 from extract_assets.io_manager import (
@@ -102,7 +102,7 @@ def _build_asset(
         with resource.get_client() as client:
             task = _reattach_or_create(context, client, spec)
             task = client.wait(task.id)
-            written = client.write_result(task, str(folder / "part-0.parquet"))
+            written = client.write_result(task, str(table_file(folder)))
         context.log.info(f"Wrote {written.rows} rows to {written.path}")
         return dg.MaterializeResult(
             metadata=task_metadata(task, written),

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from extract_assets.core.cursor import SensorCursor
-from extract_assets.core.paths import asset_folder, output_base
+from extract_assets.core.paths import asset_folder, output_base, partition_file
 from extract_assets.io_manager import (
     IO_MANAGER_KEY,
     RESOURCE_DEFS,
@@ -66,7 +66,7 @@ def build_linkup_task_outputs_asset(
             folder = asset_folder(output_base(output_dir), PROVIDER_FOLDER, name)
             with resource.get_client() as client:
                 task = client.wait(task_id)
-                target = folder / f"{TASK_ID_COLUMN}={task_id}" / "part-0.parquet"
+                target = partition_file(folder, TASK_ID_COLUMN, task_id)
                 written = client.write_result(task, str(target))
             return dg.MaterializeResult(metadata=task_metadata(task, written))
 
