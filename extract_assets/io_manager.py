@@ -20,6 +20,7 @@ import pyarrow as pa
 from extract_assets.core.day_folders import day_file
 from extract_assets.core.paths import asset_folder, output_base, partition_file, table_file
 from extract_assets.core.storage import Location, exists, open_parquet
+from extract_assets.core.table import read_document
 
 IO_MANAGER_KEY = "extract_assets_io_manager"
 FOLDER_METADATA = "extract_assets/folder"
@@ -105,17 +106,17 @@ def read_asset_table(context: dg.InputContext) -> pa.Table:
     )
     column = metadata.get(PARTITION_COLUMN_METADATA)
     if column is None or not context.has_asset_partitions:
-        return _read([(table_file(folder), None)], asset, None)
+        return _read(folder, [(table_file(folder), None)], asset, None)
     column_name = str(_value(column))
     if column_name == DATE_COLUMN:
         window = context.asset_partitions_time_window
         first, end = window.start.date(), window.end.date()
         days = [first + timedelta(days=n) for n in range((end - first).days)]
         dated = [(day_file(folder, day), day) for day in days]
-        return _read(dated, asset, (column_name, pa.date32()))
+        return _read(folder, dated, asset, (column_name, pa.date32()))
     keys = sorted(context.asset_partition_keys)
     keyed = [(partition_file(folder, column_name, key), key) for key in keys]
-    return _read(keyed, asset, (column_name, pa.string()))
+    return _read(folder, keyed, asset, (column_name, pa.string()))
 
 
 def _value(entry: Any) -> Any:
@@ -123,8 +124,15 @@ def _value(entry: Any) -> Any:
 
 
 def _read(
-    files: Sequence[tuple[Location, object]], asset: str, partition: tuple[str, pa.DataType] | None
+    folder: Location,
+    files: Sequence[tuple[Location, object]],
+    asset: str,
+    partition: tuple[str, pa.DataType] | None,
 ) -> pa.Table:
+    """The files as one table; every file of a table has its schema (see `core.table`)."""
+    document = read_document(folder)
+    empty = {str(folder / part) for part in document.empty_partitions} if document else set()
+    files = [(path, value) for path, value in files if str(path) not in empty]
     missing = [str(path) for path, _ in files if not exists(path)]
     if missing:
         shown = ", ".join(missing[:3]) + (
@@ -143,4 +151,7 @@ def _read(
                 pa.repeat(pa.scalar(value, kind), table.num_rows),
             )
         tables.append(table)
-    return pa.concat_tables(tables, promote_options="permissive")
+    if not tables:
+        fields = [pa.field(partition[0], partition[1], nullable=False)] if partition else []
+        return pa.schema(fields).empty_table()
+    return pa.concat_tables(tables)

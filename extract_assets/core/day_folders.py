@@ -1,17 +1,16 @@
 """Rows of a date range into one Parquet folder per day: `{folder}/date=YYYY-MM-DD/part-0.parquet`.
 
 Rows arrive in pages, in whatever order; they are spooled to local NDJSON files, one per day,
-and each day is then written by the sink (temp file, fsync, rename; or an upload when the
-folder is a URL), replacing that day's previous file. The day lives in the folder name,
-Hive-style, and not in the file: DuckDB, Spark and pyarrow read `date` back from the path, and
-a second `date` column would clash with it.
+and each day is then staged by the folder's `TableWriter` and all days are published together
+on the table's schema (see `table`), replacing those days' previous files. The day lives in
+the folder name, Hive-style, and not in the file: DuckDB, Spark and pyarrow read `date` back
+from the path, and a second `date` column would clash with it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,9 +18,12 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from extract_assets.core.parquet import SinkResult, write_ndjson
+from extract_assets.core.contract import DEFAULT_CONTRACT, SchemaContract
+from extract_assets.core.leftovers import temp_dir
+from extract_assets.core.parquet import SinkResult
 from extract_assets.core.paths import partition_file
 from extract_assets.core.storage import Location
+from extract_assets.core.table import TableWrite, TableWriter
 
 logger = logging.getLogger("extract_assets.day_folders")
 
@@ -35,6 +37,7 @@ class DayFolders:
 
     days: dict[date, SinkResult]
     outside_range: int
+    table: TableWrite
 
     @property
     def rows(self) -> int:
@@ -57,13 +60,19 @@ def write_day_folders(
     *,
     json_schema: Mapping[str, Any] | None = None,
     date_field: str = "date",
+    contract: SchemaContract = DEFAULT_CONTRACT,
+    where: str | None = None,
 ) -> DayFolders:
     """Write every day in `days` (a day without rows gets an empty file, so old rows go).
 
-    `json_schema` types the columns (without `date_field`); every day gets the same schema.
+    `json_schema` types the columns (without `date_field`); every file of the folder gets the
+    table's schema, which follows `contract` (see `contract`).
     """
     wanted = {day.isoformat(): day for day in days}
-    with tempfile.TemporaryDirectory(prefix="extract-assets-spool-") as spool_dir:
+    with (
+        temp_dir("spool") as spool_dir,
+        TableWriter(folder, json_schema=json_schema, contract=contract, where=where) as table,
+    ):
         spool = _Spool(Path(spool_dir))
         outside = 0
         try:
@@ -79,16 +88,13 @@ def write_day_folders(
             spool.close()
         if outside:
             logger.warning("%d rows were dated outside %s..%s", outside, days[0], days[-1])
-        written = {
-            day: write_ndjson(
-                spool.chunks(key),
-                day_file(folder, day),
-                json_schema=json_schema,
-                expected_rows=spool.counts[key],
+        for key, day in wanted.items():
+            table.stage_ndjson(
+                spool.chunks(key), day_file(folder, day), expected_rows=spool.counts[key]
             )
-            for key, day in wanted.items()
-        }
-    return DayFolders(days=written, outside_range=outside)
+        published = table.publish()
+    written = {day: published.files[str(day_file(folder, day))] for day in days}
+    return DayFolders(days=written, outside_range=outside, table=published)
 
 
 class _Spool:

@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pyarrow as pa
 
-from extract_assets.core.storage import open_parquet
+from extract_assets.core.storage import exists, location, open_parquet
+from extract_assets.core.table import TableWrite
 
 _PREVIEW_ROWS = 5
 _PREVIEW_CELL = 60
 
 
-def column_schema(schema: pa.Schema) -> dg.TableSchema:
+SCHEMA_CHANGE = "table_schema_unchanged"
+SCHEMA_CHANGE_METADATA = "extract_assets/schema_change"
+FILES_REWRITTEN_METADATA = "extract_assets/files_rewritten"
+SCHEMA_DOCUMENT_METADATA = "extract_assets/schema_document"
+
+
+def column_schema(
+    schema: pa.Schema, descriptions: Mapping[str, str] | None = None
+) -> dg.TableSchema:
     """The Arrow schema as Dagster's column schema (shown in the asset catalog)."""
+    described = descriptions or {}
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
                 name=field.name,
                 type=str(field.type),
+                description=described.get(field.name),
                 constraints=dg.TableColumnConstraints(nullable=field.nullable),
             )
             for field in schema
@@ -28,8 +40,69 @@ def column_schema(schema: pa.Schema) -> dg.TableSchema:
     )
 
 
+def table_metadata(write: TableWrite) -> dict[str, Any]:
+    """What a materialization reports about its table: the schema, what changed, rewrites."""
+    changes = write.changes
+    return {
+        "dagster/column_schema": column_schema(write.schema, write.descriptions),
+        SCHEMA_CHANGE_METADATA: dg.MetadataValue.json(
+            {
+                "summary": changes.summary(),
+                "columns_added": changes.added,
+                "types_widened": {k: {"from": a, "to": b} for k, (a, b) in changes.widened.items()},
+                "values_converted": dict(changes.converted),
+                "values_to_variant": dict(changes.to_variant),
+                "values_discarded": dict(changes.discarded_values),
+                "rows_discarded": changes.discarded_rows,
+            }
+        ),
+        FILES_REWRITTEN_METADATA: dg.MetadataValue.int(write.rewritten),
+        SCHEMA_DOCUMENT_METADATA: dg.MetadataValue.path(write.document),
+    }
+
+
+def schema_change_check_spec(asset: dg.AssetKey | str, contract: str) -> dg.AssetCheckSpec:
+    """The check that reports a change of the table's schema (ERROR on a frozen table)."""
+    return dg.AssetCheckSpec(
+        SCHEMA_CHANGE,
+        asset=asset,
+        description="The table's schema did not change: no column added, no type widened, no "
+        "value moved to a variant column or dropped.",
+        metadata={"schema_contract": contract},
+    )
+
+
+def _severity(contract: str) -> dg.AssetCheckSeverity:
+    return dg.AssetCheckSeverity.ERROR if contract == "freeze" else dg.AssetCheckSeverity.WARN
+
+
+def schema_change_check(
+    write: TableWrite, asset: dg.AssetKey | str | None = None
+) -> dg.AssetCheckResult:
+    """Passes when the write left the table's schema and values as the source sent them."""
+    changes = write.changes
+    unchanged = (
+        not (changes.added or changes.widened or changes.to_variant or changes.discarded_values)
+        and not changes.discarded_rows
+    )
+    return dg.AssetCheckResult(
+        check_name=SCHEMA_CHANGE,
+        asset_key=dg.AssetKey(asset) if isinstance(asset, str) else asset,
+        passed=unchanged,
+        severity=_severity(write.contract),
+        metadata={
+            "summary": dg.MetadataValue.text(changes.summary()),
+            "columns_added": dg.MetadataValue.int(len(changes.added)),
+            "types_widened": dg.MetadataValue.int(len(changes.widened)),
+            "files_rewritten": dg.MetadataValue.int(write.rewritten),
+        },
+    )
+
+
 def preview_markdown(path: str | Path, rows: int = _PREVIEW_ROWS) -> str:
     """The first rows of a Parquet file as a markdown table, long cells cut short."""
+    if not exists(location(path)):
+        return "_no rows_"  # a partition of a table that has no column yet
     parquet = open_parquet(path)
     if parquet.metadata.num_rows == 0:
         return "_no rows_"

@@ -39,10 +39,9 @@ import logging
 import operator
 import os
 import queue
-import shutil
-import tempfile
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,12 +56,21 @@ from extract_assets.core.arrow_schema import (
     conform_table,
     json_schema_to_arrow,
     python_column,
-    widen_schema,
 )
+from extract_assets.core.contract import Fitter, convert_values
 from extract_assets.core.errors import IncompleteResultError
+from extract_assets.core.leftovers import owner_token, temp_dir
 from extract_assets.core.storage import Location, RemotePath, location, upload
 
-__all__ = ["SinkResult", "write_ndjson", "write_records"]
+__all__ = [
+    "SinkResult",
+    "StagedFile",
+    "publish",
+    "stage_ndjson",
+    "stage_records",
+    "write_ndjson",
+    "write_records",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +101,18 @@ class SinkResult:
     row_groups: int
 
 
+@dataclass(frozen=True)
+class StagedFile:
+    """A complete file in a temp place, not yet where readers look (`target`)."""
+
+    local: Path
+    target: Location
+    rows: int
+    bytes: int
+    schema: pa.Schema
+    row_groups: int
+
+
 def write_ndjson(
     chunks: Iterable[bytes],
     target: str | os.PathLike[str] | RemotePath,
@@ -110,12 +130,18 @@ def write_ndjson(
     >>> write_ndjson([b'{"id": 1}\\n{"id"', b': 2}'], "out/ids.parquet").rows  # doctest: +SKIP
     2
     """
-    known = _initial_schema(json_schema)
-    with _Sink(location(target), known, row_group_rows) as sink:
-        for block in _blocks(chunks, _BLOCK_BYTES):
-            for table in _parse_block(block, sink.schema, first_row=sink.rows + 1):
-                sink.add(table)
-        return sink.commit(expected_rows)
+    place = location(target)
+    with _staging_for(place) as staging:
+        staged = stage_ndjson(
+            chunks,
+            place,
+            staging,
+            known=_initial_schema(json_schema),
+            fitter=_plain_fitter(json_schema, place),
+            expected_rows=expected_rows,
+            row_group_rows=row_group_rows,
+        )
+        return publish(staged)
 
 
 def write_records(
@@ -133,12 +159,172 @@ def write_records(
     >>> write_records(({"id": i} for i in range(3)), "out/ids.parquet").rows  # doctest: +SKIP
     3
     """
-    known = _initial_schema(json_schema)
-    with _Sink(location(target), known, row_group_rows) as sink:
+    place = location(target)
+    with _staging_for(place) as staging:
+        staged = stage_records(
+            records,
+            place,
+            staging,
+            known=_initial_schema(json_schema),
+            fitter=_plain_fitter(json_schema, place),
+            expected_rows=expected_rows,
+            row_group_rows=row_group_rows,
+        )
+        return publish(staged)
+
+
+def stage_ndjson(
+    chunks: Iterable[bytes],
+    target: Location,
+    staging: Path,
+    *,
+    known: pa.Schema,
+    fitter: Fitter,
+    expected_rows: int | None = None,
+    row_group_rows: int = 131_072,
+) -> StagedFile:
+    """NDJSON into a complete temp file in `staging`, each batch fitted to `known` by `fitter`.
+
+    `publish` then puts it at `target`; on any error no temp file remains.
+    """
+    with _Sink(target, known, row_group_rows, fitter, staging) as sink:
+        for block in _blocks(chunks, _BLOCK_BYTES):
+            for table in _parse_block(
+                block, sink.schema, first_row=sink.rows + 1, converted=fitter.changes.converted
+            ):
+                sink.add(table)
+        return sink.finish(expected_rows)
+
+
+def stage_records(
+    records: Iterable[Mapping[str, Any]],
+    target: Location,
+    staging: Path,
+    *,
+    known: pa.Schema,
+    fitter: Fitter,
+    expected_rows: int | None = None,
+    row_group_rows: int = 131_072,
+) -> StagedFile:
+    """Records into a complete temp file in `staging`, like `stage_ndjson`."""
+    with _Sink(target, known, row_group_rows, fitter, staging) as sink:
         rows = iter(records)
         while batch := list(itertools.islice(rows, _RECORDS_PER_BATCH)):
-            sink.add(_records_table(batch, sink.schema, first_row=sink.rows + 1))
-        return sink.commit(expected_rows)
+            sink.add(
+                _records_table(
+                    batch,
+                    sink.schema,
+                    first_row=sink.rows + 1,
+                    converted=fitter.changes.converted,
+                )
+            )
+        return sink.finish(expected_rows)
+
+
+def publish(staged: StagedFile) -> SinkResult:
+    """Put a staged file where readers look: a rename on the same filesystem, or one upload."""
+    target = staged.target
+    if isinstance(target, RemotePath):
+        upload(staged.local, target)
+        staged.local.unlink(missing_ok=True)
+        landed = str(target)
+    else:
+        _fsync_path(staged.local)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged.local, target)
+        _fsync_path(target.parent)
+        landed = os.path.abspath(target)
+    return SinkResult(
+        path=landed,
+        rows=staged.rows,
+        bytes=staged.bytes,
+        schema=staged.schema,
+        row_groups=staged.row_groups,
+    )
+
+
+def rewrite(source: Path, schema: pa.Schema, staging: Path, table: str) -> Path:
+    """A copy of a local Parquet file in `staging`, conformed to `schema` (a widening of its
+    own), row group by row group, so memory stays bounded by one row group."""
+    copy = staging / f"{temp_tag(table)}.tmp"
+    try:
+        with pq.ParquetFile(source) as original, _open_writer(copy, schema) as writer:
+            for index in range(original.num_row_groups):
+                group = conform_table(original.read_row_group(index), schema)
+                writer.write_table(group, row_group_size=max(group.num_rows, 1))
+    except BaseException:
+        copy.unlink(missing_ok=True)
+        raise
+    return copy
+
+
+def empty_file(schema: pa.Schema, staging: Path, table: str) -> Path:
+    """A Parquet file of `schema` and no rows, in `staging`."""
+    path = staging / f"{temp_tag(table)}.tmp"
+    with _open_writer(path, schema):
+        pass
+    return path
+
+
+def temp_tag(table: str) -> str:
+    """A temp file's name stem: the table, the owner (see `leftovers`), a unique id."""
+    return f".{table}.{owner_token()}.{uuid.uuid4().hex}"
+
+
+def table_name(target: Location) -> str:
+    """The name of the table a file belongs to: its folder above any Hive `key=value` levels.
+
+    >>> table_name(Path("/lake/extractto/ads/date=2026-11-01/part-0.parquet"))
+    'ads'
+    """
+    return table_folder(target).name
+
+
+def table_folder(target: Location) -> Location:
+    """The folder of the table a file belongs to."""
+    folder = target.parent
+    while "=" in folder.name:
+        folder = folder.parent
+    return folder
+
+
+def staging_folder(target: Location) -> Path | None:
+    """Where a local target's temp files go (`None` for a URL): beside its table's folder.
+
+    A reader given a table's folder lists everything under it, hidden files included, and
+    Polars refuses a folder holding a file that is not Parquet; a temp file left by a killed run
+    would break it for good. Same filesystem, so publishing stays a rename; an unwritable parent
+    falls back to the target's own folder.
+
+    >>> staging_folder(Path("/lake/extractto/ads/date=2026-11-01/part-0.parquet"))
+    PosixPath('/lake/extractto')
+    >>> staging_folder(Path("/lake/linkup/team/part-0.parquet"))
+    PosixPath('/lake/linkup')
+    """
+    if isinstance(target, RemotePath):
+        return None
+    table = table_folder(target)
+    assert isinstance(table, Path)
+    staging = table.parent
+    if staging.is_dir() and not os.access(staging, os.W_OK | os.X_OK):
+        return target.parent
+    return staging
+
+
+@contextlib.contextmanager
+def _staging_for(target: Location) -> Iterator[Path]:
+    local = staging_folder(target)
+    if local is not None:
+        local.mkdir(parents=True, exist_ok=True)
+        yield local
+        return
+    with temp_dir("upload") as folder:
+        yield Path(folder)
+
+
+def _plain_fitter(json_schema: Mapping[str, Any] | None, target: Location) -> Fitter:
+    declared = _initial_schema(json_schema).names
+    return Fitter(declared=frozenset(declared), contract="evolve", where=str(target))
 
 
 def _initial_schema(json_schema: Mapping[str, Any] | None) -> pa.Schema:
@@ -173,7 +359,9 @@ def _blocks(chunks: Iterable[bytes], block_bytes: int) -> Iterator[memoryview]:
         yield memoryview(tail)
 
 
-def _parse_block(block: memoryview, known: pa.Schema, *, first_row: int) -> Iterator[pa.Table]:
+def _parse_block(
+    block: memoryview, known: pa.Schema, *, first_row: int, converted: Counter[str]
+) -> Iterator[pa.Table]:
     hint = _parse_hint(known)
     try:
         table = _read_json(block, hint)
@@ -187,7 +375,8 @@ def _parse_block(block: memoryview, known: pa.Schema, *, first_row: int) -> Iter
         for start in range(0, len(lines), _FALLBACK_ROWS):
             row = first_row + start
             rows = _json_rows(lines[start : start + _FALLBACK_ROWS], row)
-            yield _restore_dates(_records_table(rows, known, first_row=row), known)
+            table = _records_table(rows, known, first_row=row, converted=converted)
+            yield _restore_dates(table, known)
     else:
         yield _restore_dates(table, known)
 
@@ -218,7 +407,9 @@ def _json_rows(lines: list[bytes], first_row: int) -> list[Any]:
     return rows
 
 
-def _records_table(rows: list[Any], known: pa.Schema, *, first_row: int) -> pa.Table:
+def _records_table(
+    rows: list[Any], known: pa.Schema, *, first_row: int, converted: Counter[str]
+) -> pa.Table:
     for offset, row in enumerate(rows):
         if not isinstance(row, Mapping):
             raise ValueError(f"row {first_row + offset} is a {type(row).__name__}, not an object")
@@ -227,7 +418,16 @@ def _records_table(rows: list[Any], known: pa.Schema, *, first_row: int) -> pa.T
     for name in names:
         index = known.get_field_index(name)
         hint = known.field(index).type if index >= 0 else None
-        columns.append(python_column(list(map(operator.methodcaller("get", name), rows)), hint))
+        values = list(map(operator.methodcaller("get", name), rows))
+        count = 0
+        if hint is not None:
+            # Convert here, value by value, what converts without loss ("3185" for an integer),
+            # so that a few such values do not turn the whole batch's column into text.
+            values, count = convert_values(values, hint)
+        column = python_column(values, hint)
+        if count and column.type == hint:
+            converted[name] += count  # else the fitter converts (and counts) them itself
+        columns.append(column)
     return pa.Table.from_arrays(columns, names=names)
 
 
@@ -322,38 +522,34 @@ def _with_dates(t: pa.DataType, declared: pa.DataType | None) -> pa.DataType:
 
 
 class _Sink:
-    """Gathers tables into row groups in temp segments, then commits them as one file.
+    """Gathers tables into row groups in temp segments, then makes them one complete file."""
 
-    Segments live next to a local target's table folder, so the commit is a rename on the same
-    filesystem; for a URL they live in a private temp folder and the commit is one upload.
-    """
-
-    def __init__(self, target: Location, schema: pa.Schema, row_group_rows: int) -> None:
+    def __init__(
+        self,
+        target: Location,
+        schema: pa.Schema,
+        row_group_rows: int,
+        fitter: Fitter,
+        staging: Path,
+    ) -> None:
         if row_group_rows < 1:
             raise ValueError(f"row_group_rows must be positive, not {row_group_rows}")
         self.schema = schema
         self.rows = 0
-        self._declared = schema
+        self._fitter = fitter
         self._target = target
         self._row_group_rows = row_group_rows
-        self._tag = f".{target.name}.{uuid.uuid4().hex}"
+        self._tag = temp_tag(table_name(target))
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
         self._segments: list[tuple[Path, pa.Schema]] = []
         self._writer = _RowGroupWriter()
         self._row_groups = 0
-        self._staging = _staging_folder(target) if isinstance(target, Path) else None
-
-    @property
-    def _folder(self) -> Path:
-        assert self._staging is not None, "the sink is used inside its `with` block"
-        return self._staging
+        self._folder = staging
+        self._kept: Path | None = None
 
     def __enter__(self) -> _Sink:
-        if isinstance(self._target, Path):
-            self._target.parent.mkdir(parents=True, exist_ok=True)
-        else:
-            self._staging = Path(tempfile.mkdtemp(prefix="extract-assets-upload-"))
+        self._folder.mkdir(parents=True, exist_ok=True)
         return self
 
     def __exit__(
@@ -362,26 +558,30 @@ class _Sink:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        try:
-            with contextlib.suppress(Exception):
-                self._writer.stop()  # after a failure: the first error is the one to report
-        finally:
-            for path, _ in self._segments:
+        with contextlib.suppress(Exception):
+            self._writer.stop()  # after a failure: the first error is the one to report
+        for path, _ in self._segments:
+            if path != self._kept:
                 path.unlink(missing_ok=True)
-            if isinstance(self._target, RemotePath) and self._staging is not None:
-                shutil.rmtree(self._staging, ignore_errors=True)
 
     def add(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        self._evolve(table)
-        self._pending.append(conform_table(table, self.schema))
-        self.rows += table.num_rows
-        self._pending_rows += table.num_rows
+        fitted, schema = self._fitter(table, self.schema)
+        schema = _relax_required(schema, fitted)
+        for field in self.schema:
+            if not field.nullable and schema.field(field.name).nullable:
+                logger.warning("required column %r is missing or null in some rows", field.name)
+        if not schema.equals(self.schema):
+            self._pending = [conform_table(t, schema) for t in self._pending]
+            self.schema = schema
+        self._pending.append(conform_table(fitted, self.schema))
+        self.rows += fitted.num_rows
+        self._pending_rows += fitted.num_rows
         while self._pending_rows >= self._row_group_rows:
             self._flush(self._row_group_rows)
 
-    def commit(self, expected_rows: int | None) -> SinkResult:
+    def finish(self, expected_rows: int | None) -> StagedFile:
         self._flush(self._pending_rows)
         self._writer.stop()
         if expected_rows is not None and self.rows != expected_rows:
@@ -390,43 +590,15 @@ class _Sink:
                 f"{self._target} was left as it was"
             )
         final = self._segments[0][0] if len(self._segments) == 1 else self._merge()
-        size = final.stat().st_size
-        if isinstance(self._target, RemotePath):
-            upload(final, self._target)
-            landed = str(self._target)
-        else:
-            _fsync_path(final)
-            os.replace(final, self._target)
-            _fsync_path(self._target.parent)
-            landed = os.path.abspath(self._target)
-        return SinkResult(
-            path=landed,
+        self._kept = final
+        return StagedFile(
+            local=final,
+            target=self._target,
             rows=self.rows,
-            bytes=size,
+            bytes=final.stat().st_size,
             schema=self.schema,
             row_groups=self._row_groups,
         )
-
-    def _evolve(self, table: pa.Table) -> None:
-        schema = _relax_required(widen_schema(self.schema, table.schema), table)
-        if schema.equals(self.schema):
-            return
-        self._report_widening(schema)
-        self._pending = [conform_table(t, schema) for t in self._pending]
-        self.schema = schema
-
-    def _report_widening(self, schema: pa.Schema) -> None:
-        for field in self._declared:
-            before, now = self.schema.field(field.name), schema.field(field.name)
-            if before.type != now.type:
-                logger.warning(
-                    "column %r holds values that are not %s; it is stored as %s",
-                    field.name,
-                    field.type,
-                    now.type,
-                )
-            elif before.nullable != now.nullable:
-                logger.warning("required column %r is missing or null in some rows", field.name)
 
     def _flush(self, rows: int) -> None:
         writable = _parquet_writable(self.schema)
@@ -554,29 +726,6 @@ def _writable_type(t: pa.DataType) -> pa.DataType:
     if pa.types.is_list(t):
         return pa.list_(_writable_type(t.value_type))
     return t
-
-
-def _staging_folder(target: Path) -> Path:
-    """Where a local target's temp files go: beside its table's folder, never inside it.
-
-    A reader given a table's folder lists everything under it, hidden files included, and
-    Polars refuses a folder holding a file that is not Parquet; a temp file left by a killed run
-    would break it for good. The table's folder is the target's, above any Hive `key=value`
-    levels. Same filesystem, so the commit stays a rename; an unwritable parent falls back to
-    the target's own folder.
-
-    >>> _staging_folder(Path("/lake/extractto/ads/date=2026-11-01/part-0.parquet"))
-    PosixPath('/lake/extractto')
-    >>> _staging_folder(Path("/lake/linkup/team/part-0.parquet"))
-    PosixPath('/lake/linkup')
-    """
-    table = target.parent
-    while "=" in table.name:
-        table = table.parent
-    staging = table.parent
-    if staging.is_dir() and not os.access(staging, os.W_OK | os.X_OK):
-        return target.parent
-    return staging
 
 
 def _fsync_path(path: Path) -> None:

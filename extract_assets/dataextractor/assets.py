@@ -1,7 +1,6 @@
 """dataextractor.io as assets: five day-partitioned tables per datasets spec, and submission."""
 
 import hashlib
-import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -10,7 +9,13 @@ import dagster as dg
 
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import ApiError, InvalidArgumentError
-from extract_assets.core.metadata import column_schema, preview_markdown
+from extract_assets.core.leftovers import temp_dir
+from extract_assets.core.metadata import (
+    preview_markdown,
+    schema_change_check,
+    schema_change_check_spec,
+    table_metadata,
+)
 from extract_assets.core.paths import asset_folder, output_base
 from extract_assets.core.storage import Location, RemotePath
 from extract_assets.dataextractor.client import (
@@ -91,6 +96,9 @@ def _tables_asset(
         required_resource_keys={resource_key},
         can_subset=False,
         resource_defs=RESOURCE_DEFS,
+        check_specs=[
+            schema_change_check_spec(key, spec.schema_contract) for key in spec.asset_keys()
+        ],
     )
     def _tables(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
         resource: DataExtractorResource = getattr(context.resources, resource_key)
@@ -100,7 +108,7 @@ def _tables_asset(
             for n in range((window.end.date() - window.start.date()).days)
         ]
         base = output_base(output_dir)
-        with tempfile.TemporaryDirectory(prefix="extract-assets-datasets-") as tmp:
+        with temp_dir("datasets") as tmp:
             spool = Path(tmp) / "datasets.ndjson"
             with resource.get_client() as client:
                 counts = _spool_window(client, spec, days, spool)
@@ -112,11 +120,18 @@ def _tables_asset(
                 name = f"{spec.name}_{table}"
                 folder = asset_folder(base, PROVIDER_FOLDER, name)
                 written = write_day_folders(
-                    _rows(spool, table), folder, days, json_schema=SCHEMAS[table]
+                    _rows(spool, table),
+                    folder,
+                    days,
+                    json_schema=SCHEMAS[table],
+                    contract=spec.schema_contract,
+                    where=f"{PROVIDER_FOLDER}/{name}",
                 )
                 key = dg.AssetKey(name)
                 _add_partition_metadata(context, key, folder, written, counts["processing"])
-                yield dg.MaterializeResult(asset_key=key)
+                yield dg.MaterializeResult(
+                    asset_key=key, check_results=[schema_change_check(written.table, key)]
+                )
 
     return _tables
 
@@ -173,8 +188,8 @@ def _add_partition_metadata(
             asset_key=key,
             partition_key=day.isoformat(),
             metadata={
+                **table_metadata(written.table),
                 "dagster/partition_row_count": dg.MetadataValue.int(result.rows),
-                "dagster/column_schema": column_schema(result.schema),
                 "path": dg.MetadataValue.path(str(day_file(folder, day).parent)),
                 "preview": dg.MetadataValue.md(preview_markdown(result.path)),
                 "dataextractor/processing_left_out": dg.MetadataValue.int(processing),

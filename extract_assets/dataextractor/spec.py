@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import BaseModel, ConfigDict, Field
 
+from extract_assets.core.contract import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.names import AssetName
 
 TABLES = ("datasets", "fields", "line_items", "ground_truth", "accuracy")
@@ -29,6 +30,7 @@ class DataExtractorDatasetsSpec(BaseModel):
     customer_id: str | None = Field(default=None, description="Only this customer's datasets.")
     dataset_type: str | None = Field(default=None, description="Only this type, e.g. invoice.")
     is_verified: bool | None = Field(default=None, description="Only verified (or unverified).")
+    schema_contract: SchemaContract = Field(default=DEFAULT_CONTRACT, description=CONTRACT_HELP)
     group: str = Field(default="dataextractor", description="Dagster asset group.")
     tags: dict[str, str] = Field(default_factory=dict, description="Dagster asset tags.")
     owners: list[str] = Field(default_factory=list, description="Dagster asset owners.")

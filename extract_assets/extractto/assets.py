@@ -9,7 +9,12 @@ from pydantic import Field
 
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import ConflictError
-from extract_assets.core.metadata import column_schema, preview_markdown
+from extract_assets.core.metadata import (
+    preview_markdown,
+    schema_change_check,
+    schema_change_check_spec,
+    table_metadata,
+)
 from extract_assets.core.paths import asset_folder, output_base
 from extract_assets.core.storage import Location, glob_files, open_parquet
 from extract_assets.extractto.client import ConnectionRunFailedError, ExtractToClient
@@ -96,6 +101,7 @@ def _extract_asset(
         partitions_def=partitions_for(spec),
         backfill_policy=policy,
         required_resource_keys={resource_key},
+        check_specs=[schema_change_check_spec(spec.name, spec.schema_contract)],
         metadata={
             "extractto/extract_id": spec.extract_id,
             **storage_metadata(PROVIDER_FOLDER, spec.name, output_dir, DATE_COLUMN),
@@ -120,10 +126,11 @@ def _extract_asset(
                 )
             else:
                 extract = client.extract(spec.extract_id)
-            written = _read_rows(client, extract, folder, days)
+            written = _read_rows(client, spec, extract, folder, days)
         context.log.info(f"Wrote {written.rows} rows into {len(days)} day folders under {folder}")
+        _log_table_write(context, written)
         _add_partition_metadata(context, spec, extract, written, folder)
-        return dg.MaterializeResult()
+        return dg.MaterializeResult(check_results=[schema_change_check(written.table)])
 
     return _extract
 
@@ -132,8 +139,20 @@ def _days(start: date, end_exclusive: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end_exclusive - start).days)]
 
 
+def _log_table_write(context: dg.AssetExecutionContext, written: DayFolders) -> None:
+    table = written.table
+    if table.changes:
+        context.log.info(f"Table schema: {table.changes.summary()}")
+    if table.rewritten:
+        context.log.info(f"Rewrote {table.rewritten} earlier files to the table's schema")
+
+
 def _read_rows(
-    client: ExtractToClient, extract: Extract, folder: Location, days: list[date]
+    client: ExtractToClient,
+    spec: ExtractToExtractSpec,
+    extract: Extract,
+    folder: Location,
+    days: list[date],
 ) -> DayFolders:
     if not extract.data_table_id:
         raise ValueError(f"Extract.to extract {extract.id} names no data_table_id to read from")
@@ -142,7 +161,15 @@ def _read_rows(
         [(column.name, column.type) for column in table.columns], drop=frozenset({DATE_COLUMN})
     )
     pages = client.iter_row_pages(table.id, days[0], days[-1])
-    return write_day_folders(pages, folder, days, json_schema=schema, date_field=DATE_COLUMN)
+    return write_day_folders(
+        pages,
+        folder,
+        days,
+        json_schema=schema,
+        date_field=DATE_COLUMN,
+        contract=spec.schema_contract,
+        where=f"{PROVIDER_FOLDER}/{spec.name}",
+    )
 
 
 def _add_partition_metadata(
@@ -169,9 +196,9 @@ def _add_partition_metadata(
         context.add_asset_metadata(
             partition_key=key,
             metadata={
+                **table_metadata(written.table),
                 "dagster/partition_row_count": dg.MetadataValue.int(rows),
                 "dagster/row_count": dg.MetadataValue.int(total),
-                "dagster/column_schema": column_schema(first.schema),
                 "path": dg.MetadataValue.path(str(day_file(folder, days[0]).parent)),
                 "preview": dg.MetadataValue.md(preview_markdown(first.path)),
                 "extractto/extract_id": dg.MetadataValue.text(spec.extract_id),

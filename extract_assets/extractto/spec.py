@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from extract_assets.core.contract import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.names import AssetName
 
 Grain = Literal["daily", "weekly", "monthly"]
@@ -36,6 +37,7 @@ class ExtractToExtractSpec(_Spec):
     end_offset: int = Field(
         default=0, description="Partitions past the last complete one (e.g. 1 includes today)."
     )
+    schema_contract: SchemaContract = Field(default=DEFAULT_CONTRACT, description=CONTRACT_HELP)
     schedule_hour: int | None = Field(
         default=None,
         ge=0,

@@ -6,10 +6,16 @@ from typing import Any
 import dagster as dg
 
 from extract_assets.core.errors import NotFoundError
-from extract_assets.core.metadata import parquet_metadata
+from extract_assets.core.metadata import (
+    parquet_metadata,
+    schema_change_check,
+    schema_change_check_spec,
+    table_metadata,
+)
 from extract_assets.core.parquet import SinkResult
 from extract_assets.core.paths import asset_folder, output_base, table_file
 from extract_assets.core.storage import open_parquet
+from extract_assets.core.table import TableWrite, TableWriter
 from extract_assets.core.validation import check_rows
 from extract_assets.io_manager import (
     IO_MANAGER_KEY,
@@ -67,7 +73,8 @@ def _build_asset(
             ROW_COUNT_MATCHES_LINKUP,
             asset=spec.name,
             description="The Parquet file holds exactly the rowsReturned that Linkup reported.",
-        )
+        ),
+        schema_change_check_spec(spec.name, spec.schema_contract),
     ]
     if spec.row_schema is not None:
         checks.append(
@@ -99,26 +106,37 @@ def _build_asset(
     def _extract(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource: LinkupResource = getattr(context.resources, resource_key)
         folder = asset_folder(output_base(output_dir), PROVIDER_FOLDER, spec.name)
-        with resource.get_client() as client:
+        table = TableWriter(
+            folder,
+            json_schema=spec.row_schema,
+            contract=spec.schema_contract,
+            where=f"{PROVIDER_FOLDER}/{spec.name}",
+        )
+        with resource.get_client() as client, table:
             task = _reattach_or_create(context, client, spec)
             task = client.wait(task.id)
-            written = client.write_result(task, str(table_file(folder)))
+            written = client.write_result(task, str(table_file(folder)), table=table)
+        assert table.published is not None
         context.log.info(f"Wrote {written.rows} rows to {written.path}")
         return dg.MaterializeResult(
-            metadata=task_metadata(task, written),
-            check_results=_check_results(spec, task, written),
+            metadata=task_metadata(task, written, table.published),
+            check_results=[
+                *_check_results(spec, task, written),
+                schema_change_check(table.published),
+            ],
         )
 
     return _extract
 
 
-def task_metadata(task: Task, written: SinkResult) -> dict[str, Any]:
+def task_metadata(task: Task, written: SinkResult, table: TableWrite) -> dict[str, Any]:
     """What a materialization from a Linkup task reports."""
     assert task.output is not None
     return {
         **parquet_metadata(
             written.path, rows=written.rows, size_bytes=written.bytes, schema=written.schema
         ),
+        **table_metadata(table),
         "linkup/task_id": dg.MetadataValue.text(task.id),
         "linkup/credits_used": dg.MetadataValue.float(float(task.output.credits_used)),
         "linkup/rows_returned": dg.MetadataValue.int(task.output.rows_returned),

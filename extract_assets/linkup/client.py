@@ -25,6 +25,8 @@ from extract_assets.core.parquet import SinkResult, write_ndjson
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
 from extract_assets.core.retry import RetryPolicy
+from extract_assets.core.storage import location
+from extract_assets.core.table import TableWriter
 from extract_assets.linkup.contract import (
     DEFAULT_BASE_URL,
     MAX_PAGE_SIZE,
@@ -233,8 +235,13 @@ class LinkupClient(ProviderClient):
         target: str | os.PathLike[str],
         *,
         json_schema: Mapping[str, Any] | None = None,
+        table: TableWriter | None = None,
     ) -> SinkResult:
         """Stream the result into a Parquet file at `target`, atomically.
+
+        Given the `TableWriter` of the table the file belongs to, the file takes the table's
+        schema (and the table is published with it: `table.published` says what changed);
+        else the file gets the schema of its own rows.
 
         Fewer lines than `rowsReturned` is an error, never a smaller table: the download is
         tried again (`download_attempts` in all), and the target is left as it was if it fails.
@@ -244,12 +251,18 @@ class LinkupClient(ProviderClient):
         attempt = 1
         while True:
             try:
-                return write_ndjson(
-                    self.iter_result(task),
-                    target,
-                    json_schema=schema,
-                    expected_rows=output.rows_returned,
+                if table is None:
+                    return write_ndjson(
+                        self.iter_result(task),
+                        target,
+                        json_schema=schema,
+                        expected_rows=output.rows_returned,
+                    )
+                place = location(target)
+                table.stage_ndjson(
+                    self.iter_result(task), place, expected_rows=output.rows_returned
                 )
+                return table.publish().files[str(place)]
             except IncompleteResultError as exc:
                 if attempt >= self.download_attempts:
                     raise IncompleteResultError(

@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from extract_assets.core.contract import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.paths import asset_folder, output_base, partition_file
+from extract_assets.core.table import TableWriter
 from extract_assets.io_manager import (
     IO_MANAGER_KEY,
     RESOURCE_DEFS,
@@ -38,11 +40,14 @@ def build_linkup_task_outputs_asset(
     group: str = "linkup",
     owners: Sequence[str] = (),
     output_dir: str | None = None,
+    schema_contract: SchemaContract = DEFAULT_CONTRACT,
 ) -> dg.AssetsDefinition:
     """The rows of Linkup tasks created outside Dagster, one partition per task id.
 
     Files land in `{output}/linkup/{name}/task_id={id}/part-0.parquet`, so the folder reads as
-    one table with a `task_id` column.
+    one table with a `task_id` column. Tasks may have different shapes: the table holds every
+    task's columns (a task's rows are null in the others'), each task's JSON Schema declares
+    its own columns, and a column two tasks type differently follows `schema_contract`.
     """
 
     with binding_io_manager():
@@ -67,8 +72,15 @@ def build_linkup_task_outputs_asset(
             with resource.get_client() as client:
                 task = client.wait(task_id)
                 target = partition_file(folder, TASK_ID_COLUMN, task_id)
-                written = client.write_result(task, str(target))
-            return dg.MaterializeResult(metadata=task_metadata(task, written))
+                with TableWriter(
+                    folder,
+                    json_schema=task.input.row_schema,
+                    contract=schema_contract,
+                    where=f"{PROVIDER_FOLDER}/{name}",
+                ) as table:
+                    written = client.write_result(task, str(target), table=table)
+            assert table.published is not None
+            return dg.MaterializeResult(metadata=task_metadata(task, written, table.published))
 
     return _outputs
 

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from extract_assets.core.contract import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.names import AssetName
 
 
@@ -35,6 +36,7 @@ class LinkupExtractSpec(BaseModel):
     verify_urls: bool = Field(
         default=False, alias="verifyUrls", description="Drop rows' dead links."
     )
+    schema_contract: SchemaContract = Field(default=DEFAULT_CONTRACT, description=CONTRACT_HELP)
     group: str = Field(default="linkup", description="Dagster asset group.")
     tags: dict[str, str] = Field(default_factory=dict, description="Dagster asset tags.")
     owners: list[str] = Field(default_factory=list, description="Dagster asset owners.")

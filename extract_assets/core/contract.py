@@ -1,0 +1,481 @@
+"""How a table takes the values a source sends: lossless conversions, then the schema contract.
+
+A table's columns have types (declared by a JSON Schema, a data table's column types or our
+fixed tables; else inferred from the first values seen). Each batch of rows is fitted to them:
+
+1. A value that converts without loss is converted and counted: ``"3185"`` → ``3185`` for an
+   integer column, ``"12.5"`` → ``12.5`` for a number, ``12.0`` → ``12`` for an integer,
+   ``"true"`` → ``true`` for a boolean, an ISO-8601 text for a date or a timestamp (an instant
+   without an offset is taken as UTC), anything for a text column (as its JSON text). Integers
+   never take leading zeros or a ``+``: ``"007"`` is text, not 7.
+2. An integer column of an *inferred* type that meets a fraction widens to double (no value
+   changes). Nested objects and lists take new keys and widen inside.
+3. Anything else is a value the column cannot hold, and the table's contract decides
+   (`SchemaContract`, per spec; the same choices as dlt's schema contracts):
+
+   - ``variant`` (default): the column keeps its type; the value goes, unchanged, to a variant
+     column beside it named for its kind — ``impressions__v_text``, ``cost__v_double``,
+     ``n__v_bigint``, ``flag__v_bool``, ``x__v_json`` (objects and lists, as JSON text).
+   - ``evolve``: the column widens until it holds the value (to double, else to text).
+   - ``freeze``: the write fails, naming the column, both types and this setting; nothing is
+     written. A new column fails the same way.
+   - ``discard_value``: the value is dropped (counted); ``discard_row``: its whole row is
+     dropped (counted). A new column's values are dropped, or its rows.
+
+A new column joins the table (except under freeze and discard), after the known ones.
+Every conversion, widening, variant and discard is counted in `SchemaChanges`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from extract_assets.core.arrow_schema import conform_array, widen_type
+from extract_assets.core.errors import ExtractAssetsError
+
+__all__ = [
+    "DEFAULT_CONTRACT",
+    "Fitter",
+    "SchemaChanges",
+    "SchemaContract",
+    "SchemaContractError",
+    "convert_values",
+    "fit_table",
+    "variant_name",
+]
+
+logger = logging.getLogger(__name__)
+
+SchemaContract = Literal["variant", "evolve", "freeze", "discard_value", "discard_row"]
+CONTRACTS: tuple[str, ...] = get_args(SchemaContract)
+DEFAULT_CONTRACT: SchemaContract = "variant"
+CONTRACT_HELP = (
+    "What a value the column's type cannot hold does: variant (default: kept in a "
+    "{column}__v_{kind} column), evolve (widen the column), freeze (fail, write nothing), "
+    "discard_value or discard_row."
+)
+VARIANT_INFIX = "__v_"
+
+_STRING = pa.string()
+_INT64 = pa.int64()
+_FLOAT64 = pa.float64()
+_INTEGER_TEXT = r"^-?(0|[1-9][0-9]{0,18})$"
+_NUMBER_TEXT = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+class SchemaContractError(ExtractAssetsError):
+    """A batch of rows breaks a table set to `freeze`; nothing was written."""
+
+
+@dataclass
+class SchemaChanges:
+    """What fitting rows to a table changed: columns, types, and values, with counts."""
+
+    added: list[str] = field(default_factory=list)
+    widened: dict[str, tuple[str, str]] = field(default_factory=dict)
+    converted: Counter[str] = field(default_factory=Counter)
+    to_variant: Counter[str] = field(default_factory=Counter)
+    discarded_values: Counter[str] = field(default_factory=Counter)
+    discarded_rows: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.added
+            or self.widened
+            or self.converted
+            or self.to_variant
+            or self.discarded_values
+            or self.discarded_rows
+        )
+
+    def column_added(self, name: str) -> None:
+        if name not in self.added:
+            self.added.append(name)
+
+    def type_widened(self, name: str, old: pa.DataType, new: pa.DataType) -> None:
+        first = self.widened.get(name, (str(old), ""))[0]
+        self.widened[name] = (first, str(new))
+
+    def summary(self) -> str:
+        """One line a person reads, e.g. ``added label; 12 values moved to n__v_text``."""
+        parts = []
+        if self.added:
+            parts.append("added " + ", ".join(self.added))
+        parts.extend(f"{name} widened {old} → {new}" for name, (old, new) in self.widened.items())
+        parts.extend(f"{n} values of {name} converted" for name, n in self.converted.items())
+        parts.extend(f"{n} values moved to {name}" for name, n in self.to_variant.items())
+        parts.extend(f"{n} values of {name} dropped" for name, n in self.discarded_values.items())
+        if self.discarded_rows:
+            parts.append(f"{self.discarded_rows} rows dropped")
+        return "; ".join(parts) or "no change"
+
+
+@dataclass
+class Fitter:
+    """`fit_table` with one table's settings, counting into one `SchemaChanges`."""
+
+    declared: frozenset[str] = frozenset()
+    contract: SchemaContract = DEFAULT_CONTRACT
+    where: str = "the table"
+    changes: SchemaChanges = field(default_factory=SchemaChanges)
+
+    def __call__(self, table: pa.Table, schema: pa.Schema) -> tuple[pa.Table, pa.Schema]:
+        fitted, grown = fit_table(
+            table,
+            schema,
+            declared=self.declared,
+            contract=self.contract,
+            changes=self.changes,
+            where=self.where,
+        )
+        for before in schema:
+            now = grown.field(before.name).type
+            if before.name in self.declared and now != before.type:
+                logger.warning(
+                    "column %r holds values that are not %s; it is stored as %s",
+                    before.name,
+                    before.type,
+                    now,
+                )
+        return fitted, grown
+
+
+def variant_name(column: str, source: pa.DataType) -> str:
+    """Where values of `source`'s kind go when `column` cannot hold them.
+
+    >>> variant_name("impressions", pa.string())
+    'impressions__v_text'
+    """
+    return f"{column}{VARIANT_INFIX}{_kind(source)}"
+
+
+def _kind(t: pa.DataType) -> str:
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "text"
+    if pa.types.is_floating(t):
+        return "double"
+    if pa.types.is_integer(t):
+        return "bigint"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_timestamp(t):
+        return "timestamp"
+    if pa.types.is_date(t):
+        return "date"
+    return "json"
+
+
+def _variant_type(source: pa.DataType) -> pa.DataType:
+    kind = _kind(source)
+    return _STRING if kind in {"text", "json"} else source
+
+
+def fit_table(
+    table: pa.Table,
+    schema: pa.Schema,
+    *,
+    declared: frozenset[str],
+    contract: SchemaContract,
+    changes: SchemaChanges,
+    where: str = "the table",
+) -> tuple[pa.Table, pa.Schema]:
+    """`table` fitted to `schema` under `contract`: the rows and the (possibly grown) schema.
+
+    The returned table has exactly the returned schema; the schema only ever grows: columns
+    appended, types widened.
+
+    >>> changes = SchemaChanges()
+    >>> rows, schema = fit_table(
+    ...     pa.table({"n": ["3185", "n/a"]}), pa.schema([("n", pa.int64())]),
+    ...     declared=frozenset({"n"}), contract="variant", changes=changes)
+    >>> rows.to_pylist()
+    [{'n': 3185, 'n__v_text': None}, {'n': None, 'n__v_text': 'n/a'}]
+    >>> changes.summary()
+    'added n__v_text; 1 values of n converted; 1 values moved to n__v_text'
+    """
+    fields = list(schema)
+    names = [f.name for f in fields]
+    columns: dict[str, pa.ChunkedArray] = {}
+    keep: pa.ChunkedArray | None = None
+
+    def drop_rows(mask: pa.ChunkedArray) -> None:
+        nonlocal keep
+        keep = mask if keep is None else pc.and_(keep, mask)
+
+    for name, array in zip(table.column_names, table.columns, strict=True):
+        if name not in names:
+            present = array.length() - array.null_count
+            if contract == "freeze" and present:
+                raise _frozen(where, f"a new column {name!r} ({array.type})")
+            if contract in {"discard_value", "discard_row"} and present:
+                if contract == "discard_row":
+                    drop_rows(pc.is_null(array))
+                else:
+                    changes.discarded_values[name] += present
+                continue
+            fields.append(pa.field(name, array.type))
+            names.append(name)
+            columns[name] = array
+            changes.column_added(name)
+            continue
+        index = names.index(name)
+        target = fields[index].type
+        fitted, rejected, converted = _convert(array, target)
+        if rejected is None:
+            columns[name] = fitted
+            _count(changes.converted, name, converted)
+            continue
+        widened = widen_type(target, array.type)
+        if _widens_quietly(target, widened, name in declared) and contract != "freeze":
+            fields[index] = fields[index].with_type(widened)
+            columns[name] = conform_array(array, widened)
+            changes.type_widened(name, target, widened)
+            continue
+        rejects = pc.sum(pc.cast(rejected, _INT64)).as_py() or 0
+        if contract == "freeze":
+            raise _frozen(where, f"column {name!r} is {target} but got {array.type} values")
+        if contract == "evolve":
+            fields[index] = fields[index].with_type(widened)
+            columns[name] = conform_array(array, widened)
+            changes.type_widened(name, target, widened)
+            continue
+        columns[name] = fitted
+        _count(changes.converted, name, converted)
+        if contract == "discard_value":
+            changes.discarded_values[name] += rejects
+        elif contract == "discard_row":
+            drop_rows(pc.invert(rejected))
+        else:
+            variant = variant_name(name, array.type)
+            kind = _variant_type(array.type)
+            values = conform_array(pc.if_else(rejected, array, pa.nulls(1, array.type)[0]), kind)
+            if variant not in names:
+                fields.append(pa.field(variant, kind))
+                names.append(variant)
+                changes.column_added(variant)
+            vindex = names.index(variant)
+            vtarget = widen_type(fields[vindex].type, kind)
+            if vtarget != fields[vindex].type:
+                fields[vindex] = fields[vindex].with_type(vtarget)
+            columns[variant] = _merge_into(columns.get(variant), conform_array(values, vtarget))
+            changes.to_variant[variant] += rejects
+    grown = pa.schema(fields, metadata=schema.metadata)
+    rows = table.num_rows
+    out = [
+        conform_array(columns[f.name], f.type) if f.name in columns else pa.nulls(rows, f.type)
+        for f in grown
+    ]
+    result = pa.Table.from_arrays(out, schema=grown)
+    if keep is not None:
+        before = result.num_rows
+        result = result.filter(pc.fill_null(keep, True))
+        changes.discarded_rows += before - result.num_rows
+    return result, grown
+
+
+def _count(counter: Counter[str], name: str, n: int) -> None:
+    if n:
+        counter[name] += n
+
+
+def _merge_into(existing: pa.ChunkedArray | None, values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A variant column fed by a column that is also in the batch under its own name."""
+    if existing is None:
+        return values
+    return pc.coalesce(existing, values)
+
+
+def _widens_quietly(target: pa.DataType, widened: pa.DataType, declared: bool) -> bool:
+    """An inferred integer meeting a fraction, or a nested value gaining keys: no value is lost."""
+    if pa.types.is_integer(target) and pa.types.is_floating(widened):
+        return not declared
+    return bool(pa.types.is_nested(target) and pa.types.is_nested(widened))
+
+
+def _frozen(where: str, what: str) -> SchemaContractError:
+    return SchemaContractError(
+        f"{where} is set to schema_contract: freeze, and {what}. Nothing was written. "
+        "Fix the source, or set schema_contract to variant (keep the type, values that do not "
+        "fit go to a __v_ column), evolve (widen the table), discard_value or discard_row."
+    )
+
+
+# --- converting one column -------------------------------------------------------------------
+
+_Converted = tuple[pa.ChunkedArray, pa.ChunkedArray | None, int]
+
+
+def _convert(array: pa.ChunkedArray, target: pa.DataType) -> _Converted:
+    """`array` as `target`: the converted values (rejected ones null), the rejects, the count
+    of values converted from another kind. Rejects are None when every value fits."""
+    source = array.type
+    if source == target or source == pa.null():
+        return conform_array(array, target), None, 0
+    if pa.types.is_string(target):
+        converted = array.length() - array.null_count
+        return conform_array(array, target), None, converted
+    if pa.types.is_floating(target) and pa.types.is_integer(source):
+        return array.cast(target), None, 0
+    if pa.types.is_nested(target) and pa.types.is_nested(source):
+        widened = widen_type(target, source)
+        if widened == target:
+            return conform_array(array, target), None, 0
+        return _all_rejected(array, target)
+    if pa.types.is_timestamp(target) and pa.types.is_timestamp(source):
+        return _as_utc(array).cast(target), None, 0
+    parse = _parser(source, target)
+    if parse is None:
+        return _all_rejected(array, target)
+    chunks, masks, converted = [], [], 0
+    for chunk in array.chunks:
+        values, ok = parse(chunk)
+        rejected = pc.and_(chunk.is_valid(), pc.invert(ok))
+        chunks.append(values)
+        masks.append(rejected)
+        converted += pc.sum(pc.cast(ok, _INT64)).as_py() or 0
+    rejects = pa.chunked_array(masks, type=pa.bool_())
+    any_rejected = pc.any(rejects).as_py()
+    return (
+        pa.chunked_array(chunks, type=target),
+        rejects if any_rejected else None,
+        converted,
+    )
+
+
+def _all_rejected(array: pa.ChunkedArray, target: pa.DataType) -> _Converted:
+    rejected = array.is_valid()
+    if not pc.any(rejected).as_py():
+        return pa.chunked_array([pa.nulls(len(array), target)]), None, 0
+    return pa.chunked_array([pa.nulls(len(array), target)]), rejected, 0
+
+
+def _as_utc(array: pa.ChunkedArray) -> pa.ChunkedArray:
+    if array.type.tz is None:
+        return pc.assume_timezone(array, "UTC")
+    return array
+
+
+_Parser = Callable[[pa.Array], tuple[pa.Array, pa.Array]]
+
+
+def _parser(source: pa.DataType, target: pa.DataType) -> _Parser | None:
+    """A vectorised lossless conversion from `source` to `target`, or None if there is none."""
+    text = pa.types.is_string(source) or pa.types.is_large_string(source)
+    if pa.types.is_integer(target):
+        if text:
+            return lambda chunk: _text_to_int(chunk, target)
+        if pa.types.is_floating(source):
+            return lambda chunk: _float_to_int(chunk, target)
+        if pa.types.is_integer(source):
+            return lambda chunk: _float_to_int(chunk.cast(_FLOAT64), target)
+        return None
+    if pa.types.is_floating(target) and text:
+        return lambda chunk: _text_to(chunk, _NUMBER_TEXT, target)
+    if pa.types.is_boolean(target) and text:
+        return _text_to_bool
+    if (pa.types.is_timestamp(target) or pa.types.is_date32(target)) and text:
+        return lambda chunk: _text_to_time(chunk, target)
+    return None
+
+
+def convert_values(values: list[Any], target: pa.DataType) -> tuple[list[Any], int]:
+    """Python values with the text that converts without loss to `target` converted, and how
+    many were (the same rules as for Arrow columns).
+
+    >>> convert_values([1, "3185", "n/a"], pa.int64())
+    ([1, 3185, 'n/a'], 1)
+    """
+    convert = _python_converters.get(_kind(target))
+    if convert is None:
+        return values, 0
+    out, count = [], 0
+    for value in values:
+        if isinstance(value, str) and (new := convert(value)) is not None:
+            out.append(new)
+            count += 1
+        else:
+            out.append(value)
+    return out, count
+
+
+def _text_to_float(text: str) -> float | None:
+    return float(text) if re.fullmatch(_NUMBER_TEXT, text) else None
+
+
+def _text_to_bool_value(text: str) -> bool | None:
+    return {"true": True, "false": False}.get(text)
+
+
+def _text_to(chunk: pa.Array, pattern: str, target: pa.DataType) -> tuple[pa.Array, pa.Array]:
+    ok = pc.fill_null(pc.match_substring_regex(chunk, pattern), False)
+    candidates = pc.if_else(ok, chunk, pa.scalar(None, chunk.type))
+    return candidates.cast(target), ok
+
+
+def _text_to_int(chunk: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array]:
+    try:
+        return _text_to(chunk, _INTEGER_TEXT, target)
+    except pa.ArrowInvalid:  # 19 digits beyond int64: decide value by value
+        values = [_int_or_none(v) for v in chunk.to_pylist()]
+        ok = pa.array([v is not None for v in values], pa.bool_())
+        return pa.array(values, target), ok
+
+
+def _int_or_none(value: str | None) -> int | None:
+    if value is None or not re.fullmatch(_INTEGER_TEXT, value):
+        return None
+    number = int(value)
+    return number if _INT64_MIN <= number <= _INT64_MAX else None
+
+
+def _float_to_int(chunk: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array]:
+    finite = pc.and_(pc.is_finite(chunk), pc.equal(pc.floor(chunk), chunk))
+    in_range = pc.and_(
+        pc.greater_equal(chunk, float(_INT64_MIN)), pc.less(chunk, float(_INT64_MAX))
+    )
+    ok = pc.fill_null(pc.and_(finite, in_range), False)
+    candidates = pc.if_else(ok, chunk, pa.scalar(None, chunk.type))
+    return candidates.cast(target), ok
+
+
+def _text_to_bool(chunk: pa.Array) -> tuple[pa.Array, pa.Array]:
+    is_true = pc.equal(chunk, "true")
+    ok = pc.fill_null(pc.or_(is_true, pc.equal(chunk, "false")), False)
+    return pc.if_else(ok, is_true, pa.scalar(None, pa.bool_())), ok
+
+
+def _text_to_time(chunk: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array]:
+    values = [_parse_time(v, target) for v in chunk.to_pylist()]
+    ok = pa.array([v is not None for v in values], pa.bool_())
+    return pa.array(values, target), ok
+
+
+def _parse_time(text: Any, target: pa.DataType) -> dt.date | dt.datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        if pa.types.is_date32(target):
+            return dt.date.fromisoformat(text) if len(text) == 10 else None
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
+_python_converters: dict[str, Callable[[str], Any]] = {
+    "bigint": _int_or_none,
+    "double": _text_to_float,
+    "bool": _text_to_bool_value,
+}

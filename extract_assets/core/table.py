@@ -1,0 +1,501 @@
+"""One table per asset: a schema kept with the table, and writes that keep every file on it.
+
+An asset's files (one, or one per partition, Hive-style) are one table. Its schema lives beside
+the table's folder, in the output location: ``{folder}.schema.json`` (e.g.
+``data/extractto/ads.schema.json`` for ``data/extractto/ads/``), with the columns a person reads
+and the exact Arrow schema. It changes only by the rules of `contract`: columns are appended,
+types widen, never narrow, and no column is ever dropped.
+
+A materialization stages its files first (complete temp files, fitted to the table's schema as
+rows arrive), then publishes them together: every staged file, and every earlier file of the
+table, that does not have exactly the table's final schema (names, types, order) is rewritten to
+it first — file by file, row group by row group, each atomically — so after every write all files
+of the table read as one. A partition without rows is a file of the table's schema with no rows;
+while the table has no column at all (no declared types, no row ever), such a partition has no
+file and is listed in the schema document instead (DuckDB refuses a file without columns).
+
+Writers of one local table take turns publishing (a lock file beside the folder). Publishing
+also removes temp files and spools that dead runs of this table left behind (see `leftovers`).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pyarrow as pa
+
+from extract_assets.core.arrow_schema import json_schema_to_arrow, widen_schema
+from extract_assets.core.contract import (
+    DEFAULT_CONTRACT,
+    VARIANT_INFIX,
+    Fitter,
+    SchemaChanges,
+    SchemaContract,
+)
+from extract_assets.core.leftovers import remove_leftovers, temp_dir
+from extract_assets.core.parquet import (
+    SinkResult,
+    StagedFile,
+    empty_file,
+    publish,
+    rewrite,
+    stage_ndjson,
+    stage_records,
+    staging_folder,
+)
+from extract_assets.core.storage import (
+    Location,
+    exists,
+    glob_files,
+    open_parquet,
+    upload,
+)
+
+__all__ = ["TableDocument", "TableWrite", "TableWriter", "read_document", "schema_document"]
+
+logger = logging.getLogger(__name__)
+
+DOCUMENT_SUFFIX = ".schema.json"
+_FORMAT = "extract-assets table schema"
+_VERSION = 1
+_FILE_PATTERNS = ("*.parquet", "*=*/*.parquet")
+
+
+def schema_document(folder: Location) -> Location:
+    """Where a table's schema document lives: beside its folder, never inside it.
+
+    >>> schema_document(Path("/lake/extractto/ads"))
+    PosixPath('/lake/extractto/ads.schema.json')
+    """
+    return folder.parent / f"{folder.name}{DOCUMENT_SUFFIX}"
+
+
+@dataclass
+class TableDocument:
+    """A table's schema and settings, as kept in its schema document."""
+
+    schema: pa.Schema
+    contract: str = DEFAULT_CONTRACT
+    declared: list[str] = field(default_factory=list)
+    descriptions: dict[str, str] = field(default_factory=dict)
+    empty_partitions: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        columns: list[dict[str, Any]] = []
+        for column in self.schema:
+            entry: dict[str, Any] = {"name": column.name, "type": str(column.type)}
+            entry["declared"] = column.name in self.declared
+            if column.name in self.descriptions:
+                entry["description"] = self.descriptions[column.name]
+            columns.append(entry)
+        document = {
+            "format": _FORMAT,
+            "version": _VERSION,
+            "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "schema_contract": self.contract,
+            "columns": columns,
+            "empty_partitions": self.empty_partitions,
+            "arrow_schema": base64.b64encode(self.schema.serialize().to_pybytes()).decode(),
+        }
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, where: str) -> TableDocument:
+        try:
+            document = json.loads(text)
+            schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(document["arrow_schema"])))
+        except (ValueError, KeyError, TypeError, pa.ArrowInvalid) as error:
+            raise ValueError(
+                f"{where} is not a table schema document ({error}); move it away and "
+                "materialize again to rebuild it from the table's files"
+            ) from error
+        columns = document.get("columns", [])
+        return cls(
+            schema=schema,
+            contract=str(document.get("schema_contract", DEFAULT_CONTRACT)),
+            declared=[c["name"] for c in columns if c.get("declared")],
+            descriptions={c["name"]: c["description"] for c in columns if "description" in c},
+            empty_partitions=list(document.get("empty_partitions", [])),
+        )
+
+
+def read_document(folder: Location) -> TableDocument | None:
+    """The table's schema document, or None before its first write."""
+    where = schema_document(folder)
+    if isinstance(where, Path):
+        if not where.exists():
+            return None
+        return TableDocument.from_json(where.read_text(encoding="utf-8"), str(where))
+    fs, path = where.filesystem()
+    if not fs.exists(path):
+        return None
+    with fs.open(path, "r", encoding="utf-8") as handle:
+        return TableDocument.from_json(handle.read(), str(where))
+
+
+@dataclass(frozen=True)
+class TableWrite:
+    """What one publish did: the files it wrote (by target), the table's schema, what changed
+    against the table as it was before, and how many earlier files it rewrote."""
+
+    files: dict[str, SinkResult]
+    schema: pa.Schema
+    changes: SchemaChanges
+    rewritten: int
+    leftovers_removed: int
+    document: str
+    new_table: bool
+    descriptions: dict[str, str]
+    contract: str
+
+
+class TableWriter:
+    """Stages a materialization's files for one table, then publishes them on one schema.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp()) / "linkup" / "team"
+    >>> with TableWriter(folder, json_schema={"properties": {"n": {"type": "integer"}}}) as t:
+    ...     _ = t.stage_records([{"n": "3"}, {"n": "x"}], folder / "part-0.parquet")
+    ...     written = t.publish()
+    >>> written.schema.names, written.changes.summary()
+    (['n', 'n__v_text'], 'added n__v_text; 1 values of n converted; 1 values moved to n__v_text')
+    """
+
+    def __init__(
+        self,
+        folder: Location,
+        *,
+        json_schema: Mapping[str, Any] | None = None,
+        contract: SchemaContract = DEFAULT_CONTRACT,
+        where: str | None = None,
+    ) -> None:
+        self.folder = folder
+        declared = _nullable(json_schema_to_arrow(json_schema)) if json_schema else pa.schema([])
+        self._declared = declared
+        self._descriptions = _descriptions(json_schema)
+        self._contract = contract
+        self._fitter = Fitter(
+            declared=frozenset(declared.names), contract=contract, where=where or str(folder)
+        )
+        document = read_document(folder)
+        self.schema = _grow(document.schema, declared) if document else declared
+        self._staged: list[StagedFile] = []
+        self._exit = contextlib.ExitStack()
+        self._staging: Path | None = None
+        self.published: TableWrite | None = None
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for staged in self._staged:
+            staged.local.unlink(missing_ok=True)
+        self._staged.clear()
+        self._exit.close()
+
+    def stage_ndjson(
+        self, chunks: Iterable[bytes], target: Location, *, expected_rows: int | None = None
+    ) -> StagedFile:
+        """NDJSON bytes for the file at `target`, fitted to the table as they arrive."""
+        staged = stage_ndjson(
+            chunks,
+            target,
+            self._staging_for(target),
+            known=self.schema,
+            fitter=self._fitter,
+            expected_rows=expected_rows,
+        )
+        return self._keep(staged)
+
+    def stage_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        target: Location,
+        *,
+        expected_rows: int | None = None,
+    ) -> StagedFile:
+        """Records for the file at `target`, fitted to the table as they arrive."""
+        staged = stage_records(
+            records,
+            target,
+            self._staging_for(target),
+            known=self.schema,
+            fitter=self._fitter,
+            expected_rows=expected_rows,
+        )
+        return self._keep(staged)
+
+    def publish(self) -> TableWrite:
+        """Every staged file in place, every file of the table on the table's final schema."""
+        with self._lock():
+            leftovers = remove_leftovers(self._local_staging(), self.folder.name)
+            document = read_document(self.folder)
+            replaced = {str(s.target) for s in self._staged}
+            existing = {
+                str(path): (path, _file_schema(path))
+                for pattern in _FILE_PATTERNS
+                for path in glob_files(self.folder, pattern)
+                if str(path) not in replaced
+            }
+            before = document.schema if document else _union(self._declared, existing.values())
+            final = _grow(before, self.schema)
+            for staged in self._staged:
+                final = _grow(final, staged.schema)
+            for _, schema in existing.values():
+                final = _grow(final, schema)
+            if len(final) == 0:
+                written, rewritten = self._publish_without_columns(document, existing)
+            else:
+                self._save(final, document, empty=[])
+                written, rewritten = self._publish_on(final, document, existing)
+        changes = self._changes(before, final, new_table=document is None and not existing)
+        self.published = TableWrite(
+            files=written,
+            schema=final,
+            changes=changes,
+            rewritten=rewritten,
+            leftovers_removed=leftovers,
+            document=str(schema_document(self.folder)),
+            new_table=document is None and not existing,
+            descriptions={**(document.descriptions if document else {}), **self._descriptions},
+            contract=self._contract,
+        )
+        if rewritten:
+            logger.info("rewrote %d earlier files of %s to its schema", rewritten, self.folder)
+        return self.published
+
+    # --- publishing ----------------------------------------------------------------------
+
+    def _publish_on(
+        self,
+        final: pa.Schema,
+        document: TableDocument | None,
+        existing: Mapping[str, tuple[Location, pa.Schema]],
+    ) -> tuple[dict[str, SinkResult], int]:
+        rewritten = 0
+        for path, schema in existing.values():
+            if not schema.equals(final):
+                self._rewrite_in_place(path, final)
+                rewritten += 1
+        for relative in document.empty_partitions if document else []:
+            target = _join(self.folder, relative)
+            if not exists(target) and str(target) not in {str(s.target) for s in self._staged}:
+                staging = self._staging_for(target)
+                self._place(empty_file(final, staging, self.folder.name), target, final)
+        written = {}
+        while self._staged:
+            staged = self._staged.pop(0)
+            try:
+                if not staged.schema.equals(final):
+                    conformed = rewrite(staged.local, final, staged.local.parent, self.folder.name)
+                    staged.local.unlink(missing_ok=True)
+                    staged = _restaged(staged, conformed, final)
+                written[str(staged.target)] = publish(staged)
+            finally:
+                staged.local.unlink(missing_ok=True)
+        return written, rewritten
+
+    def _publish_without_columns(
+        self,
+        document: TableDocument | None,
+        existing: Mapping[str, tuple[Location, pa.Schema]],
+    ) -> tuple[dict[str, SinkResult], int]:
+        """No column yet: empty partitions are listed in the document, not written as files."""
+        empty = set(document.empty_partitions if document else [])
+        written = {}
+        for staged in [*self._staged]:
+            relative = _relative(self.folder, staged.target)
+            empty.add(relative)
+            _remove(staged.target)
+            written[str(staged.target)] = SinkResult(
+                path=str(staged.target), rows=0, bytes=0, schema=staged.schema, row_groups=0
+            )
+            staged.local.unlink(missing_ok=True)
+        self._staged.clear()
+        for path, _ in existing.values():
+            empty.add(_relative(self.folder, path))
+            _remove(path)
+        self._save(pa.schema([]), document, empty=sorted(empty))
+        return written, 0
+
+    def _rewrite_in_place(self, path: Location, schema: pa.Schema) -> None:
+        if isinstance(path, Path):
+            self._place(rewrite(path, schema, self._staging_for(path), self.folder.name), path)
+            return
+        staging = self._staging_for(path)
+        fs, remote = path.filesystem()
+        local = staging / f"{self.folder.name}.download.parquet"
+        fs.get_file(remote, os.fspath(local))
+        try:
+            self._place(rewrite(local, schema, staging, self.folder.name), path)
+        finally:
+            local.unlink(missing_ok=True)
+
+    def _place(self, local: Path, target: Location, schema: pa.Schema | None = None) -> None:
+        try:
+            staged = StagedFile(
+                local=local,
+                target=target,
+                rows=0,
+                bytes=local.stat().st_size,
+                schema=schema or pa.schema([]),
+                row_groups=0,
+            )
+            publish(staged)
+        finally:
+            local.unlink(missing_ok=True)
+
+    def _save(self, schema: pa.Schema, document: TableDocument | None, *, empty: list[str]) -> None:
+        declared = sorted(set(self._declared.names) | set(document.declared if document else []))
+        descriptions = {**(document.descriptions if document else {}), **self._descriptions}
+        text = TableDocument(
+            schema=schema,
+            contract=self._contract,
+            declared=declared,
+            descriptions=descriptions,
+            empty_partitions=empty,
+        ).to_json()
+        where = schema_document(self.folder)
+        if isinstance(where, Path):
+            where.parent.mkdir(parents=True, exist_ok=True)
+            temp = where.parent / f".{where.name}.{os.getpid()}.tmp"
+            temp.write_text(text, encoding="utf-8")
+            os.replace(temp, where)
+            return
+        local = self._staging_for(where) / where.name
+        local.write_text(text, encoding="utf-8")
+        try:
+            upload(local, where)
+        finally:
+            local.unlink(missing_ok=True)
+
+    def _changes(self, before: pa.Schema, final: pa.Schema, *, new_table: bool) -> SchemaChanges:
+        values = self._fitter.changes
+        changes = SchemaChanges(
+            converted=values.converted,
+            to_variant=values.to_variant,
+            discarded_values=values.discarded_values,
+            discarded_rows=values.discarded_rows,
+        )
+        if new_table and len(self._declared) == 0:
+            changes.added = [name for name in values.added if VARIANT_INFIX in name]
+            return changes
+        for column in final:
+            index = before.get_field_index(column.name)
+            if index < 0:
+                changes.column_added(column.name)
+            elif before.field(index).type != column.type:
+                changes.type_widened(column.name, before.field(index).type, column.type)
+        return changes
+
+    # --- places ----------------------------------------------------------------------------
+
+    def _keep(self, staged: StagedFile) -> StagedFile:
+        self._staged.append(staged)
+        self.schema = _grow(self.schema, staged.schema)
+        return staged
+
+    def _local_staging(self) -> Path | None:
+        return staging_folder(self.folder / "part-0.parquet")
+
+    def _staging_for(self, target: Location) -> Path:
+        local = staging_folder(target)
+        if local is not None:
+            local.mkdir(parents=True, exist_ok=True)
+            return local
+        if self._staging is None:
+            self._staging = Path(self._exit.enter_context(temp_dir("upload")))
+        return self._staging
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        staging = self._local_staging()
+        if staging is None:
+            yield  # object storage has no lock: one writer per table at a time
+            return
+        staging.mkdir(parents=True, exist_ok=True)
+        with (staging / f".{self.folder.name}.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _file_schema(path: Location) -> pa.Schema:
+    with open_parquet(path) as parquet:
+        return parquet.schema_arrow
+
+
+def _nullable(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)
+
+
+def _grow(table: pa.Schema, other: pa.Schema) -> pa.Schema:
+    """The table's schema grown to hold `other`'s columns: widened types, new ones appended."""
+    return _nullable(widen_schema(_nullable(table), _nullable(other)))
+
+
+def _union(declared: pa.Schema, files: Iterable[tuple[Location, pa.Schema]]) -> pa.Schema:
+    schema = declared
+    for _, found in files:
+        schema = _grow(schema, found)
+    return schema
+
+
+def _descriptions(json_schema: Mapping[str, Any] | None) -> dict[str, str]:
+    properties = (json_schema or {}).get("properties")
+    if not isinstance(properties, Mapping):
+        return {}
+    return {
+        name: node["description"]
+        for name, node in properties.items()
+        if isinstance(node, Mapping) and isinstance(node.get("description"), str)
+    }
+
+
+def _restaged(staged: StagedFile, local: Path, schema: pa.Schema) -> StagedFile:
+    return StagedFile(
+        local=local,
+        target=staged.target,
+        rows=staged.rows,
+        bytes=local.stat().st_size,
+        schema=schema,
+        row_groups=staged.row_groups,
+    )
+
+
+def _relative(folder: Location, path: Location) -> str:
+    return str(path)[len(str(folder)) :].lstrip("/")
+
+
+def _join(folder: Location, relative: str) -> Location:
+    place = folder
+    for part in relative.split("/"):
+        place = place / part
+    return place
+
+
+def _remove(path: Location) -> None:
+    if isinstance(path, Path):
+        path.unlink(missing_ok=True)
+        return
+    fs, remote = path.filesystem()
+    if fs.exists(remote):
+        fs.rm_file(remote)

@@ -1,0 +1,244 @@
+"""One table per asset: every file of a folder on the table's schema, whatever the source sends."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+from extract_assets.core.contract import SchemaContract, SchemaContractError
+from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
+from extract_assets.core.leftovers import owner_token
+from extract_assets.core.table import TableWriter, read_document, schema_document
+
+START = date(2026, 11, 1)
+DECLARED = {
+    "properties": {
+        "impressions": {"type": "integer", "description": "Times the ad was shown."},
+        "cost": {"type": "integer"},
+    }
+}
+
+
+def days(n: int, start: date = START) -> list[date]:
+    return [start + timedelta(days=i) for i in range(n)]
+
+
+def write(
+    folder: Path,
+    rows_by_day: Mapping[date, Sequence[Mapping[str, Any]]],
+    *,
+    json_schema: Mapping[str, Any] | None = None,
+    contract: SchemaContract = "variant",
+) -> DayFolders:
+    wanted = sorted(rows_by_day)
+    page = [{"date": day.isoformat(), **row} for day in wanted for row in rows_by_day[day]]
+    return write_day_folders([page], folder, wanted, json_schema=json_schema, contract=contract)
+
+
+def file_schemas(folder: Path) -> list[pa.Schema]:
+    return [pq.read_schema(path) for path in sorted(folder.glob("*/*.parquet"))]
+
+
+def assert_one_table(folder: Path) -> pa.Table:
+    """Every file has the schema document's schema, and four readers read it as one table."""
+    document = read_document(folder)
+    assert document is not None
+    for schema in file_schemas(folder):
+        assert schema.equals(document.schema), f"{schema} != {document.schema}"
+    table = ds.dataset(folder, partitioning="hive").to_table()
+    glob = f"{folder}/*/*.parquet"
+    with duckdb.connect() as connection:
+        query = f"SELECT * FROM read_parquet('{glob}', hive_partitioning = true)"
+        duck = connection.sql(query).to_arrow_table()
+    polars = pl.scan_parquet(glob, hive_partitioning=True).collect()
+    assert duck.num_rows == polars.height == table.num_rows
+    assert set(duck.column_names) == set(polars.columns) == set(table.column_names)
+    return table
+
+
+def messy_week() -> dict[date, list[dict[str, Any]]]:
+    """The scenario of a messy but legal source over seven days."""
+    week = days(7)
+    rows: dict[date, list[dict[str, Any]]] = {day: [] for day in week}
+    for index, day in enumerate(week):
+        if index in {2, 4}:
+            continue  # days without rows
+        for i in range(20):
+            row: dict[str, Any] = {"impressions": 100 + i, "cost": 3 if index == 0 else 12.5}
+            if index in {1, 3} and i < 2:
+                row["impressions"] = str(3185 + i)
+            row["notes"] = None if index < 3 else f"note {i}"
+            if index == 6 and i >= 15:
+                row["label"] = f"late {i}"
+            rows[day].append(row)
+    return rows
+
+
+def test_a_messy_week_reads_as_one_table_in_every_reader(tmp_path: Path) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    rows = messy_week()
+    written = write(folder, rows, json_schema=DECLARED)
+    table = assert_one_table(folder)
+    assert table.num_rows == sum(len(r) for r in rows.values()) == 100
+    assert table.schema.field("impressions").type == pa.int64()
+    assert sorted(v for v in table.column("impressions").to_pylist() if v > 3000) == [
+        3185,
+        3185,
+        3186,
+        3186,
+    ]
+    assert table.column("label").null_count == 95
+    assert table.schema.field("cost").type == pa.int64()  # declared: kept
+    assert sorted(set(table.column("cost__v_double").to_pylist()) - {None}) == [12.5]
+    assert written.table.changes.converted["impressions"] == 4
+
+
+def test_the_same_messy_week_without_declared_types_reads_as_one_table(tmp_path: Path) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    write(folder, messy_week())
+    table = assert_one_table(folder)
+    assert table.schema.field("cost").type == pa.float64()  # inferred: widened
+    assert table.num_rows == 100
+
+
+def test_a_day_without_rows_is_a_file_of_the_table_schema_with_no_rows(tmp_path: Path) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    write(folder, {START: [{"n": 1}], START + timedelta(days=1): []})
+    empty = pq.read_table(day_file(folder, START + timedelta(days=1)))
+    assert (empty.num_rows, empty.schema.names) == (0, ["n"])
+
+
+def test_days_without_rows_before_any_column_is_known_have_no_file(tmp_path: Path) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    write(folder, {START: [], START + timedelta(days=1): []})
+    assert file_schemas(folder) == []
+    document = read_document(folder)
+    assert document is not None
+    assert document.empty_partitions == [
+        "date=2026-11-01/part-0.parquet",
+        "date=2026-11-02/part-0.parquet",
+    ]
+
+    write(folder, {START + timedelta(days=2): [{"n": 1}]})
+    assert [s.names for s in file_schemas(folder)] == [["n"], ["n"], ["n"]]
+    assert_one_table(folder)
+
+
+def test_a_late_column_rewrites_earlier_partitions_and_reports_how_many(tmp_path: Path) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    write(folder, {day: [{"n": 1}] for day in days(5)})
+    later = write(folder, {START + timedelta(days=9): [{"n": 2, "late": "x"}]})
+    assert later.table.rewritten == 5
+    assert later.table.changes.added == ["late"]
+    table = assert_one_table(folder)
+    assert table.num_rows == 6
+
+
+def test_rerunning_a_partition_never_drops_a_column_of_the_table(tmp_path: Path) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    write(folder, {START: [{"n": 1, "extra": "x"}], START + timedelta(days=1): [{"n": 2}]})
+    again = write(folder, {START: [{"n": 1}]})
+    assert again.table.schema.names == ["n", "extra"]
+    assert again.table.rewritten == 0
+    assert_one_table(folder)
+
+
+def test_a_type_that_widens_later_widens_every_file(tmp_path: Path) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    write(folder, {START: [{"x": 1}]})
+    write(folder, {START + timedelta(days=1): [{"x": 3.5}]})
+    table = assert_one_table(folder)
+    assert sorted(table.column("x").to_pylist()) == [1.0, 3.5]
+
+
+def test_a_frozen_table_fails_names_the_change_and_writes_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    write(folder, {START: [{"impressions": 1}]}, json_schema=DECLARED, contract="freeze")
+    before = {p: p.read_bytes() for p in folder.rglob("*.parquet")}
+    document = schema_document(folder).read_text()
+    with pytest.raises(SchemaContractError) as raised:
+        write(
+            folder,
+            {START: [{"impressions": 2}], START + timedelta(days=1): [{"impressions": "n/a"}]},
+            json_schema=DECLARED,
+            contract="freeze",
+        )
+    assert "'impressions'" in str(raised.value) and "freeze" in str(raised.value)
+    assert {p: p.read_bytes() for p in folder.rglob("*.parquet")} == before
+    assert schema_document(folder).read_text() == document
+    assert [p.name for p in folder.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_the_schema_document_sits_beside_the_folder_with_columns_a_person_reads(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    write(folder, {START: [{"impressions": 1, "cost": 2}]}, json_schema=DECLARED)
+    document = json.loads((tmp_path / "extractto" / "ads.schema.json").read_text())
+    assert document["columns"][0] == {
+        "name": "impressions",
+        "type": "int64",
+        "declared": True,
+        "description": "Times the ad was shown.",
+    }
+    assert document["schema_contract"] == "variant"
+
+
+def test_a_table_written_before_schema_documents_is_adopted_as_one(tmp_path: Path) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    for day, table in [
+        (START, pa.table({"x": [1]})),
+        (START + timedelta(1), pa.table({"y": ["a"]})),
+    ]:
+        day_file(folder, day).parent.mkdir(parents=True)
+        pq.write_table(table, day_file(folder, day))
+    written = write(folder, {START + timedelta(days=2): [{"x": 2}]})
+    assert written.table.rewritten == 2
+    assert assert_one_table(folder).num_rows == 3
+
+
+def test_an_unpartitioned_table_keeps_its_columns_across_writes(tmp_path: Path) -> None:
+    folder = tmp_path / "linkup" / "team"
+    for rows in ([{"name": "a", "age": 1}], [{"name": "b"}]):
+        with TableWriter(folder) as table:
+            table.stage_records(rows, folder / "part-0.parquet")
+            written = table.publish()
+    assert written.schema.names == ["name", "age"]
+    assert pq.read_table(folder / "part-0.parquet").to_pylist() == [{"name": "b", "age": None}]
+
+
+def test_a_write_removes_what_a_dead_run_of_the_table_left(tmp_path: Path) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    pid = int(dead.stdout)
+    host = owner_token().partition("@")[2]
+    folder.parent.mkdir(parents=True)
+    leftover = folder.parent / f".ads.{pid}@{host}.{'a' * 32}.0.tmp"
+    leftover.write_bytes(b"half a file")
+    other_table = folder.parent / f".clicks.{pid}@{host}.{'b' * 32}.0.tmp"
+    other_table.write_bytes(b"not ours to judge")
+    spool = Path(tempfile.gettempdir()) / f"extract-assets-spool-{pid}@{host}-xyz"
+    spool.mkdir()
+    (spool / "2026-11-01.ndjson").write_text("{}\n")
+    alive = Path(tempfile.mkdtemp(prefix=f"extract-assets-spool-{os.getpid()}@{host}-"))
+
+    written = write(folder, {START: [{"n": 1}]})
+
+    assert not leftover.exists() and not spool.exists()
+    assert other_table.exists() and alive.exists()
+    assert written.table.leftovers_removed == 2
+    alive.rmdir()
