@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal
@@ -14,6 +15,10 @@ ExtracttoRole = Literal["viewer", "creator", "admin"]
 DataextractorPlan = Literal["free", "pro"]
 DataextractorType = Literal["invoice", "purchase_order"]
 DataextractorEvent = Literal["extraction.completed", "extraction.failed", "matching.completed"]
+ExtracttoProfile = Literal["generated", "messy"]
+# Rows of each day of a data table, keyed by ISO date, as text or a `date` (a Mapping's key
+# type is invariant, so `Any` lets a dict keyed by either, or both, through).
+ServedDaysArg = Mapping[Any, Sequence[Mapping[str, Any]]]
 
 
 class EmulatorControlError(RuntimeError):
@@ -260,9 +265,13 @@ class EmulatorControl:
         sync_seconds: float | None = None,
         fail: str | None = None,
         schedules_limit: int | None = None,
+        profile: ExtracttoProfile | None = None,
+        profile_seed: int | None = None,
     ) -> dict[str, Any]:
         """An extract ready for a test (the demo connection and account unless given), outside
-        the plan limits; returns it with its settings, scenario and syncs."""
+        the plan limits; returns it with its settings, scenario and syncs. `profile="messy"`
+        makes its syncs write drifting values (see the emulator's `ExtractSeed`), the same for
+        the same `profile_seed`."""
         body = {
             "title": title,
             "data_table_title": data_table_title,
@@ -274,6 +283,8 @@ class EmulatorControl:
             "sync_seconds": sync_seconds,
             "fail": fail,
             "schedules_limit": schedules_limit,
+            "profile": profile,
+            "profile_seed": profile_seed,
         }
         return self._call("POST", "/extractto/extracts", _given(body))
 
@@ -306,6 +317,27 @@ class EmulatorControl:
         """Start a sync as the service's own schedule would, not asked by a client."""
         body = _given({"date_from": date_from, "date_to": date_to})
         return self._call("POST", f"/extractto/extracts/{extract_id}/sync", body)
+
+    def set_extractto_served_rows(
+        self,
+        extract_id: str,
+        days: ServedDaysArg,
+        *,
+        columns: Sequence[Mapping[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        """The rows the extract's data table holds from its next sync on, per ISO date, value
+        for value: served as given (`date` and `__insert_date` added only to a row without
+        them); a date the sync covers that `days` lacks holds no rows. `columns`
+        (`[{"name", "type"}]`) become the table's field columns at once; None keeps them.
+        Setting them again replaces them. Returns the extract as `extractto_extracts` does."""
+        body = {
+            "columns": None if columns is None else [dict(c) for c in columns],
+            "days": {
+                (day if isinstance(day, str) else day.isoformat()): [dict(r) for r in found]
+                for day, found in days.items()
+            },
+        }
+        return self._call("PUT", f"/extractto/extracts/{extract_id}/served_rows", body)
 
     def add_extractto_connection(
         self,

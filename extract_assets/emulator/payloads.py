@@ -28,6 +28,26 @@ async def read_payload(request: Request, model: type[ModelT]) -> ModelT:
         raise PayloadError(json.loads(exc.json(include_url=False, include_input=False))) from exc
 
 
+async def read_exact_payload(request: Request, model: type[ModelT]) -> ModelT:
+    """The JSON body as `model`, its free-form values exactly as the standard `json` module
+    reads them (key order, big integers, floats that print back the same); NaN, Infinity and
+    lone surrogates, which no JSON answer can carry, are refused."""
+    raw = await request.body() or b"{}"
+    try:
+        data = json.loads(raw, parse_constant=_refuse_constant)
+        json.dumps(data, ensure_ascii=False).encode()
+    except (ValueError, UnicodeError) as exc:
+        raise PayloadError([{"type": "json_invalid", "loc": [], "msg": str(exc)}]) from exc
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise PayloadError(json.loads(exc.json(include_url=False, include_input=False))) from exc
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 async def handle_payload_error(request: Request, exc: Exception) -> Response:
     """Starlette handler: a 400 listing the problems."""
     assert isinstance(exc, PayloadError)

@@ -90,11 +90,15 @@ def assert_same_tables(faulted: dict[str, pa.Table], clean: dict[str, pa.Table])
 
 
 def stray_files(folder: Path) -> list[str]:
-    """Files under `folder` that are not Parquet: temp files a run left behind."""
+    """Files under `folder` that are neither Parquet nor a table's schema document or lock:
+    temp files a run left behind."""
     return sorted(
         path.relative_to(folder).as_posix()
         for path in folder.rglob("*")
-        if path.is_file() and path.suffix != ".parquet"
+        if path.is_file()
+        and path.suffix != ".parquet"
+        and not path.name.endswith(".schema.json")
+        and not (path.name.startswith(".") and path.suffix == ".lock")
     )
 
 

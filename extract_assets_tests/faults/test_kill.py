@@ -72,7 +72,7 @@ def big_tasks(emulator: EmulatorServer) -> list[str]:
 
 
 def temp_files(output: Path) -> list[Path]:
-    return [path for path in output.rglob("*") if path.is_file() and path.suffix != ".parquet"]
+    return [path for path in output.rglob("*.tmp") if path.is_file()]
 
 
 def kill_while_writing(output: Path) -> None:
@@ -141,4 +141,5 @@ def test_a_run_killed_mid_write_leaves_the_old_file_and_its_re_execution_succeed
     assert result.success
     assert len(big_tasks(emulator)) == 1
     assert stray_files(folder) == []
+    assert temp_files(output) == [], "the dead run's temp file beside the table was not removed"
     assert set(rows_seen_by_readers(folder).values()) == {BIG_ROWS}

@@ -22,11 +22,13 @@ from extract_assets.emulator.extractto.models import (
     KeyPayload,
     OutsideSync,
     PlanUpdate,
+    ServedRows,
     SettingsUpdate,
 )
 from extract_assets.emulator.extractto.resources import Account
+from extract_assets.emulator.extractto.served import MESSY_COLUMNS, MESSY_FIELDS, ServedDays
 from extract_assets.emulator.extractto.state import ExtracttoState
-from extract_assets.emulator.payloads import read_payload
+from extract_assets.emulator.payloads import read_exact_payload, read_payload
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -110,6 +112,20 @@ def control_routes(state: ExtracttoState) -> list[BaseRoute]:
         extract.rows_per_day = seed.rows_per_day
         extract.sync_seconds = seed.sync_seconds
         extract.fail = seed.fail
+        extract.profile = seed.profile
+        extract.profile_seed = seed.profile_seed
+        if seed.profile == "messy":
+            extract.fields = MESSY_FIELDS
+            extract.declared_columns = MESSY_COLUMNS
+        return JSONResponse(extract.control_json(state.now))
+
+    async def served_rows(request: Request) -> Response:
+        extract = state.extract(request.path_params["id"])
+        served = await read_exact_payload(request, ServedRows)
+        extract.profile = "served"
+        extract.served = ServedDays.of(served.days)
+        if served.columns is not None:
+            extract.declared_columns = tuple((c.name, c.type) for c in served.columns)
         return JSONResponse(extract.control_json(state.now))
 
     async def extract_scenario(request: Request) -> Response:
@@ -160,6 +176,7 @@ def control_routes(state: ExtracttoState) -> list[BaseRoute]:
         ("/extracts", extracts, ["GET", "POST"]),
         ("/extracts/{id}/scenario", extract_scenario, ["POST"]),
         ("/extracts/{id}/sync", outside_sync, ["POST"]),
+        ("/extracts/{id}/served_rows", served_rows, ["PUT"]),
         ("/connections", connections, ["POST"]),
         ("/connections/{id}/scenario", connection_scenario, ["POST"]),
     ]

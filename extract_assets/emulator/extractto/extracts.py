@@ -10,6 +10,7 @@ from typing import Any, Literal
 from extract_assets.emulator.clock import iso_z
 from extract_assets.emulator.extractto import rows
 from extract_assets.emulator.extractto.resources import Account
+from extract_assets.emulator.extractto.served import Profile, ServedDays, messy_days, serve
 
 SyncOrigin = Literal["api", "schedule"]
 Status = Literal["active", "syncing", "paused", "error"]
@@ -19,18 +20,26 @@ Position = tuple[int, int, int]
 
 @dataclass(frozen=True)
 class Written:
-    """What one successful sync wrote for each date it covered."""
+    """What one successful sync wrote for each date it covered: generated rows, or, with
+    `served`, the rows given for each day (a day not given holds none)."""
 
     inserted_at: float
     fields: tuple[str, ...]
     accounts: tuple[Account, ...]
     rows_per_day: int | None
+    served: ServedDays | None = None
 
     def count(self, account: Account, day: date) -> int:
-        """Rows of one account on one day."""
+        """Generated rows of one account on one day."""
         if self.rows_per_day is not None:
             return self.rows_per_day
         return rows.default_rows_per_day(account.id, day)
+
+    def day_count(self, day: date) -> int:
+        """Rows of every account on one day."""
+        if self.served is not None:
+            return self.served.count(day.toordinal())
+        return sum(self.count(account, day) for account in self.accounts)
 
 
 @dataclass(frozen=True)
@@ -54,9 +63,8 @@ class Sync:
         if self.fail is not None:
             return 0
         return sum(
-            self.written.count(account, self.date_from + timedelta(days=offset))
+            self.written.day_count(self.date_from + timedelta(days=offset))
             for offset in range(self.days())
-            for account in self.written.accounts
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -94,6 +102,13 @@ class Extract:
     sync_seconds: float | None = None
     rows_per_day: int | None = None
     fail: str | None = None
+    # Where the rows of the next syncs come from: the generator, the `messy` profile (seeded
+    # by `profile_seed`) or the rows a test set (`served`); `declared_columns`, when set, are
+    # the field columns of the table whatever the fields.
+    profile: Profile = "generated"
+    profile_seed: int = 0
+    served: ServedDays | None = None
+    declared_columns: tuple[tuple[str, str], ...] | None = None
     syncs: list[Sync] = field(default_factory=list)
     # What each covered day holds: the latest successful sync that covered it wins.
     coverage: dict[int, Written] = field(default_factory=dict)
@@ -141,7 +156,13 @@ class Extract:
     def start_sync(
         self, origin: SyncOrigin, now: float, days: tuple[date, date], seconds: float
     ) -> Sync:
-        """Start a sync now; the caller has checked that none is under way."""
+        """Start a sync now; the caller has checked that none is under way. What it writes is
+        fixed now: served rows set later wait for the next sync."""
+        served = self.served if self.profile == "served" else None
+        if self.profile == "messy" and self.fail is None:
+            found = messy_days(self.profile_seed, *days, self.accounts, self.rows_per_day)
+            served = ServedDays.of(found)
+        written = Written(now + seconds, self.fields, self.accounts, self.rows_per_day, served)
         sync = Sync(
             origin=origin,
             started_at=now,
@@ -149,7 +170,7 @@ class Extract:
             date_from=days[0],
             date_to=days[1],
             fail=self.fail,
-            written=Written(now + seconds, self.fields, self.accounts, self.rows_per_day),
+            written=written,
         )
         self.syncs.append(sync)
         return sync
@@ -160,11 +181,7 @@ class Extract:
 
     def row_count(self) -> int:
         """Rows the table holds now (after `settle`)."""
-        return sum(
-            written.count(account, date.fromordinal(day))
-            for day, written in self.coverage.items()
-            for account in written.accounts
-        )
+        return sum(w.day_count(date.fromordinal(day)) for day, w in self.coverage.items())
 
     def as_json(self, now: float) -> dict[str, Any]:
         """The Extract as the API returns it at emulator time `now`."""
@@ -189,10 +206,18 @@ class Extract:
 
     def table_json(self) -> dict[str, Any]:
         """The data table as the API returns it (after `settle`)."""
+        fields: list[tuple[str, str]]
+        if self.declared_columns is None:
+            fields = [(name, rows.column_type(name)) for name in self.columns()]
+            named: set[str] = set()
+        else:
+            # Declared columns may name the ones the service adds; they are not repeated.
+            fields = list(self.declared_columns)
+            named = {name for name, _ in fields}
         columns = [
-            *rows.LEADING_COLUMNS,
-            *((name, rows.column_type(name)) for name in self.columns()),
-            rows.INSERT_DATE_COLUMN,
+            *(column for column in rows.LEADING_COLUMNS if column[0] not in named),
+            *fields,
+            *(() if rows.INSERT_DATE_COLUMN[0] in named else (rows.INSERT_DATE_COLUMN,)),
         ]
         return {
             "id": self.data_table_id,
@@ -220,8 +245,21 @@ class Extract:
             if day > high:
                 break
             written = self.coverage[day]
-            fields = frozenset(written.fields)
             inserted = iso_z(written.inserted_at)
+            if written.served is not None:
+                given = written.served.rows(day)
+                first_row = begin[2] if day == begin[0] else 0
+                if first_row >= len(given):
+                    continue
+                if len(page) == limit:
+                    return page, (day, 0, first_row)
+                stop = min(len(given), first_row + limit - len(page))
+                iso_day = date.fromordinal(day).isoformat()
+                page += [serve(row, iso_day, inserted) for row in given[first_row:stop]]
+                if stop < len(given):
+                    return page, (day, 0, stop)
+                continue
+            fields = frozenset(written.fields)
             for account_index in range(begin[1] if day == begin[0] else 0, len(written.accounts)):
                 account = written.accounts[account_index]
                 at = (day, account_index)
@@ -259,5 +297,13 @@ class Extract:
             "sync_seconds": self.sync_seconds,
             "rows_per_day": self.rows_per_day,
             "fail": self.fail,
+            "profile": self.profile,
+            "profile_seed": self.profile_seed,
+            "served_days": self.served.summary() if self.served is not None else None,
+            "declared_columns": (
+                None
+                if self.declared_columns is None
+                else [{"name": name, "type": kind} for name, kind in self.declared_columns]
+            ),
             "syncs": [s.as_json() for s in self.syncs],
         }

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from extract_assets.emulator.extractto.auth import Role
 from extract_assets.emulator.extractto.bodies import AccountSpec, RunRange, Schedule
+from extract_assets.emulator.extractto.dates import IsoDate
 from extract_assets.emulator.extractto.resources import RunOutcome
+
+# The `messy` profile builds its rows when a sync starts: more rows a day would hold it up.
+MESSY_MAX_ROWS_PER_DAY = 10_000
 
 ListStyle = Literal["envelope", "array"]
 
@@ -69,6 +73,26 @@ class ExtractSeed(_Payload):
 
     Without `connection_id` it uses the demo Google Ads connection; an `account_id` the
     connection's source lacks is added to it.
+
+    `profile` says what its syncs write. `generated` (the default): tidy rows of its `fields`.
+    `messy`: a real-world data table whose values drift from its declared columns, built when
+    a sync starts for the range it covers (same `profile_seed`, range and accounts, same rows).
+    Its fields (whatever `fields` says) and declared columns are `campaign_id`,
+    `campaign_name` (strings), `impressions`, `clicks` (integers), `cost` (number) and
+    `notes` (string). Each account has `rows_per_day` rows a day (20 to 30 by default, at most
+    10,000), rows carry `date`, `account_id` and `account_name` like generated ones, and
+
+    - `impressions` is a string such as `"3185"` on a few (up to 3) rows of two days;
+    - `cost` is an integer on the first day of the range, a float with cents (`12.57`) on
+      every later day;
+    - `notes` is null on the first half of the range's rows (its first pages), text after;
+    - `label`, which the table does not declare, is a key of only the last 3 rows of the last
+      day of the range: every other row lacks it;
+    - about a third (at least one) of the days after the second and before the last have no
+      rows; the first two and the last day always have some.
+
+    So a range of at least four days shows all five traits; a shorter one those that fit (a
+    single day: no float cost and one day of string impressions).
     """
 
     title: str = Field(min_length=1)
@@ -81,6 +105,42 @@ class ExtractSeed(_Payload):
     sync_seconds: float | None = Field(default=None, ge=0)
     fail: str | None = None
     schedules_limit: int | None = Field(default=None, ge=0)
+    profile: Literal["generated", "messy"] = "generated"
+    profile_seed: int = 0
+
+    @model_validator(mode="after")
+    def _messy_stays_small(self) -> Self:
+        if self.profile == "messy" and (self.rows_per_day or 0) > MESSY_MAX_ROWS_PER_DAY:
+            raise ValueError(f"the messy profile holds at most {MESSY_MAX_ROWS_PER_DAY} rows a day")
+        return self
+
+
+class ServedColumn(_Payload):
+    """A column of a data table as `GET /data-tables/{id}` describes it; any type name."""
+
+    name: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+
+
+class ServedRows(_Payload):
+    """The rows an extract's data table serves from its next sync, chosen by a test.
+
+    `days` maps ISO dates to their rows: JSON objects of any values, served as they are (only
+    `date`, first, and `__insert_date`, last, are added to a row that lacks them). A date the
+    next syncs cover that is absent here holds no rows. `columns`, when given, become the field
+    columns of the table at once (`date`, `account_id`, `account_name` before them and
+    `__insert_date` after them unless named among them); null keeps the columns as they are.
+    """
+
+    columns: list[ServedColumn] | None = None
+    days: dict[IsoDate, list[dict[str, Any]]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique_columns(self) -> Self:
+        names = [column.name for column in self.columns or ()]
+        if len(set(names)) != len(names):
+            raise ValueError("column names must be unique")
+        return self
 
 
 class ExtractScenario(_Payload):

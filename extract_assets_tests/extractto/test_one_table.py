@@ -1,0 +1,198 @@
+"""An extract over a messy but legal source: a 7-day backfill reads as one table everywhere."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from extract_assets.core.metadata import (
+    FILES_REWRITTEN_METADATA,
+    SCHEMA_CHANGE,
+    SCHEMA_CHANGE_METADATA,
+)
+from extract_assets.core.table import read_document
+from extract_assets.emulator import EmulatorServer
+from extract_assets.extractto.assets import build_extractto_assets
+from extract_assets.extractto.resource import ExtractToResource
+from extract_assets.extractto.spec import ExtractToExtractSpec
+from extract_assets_tests.readers import assert_all_readers_agree
+
+from .conftest import served_rows
+
+WEEK = {
+    "dagster/asset_partition_range_start": "2026-11-01",
+    "dagster/asset_partition_range_end": "2026-11-07",
+}
+
+
+def spec(extract_id: str, **settings: Any) -> ExtractToExtractSpec:
+    return ExtractToExtractSpec(
+        name="ads", extract_id=extract_id, start_date="2026-10-01", **settings
+    )
+
+
+def backfill(
+    resource: ExtractToResource, output: Path, ads: ExtractToExtractSpec, *extra: Any
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [*build_extractto_assets([ads], output_dir=str(output)), *extra],
+        resources={"extractto": resource},
+        tags=WEEK,
+        raise_on_error=False,
+        selection=[ads.name],
+    )
+
+
+@pytest.fixture
+def messy(quick_emulator: EmulatorServer) -> dict[str, Any]:
+    return quick_emulator.control.add_extractto_extract(
+        "Messy ads", profile="messy", profile_seed=3, sync_seconds=0
+    )
+
+
+def test_a_messy_week_reads_as_one_table_in_every_reader_with_every_value(
+    fast_resource: ExtractToResource,
+    extractto_url: str,
+    messy: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    result = backfill(fast_resource, tmp_path, spec(messy["id"]))
+    assert result.success
+    folder = tmp_path / "extractto" / "ads"
+    served = served_rows(extractto_url, messy["data_table_id"], "2026-11-01", "2026-11-07")
+
+    rows = assert_all_readers_agree(folder, "date")
+
+    assert len(rows) == len(served)
+    by_key = {(r["date"], r["campaign_id"]): r for r in rows}
+    for source in served:
+        stored = by_key[(source["date"], source["campaign_id"])]
+        impressions = source["impressions"]
+        assert stored["impressions"] == (int(impressions) if impressions is not None else None)
+        assert stored["cost"] == source["cost"]  # declared number: integers too
+        assert stored.get("label") == source.get("label")
+        assert stored["notes"] == source["notes"]
+    assert sum(1 for r in rows if r.get("label") is not None) > 0
+
+
+def test_a_messy_week_reads_as_one_table_through_the_io_manager(
+    fast_resource: ExtractToResource,
+    extractto_url: str,
+    messy: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    seen: dict[str, pd.DataFrame] = {}
+
+    @dg.asset(
+        partitions_def=dg.DailyPartitionsDefinition(start_date="2026-10-01"),
+        ins={
+            "ads": dg.AssetIn(
+                "ads", partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-6)
+            )
+        },
+    )
+    def weekly(ads: pd.DataFrame) -> None:
+        seen["ads"] = ads
+
+    ads = spec(messy["id"])
+    assert backfill(fast_resource, tmp_path, ads).success
+    downstream = dg.materialize(
+        [*build_extractto_assets([ads], output_dir=str(tmp_path)), weekly],
+        resources={"extractto": fast_resource},
+        partition_key="2026-11-07",
+        selection=["weekly"],
+    )
+    assert downstream.success
+    served = served_rows(extractto_url, messy["data_table_id"], "2026-11-01", "2026-11-07")
+    assert len(seen["ads"]) == len(served)
+    assert seen["ads"]["label"].notna().sum() == sum(1 for r in served if r.get("label"))
+
+
+def test_the_materialization_reports_what_changed_and_the_check_sees_it(
+    fast_resource: ExtractToResource, messy: dict[str, Any], tmp_path: Path
+) -> None:
+    result = backfill(fast_resource, tmp_path, spec(messy["id"]))
+    metadata = result.asset_materializations_for_node("ads")[0].metadata
+    change = metadata[SCHEMA_CHANGE_METADATA].value
+    assert isinstance(change, dict)
+    assert "label" in change["columns_added"]
+    assert change["values_converted"]["impressions"] >= 2
+    assert metadata[FILES_REWRITTEN_METADATA].value == 0
+    columns = {c.name: c for c in metadata["dagster/column_schema"].value.columns}
+    assert columns["impressions"].type == "int64"
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert (evaluation.check_name, evaluation.passed) == (SCHEMA_CHANGE, False)
+
+
+def test_a_frozen_table_fails_with_the_column_types_and_setting_and_writes_nothing(
+    fast_resource: ExtractToResource,
+    quick_emulator: EmulatorServer,
+    tmp_path: Path,
+) -> None:
+    extract = quick_emulator.control.add_extractto_extract("Ads", sync_seconds=0)
+    quick_emulator.control.set_extractto_served_rows(
+        extract["id"],
+        {"2026-11-01": [{"campaign_id": "c1", "impressions": 5}], "2026-11-02": []},
+        columns=[
+            {"name": "campaign_id", "type": "string"},
+            {"name": "impressions", "type": "integer"},
+        ],
+    )
+    ads = spec(extract["id"], schema_contract="freeze")
+    assert backfill(fast_resource, tmp_path, ads).success
+    folder = tmp_path / "extractto" / "ads"
+    before = {p: p.read_bytes() for p in folder.rglob("*.parquet")}
+    quick_emulator.control.set_extractto_served_rows(
+        extract["id"],
+        {
+            "2026-11-01": [{"campaign_id": "c1", "impressions": 6}],
+            "2026-11-03": [{"campaign_id": "c2", "impressions": "about 40"}],
+        },
+    )
+
+    failed = backfill(fast_resource, tmp_path, ads)
+
+    assert not failed.success
+    (failure,) = failed.get_step_failure_events()
+    cause = failure.step_failure_data.error.cause
+    assert cause is not None
+    error = cause.message
+    assert "'impressions'" in error and "int64" in error and "string" in error
+    assert "schema_contract" in error
+    assert {p: p.read_bytes() for p in folder.rglob("*.parquet")} == before
+    assert [p.name for p in folder.parent.iterdir() if p.suffix == ".tmp"] == []
+    document = read_document(folder)
+    assert document is not None and document.contract == "freeze"
+
+
+def test_every_file_has_the_table_schema_after_a_rerun_adds_a_column(
+    fast_resource: ExtractToResource,
+    quick_emulator: EmulatorServer,
+    tmp_path: Path,
+) -> None:
+    extract = quick_emulator.control.add_extractto_extract("Ads", sync_seconds=0)
+    days = {f"2026-11-0{d}": [{"campaign_id": f"c{d}", "clicks": d}] for d in range(1, 8)}
+    quick_emulator.control.set_extractto_served_rows(extract["id"], days)
+    ads = spec(extract["id"])
+    assert backfill(fast_resource, tmp_path, ads).success
+    days["2026-11-03"] = [{"campaign_id": "c3", "clicks": 3, "region": "EU"}]
+    quick_emulator.control.set_extractto_served_rows(extract["id"], days)
+
+    rerun = dg.materialize(
+        build_extractto_assets([ads], output_dir=str(tmp_path)),
+        resources={"extractto": fast_resource},
+        partition_key="2026-11-03",
+    )
+
+    folder = tmp_path / "extractto" / "ads"
+    schemas = {str(pq.read_schema(p)) for p in folder.glob("*/*.parquet")}
+    assert len(schemas) == 1 and "region" in schemas.pop()
+    metadata = rerun.asset_materializations_for_node("ads")[0].metadata
+    assert metadata[FILES_REWRITTEN_METADATA].value == 6
+    rows = assert_all_readers_agree(folder, "date")
+    assert [r["region"] for r in rows if r["region"]] == ["EU"]
+    assert json.loads((tmp_path / "extractto" / "ads.schema.json").read_text())["columns"]
