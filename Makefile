@@ -35,7 +35,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The browser and PostgreSQL tests drive Debian's chromium and postgresql.
+# The browser, PostgreSQL and Spark tests drive Debian's chromium, postgresql and Java.
 system-packages:
 	@scripts/system-packages
 

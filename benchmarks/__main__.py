@@ -22,6 +22,7 @@ from benchmarks import (
     machine,
     ndjson_to_parquet,
     sensor_tick,
+    table_rewrite,
 )
 from benchmarks.table import Row, markdown, number
 
@@ -55,6 +56,12 @@ PLAN: list[tuple[str, Collect, list[str], list[str]]] = [
         sensor_tick.collect,
         ["--tasks", "100", "--tasks", "1000", "--tasks", "10000"],
         ["--tasks", "10", "--tasks", "30", "--new", "3"],
+    ),
+    (
+        "table_rewrite",
+        table_rewrite.collect,
+        ["--days", "90", "--days", "365"],
+        ["--days", "5", "--days", "20", "--rows-per-day", "200", "--repeat", "1"],
     ),
 ]
 

@@ -171,6 +171,33 @@ def test_dataextractor_polling_first_pass_lists_every_dataset_once(lines: list[L
         assert _find(lines, "sensor tick", case, "ticks", "first pass at 10 datasets").value == 1
 
 
+def test_a_new_column_rewrites_every_earlier_day_file_and_nothing_else_does(
+    lines: list[Line],
+) -> None:
+    same = "one more day, no new column"
+    for days in (5, 20):
+        case = f"{days} days x 200 rows ("
+        rewritten = _find(lines, "table rewrite", case, "files rewritten", same)
+        assert (rewritten.value, rewritten.baseline_value) == (days, 0)
+        for figure in ("wall s", "Parquet MB/s written", "peak RSS MB"):
+            line = _find(lines, "table rewrite", case, figure, same)
+            assert line.value > 0 and line.baseline_value > 0, line
+        assert _find(lines, "table rewrite", case, "peak RSS above imports MB", "the table")
+        read = _find(
+            lines, "table rewrite", f"DuckDB count + sum over {days} days", "read s", "same read"
+        )
+        assert read.value > 0 and read.baseline_value > 0
+
+
+def test_the_rewrites_peak_rss_at_the_larger_table_is_read_against_the_smaller(
+    lines: list[Line],
+) -> None:
+    for case in ("one more day + video_views, 20 days", "one more day, no new column, 20 days"):
+        peak = _find(lines, "table rewrite", case, "peak RSS MB", "same at 5 days")
+        assert 10 < peak.value < 4000 and 10 < peak.baseline_value < 4000
+        assert _find(lines, "table rewrite", case, "peak RSS above imports MB", "same at 5 days")
+
+
 @pytest.mark.parametrize("module", [table, machine, rss], ids=lambda m: m.__name__)
 def test_the_benchmark_helpers_examples_hold(module: ModuleType) -> None:
     assert doctest.testmod(module).failed == 0
