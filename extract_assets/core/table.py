@@ -189,7 +189,10 @@ class TableWriter:
             declared=frozenset(declared.names), contract=contract, where=where or str(folder)
         )
         document = read_document(folder)
-        self.schema = _grow(document.schema, declared) if document else declared
+        # A column the table already has keeps the table's type, even if this write declares
+        # another (a task of `linkup_task_outputs` with its own JSON Schema): its values are
+        # fitted to it by the contract. Newly declared columns join the table.
+        self.schema = _with_new_columns(document.schema, declared) if document else declared
         self._staged: list[StagedFile] = []
         self._exit = contextlib.ExitStack()
         self._staging: Path | None = None
@@ -450,6 +453,11 @@ def _nullable(schema: pa.Schema) -> pa.Schema:
 def _grow(table: pa.Schema, other: pa.Schema) -> pa.Schema:
     """The table's schema grown to hold `other`'s columns: widened types, new ones appended."""
     return _nullable(widen_schema(_nullable(table), _nullable(other)))
+
+
+def _with_new_columns(table: pa.Schema, declared: pa.Schema) -> pa.Schema:
+    new = [f for f in declared if table.get_field_index(f.name) < 0]
+    return pa.schema([*table, *new], metadata=table.metadata) if new else table
 
 
 def _union(declared: pa.Schema, files: Iterable[tuple[Location, pa.Schema]]) -> pa.Schema:

@@ -46,8 +46,9 @@ def build_linkup_task_outputs_asset(
 
     Files land in `{output}/linkup/{name}/task_id={id}/part-0.parquet`, so the folder reads as
     one table with a `task_id` column. Tasks may have different shapes: the table holds every
-    task's columns (a task's rows are null in the others'), each task's JSON Schema declares
-    its own columns, and a column two tasks type differently follows `schema_contract`.
+    task's columns (a task's rows are null in the others'); a task's JSON Schema declares the
+    columns new to the table, and values that do not fit a column the table already has follow
+    `schema_contract`.
     """
 
     with binding_io_manager():

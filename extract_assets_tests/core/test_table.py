@@ -242,3 +242,26 @@ def test_a_write_removes_what_a_dead_run_of_the_table_left(tmp_path: Path) -> No
     assert other_table.exists() and alive.exists()
     assert written.table.leftovers_removed == 2
     alive.rmdir()
+
+
+def write_task(folder: Path, task_id: str, schema: Mapping[str, Any], rows: list[Any]) -> Any:
+    """A Linkup task's rows into `linkup_task_outputs`, as the asset writes them."""
+    with TableWriter(folder, json_schema=schema) as table:
+        table.stage_records(rows, folder / f"task_id={task_id}" / "part-0.parquet")
+        return table.publish()
+
+
+def test_tasks_of_different_shapes_make_one_table_of_all_their_columns(tmp_path: Path) -> None:
+    folder = tmp_path / "linkup" / "linkup_task_outputs"
+    people = {"properties": {"name": {"type": "string"}, "age": {"type": "integer"}}}
+    prices = {"properties": {"sku": {"type": "string"}, "age": {"type": "string"}}}
+    write_task(folder, "t1", people, [{"name": "Ada", "age": 36}])
+    second = write_task(folder, "t2", prices, [{"sku": "A-1", "age": "new"}])
+
+    assert second.schema.names == ["name", "age", "sku", "age__v_text"]
+    assert second.rewritten == 1
+    table = ds.dataset(folder, partitioning="hive").to_table().to_pylist()
+    assert sorted(table, key=lambda r: r["task_id"]) == [
+        {"name": "Ada", "age": 36, "sku": None, "age__v_text": None, "task_id": "t1"},
+        {"name": None, "age": None, "sku": "A-1", "age__v_text": "new", "task_id": "t2"},
+    ]
