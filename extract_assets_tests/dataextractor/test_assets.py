@@ -1,3 +1,4 @@
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -5,6 +6,7 @@ from typing import Any
 import dagster as dg
 import httpx
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 from extract_assets.dataextractor.assets import ALL_EXTRACTED, build_dataextractor_assets
@@ -14,6 +16,7 @@ from extract_assets.dataextractor.spec import (
     DataExtractorSubmissionSpec,
 )
 from extract_assets.emulator import EmulatorServer
+from extract_assets_tests.readers import read_with_all
 
 KEY = "dx-ASSETS-TESTS-0987654321"
 ACCOUNT = "acct_assets"
@@ -229,3 +232,32 @@ def test_the_monthly_quota_fails_the_submission_at_once(
     assert uploads(emulator) == 11
     log = "\n".join(str(entry) for entry in instance.all_logs(result.run_id))
     assert "Monthly extraction quota exceeded" in log
+
+
+def test_a_backfill_with_an_empty_day_leaves_each_of_the_five_tables_one_table(
+    emulator: EmulatorServer,
+    resource: DataExtractorResource,
+    tmp_path: Path,
+    instance: dg.DagsterInstance,
+) -> None:
+    emulator.control.seed_dataextractor_datasets(
+        40, account=ACCOUNT, date_from="2026-11-09", date_to="2026-11-10", failed_share=0.2
+    )
+    spec = DataExtractorDatasetsSpec(name="docs", start_date="2026-11-01")
+    result = dg.materialize(
+        build_dataextractor_assets([spec], output_dir=str(tmp_path)),
+        resources={"dataextractor": resource},
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": "2026-11-08",
+            "dagster/asset_partition_range_end": "2026-11-11",
+        },
+    )
+    assert result.success
+    for name in spec.asset_names():
+        folder = tmp_path / "dataextractor" / name
+        schemas = {str(pq.read_schema(path)) for path in folder.glob("*/*.parquet")}
+        assert len(schemas) == 1, name
+        assert len(list(folder.glob("*/*.parquet"))) == 4, name  # the empty days too
+        rows = read_with_all(folder, "date", ("pyarrow", "duckdb", "polars", "pandas"))
+        assert len({json.dumps(r, sort_keys=True, default=str) for r in rows.values()}) == 1
