@@ -1,6 +1,7 @@
 """One table per asset: every file of a folder on the table's schema, whatever the source sends."""
 
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 from extract_assets.core.contract import SchemaContract, SchemaContractError
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.leftovers import owner_token
+from extract_assets.core.metadata import column_schema, table_metadata
 from extract_assets.core.table import TableWriter, read_document, schema_document
 
 START = date(2026, 11, 1)
@@ -265,3 +267,38 @@ def test_tasks_of_different_shapes_make_one_table_of_all_their_columns(tmp_path:
         {"name": "Ada", "age": 36, "sku": None, "age__v_text": None, "task_id": "t1"},
         {"name": None, "age": None, "sku": "A-1", "age__v_text": "new", "task_id": "t2"},
     ]
+
+
+def _write_one_day(folder: str, day: str, column: str) -> None:
+    rows = [{"date": day, "n": i, column: f"{column}-{i}"} for i in range(2_000)]
+    write_day_folders([rows], Path(folder), [date.fromisoformat(day)])
+
+
+def test_two_runs_publishing_at_once_leave_one_table_with_both_their_columns(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    write(folder, {START: [{"n": 1}]})
+    context = multiprocessing.get_context("spawn")
+    runs = [
+        context.Process(target=_write_one_day, args=(str(folder), f"2026-11-0{d}", f"col{d}"))
+        for d in (2, 3)
+    ]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(60)
+    assert [run.exitcode for run in runs] == [0, 0]
+    table = assert_one_table(folder)
+    assert set(table.column_names) == {"n", "col2", "col3", "date"}
+    assert table.num_rows == 4_001
+
+
+def test_the_reported_column_schema_carries_the_json_schemas_descriptions(tmp_path: Path) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    written = write(folder, {START: [{"impressions": "7"}]}, json_schema=DECLARED)
+    reported = table_metadata(written.table)["dagster/column_schema"]
+    columns = {column.name: column for column in reported.columns}
+    assert columns["impressions"].description == "Times the ad was shown."
+    assert columns["impressions"].type == "int64"
+    assert reported == column_schema(written.table.schema, written.table.descriptions)

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import fsspec
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 from fsspec.callbacks import Callback
 
@@ -22,6 +23,7 @@ from extract_assets.core.storage import (
     storage_options,
     upload,
 )
+from extract_assets.core.table import read_document
 
 from .conftest import Bucket
 
@@ -164,3 +166,24 @@ def test_bad_storage_options_say_what_to_give_without_showing_the_value(
     with pytest.raises(ValueError, match="give an object") as raised:
         storage_options()
     assert "s3cr3t-VALUE" not in str(raised.value)
+
+
+def test_a_table_at_a_url_keeps_its_schema_there_and_every_file_on_it(
+    bucket: Bucket, private_tempdir: Path
+) -> None:
+    days = [date(2026, 11, 1) + timedelta(days=n) for n in range(3)]
+    folder = asset_folder(output_base(bucket.url("lake")), "extractto", "ads")
+    write_day_folders([[{"date": d.isoformat(), "n": 1} for d in days]], folder, days)
+    late = date(2026, 11, 9)
+    written = write_day_folders([[{"date": late.isoformat(), "n": 2, "new": "x"}]], folder, [late])
+
+    assert written.table.rewritten == 3
+    stored = bucket.keys()
+    assert "lake/extractto/ads.schema.json" in stored
+    document = read_document(folder)
+    assert document is not None and document.schema.names == ["n", "new"]
+    fs = fsspec.filesystem("s3")
+    for key in stored:
+        if key.endswith(".parquet"):
+            assert pq.read_schema(f"{bucket.name}/{key}", filesystem=fs).equals(document.schema)
+    assert list(private_tempdir.iterdir()) == []
