@@ -368,7 +368,7 @@ def python_column(values: Sequence[Any], known: pa.DataType | None = None) -> pa
             return pa.array(values, _STRING)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             return pa.array([None if v is None else json_text(v) for v in values], _STRING)
-    if known is None or not _has_temporal(known):
+    if (known is None or not _has_temporal(known)) and not _bool_meets_number(values):
         try:
             inferred = pa.array(values)
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
@@ -382,6 +382,25 @@ def python_column(values: Sequence[Any], known: pa.DataType | None = None) -> pa
     for value in values:
         target = widen_type(target, python_type(value, known))
     return pa.array([_coerce(v, target) for v in values], type=target)
+
+
+def _bool_meets_number(values: Sequence[Any]) -> bool:
+    """Whether booleans and numbers meet at one place of the values (a column, a key, a list's
+    items): Arrow's inference would turn ``[0.5, False]`` into ``[0.5, 0.0]``."""
+    kinds: dict[tuple[Any, ...], set[bool]] = {}
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), value) for value in values]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, bool | int | float):
+            seen = kinds.setdefault(path, set())
+            seen.add(isinstance(value, bool))
+            if len(seen) == 2:
+                return True
+        elif isinstance(value, Mapping):
+            stack.extend(((*path, key), child) for key, child in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend(((*path, None), child) for child in value)
+    return False
 
 
 def python_type(value: Any, known: pa.DataType | None = None) -> pa.DataType:

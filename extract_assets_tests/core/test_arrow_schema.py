@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pyarrow as pa
@@ -293,3 +294,23 @@ def test_python_column_of_objects_with_different_keys_unions_them() -> None:
 
 def test_python_column_turns_integers_beyond_int64_into_text() -> None:
     assert python_column([1, 2**70]).to_pylist() == ["1", str(2**70)]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[0.0, False], [1.5, True], [[0.5], [True]], [{"a": 1.5}, {"a": False}]],
+)
+def test_a_boolean_beside_a_number_is_never_read_as_a_number(values: list[object]) -> None:
+    # Arrow's own inference turns [0.5, False] into [0.5, 0.0]: found by the property test.
+    column = python_column(values)
+    assert [json.loads(v) if isinstance(v, str) else v for v in _leaves(column.to_pylist())] == (
+        _leaves(values)
+    )
+
+
+def _leaves(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [leaf for child in value.values() for leaf in _leaves(child)]
+    if isinstance(value, list):
+        return [leaf for child in value for leaf in _leaves(child)]
+    return [value]

@@ -53,8 +53,14 @@ days = st.dictionaries(st.integers(0, DAYS - 1), rows, min_size=1, max_size=DAYS
 steps = st.lists(days, min_size=1, max_size=3)
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def matches(served: Any, stored: Any) -> bool:
     """Whether a value read back is the served one, after the documented conversions."""
+    if _number(served) and _number(stored) and float(served) == float(stored):
+        return True  # 12.0 in an integer column is 12; 3 in a number column is 3.0
     if (
         isinstance(stored, float)
         and isinstance(served, int | float)
@@ -110,7 +116,7 @@ def output() -> Iterator[Path]:
 
 
 @settings(
-    max_examples=20,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
