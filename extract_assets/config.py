@@ -11,11 +11,13 @@ linkup:
 
 from __future__ import annotations
 
+import difflib
+import functools
 import os
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, get_args
 from urllib.parse import urlparse
 
 import yaml
@@ -209,8 +211,37 @@ def _describe(file: Path, raw: Any, exc: ValidationError) -> str:
     lines = [f"{file}: {exc.error_count()} problem(s) in the extract-assets config:"]
     for error in exc.errors():
         loc = error["loc"]
-        lines.append(f"  - {_where(raw, loc)}: {error['msg']}")
+        message = error["msg"]
+        if error["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+            close = difflib.get_close_matches(loc[-1], _field_names(), n=1, cutoff=0.6)
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
+        lines.append(f"  - {_where(raw, loc)}: {message}")
     return "\n".join(lines)
+
+
+@functools.cache
+def _field_names() -> frozenset[str]:
+    """Every field name (and alias) a config file may use, at any depth."""
+    names: set[str] = set()
+    pending: list[type[BaseModel]] = [ExtractAssetsConfig]
+    seen: set[type[BaseModel]] = set()
+    while pending:
+        model = pending.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            names.add(info.alias or name)
+            names.add(name)
+            pending.extend(_models_in(info.annotation))
+    return frozenset(names)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
 
 
 def _where(raw: Any, loc: tuple[int | str, ...]) -> str:

@@ -56,6 +56,22 @@ def test_an_unknown_field_is_refused(tmp_path: Path) -> None:
         load_config(path)
 
 
+def test_a_field_name_that_is_almost_right_suggests_the_right_one(tmp_path: Path) -> None:
+    entry = "    - name: team\n      q: Team members\n      ulr: https://example.com/team\n"
+    path = write(tmp_path, "linkup:\n  extracts:\n" + entry)
+    with pytest.raises(
+        ConfigError,
+        match=re.escape("field 'ulr': Extra inputs are not permitted (did you mean 'url'?)"),
+    ):
+        load_config(path)
+
+
+def test_a_misspelt_setting_deep_in_a_section_is_suggested_too(tmp_path: Path) -> None:
+    path = write(tmp_path, "extractto:\n  sensor: {runing: true}\n")
+    with pytest.raises(ConfigError, match=re.escape("(did you mean 'running'?)")):
+        load_config(path)
+
+
 def test_a_name_that_would_escape_the_output_folder_is_refused(tmp_path: Path) -> None:
     path = write(
         tmp_path, "linkup:\n  extracts:\n    - name: ../x\n      q: q\n      url: https://e.com\n"

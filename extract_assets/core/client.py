@@ -30,6 +30,7 @@ class ProviderClient:
         retry: RetryPolicy | None = None,
         poll: PollPolicy | None = None,
         rates: Mapping[str, tuple[float, int]] | None = None,
+        base_url_env: str | None = None,
     ) -> None:
         fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:12]
         limiters = {
@@ -44,6 +45,7 @@ class ProviderClient:
             timeouts=timeouts,
             retry=retry,
             limiters=limiters,
+            base_url_env=base_url_env,
         )
         self.poll = poll or PollPolicy()
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from extract_assets.core.contract import DEFAULT_CONTRACT, SchemaContract
+from extract_assets.core.instants import utc_day
 from extract_assets.core.leftovers import temp_dir
 from extract_assets.core.parquet import SinkResult
 from extract_assets.core.paths import partition_file
@@ -65,6 +66,8 @@ def write_day_folders(
 ) -> DayFolders:
     """Write every day in `days` (a day without rows gets an empty file, so old rows go).
 
+    A row's day is its `date_field` as a plain date, or the UTC day of a timestamp there (an
+    offset is honoured, none means UTC); a row without a readable date counts as outside.
     `json_schema` types the columns (without `date_field`); every file of the folder gets the
     table's schema, which follows `contract` (see `contract`).
     """
@@ -79,7 +82,8 @@ def write_day_folders(
             for page in pages:
                 for row in page:
                     record = dict(row)
-                    key = str(record.pop(date_field, ""))[:10]
+                    day = utc_day(record.pop(date_field, None))
+                    key = day.isoformat() if day is not None else ""
                     if key not in wanted:
                         outside += 1
                         continue

@@ -36,6 +36,10 @@ class InvalidArgumentError(ExtractAssetsError, ValueError):
     """An argument is wrong (a malformed date, an inverted range); raised before any request."""
 
 
+class OutputError(ExtractAssetsError):
+    """The output location cannot take the files: not a folder, not writable, or full."""
+
+
 class IncompleteResultError(ExtractAssetsError):
     """A download ended early: fewer rows arrived than the provider said it returned."""
 
@@ -196,3 +200,12 @@ class TransportError(ApiError):
     """Timeout, refused or dropped connection: retried with backoff."""
 
     retryable = True
+
+
+class NotConnectedError(TransportError):
+    """No connection could be made: the request never reached the service."""
+
+
+class UnreadableAnswerError(ApiError):
+    """A successful answer whose body is not the JSON the API documents (a proxy's page, a
+    body cut short): nothing in it was used."""

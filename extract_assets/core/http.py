@@ -20,24 +20,29 @@ from typing import Any
 
 import httpx
 
+from extract_assets.core.error_body import read_error_body
 from extract_assets.core.errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,
     ConfigError,
     ConflictError,
+    NotConnectedError,
     NotFoundError,
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitedError,
     ServerError,
     TransportError,
+    UnreadableAnswerError,
 )
 from extract_assets.core.progress import Progress
 from extract_assets.core.ratelimit import RateLimiter
 from extract_assets.core.retry import RetryPolicy, parse_retry_after
 
 logger = logging.getLogger("extract_assets.http")
+# A 403 from the file host means the signed link expired; a fresh one is asked for.
+_LINK_REFRESHES = 3
 
 _SENSITIVE_PARAM = re.compile(r"key|token|sig|secret|auth|credential|password", re.IGNORECASE)
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
@@ -113,10 +118,9 @@ def error_class_for(status: int) -> type[ApiError]:
 
 def generic_error(response: httpx.Response, ctx: ErrorContext) -> ApiError:
     """An error built from the status and the start of the body, for non-API responses."""
-    snippet = response.text[:200].strip() if response.content else ""
-    message = f"HTTP {response.status_code} {response.reason_phrase}"
-    if snippet:
-        message += f": {snippet}"
+    status = f"HTTP {response.status_code} {response.reason_phrase}"
+    said = read_error_body(response).message
+    message = status if said == status else f"{status}: {said}"
     return error_class_for(response.status_code)(
         message,
         provider=ctx.provider,
@@ -129,13 +133,8 @@ def generic_error(response: httpx.Response, ctx: ErrorContext) -> ApiError:
 
 
 def detail_message(response: httpx.Response) -> str:
-    """The message of a `{"detail": ...}` error body, else the start of the body or the status."""
-    try:
-        detail = response.json()["detail"]
-    except (ValueError, KeyError, TypeError):
-        text = response.text[:200].strip() if response.content else ""
-        return text or f"HTTP {response.status_code} {response.reason_phrase}"
-    return detail if isinstance(detail, str) else str(detail)
+    """The message of an error answer of any shape (see `error_body`)."""
+    return read_error_body(response).message
 
 
 class _BearerAuth(httpx.Auth):
@@ -184,6 +183,7 @@ class ApiClient:
         limiters: Mapping[str, RateLimiter] | None = None,
         seed: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        base_url_env: str | None = None,
     ) -> None:
         if not api_key or not api_key.strip():
             raise ConfigError(f"{provider}: no API key is configured.")
@@ -193,6 +193,7 @@ class ApiClient:
         self.retry = retry or RetryPolicy()
         self.timeouts = timeouts or Timeouts()
         self._error_factory = error_factory
+        self._base_url_env = base_url_env
         self._limiters = dict(limiters or {})
         self._rng = random.Random(seed)
         self._sleep = sleep
@@ -256,8 +257,22 @@ class ApiClient:
             return response
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
-        """`request` and decode the JSON body."""
-        return self.request(method, path, **kwargs).json()
+        """`request` and decode the JSON body; a body that is not JSON is a typed error."""
+        response = self.request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            said = read_error_body(response).message
+            raise UnreadableAnswerError(
+                f"answered {response.status_code} with a body that is not JSON: {said}",
+                provider=self.provider,
+                status=response.status_code,
+                request_id=self._context(response, method, "").request_id,
+                method=method,
+                url=redact_url(response.request.url),
+                hint="a proxy or gateway may stand between you and the service: check the "
+                "base URL and any proxy settings, then try again",
+            ).without(self._key) from None
 
     @contextmanager
     def stream(
@@ -297,7 +312,7 @@ class ApiClient:
                 response = self._send_once(request, read_body)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 maybe_processed = False
-                error = self._transport_error(exc, method, shown_url, "could not connect")
+                error = self._not_connected(exc, method, shown_url)
             except httpx.TimeoutException as exc:
                 error = self._transport_error(exc, method, shown_url, "timed out")
             except httpx.TransportError as exc:
@@ -347,6 +362,28 @@ class ApiClient:
             url=url,
             request_id=request_id,
             retry_after=parse_retry_after(response.headers.get("retry-after")),
+        )
+
+    def _expired_link(self, response: httpx.Response, url: str, refreshes: int) -> ApiError:
+        error = generic_error(response, self._context(response, "GET", url))
+        error.message = f"the result link was refused (HTTP 403) after {refreshes} fresh links"
+        error.hint = (
+            "the file host keeps refusing fresh links: materialize again later (the task is "
+            "reused, so nothing is paid again); if it persists, check that the run can reach "
+            "the result host directly (no proxy rewriting the signed URL)"
+        )
+        return error
+
+    def _not_connected(self, exc: httpx.HTTPError, method: str, url: str) -> NotConnectedError:
+        setting = f"the {self._base_url_env} variable or the resource's base_url"
+        return NotConnectedError(
+            f"could not connect to {redact_url(self.base_url)} ({type(exc).__name__})",
+            provider=self.provider,
+            method=method,
+            url=url,
+            hint=f"nothing answered there, so no request reached {self.provider}: check "
+            f"{setting if self._base_url_env else 'the base URL'}, and that the host is "
+            "reachable from where the run executes",
         )
 
     def _transport_error(
@@ -403,8 +440,14 @@ class ApiClient:
             shown_url = redact_url(url)
             try:
                 with self._files.stream("GET", url, headers=headers) as response:
-                    if response.status_code == 403 and refresh_url and refreshes < 3:
+                    if response.status_code == 403 and refresh_url:
+                        response.read()
                         refreshes += 1
+                        if refreshes > _LINK_REFRESHES:
+                            raise self._expired_link(response, shown_url, refreshes - 1)
+                        if refreshes > 1:
+                            # A fresh link refused at once: the host may lag; back off first.
+                            self._sleep(self.retry.backoff(refreshes - 1, self._rng))
                         logger.info(
                             "%s: result link expired; asking for a fresh one", self.provider
                         )

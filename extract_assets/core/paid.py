@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from extract_assets.core.errors import ServerError, TransportError
+from extract_assets.core.errors import NotConnectedError, ServerError, TransportError
 from extract_assets.core.retry import RetryPolicy
 
 T = TypeVar("T")
@@ -47,7 +47,8 @@ def landed_or_back_off(
     ... )
     'task-7'
     """
-    found = find_landed()
+    # A connection never made cannot have created anything: no look-up (it would fail alike).
+    found = None if isinstance(error, NotConnectedError) else find_landed()
     if found is not None:
         logger.warning("%s failed (%s) but %s; using it", what, error.message, landed(found))
         return found

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import json
 import logging
@@ -43,6 +44,7 @@ from extract_assets.core.contract import (
     SchemaChanges,
     SchemaContract,
 )
+from extract_assets.core.errors import OutputError
 from extract_assets.core.leftovers import remove_leftovers, temp_dir
 from extract_assets.core.parquet import (
     SinkResult,
@@ -216,14 +218,15 @@ class TableWriter:
         self, chunks: Iterable[bytes], target: Location, *, expected_rows: int | None = None
     ) -> StagedFile:
         """NDJSON bytes for the file at `target`, fitted to the table as they arrive."""
-        staged = stage_ndjson(
-            chunks,
-            target,
-            self._staging_for(target),
-            known=self.schema,
-            fitter=self._fitter,
-            expected_rows=expected_rows,
-        )
+        with output_errors(self.folder):
+            staged = stage_ndjson(
+                chunks,
+                target,
+                self._staging_for(target),
+                known=self.schema,
+                fitter=self._fitter,
+                expected_rows=expected_rows,
+            )
         return self._keep(staged)
 
     def stage_records(
@@ -234,19 +237,20 @@ class TableWriter:
         expected_rows: int | None = None,
     ) -> StagedFile:
         """Records for the file at `target`, fitted to the table as they arrive."""
-        staged = stage_records(
-            records,
-            target,
-            self._staging_for(target),
-            known=self.schema,
-            fitter=self._fitter,
-            expected_rows=expected_rows,
-        )
+        with output_errors(self.folder):
+            staged = stage_records(
+                records,
+                target,
+                self._staging_for(target),
+                known=self.schema,
+                fitter=self._fitter,
+                expected_rows=expected_rows,
+            )
         return self._keep(staged)
 
     def publish(self) -> TableWrite:
         """Every staged file in place, every file of the table on the table's final schema."""
-        with self._lock():
+        with output_errors(self.folder), self._lock():
             leftovers = remove_leftovers(self._local_staging(), self.folder.name)
             document = read_document(self.folder)
             replaced = {str(s.target) for s in self._staged}
@@ -439,6 +443,29 @@ class TableWriter:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def output_errors(folder: Location) -> Iterator[None]:
+    """An operating system's refusal to write under `folder` as one line that says what to do."""
+    try:
+        yield
+    except (ConnectionError, TimeoutError):
+        raise  # the source's network, not the output location
+    except OSError as error:
+        where = error.filename or folder
+        if error.errno == errno.ENOSPC:
+            what = f"the disk holding {where} is full: free space there, or"
+        elif isinstance(error, NotADirectoryError | FileExistsError):
+            what = f"{where} is in the way: part of the output path is a file, not a folder;"
+        elif isinstance(error, PermissionError):
+            what = f"{where} is not writable for this process: grant write access, or"
+        else:
+            what = f"writing under {folder} failed ({error.strerror or error});"
+        raise OutputError(
+            f"Cannot write the table at {folder}: {what} set EXTRACT_ASSETS_OUTPUT (or the "
+            "definitions' output_dir) to a writable folder. Nothing was changed."
+        ) from error
 
 
 def _file_schema(path: Location) -> pa.Schema:

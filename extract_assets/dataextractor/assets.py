@@ -1,9 +1,12 @@
 """dataextractor.io as assets: five day-partitioned tables per datasets spec, and submission."""
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import dagster as dg
 
@@ -21,6 +24,7 @@ from extract_assets.core.storage import Location, RemotePath
 from extract_assets.dataextractor.client import (
     DataExtractorClient,
     DatasetFailedError,
+    UnreadableDataset,
     check_document,
 )
 from extract_assets.dataextractor.ledger import SubmissionLedger
@@ -111,11 +115,16 @@ def _tables_asset(
         with temp_dir("datasets") as tmp:
             spool = Path(tmp) / "datasets.ndjson"
             with resource.get_client() as client:
-                counts = _spool_window(client, spec, days, spool)
+                listed = _spool_window(client, spec, days, spool)
             context.log.info(
-                f"{counts['final']} final datasets; {counts['processing']} still processing "
+                f"{listed.final} final datasets; {listed.processing.total()} still processing "
                 "were left for a later run"
             )
+            if listed.unreadable:
+                context.log.warning(
+                    f"{len(listed.unreadable)} datasets could not be read and were left out: "
+                    + "; ".join(f"{u.id} ({u.reason})" for u in listed.unreadable[:5])
+                )
             for table in TABLES:
                 name = f"{spec.name}_{table}"
                 folder = asset_folder(base, PROVIDER_FOLDER, name)
@@ -128,7 +137,7 @@ def _tables_asset(
                     where=f"{PROVIDER_FOLDER}/{name}",
                 )
                 key = dg.AssetKey(name)
-                _add_partition_metadata(context, key, folder, written, counts["processing"])
+                _add_partition_metadata(context, key, folder, written, listed)
                 yield dg.MaterializeResult(
                     asset_key=key, check_results=[schema_change_check(written.table, key)]
                 )
@@ -136,31 +145,42 @@ def _tables_asset(
     return _tables
 
 
+@dataclass
+class _Listed:
+    """What one pass over the listing found for a window."""
+
+    final: int = 0
+    processing: Counter[date] = field(default_factory=Counter)
+    unreadable: list[UnreadableDataset] = field(default_factory=list)
+
+
 def _spool_window(
     client: DataExtractorClient, spec: DataExtractorDatasetsSpec, days: list[date], spool: Path
-) -> dict[str, int]:
-    """One pass over the list, newest first, stopping once past the window; final datasets
-    of the window are kept in `spool` (NDJSON), the ones still processing only counted."""
+) -> _Listed:
+    """One pass over the list, newest first, stopping at the first dataset created before the
+    window (as an instant); final datasets of the window are kept in `spool` (NDJSON), the
+    ones still processing only counted, by day."""
     first, last = days[0], days[-1]
-    counts = {"final": 0, "processing": 0}
+    listed = _Listed()
     with spool.open("w", encoding="utf-8") as handle:
         pages = client.iter_dataset_pages(
             customer_id=spec.customer_id,
             dataset_type=spec.dataset_type,
             is_verified=spec.is_verified,
+            unreadable=listed.unreadable,
         )
         for page in pages:
             for dataset in page:
-                day = dataset.created_at.date()
+                day = dataset.created_at.date()  # a UTC instant: its UTC day
                 if first <= day <= last:
                     if dataset.status == "processing":
-                        counts["processing"] += 1
+                        listed.processing[day] += 1
                     else:
-                        counts["final"] += 1
+                        listed.final += 1
                         handle.write(dataset.model_dump_json() + "\n")
             if page and page[-1].created_at.date() < first:
                 break
-    return counts
+    return listed
 
 
 def _rows(spool: Path, table: str) -> Iterator[list[dict[str, object]]]:
@@ -180,9 +200,11 @@ def _add_partition_metadata(
     key: dg.AssetKey,
     folder: Location,
     written: DayFolders,
-    processing: int,
+    listed: _Listed,
 ) -> None:
-    """Each day's own row count and preview, on the one materialization of that partition."""
+    """Each day's own row count and preview, on the one materialization of that partition;
+    datasets that could not be read are the listing's, reported on each day of the run."""
+    unreadable = [{"id": u.id, "reason": u.reason} for u in listed.unreadable]
     for day, result in written.days.items():
         context.add_asset_metadata(
             asset_key=key,
@@ -192,7 +214,10 @@ def _add_partition_metadata(
                 "dagster/partition_row_count": dg.MetadataValue.int(result.rows),
                 "path": dg.MetadataValue.path(str(day_file(folder, day).parent)),
                 "preview": dg.MetadataValue.md(preview_markdown(result.path)),
-                "dataextractor/processing_left_out": dg.MetadataValue.int(processing),
+                "dataextractor/processing_left_out": dg.MetadataValue.int(listed.processing[day]),
+                "dataextractor/unreadable_datasets": dg.MetadataValue.int(len(unreadable)),
+                "dataextractor/unreadable": dg.MetadataValue.json(unreadable[:50]),
+                "extract_assets/rows_outside_window": dg.MetadataValue.int(written.outside_range),
             },
         )
 
@@ -281,9 +306,9 @@ def _submit_folder(
                 outcomes.append((path.name, "uncertain", reason))
                 continue
             ledger.forget(digest)
-            if exc.status in {401, 402}:
-                raise
             outcomes.append((path.name, "refused", exc.message))
+            if exc.status in {401, 402}:
+                _stop_submitting(context, spec, outcomes, submitted, exc)
             continue
         ledger.submitted(digest, dataset.id)
         context.log.info(f"Submitted {path.name} as {dataset.id}")
@@ -291,12 +316,42 @@ def _submit_folder(
     return submitted
 
 
-def _submission_result(outcomes: list[tuple[str, str, str]]) -> dg.MaterializeResult:
-    by_outcome = {kind: sum(1 for _, k, _ in outcomes if k == kind) for kind in _KINDS}
-    table = "\n".join(
+def _stop_submitting(
+    context: dg.AssetExecutionContext,
+    spec: DataExtractorSubmissionSpec,
+    outcomes: list[tuple[str, str, str]],
+    submitted: list[tuple[str, Dataset]],
+    error: ApiError,
+) -> NoReturn:
+    """A refusal that holds for every later file too (a bad key, the quota): record every
+    file's outcome where the run's events show it, then fail saying what was uploaded."""
+    done = {name for name, _, _ in outcomes}
+    for path in sorted(p for p in spec.folder.iterdir() if p.is_file()):
+        if path.name not in done:
+            outcomes.append((path.name, "not sent", "submission stopped"))
+    context.log_event(
+        dg.AssetObservation(
+            asset_key=spec.name,
+            metadata={"documents": dg.MetadataValue.md(_outcome_table(outcomes))},
+        )
+    )
+    uploaded = ", ".join(f"{name} as {dataset.id}" for name, dataset in submitted)
+    error.message += (
+        f". Uploaded before this: {uploaded}" if uploaded else ". No document was uploaded"
+    ) + f"; {sum(1 for _, k, _ in outcomes if k == 'not sent')} were not sent"
+    raise error
+
+
+def _outcome_table(outcomes: list[tuple[str, str, str]]) -> str:
+    return "\n".join(
         ["| file | outcome | detail |", "|---|---|---|"]
         + [f"| {name} | {kind} | {detail} |" for name, kind, detail in outcomes]
     )
+
+
+def _submission_result(outcomes: list[tuple[str, str, str]]) -> dg.MaterializeResult:
+    by_outcome = {kind: sum(1 for _, k, _ in outcomes if k == kind) for kind in _KINDS}
+    table = _outcome_table(outcomes)
     problems = by_outcome["failed"] + by_outcome["refused"] + by_outcome["uncertain"]
     return dg.MaterializeResult(
         metadata={

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from extract_assets.core.client import ProviderClient
 from extract_assets.core.errors import (
@@ -23,6 +25,7 @@ from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.dataextractor.contract import (
+    BASE_URL_ENV,
     DEFAULT_BASE_URL,
     FINAL_STATUSES,
     HEADROOM,
@@ -79,13 +82,22 @@ def check_document(content: bytes, filename: str) -> str:
 
 
 @dataclass(frozen=True)
+class UnreadableDataset:
+    """A listed dataset that could not be read at all: its id (if it has one) and why."""
+
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class DatasetPage:
-    """One page of the listing: its datasets, the cursor of the next page (None on the last)
-    and the size of the answer in bytes."""
+    """One page of the listing: its datasets, the cursor of the next page (None on the last),
+    the size of the answer in bytes, and the datasets that could not be read (left out)."""
 
     datasets: list[Dataset]
     next_cursor: str | None
     nbytes: int
+    unreadable: list[UnreadableDataset] = field(default_factory=list)
 
 
 class DataExtractorClient(ProviderClient):
@@ -113,6 +125,7 @@ class DataExtractorClient(ProviderClient):
     ) -> None:
         super().__init__(
             provider=PROVIDER,
+            base_url_env=BASE_URL_ENV,
             api_key=api_key,
             base_url=base_url,
             error_factory=error_from_response,
@@ -154,8 +167,10 @@ class DataExtractorClient(ProviderClient):
         query = {key: value for key, value in filters.items() if value is not None}
         response = self._api.request("GET", "/api/v1/datasets", params=query, bucket=READ_BUCKET)
         body = response.json()
-        datasets = [Dataset.model_validate(item) for item in body.get("data") or []]
-        return DatasetPage(datasets, body.get("next_cursor") or None, len(response.content))
+        datasets, unreadable = _read_datasets(body.get("data") or [])
+        return DatasetPage(
+            datasets, body.get("next_cursor") or None, len(response.content), unreadable
+        )
 
     def iter_dataset_pages(
         self,
@@ -165,12 +180,14 @@ class DataExtractorClient(ProviderClient):
         is_verified: bool | None = None,
         search: str | None = None,
         page_size: int = PAGE_SIZE,
+        unreadable: list[UnreadableDataset] | None = None,
     ) -> Iterator[list[Dataset]]:
         """Datasets newest first, page by page, with the filters given; stop iterating to stop.
 
         An expired cursor starts the listing again; datasets already delivered are left out,
-        so none comes twice and none is missed. Datasets, bytes, pages and rates are logged
-        every `progress_every` seconds, and once when the listing ends or is stopped.
+        so none comes twice and none is missed. A dataset that cannot be read at all is left
+        out, logged and added to `unreadable`; the others still come. Datasets, bytes, pages
+        and rates are logged every `progress_every` seconds, and once when the listing ends.
         """
         filters: dict[str, Any] = {
             "customer_id": customer_id,
@@ -192,6 +209,16 @@ class DataExtractorClient(ProviderClient):
             try:
                 while True:
                     page = self.dataset_page(cursor=cursor, **filters)
+                    for skipped in page.unreadable:
+                        if skipped.id not in delivered:
+                            delivered.add(skipped.id)
+                            logger.warning(
+                                "dataextractor.io dataset %s cannot be read and is left out: %s",
+                                skipped.id,
+                                skipped.reason,
+                            )
+                            if unreadable is not None:
+                                unreadable.append(skipped)
                     fresh = [dataset for dataset in page.datasets if dataset.id not in delivered]
                     delivered.update(dataset.id for dataset in fresh)
                     progress.add(rows=len(fresh), nbytes=page.nbytes, steps=1)
@@ -299,3 +326,18 @@ class DataExtractorClient(ProviderClient):
         if dataset.status != "complete":
             raise DatasetFailedError(dataset)
         return dataset
+
+
+def _read_datasets(items: list[Any]) -> tuple[list[Dataset], list[UnreadableDataset]]:
+    datasets, unreadable = [], []
+    for item in items:
+        try:
+            datasets.append(Dataset.model_validate(item))
+        except ValidationError as error:
+            known = item.get("id") if isinstance(item, dict) else None
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "the dataset"
+            unreadable.append(
+                UnreadableDataset(str(known or "?"), f"{where}: {first['msg']}"[:200])
+            )
+    return datasets, unreadable

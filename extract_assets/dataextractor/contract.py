@@ -84,7 +84,7 @@ _HINTS = {
     ),
     402: (
         "the monthly extraction quota of your plan is used up (Free 10, Pro 500): upgrade the "
-        "plan or wait for next month. Nothing was uploaded."
+        "plan or wait for next month. This document was not uploaded."
     ),
     422: "the file is not a supported document (PDF, PNG, JPEG, TIFF up to 25 MB) or is corrupt.",
 }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from extract_assets.core.instants import UtcDateTime
 
 
 class _Model(BaseModel):
@@ -13,19 +15,43 @@ class _Model(BaseModel):
 
 
 class BoundingBox(_Model):
+    """Where a value sits on its page; also read from an array ``[x, y, width, height]``."""
+
     page: int | None = None
     x: float | None = None
     y: float | None = None
     width: float | None = None
     height: float | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_array(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return dict(zip(("x", "y", "width", "height"), value, strict=False))
+        return value
+
 
 class ExtractedField(_Model):
+    """One extracted value, kept as sent: text, a number or a boolean (types number, currency
+    and boolean may arrive as JSON numbers and booleans)."""
+
     name: str
-    value: str | None = None
+    value: str | bool | int | float | None = None
     type: str | None = None
     confidence: float | None = None
     bounding_box: BoundingBox | None = None
+
+    @field_validator("bounding_box", mode="before")
+    @classmethod
+    def _box_or_none(cls, value: Any) -> Any:
+        return value if isinstance(value, dict | list | tuple) else None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _scalar(cls, value: Any) -> Any:
+        if isinstance(value, dict | list):
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return value
 
 
 class LineItem(_Model):
@@ -35,7 +61,7 @@ class LineItem(_Model):
 
 class TruthValue(_Model):
     name: str
-    value: str | None = None
+    value: str | bool | int | float | None = None
 
 
 class FieldScore(_Model):
@@ -44,8 +70,17 @@ class FieldScore(_Model):
 
 
 class Accuracy(_Model):
+    """Scores; `fields` is also read from a map ``{"total": 0.9}``."""
+
     overall_accuracy: float | None = None
     fields: list[FieldScore] = Field(default_factory=list)
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _from_map(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return [{"name": name, "score": score} for name, score in value.items()]
+        return value or []
 
 
 class Dataset(_Model):
@@ -57,8 +92,8 @@ class Dataset(_Model):
     customer_id: str | None = None
     is_verified: bool = False
     filename: str | None = None
-    created_at: datetime
-    updated_at: datetime | None = None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime | None = None
     error: str | None = None
     fields: list[ExtractedField] = Field(default_factory=list)
     line_items: list[LineItem] = Field(default_factory=list)
@@ -72,5 +107,5 @@ class WebhookEvent(_Model):
 
     event_id: str
     event_type: str
-    created_at: datetime | None = None
+    created_at: UtcDateTime | None = None
     data: dict[str, Any] = Field(default_factory=dict)

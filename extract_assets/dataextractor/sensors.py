@@ -269,6 +269,11 @@ def _go_on_listing(
             )
             cursor.page = None
             continue
+        for skipped in page.unreadable:
+            context.log.warning(
+                f"dataextractor.io dataset {skipped.id} cannot be read and is passed over: "
+                f"{skipped.reason}"
+            )
         for dataset in page.datasets:
             if created_day(dataset) < cutoff:
                 cursor.finish_pass()

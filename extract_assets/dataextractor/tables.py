@@ -1,13 +1,21 @@
 """The five tables made of datasets: one row per dataset, and long tables of its parts.
 
 Each row carries `date` (the UTC day the dataset was created), which becomes its folder.
+
+A field's `value` is kept as sent, as text (a JSON number or boolean as its JSON text: ``1234.5``,
+``true``). Beside it, `value_number` holds the number where the value is one: a JSON number, or,
+for fields of type number or currency, text such as ``"1,234.50"`` or ``"-12.5"`` (commas as
+thousands separators, a dot for decimals); `value_boolean` holds a JSON boolean, or for fields of
+type boolean the text ``true``/``false``. Anything else leaves them null: nothing is guessed.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from extract_assets.core.arrow_schema import json_text
 from extract_assets.dataextractor.models import Dataset, ExtractedField
 
 Row = dict[str, Any]
@@ -22,7 +30,17 @@ _BOX = {
     "width": _NUMBER,
     "height": _NUMBER,
 }
-_FIELD = {"name": _STRING, "value": _STRING, "type": _STRING, "confidence": _NUMBER, **_BOX}
+_FIELD = {
+    "name": _STRING,
+    "value": _STRING,
+    "value_number": _NUMBER,
+    "value_boolean": {"type": "boolean"},
+    "type": _STRING,
+    "confidence": _NUMBER,
+    **_BOX,
+}
+_NUMERIC_TYPES = frozenset({"number", "currency"})
+_NUMBER_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 
 def _schema(properties: dict[str, Any]) -> dict[str, Any]:
@@ -58,11 +76,37 @@ def _stamp(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _text(value: str | bool | float | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json_text(value)
+
+
+def _number(field: ExtractedField) -> float | None:
+    value = field.value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and field.type in _NUMERIC_TYPES and _NUMBER_TEXT.match(value):
+        return float(value.replace(",", ""))
+    return None
+
+
+def _boolean(field: ExtractedField) -> bool | None:
+    value = field.value
+    if isinstance(value, bool):
+        return value
+    if field.type == "boolean" and value in {"true", "false"}:
+        return value == "true"
+    return None
+
+
 def _field_row(field: ExtractedField) -> Row:
     box = field.bounding_box
     return {
         "name": field.name,
-        "value": field.value,
+        "value": _text(field.value),
+        "value_number": _number(field),
+        "value_boolean": _boolean(field),
         "type": field.type,
         "confidence": field.confidence,
         "page": box.page if box else None,
@@ -111,7 +155,7 @@ def ground_truth_rows(dataset: Dataset) -> Iterator[Row]:
             "date": _day(dataset),
             "dataset_id": dataset.id,
             "name": truth.name,
-            "value": truth.value,
+            "value": _text(truth.value),
         }
 
 

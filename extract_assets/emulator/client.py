@@ -11,6 +11,8 @@ from urllib.parse import quote
 import httpx
 
 FaultKind = Literal["status", "slow", "drop", "truncate"]
+FaultBody = Literal["provider", "html", "text", "empty", "truncated_json"]
+ProfileName = Literal["default", "real-world"]
 ExtracttoRole = Literal["viewer", "creator", "admin"]
 DataextractorPlan = Literal["free", "pro"]
 DataextractorType = Literal["invoice", "purchase_order"]
@@ -37,7 +39,8 @@ class EmulatorControl:
         return self._call("GET", "/health")
 
     def reset(self) -> None:
-        """Clear state, faults and the request log; default keys; real time."""
+        """Clear state, faults and the request log; default keys; real time; the default
+        profile."""
         self._call("POST", "/reset")
 
     def now(self) -> datetime:
@@ -66,8 +69,13 @@ class EmulatorControl:
         keep_fraction: float | None = None,
         probability: float | None = None,
         times: int | None = None,
+        body: FaultBody | None = None,
     ) -> str:
-        """Add a fault rule (see `FaultRule`); returns its id. Unset options keep defaults."""
+        """Add a fault rule (see `FaultRule`); returns its id. Unset options keep defaults.
+
+        `body` shapes the answer of a `status` fault: `provider` (the default, the provider's
+        own error body), `html` (a proxy's HTML page), `text` (plain text), `empty` (no body)
+        or `truncated_json` (the provider's body cut off half way)."""
         options = {
             "provider": provider,
             "path": path,
@@ -79,6 +87,7 @@ class EmulatorControl:
             "keep_fraction": keep_fraction,
             "probability": probability,
             "times": times,
+            "body": body,
         }
         rule = {"kind": kind} | {k: v for k, v in options.items() if v is not None}
         return str(self._call("POST", "/faults", rule)["id"])
@@ -105,6 +114,16 @@ class EmulatorControl:
     def reset_in_flight_peaks(self) -> dict[str, dict[str, int]]:
         """Start the peaks again from the requests in flight now; returns the counts."""
         return self._call("DELETE", "/inflight")
+
+    def set_profile(self, name: ProfileName, seed: int = 0) -> dict[str, Any]:
+        """Answer as real services do (`real-world`, its choices fixed by `seed`) or as the
+        contracts show (`default`); see `extract_assets.emulator.realworld` for every trait.
+        A reset goes back to `default`. Returns `{"name", "seed"}`."""
+        return self._call("PUT", "/profile", {"name": name, "seed": seed})
+
+    def profile(self) -> dict[str, Any]:
+        """The profile the emulator answers with: `{"name", "seed"}`."""
+        return self._call("GET", "/profile")
 
     def add_linkup_key(
         self,

@@ -1,4 +1,5 @@
-"""The control API under `/_emulator`: health, reset, clock, faults, request log, in flight."""
+"""The control API under `/_emulator`: health, reset, clock, faults, request log, in flight,
+profile."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from extract_assets.emulator.clock import iso_z
 from extract_assets.emulator.faults import FaultRule
 from extract_assets.emulator.instance import Emulator
 from extract_assets.emulator.payloads import PayloadError, handle_payload_error, read_payload
+from extract_assets.emulator.realworld import ProfileChange
 
 
 class ClockChange(BaseModel):
@@ -64,6 +66,12 @@ def build_control_app(emulator: Emulator) -> Starlette:
             emulator.inflight.reset()
         return JSONResponse(emulator.inflight.snapshot())
 
+    async def profile(request: Request) -> Response:
+        if request.method == "PUT":
+            change = await read_payload(request, ProfileChange)
+            emulator.profile.set(change.name, change.seed)
+        return JSONResponse(emulator.profile.as_json())
+
     routes: list[BaseRoute] = [
         Route("/health", health, methods=["GET"]),
         Route("/reset", reset, methods=["POST"]),
@@ -71,6 +79,7 @@ def build_control_app(emulator: Emulator) -> Starlette:
         Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/requests", requests, methods=["GET"]),
         Route("/inflight", inflight, methods=["GET", "DELETE"]),
+        Route("/profile", profile, methods=["GET", "PUT"]),
     ]
     routes += [
         Mount(f"/{name}", routes=provider.control_routes())

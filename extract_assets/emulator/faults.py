@@ -1,4 +1,5 @@
-"""Fault injection shared by every provider: error statuses, slowness, broken and short bodies."""
+"""Fault injection shared by every provider: error statuses (in the provider's shape or as a
+proxy, plain text, empty or cut-off body), slowness, broken and short bodies."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ import threading
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from starlette.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from extract_assets.emulator.detail_errors import phrase
 from extract_assets.emulator.requests_log import exchange_of
 
 FaultKind = Literal["status", "slow", "drop", "truncate"]
+FaultBody = Literal["provider", "html", "text", "empty", "truncated_json"]
 ErrorResponder = Callable[[int], Response]
 
 
@@ -43,6 +46,21 @@ class FaultRule(BaseModel):
     keep_fraction: float = Field(default=0.5, ge=0, le=1)
     probability: float = Field(default=1.0, ge=0, le=1)
     times: int | None = Field(default=None, ge=0)
+    body: FaultBody = Field(
+        default="provider",
+        description=(
+            "what a status fault answers: the provider's own error body; `html`, a proxy's "
+            "page (`<html><body><h1>502 Bad Gateway</h1></body></html>`, text/html); `text`, "
+            "`502 Bad Gateway` as text/plain; `empty`, no body and no content type; "
+            "`truncated_json`, the provider's own error body cut off half way"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _body_is_for_status_faults(self) -> FaultRule:
+        if self.body != "provider" and self.kind != "status":
+            raise ValueError("body applies to status faults only")
+        return self
 
     @field_validator("path")
     @classmethod
@@ -123,6 +141,29 @@ class FaultSet:
         return None
 
 
+def _shaped(response: Response, body: FaultBody) -> Response:
+    """The provider's error answer, or another body with the same status and extra headers
+    (a request id, for one)."""
+    if body == "provider":
+        return response
+    status = response.status_code
+    kept = {
+        name: value
+        for name, value in response.headers.items()
+        if name.lower() not in ("content-type", "content-length")
+    }
+    text = f"{status} {phrase(status)}"
+    if body == "html":
+        return HTMLResponse(f"<html><body><h1>{text}</h1></body></html>", status, kept)
+    if body == "text":
+        return PlainTextResponse(text, status, kept)
+    if body == "empty":
+        return Response(b"", status, kept)
+    whole = bytes(response.body)
+    media_type = response.headers.get("content-type", "application/json")
+    return Response(whole[: max(1, len(whole) // 2)], status, kept, media_type=media_type)
+
+
 class _ConnectionDropped(Exception):
     pass
 
@@ -179,7 +220,7 @@ class FaultMiddleware:
             await self._drop(rule.after_bytes, scope, receive, send)
 
     def _error(self, rule: FaultRule) -> Response:
-        response = self.error_response(rule.status)
+        response = _shaped(self.error_response(rule.status), rule.body)
         retry_after = rule.retry_after or ("1" if rule.status == 429 else None)
         if retry_after is not None:
             response.headers["Retry-After"] = retry_after

@@ -14,6 +14,7 @@ from extract_assets.emulator.files import ResultStore
 from extract_assets.emulator.inflight import InFlight
 from extract_assets.emulator.linkup import LinkupProvider
 from extract_assets.emulator.provider import EmulatorContext, Provider
+from extract_assets.emulator.realworld import RealWorld
 from extract_assets.emulator.requests_log import RequestLog
 
 
@@ -28,7 +29,10 @@ class Emulator:
         self.faults = FaultSet(seed)
         self.log = RequestLog()
         self.results = ResultStore(self.data_dir / "results")
-        context = EmulatorContext(clock=self.clock, seed=seed, results=self.results)
+        self.profile = RealWorld()
+        context = EmulatorContext(
+            clock=self.clock, seed=seed, results=self.results, profile=self.profile
+        )
         self.providers: dict[str, Provider] = {
             provider.name: provider
             for provider in (
@@ -40,7 +44,8 @@ class Emulator:
         self.inflight = InFlight(self.providers)
 
     def reset(self) -> None:
-        """Clear provider state, faults, the request log and in-flight peaks; real time again.
+        """Clear provider state, faults, the request log and in-flight peaks; real time and the
+        default profile again.
 
         Result files stay: they are named by content, so a later task reuses them as is.
         """
@@ -48,6 +53,7 @@ class Emulator:
         self.log.clear()
         self.inflight.reset()
         self.clock.reset()
+        self.profile.reset()
         for provider in self.providers.values():
             provider.reset()
 

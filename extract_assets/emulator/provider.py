@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 
 from extract_assets.emulator.clock import Clock
 from extract_assets.emulator.files import ResultStore
+from extract_assets.emulator.realworld import RealWorld
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class EmulatorContext:
     clock: Clock
     seed: int
     results: ResultStore
+    # The profile the whole emulator answers with (see `realworld`).
+    profile: RealWorld
 
 
 class Provider(ABC):

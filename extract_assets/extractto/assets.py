@@ -207,6 +207,7 @@ def _add_partition_metadata(
                 ),
                 "extractto/date_from": dg.MetadataValue.text(days[0].isoformat()),
                 "extractto/date_to": dg.MetadataValue.text(days[-1].isoformat()),
+                "extract_assets/rows_outside_window": dg.MetadataValue.int(written.outside_range),
             },
         )
 

@@ -25,6 +25,7 @@ from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.extractto.contract import (
+    BASE_URL_ENV,
     DEFAULT_BASE_URL,
     ERROR,
     LIST_PAGE_SIZE,
@@ -139,6 +140,7 @@ class ExtractToClient(ProviderClient):
     ) -> None:
         super().__init__(
             provider=PROVIDER,
+            base_url_env=BASE_URL_ENV,
             api_key=api_key,
             base_url=base_url,
             error_factory=error_from_response,

@@ -6,10 +6,12 @@ newer API sends is lost.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from extract_assets.core.instants import UtcDateTime
 
 
 class _Model(BaseModel):
@@ -24,8 +26,8 @@ class Extract(_Model):
     connection_id: str | None = None
     account_id: str | None = None
     account_name: str | None = None
-    created_at: datetime | None = None
-    last_sync: datetime | None = None
+    created_at: UtcDateTime | None = None
+    last_sync: UtcDateTime | None = None
     status: str
     error_text: str | None = None
     schedules_limit: int | None = None
@@ -55,8 +57,8 @@ class ConnectionRun(_Model):
     id: str
     connection_id: str | None = None
     status: str
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    started_at: UtcDateTime | None = None
+    finished_at: UtcDateTime | None = None
     error: str | None = None
     rows_synced: int | None = None
 

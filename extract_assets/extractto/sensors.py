@@ -14,6 +14,7 @@ from typing import Any, Self
 import dagster as dg
 
 from extract_assets.core.cursor import SensorCursor
+from extract_assets.core.instants import parse_instant, utc_day
 from extract_assets.extractto.assets import DATE_COLUMN, partitions_for
 from extract_assets.extractto.client import ExtractToClient
 from extract_assets.extractto.contract import ERROR, SYNCING
@@ -116,9 +117,9 @@ def _requests_for_sync(
     previous = seen.last_sync
     seen.last_sync = current
     # `previous` is None when the extract had never synced as the sensor first saw it.
-    if (previous is not None and current <= previous) or _made_by_us(context, spec, current):
+    if _not_after(current, previous) or _made_by_us(context, spec, current):
         return []
-    days = _days_written_since(client, extract, previous, lookback_days)
+    days = _days_written_since(context, client, extract, previous, lookback_days)
     return [
         dg.RunRequest(
             run_key=f"{extract.id}:{current}:{first}",
@@ -128,6 +129,14 @@ def _requests_for_sync(
         )
         for first, last in _partition_ranges(spec, days)
     ]
+
+
+def _not_after(current: str, previous: str | None) -> bool:
+    """Whether a sync is no newer than the one seen before, compared as instants."""
+    if previous is None:
+        return False
+    before = parse_instant(previous)
+    return before is not None and (parse_instant(current) or before) <= before
 
 
 def _made_by_us(context: dg.SensorEvaluationContext, spec: ExtractToExtractSpec, sync: str) -> bool:
@@ -141,24 +150,43 @@ def _made_by_us(context: dg.SensorEvaluationContext, spec: ExtractToExtractSpec,
 
 
 def _days_written_since(
-    client: ExtractToClient, extract: Extract, since: str | None, lookback_days: int
+    context: dg.SensorEvaluationContext,
+    client: ExtractToClient,
+    extract: Extract,
+    since: str | None,
+    lookback_days: int,
 ) -> list[date]:
+    """The UTC days of the rows inserted after `since`. A row whose `__insert_date` or `date`
+    cannot be read is passed over: counted, and the first one logged, so one odd value never
+    stops the sensor."""
     if not extract.data_table_id:
         return []
     today = datetime.now(UTC).date()
-    days: set[str] = set()
+    after = parse_instant(since) if since is not None else None
+    days: set[date] = set()
+    unreadable = 0
     pages = client.iter_row_pages(extract.data_table_id, today - timedelta(lookback_days), today)
     for page in pages:
         for row in page:
-            if _later(row.get(INSERT_DATE_COLUMN), since):
-                days.add(str(row[DATE_COLUMN])[:10])
-    return sorted(date.fromisoformat(day) for day in days)
-
-
-def _later(stamp: Any, since: str | None) -> bool:
-    if not stamp:
-        return False
-    return since is None or datetime.fromisoformat(str(stamp)) > datetime.fromisoformat(since)
+            stamp = row.get(INSERT_DATE_COLUMN)
+            if stamp is None:
+                continue
+            inserted, day = parse_instant(stamp), utc_day(row.get(DATE_COLUMN))
+            if inserted is None or day is None:
+                unreadable += 1
+                if unreadable == 1:
+                    context.log.warning(
+                        f"Extract.to extract {extract.id}: a row of data table "
+                        f"{extract.data_table_id} has {INSERT_DATE_COLUMN}={stamp!r} and "
+                        f"{DATE_COLUMN}={row.get(DATE_COLUMN)!r}, which are not both dates; "
+                        "such rows are passed over"
+                    )
+                continue
+            if after is None or inserted > after:
+                days.add(day)
+    if unreadable > 1:
+        context.log.warning(f"{unreadable} rows of extract {extract.id} were passed over")
+    return sorted(days)
 
 
 def _partition_ranges(spec: ExtractToExtractSpec, days: list[date]) -> list[tuple[str, str]]:

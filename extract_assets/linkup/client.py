@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from pydantic import ValidationError
+
 from extract_assets.core.client import ProviderClient
 from extract_assets.core.errors import (
     DeadlineExceededError,
@@ -28,6 +30,7 @@ from extract_assets.core.retry import RetryPolicy
 from extract_assets.core.storage import location
 from extract_assets.core.table import TableWriter
 from extract_assets.linkup.contract import (
+    BASE_URL_ENV,
     DEFAULT_BASE_URL,
     MAX_PAGE_SIZE,
     PROVIDER,
@@ -83,6 +86,7 @@ class LinkupClient(ProviderClient):
     ) -> None:
         super().__init__(
             provider=PROVIDER,
+            base_url_env=BASE_URL_ENV,
             api_key=api_key,
             base_url=base_url,
             error_factory=error_from_response,
@@ -171,7 +175,22 @@ class LinkupClient(ProviderClient):
             "sortBy": sort_by,
             "sortDirection": sort_direction,
         }
-        return TaskPage.model_validate(self._api.json("GET", "/v1/extract", params=params))
+        payload = self._api.json("GET", "/v1/extract", params=params)
+        items = payload.get("data") if isinstance(payload, dict) else None
+        tasks = []
+        for item in items if isinstance(items, list) else []:
+            try:
+                tasks.append(Task.model_validate(item))
+            except ValidationError as error:
+                # One task in an odd shape must not hide the others (or stop a sensor).
+                known = item.get("id") if isinstance(item, dict) else None
+                logger.warning(
+                    "Linkup task %s cannot be read and is passed over: %s",
+                    known or "?",
+                    error.errors()[0]["msg"],
+                )
+        listing = TaskPage.model_validate({**payload, "data": []})
+        return listing.model_copy(update={"data": tasks})
 
     def iter_tasks(
         self,
@@ -283,9 +302,12 @@ def _completed_output(task: Task) -> TaskOutput:
 
 
 def _same_input(task: Task, body: Mapping[str, Any]) -> bool:
+    """Whether `task` is the one `body` asked for, on what the task echoes: Linkup's own
+    fixtures echo only `q` and `url`, so `schema` and `verifyUrls` count only when echoed."""
+    echoed = task.input
     return (
-        task.input.q == body["q"]
-        and task.input.url == body["url"]
-        and (task.input.row_schema or None) == (body.get("schema") or None)
-        and bool(task.input.verify_urls) == bool(body.get("verifyUrls"))
+        echoed.q == body["q"]
+        and echoed.url == body["url"]
+        and (echoed.row_schema is None or echoed.row_schema == (body.get("schema") or None))
+        and (echoed.verify_urls is None or echoed.verify_urls == bool(body.get("verifyUrls")))
     )

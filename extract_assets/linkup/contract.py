@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import httpx
 
+from extract_assets.core.error_body import read_error_body
 from extract_assets.core.errors import (
     ApiError,
     AuthenticationError,
@@ -81,15 +82,5 @@ def _status_hint(status: int) -> str | None:
 
 
 def _parse_error_body(response: httpx.Response) -> tuple[str | None, str, list[str]]:
-    try:
-        body = response.json()
-        error = body["error"]
-        details = [
-            f"{item.get('field', '?')}: {item.get('message', '')}"
-            for item in error.get("details") or []
-            if isinstance(item, dict)
-        ]
-        return str(error["code"]), str(error.get("message") or error["code"]), details
-    except (ValueError, KeyError, TypeError):
-        text = response.text[:200].strip() if response.content else ""
-        return None, text or f"HTTP {response.status_code} {response.reason_phrase}", []
+    said = read_error_body(response)
+    return said.code, said.message, said.details

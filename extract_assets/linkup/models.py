@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from extract_assets.core.instants import UtcDateTime
 from extract_assets.linkup.contract import FINAL_STATUSES
 
 
@@ -48,11 +48,20 @@ class Task(_Model):
     id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")
     type: str = "extract"
     status: str
-    created_at: datetime = Field(alias="createdAt")
-    updated_at: datetime = Field(alias="updatedAt")
+    created_at: UtcDateTime = Field(alias="createdAt")
+    updated_at: UtcDateTime = Field(alias="updatedAt")
     error: str | None = None
     input: TaskInput = TaskInput()
     output: TaskOutput | None = None
+
+    @field_validator("output", mode="before")
+    @classmethod
+    def _whole_output_only(cls, value: Any) -> Any:
+        # A pending or failed task may carry a partial output ({"creditsUsed": 0}): it has no
+        # result yet, which is what None says.
+        if isinstance(value, dict) and not {"resultUrl", "rowsReturned"} <= value.keys():
+            return None
+        return value
 
     @property
     def is_final(self) -> bool:

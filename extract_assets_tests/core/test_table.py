@@ -20,6 +20,7 @@ import pytest
 
 from extract_assets.core.contract import SchemaContract, SchemaContractError
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
+from extract_assets.core.errors import OutputError
 from extract_assets.core.leftovers import owner_token
 from extract_assets.core.metadata import column_schema, table_metadata
 from extract_assets.core.table import TableWriter, read_document, schema_document
@@ -302,3 +303,12 @@ def test_the_reported_column_schema_carries_the_json_schemas_descriptions(tmp_pa
     assert columns["impressions"].description == "Times the ad was shown."
     assert columns["impressions"].type == "int64"
     assert reported == column_schema(written.table.schema, written.table.descriptions)
+
+
+def test_an_output_path_that_is_a_file_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "extractto").write_text("not a folder")
+    with pytest.raises(OutputError) as raised:
+        write(tmp_path / "extractto" / "ads", {START: [{"n": 1}]})
+    message = str(raised.value)
+    assert "part of the output path is a file" in message
+    assert "EXTRACT_ASSETS_OUTPUT" in message and "\n" not in message

@@ -93,6 +93,11 @@ def test_slow_fault_trips_a_client_read_timeout(
     control.add_fault("slow", delay=0.5)
     with pytest.raises(httpx.ReadTimeout):
         linkup.get("/v1/extract", timeout=0.1)
+    # The server still answers once the delay is over: wait, or the next test would see the
+    # abandoned request in flight.
+    deadline = time.monotonic() + 5
+    while control.in_flight()["linkup"]["in_flight"] and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def test_drop_fault_breaks_the_client_read_of_a_file(

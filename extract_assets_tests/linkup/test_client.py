@@ -1,6 +1,7 @@
 import json
 import logging
 import re
+import socket
 from pathlib import Path
 
 import httpx
@@ -11,10 +12,12 @@ from extract_assets.core.errors import (
     AuthenticationError,
     BadRequestError,
     IncompleteResultError,
+    NotConnectedError,
     NotFoundError,
     PaymentRequiredError,
     PermissionDeniedError,
 )
+from extract_assets.core.retry import RetryPolicy
 from extract_assets.emulator import EmulatorServer
 from extract_assets.linkup.client import LinkupClient, LinkupTaskFailedError
 
@@ -251,3 +254,22 @@ def test_a_create_refused_with_a_server_error_is_tried_again(
 
 def test_the_client_repr_hides_the_key(client: LinkupClient) -> None:
     assert SECRET_KEY not in repr(client)
+
+
+def closed_port() -> str:
+    """A loopback address where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def test_a_refused_connection_names_the_base_url_variable_and_looks_nothing_up(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    retry = RetryPolicy(max_attempts=2, backoff_base_seconds=0.01)
+    with LinkupClient(api_key="lk-test", base_url=closed_port(), retry=retry) as unreachable:
+        with pytest.raises(NotConnectedError) as raised:
+            unreachable.create("Team", "https://example.com/team")
+    assert "LINKUP_BASE_URL" in str(raised.value)
+    assert "no request reached Linkup" in str(raised.value)
+    assert not [r for r in caplog.records if "GET" in r.getMessage()], "a look-up was tried"

@@ -16,9 +16,11 @@ from extract_assets.emulator.dataextractor.cursors import CursorCodec
 from extract_assets.emulator.dataextractor.dispatcher import Dispatcher
 from extract_assets.emulator.dataextractor.errors import error_response, with_request_ids
 from extract_assets.emulator.dataextractor.listing import Pager
+from extract_assets.emulator.dataextractor.realworld import rewriter
 from extract_assets.emulator.dataextractor.seed import DEMO, seed_datasets
 from extract_assets.emulator.dataextractor.state import DataextractorState
 from extract_assets.emulator.provider import EmulatorContext, Provider
+from extract_assets.emulator.realworld import JsonRewriteMiddleware
 
 __all__ = ["DEFAULT_KEY", "DataextractorProvider"]
 
@@ -31,7 +33,8 @@ class DataextractorProvider(Provider):
     def __init__(self, context: EmulatorContext) -> None:
         self.state = DataextractorState(context)
         secret = hashlib.sha256(f"{context.seed}:dataextractor:cursors".encode()).digest()
-        self._api = with_request_ids(build_api_app(self.state, Pager(CursorCodec(secret))))
+        api = with_request_ids(build_api_app(self.state, Pager(CursorCodec(secret))))
+        self._api = JsonRewriteMiddleware(api, context.profile, rewriter(context.profile))
         self._dispatcher = Dispatcher(self.state.hub, context.clock, lambda: self.state.settings)
         self.reset()
 

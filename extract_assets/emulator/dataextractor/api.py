@@ -30,6 +30,10 @@ def build_api_app(state: DataextractorState, pager: Pager) -> Starlette:
         key = state.caller(authorization(request), "read")
         query = parse_list_query(request.query_params)
         now = state.now
+        if query.cursor is not None and state.context.profile.on:
+            # The real-world profile: someone uploads between two page reads.
+            pager.check(query, key.account, now)
+            state.arrive(key.account, query.dataset_type, query.customer_id)
         page, next_cursor = pager.page(
             query, key.account, state.datasets.values(), now, state.settings.cursor_ttl
         )

@@ -80,6 +80,11 @@ class Pager:
     def __init__(self, codec: CursorCodec) -> None:
         self.codec = codec
 
+    def check(self, query: ListQuery, account: str, now: float) -> None:
+        """400 unless the query's cursor, if any, is valid now."""
+        if query.cursor is not None:
+            self.codec.decode(query.scope(account), query.cursor, now)
+
     def page(
         self,
         query: ListQuery,

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from extract_assets.emulator.dataextractor.content import reviewed_values
 from extract_assets.emulator.dataextractor.errors import DataextractorError
 from extract_assets.emulator.dataextractor.models import SeedRequest
+from extract_assets.emulator.dataextractor.realworld import near_midnight
 from extract_assets.emulator.dataextractor.state import DataextractorState
 
 DEMO = SeedRequest(count=30, verified_share=0.3, failed_share=0.1)
@@ -23,7 +24,8 @@ def seed_datasets(state: DataextractorState, request: SeedRequest) -> list[str]:
 
     `created_at` is spread evenly over the days (up to now, never later); customers and types
     take turns; exactly round(count x share) datasets are verified, failed, or still processing,
-    chosen by a seeded shuffle.
+    chosen by a seeded shuffle. Under the real-world profile one in three moves next to a
+    midnight (UTC) of its day.
     """
     account = state.keyring.account(request.account)
     if account is None:
@@ -48,6 +50,8 @@ def seed_datasets(state: DataextractorState, request: SeedRequest) -> list[str]:
     ids = []
     for index, role in enumerate(roles):
         created = start + step * (index + rng.random())
+        if state.context.profile.on:
+            created = near_midnight(state.context.profile, created, index, end)
         dataset_type = request.dataset_types[index % len(request.dataset_types)]
         customer = request.customer_ids[
             (index // len(request.dataset_types)) % len(request.customer_ids)

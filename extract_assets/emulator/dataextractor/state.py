@@ -30,8 +30,9 @@ class DataextractorState:
         self.settings = DataextractorSettings()
         self.scenarios: list[Scenario] = []
         self.datasets: dict[str, Dataset] = {}
-        self.hub = WebhookHub(context.seed, lambda: self.settings)
+        self.hub = WebhookHub(context.seed, lambda: self.settings, context.profile)
         self._ids = random.Random()
+        self.arrivals = 0
 
     @property
     def now(self) -> float:
@@ -47,6 +48,7 @@ class DataextractorState:
         self.datasets = {}
         self.hub.reset()
         self._ids = random.Random(f"{self.context.seed}:dataextractor:ids")
+        self.arrivals = 0
 
     def new_id(self) -> str:
         """`ds_` and 24 hex digits from the seeded generator."""
@@ -128,6 +130,26 @@ class DataextractorState:
             content_seed=content_seed,
         )
         self.datasets[dataset.id] = dataset
+        return dataset
+
+    def arrive(self, account: str, dataset_type: str | None, customer_id: str | None) -> Dataset:
+        """A document uploaded by someone else just now, outside limits and quota, of the type
+        and customer a listing filters on: what makes a listing shift while it is read under
+        the real-world profile."""
+        self.arrivals += 1
+        now = self.now
+        kind: DatasetType = "purchase_order" if dataset_type == "purchase_order" else "invoice"
+        dataset = self.add(
+            account=account,
+            dataset_type=kind,
+            customer_id=customer_id or "cust_1",
+            filename=f"arrived_{self.arrivals}.pdf",
+            created_at=now,
+            finished_at=now + self.settings.processing_seconds,
+            error=None,
+            content_seed=f"{self.context.seed}:arrived:{self.arrivals}",
+        )
+        self.announce(dataset)
         return dataset
 
     def announce(self, dataset: Dataset) -> None:

@@ -23,6 +23,8 @@ from extract_assets.emulator.dataextractor.models import (
     EventType,
     Subscription,
 )
+from extract_assets.emulator.dataextractor.realworld import event_created_at, event_data
+from extract_assets.emulator.realworld import RealWorld
 
 SIGNATURE_HEADER = "X-Dataextractor-Signature"
 # Delays before the five retries, in emulator seconds, times `webhook_backoff_scale`.
@@ -79,9 +81,15 @@ class _Transition:
 class WebhookHub:
     """Subscriptions, pending transitions and deliveries, and the log of attempts."""
 
-    def __init__(self, seed: int, settings: Callable[[], DataextractorSettings]) -> None:
+    def __init__(
+        self,
+        seed: int,
+        settings: Callable[[], DataextractorSettings],
+        profile: RealWorld,
+    ) -> None:
         self._seed = seed
         self._settings = settings
+        self._profile = profile
         self._lock = threading.Lock()
         self._generation = 0
         self._seq = itertools.count()
@@ -193,10 +201,14 @@ class WebhookHub:
         if not targets:
             return
         event_id = self._new_id("evt")
+        created = iso_z(created_at)
+        if self._profile.on:
+            created = event_created_at(self._profile, event_id, created)
+            data = event_data(self._profile, event_id, data)
         payload = {
             "event_id": event_id,
             "event_type": event_type,
-            "created_at": iso_z(created_at),
+            "created_at": created,
             "data": data,
         }
         body = json.dumps(payload, separators=(",", ":")).encode()

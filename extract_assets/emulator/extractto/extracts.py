@@ -9,8 +9,10 @@ from typing import Any, Literal
 
 from extract_assets.emulator.clock import iso_z
 from extract_assets.emulator.extractto import rows
+from extract_assets.emulator.extractto.realworld import row_date
 from extract_assets.emulator.extractto.resources import Account
 from extract_assets.emulator.extractto.served import Profile, ServedDays, messy_days, serve
+from extract_assets.emulator.realworld import RealWorld, sql_utc
 
 SyncOrigin = Literal["api", "schedule"]
 Status = Literal["active", "syncing", "paused", "error"]
@@ -228,12 +230,20 @@ class Extract:
         }
 
     def read(
-        self, first: date | None, last: date | None, start: Position | None, limit: int
+        self,
+        first: date | None,
+        last: date | None,
+        start: Position | None,
+        limit: int,
+        real_world: RealWorld | None = None,
     ) -> tuple[list[dict[str, Any]], Position | None]:
         """Up to `limit` rows from `start` within the dates, and where the next page starts.
 
         Rows come in (date, account, row index) order; only the rows of this page are built.
+        With `real_world` on, `__insert_date` has no offset and the `date` the emulator writes
+        is sometimes a timestamp inside the row's UTC day (see `emulator.realworld`).
         """
+        real = real_world if real_world is not None and real_world.on else None
         columns = self.columns()
         low = first.toordinal() if first else 0
         high = last.toordinal() if last else date.max.toordinal()
@@ -245,7 +255,9 @@ class Extract:
             if day > high:
                 break
             written = self.coverage[day]
-            inserted = iso_z(written.inserted_at)
+            inserted = (
+                sql_utc(written.inserted_at) if real is not None else iso_z(written.inserted_at)
+            )
             if written.served is not None:
                 given = written.served.rows(day)
                 first_row = begin[2] if day == begin[0] else 0
@@ -255,7 +267,13 @@ class Extract:
                     return page, (day, 0, first_row)
                 stop = min(len(given), first_row + limit - len(page))
                 iso_day = date.fromordinal(day).isoformat()
-                page += [serve(row, iso_day, inserted) for row in given[first_row:stop]]
+                for index in range(first_row, stop):
+                    row = given[index]
+                    served = serve(row, iso_day, inserted)
+                    if real is not None and "date" not in row:
+                        spelled = row_date(real, date.fromordinal(day), self.id, index)
+                        served["date"] = spelled or served["date"]
+                    page.append(served)
                 if stop < len(given):
                     return page, (day, 0, stop)
                 continue
@@ -270,7 +288,7 @@ class Extract:
                 if len(page) == limit:
                     return page, (day, account_index, first_row)
                 stop = min(total, first_row + limit - len(page))
-                page += rows.generate(
+                built = rows.generate(
                     self.id,
                     account.id,
                     account.name,
@@ -281,6 +299,11 @@ class Extract:
                     fields,
                     inserted,
                 )
+                if real is not None:
+                    for index, row in enumerate(built, start=first_row):
+                        spelled = row_date(real, date.fromordinal(day), self.id, account.id, index)
+                        row["date"] = spelled or row["date"]
+                page += built
                 if stop < total:
                     return page, (day, account_index, stop)
         return page, None

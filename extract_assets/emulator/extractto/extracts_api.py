@@ -138,7 +138,7 @@ def table_routes(state: ExtracttoState, pager: Pager) -> list[Route]:
         scope = f"rows:{found.data_table_id}:{first or ''}:{last or ''}"
         position = pager.position(params, scope, now)
         start = (int(position[0]), int(position[1]), int(position[2])) if position else None
-        page, after = found.read(first, last, start, limit)
+        page, after = found.read(first, last, start, limit, state.context.profile)
         next_cursor = pager.cursor(scope, list(after), now) if after else None
         return JSONResponse({"data": page, "next_cursor": next_cursor})
 

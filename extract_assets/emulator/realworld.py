@@ -1,0 +1,245 @@
+"""The real-world profile: every provider keeps its contract but answers as real services do.
+
+Switched on for the whole emulator with `PUT /_emulator/profile`
+`{"name": "real-world", "seed": 0}` (`EmulatorControl.set_profile("real-world", seed=0)`);
+`{"name": "default"}` or the emulator's reset switches it off. Every choice below is a function
+of the profile seed and of what is being answered (an id, a field name, a day, a row index),
+never of the order of requests: the same seed gives the same answers on every run. Instants
+never change, only how they are written.
+
+dataextractor.io
+- `created_at` / `updated_at` (and `matching.completed_at`) of datasets, in the listing, in
+  `GET /datasets/{id}`, in the answers to an upload and to ground truth, and `created_at` (and
+  `data.matching.completed_at`) of webhook payloads, are written with an offset (`+02:00`,
+  `-05:00`, `+05:30`) or with none at all (naive, meaning UTC), never with `Z`. The listing
+  keeps its order by instant, newest first.
+- Datasets seeded through the control API while the profile is on include datasets between
+  22:00 and 02:00 UTC (one in three, on either side of midnight), so the text date of such a
+  row differs from its UTC day once an offset is applied.
+- `fields[].value` (top-level and line items) is a JSON number for types `number` and
+  `currency`, except that a value of 1000 or more is sometimes text with thousands separators
+  (`"1,234.50"`), and a JSON boolean for type `boolean`.
+- `accuracy.fields` is, for some datasets, a map `{"field_name": score}` instead of a list.
+- `bounding_box` is, for some fields, an array `[x, y, width, height]` (no page) and, for
+  others, missing altogether.
+- The listing shifts while it is read: every page read with a `cursor` first creates a new
+  dataset (an upload of `arrived_<n>.pdf`, `processing`, with the customer and type the
+  listing filters on) at the head of the listing. The cursor still returns every dataset that
+  existed when the listing began exactly once, and never the new ones.
+
+Linkup
+- `createdAt` / `updatedAt` are written with an offset (`+02:00`, `-05:00`, `+05:30`) or with
+  none (naive, meaning UTC).
+- A `pending`, `processing` or `failed` task carries `output: {"creditsUsed": 0}` instead of
+  null.
+- The listing and `GET /v1/extract/{id}` echo only `q` and `url` in `input` (no `schema`, no
+  `verifyUrls`); the answer to `POST /v1/extract` still echoes all four.
+- Errors in other shapes: 401 as NestJS's `{"statusCode": 401, "message": "Unauthorized"}`;
+  404 of an unknown route, and of some unknown task ids, as NestJS's
+  `{"statusCode": 404, "message": "Cannot GET /v1/extract/xyz", "error": "Not Found"}`; an
+  injected 502/503/504 as a gateway's `{"error": "Bad Gateway"}`.
+
+Extract.to
+- `created_at`, `updated_at`, `last_sync`, `started_at`, `finished_at` of extracts,
+  connections, runs, sources, destinations and triggers are written with an offset (`+02:00`,
+  `-05:00`, `+05:30`, `-08:00`), never with `Z`.
+- `__insert_date` of data-table rows has no offset and no fraction, SQL style:
+  `"2026-12-04 16:01:14"` (UTC, truncated to the second).
+- The `date` of some rows (one in four of the rows the emulator generates, and of served rows
+  the emulator adds a `date` to) is a timestamp with an offset of an instant inside the row's
+  UTC day; for half of them the text date is the day before or after:
+  `2026-11-03T23:30:00-02:00` is a row of 2026-11-04. The row still belongs to, and is
+  filtered by, its UTC day.
+- Errors in other shapes: 400 as FastAPI's validation list
+  `{"detail": [{"loc": ["query"], "msg": "...", "type": "value_error"}]}`, 401 as an API
+  gateway's `{"message": "..."}`, an injected 500 as plain text `Internal Server Error`, an
+  injected 502/503/504 as `{"message": "Bad Gateway"}`. `X-Request-Id` is kept.
+
+All three (a fault option, profile on or off): `add_fault("status", status=502, body=...)` with
+`body` one of `html` (`<html><body><h1>502 Bad Gateway</h1></body></html>`, text/html),
+`text` (`502 Bad Gateway`, text/plain), `empty` (no body, no content type) or
+`truncated_json` (the provider's own error body cut off half way); see `faults.FaultRule`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ProfileName = Literal["default", "real-world"]
+_T = TypeVar("_T")
+
+# How real services were seen to write instants: with an offset, or with none (UTC).
+OFFSETS_AND_NAIVE = ("+02:00", "-05:00", "+05:30", "naive")
+OFFSETS = ("+02:00", "-05:00", "+05:30", "-08:00")
+# Offsets of a row's `date` written as a timestamp.
+ROW_DATE_OFFSETS = ("-02:00", "-05:00", "+02:00", "+05:30", "+09:00")
+
+
+class ProfileChange(BaseModel):
+    """The body of `PUT /_emulator/profile`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: ProfileName
+    seed: int = 0
+
+
+class RealWorld:
+    """Which profile the emulator answers with, and the seeded choices of the real-world one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.name: ProfileName = "default"
+        self.seed = 0
+
+    @property
+    def on(self) -> bool:
+        """Whether the real-world profile is on."""
+        return self.name == "real-world"
+
+    def set(self, name: ProfileName, seed: int = 0) -> None:
+        """Switch to a profile."""
+        with self._lock:
+            self.name = name
+            self.seed = seed
+
+    def reset(self) -> None:
+        """Back to the default profile."""
+        self.set("default", 0)
+
+    def as_json(self) -> dict[str, Any]:
+        """As the control API serves it."""
+        return {"name": self.name, "seed": self.seed}
+
+    def roll(self, *parts: object) -> int:
+        """A 64-bit number fixed by the seed and `parts`, the same in every process."""
+        text = ":".join(str(part) for part in (self.seed, *parts))
+        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+    def pick(self, options: Sequence[_T], *parts: object) -> _T:
+        """One of `options`, fixed by the seed and `parts`."""
+        return options[self.roll(*parts) % len(options)]
+
+    def respell(self, text: Any, options: Sequence[str], *parts: object) -> Any:
+        """An instant the emulator wrote (`...Z`) in a style picked from `options`; anything
+        else (null, a test's own value) unchanged."""
+        if not isinstance(text, str) or not text.endswith("Z"):
+            return text
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return text
+        return spell(moment, self.pick(options, *parts))
+
+
+def spell(moment: datetime, style: str) -> str:
+    """An aware instant in `style`: `Z`, `naive` (UTC wall time, no offset) or `+HH:MM`."""
+    utc = moment.astimezone(UTC)
+    if style == "Z":
+        return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if style == "naive":
+        return utc.replace(tzinfo=None).isoformat(timespec="milliseconds")
+    return utc.astimezone(_zone(style)).isoformat(timespec="milliseconds")
+
+
+def sql_utc(epoch: float) -> str:
+    """`YYYY-MM-DD HH:MM:SS` in UTC without an offset, truncated to the second."""
+    moment = datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None, microsecond=0)
+    return moment.isoformat(sep=" ")
+
+
+def day_timestamp(day: date, roll: int) -> str:
+    """An instant inside the UTC `day`, on the minute, written with an offset picked by `roll`:
+    for half the rolls its text date is the day before (a negative offset) or after."""
+    offset = ROW_DATE_OFFSETS[roll % len(ROW_DATE_OFFSETS)]
+    shift = int(_zone(offset).utcoffset(None).total_seconds()) // 60
+    window = abs(shift)
+    rest = roll >> 8
+    if rest % 2:
+        # Inside the minutes the offset carries across midnight.
+        minute = (rest >> 1) % window + (1440 - window if shift > 0 else 0)
+    else:
+        minute = (rest >> 1) % (1440 - window) + (window if shift < 0 else 0)
+    moment = datetime.combine(day, time(), UTC) + timedelta(minutes=minute)
+    return moment.astimezone(_zone(offset)).isoformat(timespec="seconds")
+
+
+def _zone(offset: str) -> timezone:
+    sign = -1 if offset[0] == "-" else 1
+    hours, minutes = offset[1:].split(":")
+    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+
+
+def path_below_mount(scope: Scope) -> str:
+    """The request path relative to the provider's mount, e.g. `/v1/extract`."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    below = path[len(root) :] if root and path.startswith(root) else path
+    return below or "/"
+
+
+Rewrite = Callable[[Scope, int, Any], Any]
+
+
+class JsonRewriteMiddleware:
+    """While the real-world profile is on, hands every JSON answer of a provider's API to
+    `rewrite(scope, status, body)` and sends what it returns instead; off, it is a no-op."""
+
+    def __init__(self, app: ASGIApp, profile: RealWorld, rewrite: Rewrite) -> None:
+        self.app = app
+        self.profile = profile
+        self.rewrite = rewrite
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.profile.on:
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def rewriting(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(raw=list(message["headers"]))
+                if headers.get("content-type", "").startswith("application/json"):
+                    start = message
+                    return
+                await send(message)
+                return
+            if start is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = self._rewritten(scope, start["status"], b"".join(chunks))
+            headers = MutableHeaders(raw=list(start["headers"]))
+            headers["content-length"] = str(len(body))
+            await send({**start, "headers": headers.raw})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+
+        await self.app(scope, receive, rewriting)
+
+    def _rewritten(self, scope: Scope, status: int, raw: bytes) -> bytes:
+        try:
+            content = json.loads(raw)
+        except ValueError:
+            return raw
+        content = self.rewrite(scope, status, content)
+        return json_bytes(content)
+
+
+def json_bytes(content: Any) -> bytes:
+    """JSON as Starlette's JSONResponse writes it."""
+    return json.dumps(
+        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")

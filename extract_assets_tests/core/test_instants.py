@@ -1,0 +1,49 @@
+"""Timestamps are instants: placed by their UTC day, whatever offset the text carries."""
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from extract_assets.core.instants import UtcDateTime, parse_instant, utc_day
+
+
+class Stamped(BaseModel):
+    at: UtcDateTime
+
+
+def test_an_offset_timestamp_is_on_the_utc_day_of_its_instant() -> None:
+    assert utc_day("2026-11-29T00:10:00+02:00") == date(2026, 11, 28)
+    assert utc_day("2026-11-28T22:10:00-05:00") == date(2026, 11, 29)
+
+
+def test_a_timestamp_without_an_offset_is_taken_as_utc() -> None:
+    assert parse_instant("2026-12-04 16:01:14") == datetime(2026, 12, 4, 16, 1, 14, tzinfo=UTC)
+
+
+def test_a_plain_date_is_its_own_day() -> None:
+    assert utc_day("2026-11-29") == date(2026, 11, 29)
+
+
+def test_text_that_is_no_date_has_no_day() -> None:
+    assert utc_day("not a date") is None and utc_day(None) is None and utc_day(17) is None
+
+
+def test_models_hold_every_timestamp_as_a_utc_instant() -> None:
+    naive = Stamped.model_validate({"at": "2026-12-04 16:01:14"}).at
+    offset = Stamped.model_validate({"at": "2026-12-04T18:01:14+02:00"}).at
+    assert naive == offset and naive.tzinfo == UTC
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    minutes=st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_any_spelling_of_an_instant_gives_the_same_day(moment: datetime, minutes: int) -> None:
+
+    spelled = moment.astimezone(timezone(timedelta(minutes=minutes))).isoformat()
+    assert utc_day(spelled) == moment.date()
+    assert parse_instant(spelled) == moment

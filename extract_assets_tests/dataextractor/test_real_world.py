@@ -1,0 +1,119 @@
+"""dataextractor.io as real services answer (the emulator's real-world profile): offsets and
+naive timestamps near midnight, values as numbers and booleans, accuracy as a map, boxes as
+arrays or missing, a listing that shifts while it is read."""
+
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import httpx
+import pytest
+
+from extract_assets.dataextractor.assets import build_dataextractor_assets
+from extract_assets.dataextractor.resource import DataExtractorResource
+from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec
+from extract_assets.emulator import EmulatorServer
+from extract_assets_tests.readers import read_with_all
+
+from .conftest import ACCOUNT, API_KEY
+
+READERS = ("pyarrow", "duckdb", "polars", "pandas")
+WINDOW = {
+    "dagster/asset_partition_range_start": "2026-11-01",
+    "dagster/asset_partition_range_end": "2026-11-05",
+}
+
+
+@pytest.fixture
+def real_world(emulator: EmulatorServer, resource: DataExtractorResource) -> EmulatorServer:
+    emulator.control.set_profile("real-world", seed=3)
+    emulator.control.seed_dataextractor_datasets(
+        60, account=ACCOUNT, date_from="2026-10-31", date_to="2026-11-06", failed_share=0.1
+    )
+    return emulator
+
+
+def utc_day(text: str) -> str:
+    moment = datetime.fromisoformat(text)
+    return (
+        (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date().isoformat()
+    )
+
+
+def listed(emulator: EmulatorServer) -> list[dict[str, Any]]:
+    """Every final dataset of the account, read straight from the API."""
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    url = f"{emulator.base_url('dataextractor')}/api/v1/datasets"
+    found, cursor = [], None
+    while True:
+        params: dict[str, Any] = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        body = httpx.get(url, params=params, headers=headers).json()
+        found += body["data"]
+        cursor = body["next_cursor"]
+        if not cursor:
+            return [d for d in found if d["status"] != "processing"]
+
+
+def backfill(resource: DataExtractorResource, output: Path) -> dg.ExecuteInProcessResult:
+    spec = DataExtractorDatasetsSpec(name="docs", start_date="2026-10-01")
+    return dg.materialize(
+        build_dataextractor_assets([spec], output_dir=str(output)),
+        resources={"dataextractor": resource},
+        tags=WINDOW,
+    )
+
+
+def test_every_dataset_lands_in_the_partition_of_its_utc_day(
+    real_world: EmulatorServer, resource: DataExtractorResource, tmp_path: Path
+) -> None:
+    held = [
+        d for d in listed(real_world) if "2026-11-01" <= utc_day(d["created_at"]) <= "2026-11-05"
+    ]
+    shifted = [d for d in held if d["created_at"][:10] != utc_day(d["created_at"])]
+    assert shifted, "the profile put no dataset on another text date than its UTC day"
+    assert backfill(resource, tmp_path).success
+    for reader, rows in read_with_all(
+        tmp_path / "dataextractor" / "docs_datasets", "date", READERS
+    ).items():
+        assert {r["dataset_id"]: r["date"] for r in rows} == {
+            d["id"]: utc_day(d["created_at"]) for d in held
+        }, reader
+
+
+def test_no_dataset_is_lost_because_one_field_looks_different(
+    real_world: EmulatorServer, resource: DataExtractorResource, tmp_path: Path
+) -> None:
+    assert backfill(resource, tmp_path).success
+    held = [
+        d for d in listed(real_world) if "2026-11-01" <= utc_day(d["created_at"]) <= "2026-11-05"
+    ]
+    folder = tmp_path / "dataextractor"
+    fields = read_with_all(folder / "docs_fields", "date", READERS)["pyarrow"]
+    assert Counter(r["dataset_id"] for r in fields) == Counter(
+        d["id"] for d in held for _ in d["fields"]
+    )
+    typed = [f for d in held for f in d["fields"] if not isinstance(f["value"], str | None)]
+    assert typed, "the profile sent no number or boolean value"
+    numbers = {(r["dataset_id"], r["name"]): r["value_number"] for r in fields}
+    for dataset in held:
+        for field in dataset["fields"]:
+            value = field["value"]
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                assert numbers[(dataset["id"], field["name"])] == value
+    scores = read_with_all(folder / "docs_accuracy", "date", READERS)["pyarrow"]
+    assert len(scores) == sum(len((d["accuracy"] or {}).get("fields") or []) for d in held)
+
+
+def test_the_processing_left_out_is_counted_per_day(
+    real_world: EmulatorServer, resource: DataExtractorResource, tmp_path: Path
+) -> None:
+    result = backfill(resource, tmp_path)
+    left = {
+        m.partition: m.metadata["dataextractor/processing_left_out"].value
+        for m in result.asset_materializations_for_node("docs")
+        if m.asset_key == dg.AssetKey("docs_datasets")
+    }
+    assert set(left) == {f"2026-11-0{d}" for d in range(1, 6)}
+    assert all(isinstance(n, int) for n in left.values())

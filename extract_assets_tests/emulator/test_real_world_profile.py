@@ -1,0 +1,562 @@
+"""The real-world profile: every provider keeps its contract but answers as real services do.
+
+Each test shows one trait over real HTTP; `extract_assets.emulator.realworld` lists them all.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+
+from extract_assets.emulator import EmulatorControl, EmulatorControlError, EmulatorServer
+from extract_assets_tests.emulator.helpers import PAST_COMPLETION, create_task, get_task
+
+PDF = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n"
+ACCOUNT = "acct_real_world"
+
+
+def instant(text: str) -> datetime:
+    """An ISO timestamp as an aware UTC instant; one without an offset is UTC."""
+    moment = datetime.fromisoformat(text.replace(" ", "T"))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def spelling(text: str) -> str:
+    """How a timestamp ends: `Z`, `naive`, or its offset such as `+02:00`."""
+    if text.endswith("Z"):
+        return "Z"
+    moment = datetime.fromisoformat(text)
+    return "naive" if moment.tzinfo is None else text[-6:]
+
+
+def client_of(emulator: EmulatorServer, provider: str, key: str) -> httpx.Client:
+    """A client of one provider's API authenticated with `key`."""
+    headers = {"Authorization": f"Bearer {key}"}
+    return httpx.Client(base_url=emulator.base_url(provider), headers=headers, timeout=30)
+
+
+@pytest.fixture
+def dataextractor(emulator: EmulatorServer) -> Iterator[httpx.Client]:
+    """A dataextractor.io client of an account of its own (no demo datasets)."""
+    emulator.control.add_dataextractor_key("real-world", account=ACCOUNT)
+    with client_of(emulator, "dataextractor", "real-world") as client:
+        yield client
+
+
+@pytest.fixture
+def extractto(emulator: EmulatorServer) -> Iterator[httpx.Client]:
+    """An Extract.to client with the default (admin) key."""
+    with client_of(emulator, "extractto", "demo-extractto-key") as client:
+        yield client
+
+
+@pytest.fixture
+def real_world(frozen: EmulatorControl) -> EmulatorControl:
+    """The control client with the real-world profile on (seed 0) and the clock stopped."""
+    frozen.set_profile("real-world")
+    return frozen
+
+
+def every_dataset(client: httpx.Client, **params: Any) -> list[dict[str, Any]]:
+    """Every page of GET /api/v1/datasets, following `next_cursor`."""
+    found: list[dict[str, Any]] = []
+    while True:
+        response = client.get("/api/v1/datasets", params=params)
+        assert response.status_code == 200, response.text
+        found += response.json()["data"]
+        if response.json()["next_cursor"] is None:
+            return found
+        params["cursor"] = response.json()["next_cursor"]
+
+
+def seed_datasets(control: EmulatorControl, count: int = 30, **options: Any) -> list[str]:
+    """Datasets of the test's own account over five days, half of them verified."""
+    options.setdefault("date_from", "2026-03-01")
+    options.setdefault("date_to", "2026-03-05")
+    options.setdefault("verified_share", 0.5)
+    return control.seed_dataextractor_datasets(count, account=ACCOUNT, **options)
+
+
+# --- the control route ---------------------------------------------------------------------
+
+
+def test_profile_is_default_until_set_and_again_after_a_reset(control: EmulatorControl) -> None:
+    assert control.profile() == {"name": "default", "seed": 0}
+    assert control.set_profile("real-world", seed=7) == {"name": "real-world", "seed": 7}
+    assert control.profile() == {"name": "real-world", "seed": 7}
+    control.reset()
+    assert control.profile() == {"name": "default", "seed": 0}
+
+
+def test_unknown_profile_is_refused(control: EmulatorControl) -> None:
+    with pytest.raises(EmulatorControlError, match="name"):
+        control.set_profile("sloppy")  # type: ignore[arg-type]
+
+
+def test_the_same_seed_gives_the_same_answers(
+    dataextractor: httpx.Client, frozen: EmulatorControl
+) -> None:
+    seed_datasets(frozen)
+
+    def listing(seed: int) -> str:
+        frozen.set_profile("real-world", seed=seed)
+        return dataextractor.get("/api/v1/datasets", params={"limit": 100}).text
+
+    assert listing(0) == listing(0)
+    assert listing(1) != listing(0)
+
+
+def test_default_profile_answers_as_before(
+    dataextractor: httpx.Client, frozen: EmulatorControl
+) -> None:
+    seed_datasets(frozen)
+    frozen.set_profile("real-world")
+    frozen.set_profile("default")
+    found = every_dataset(dataextractor, limit=100)
+    assert {spelling(d["created_at"]) for d in found} == {"Z"}
+    assert all(isinstance(f["value"], str) for d in found for f in d["fields"])
+
+
+# --- dataextractor.io ----------------------------------------------------------------------
+
+
+def test_dataset_times_are_offsets_or_naive_for_the_same_instant(
+    dataextractor: httpx.Client, frozen: EmulatorControl
+) -> None:
+    seed_datasets(frozen)
+    before = {d["id"]: d for d in every_dataset(dataextractor, limit=100)}
+    frozen.set_profile("real-world")
+    after = every_dataset(dataextractor, limit=100)
+    kinds = {spelling(d[key]) for d in after for key in ("created_at", "updated_at")}
+    assert kinds == {"+02:00", "-05:00", "+05:30", "naive"}
+    for found in after:
+        for key in ("created_at", "updated_at"):
+            assert instant(found[key]) == instant(before[found["id"]][key])
+
+
+def test_listing_stays_newest_first_by_instant(
+    dataextractor: httpx.Client, real_world: EmulatorControl
+) -> None:
+    seed_datasets(real_world)
+    moments = [instant(d["created_at"]) for d in every_dataset(dataextractor, limit=7)]
+    assert moments == sorted(moments, reverse=True)
+    texts = [d["created_at"] for d in every_dataset(dataextractor, limit=100)]
+    assert texts != sorted(texts, reverse=True)
+
+
+def test_seeding_puts_datasets_near_midnight_whose_text_date_is_another_day(
+    dataextractor: httpx.Client, real_world: EmulatorControl
+) -> None:
+    seed_datasets(real_world, 15)
+    found = every_dataset(dataextractor, limit=100)
+    near = [d for d in found if instant(d["created_at"]).hour in (22, 23, 0, 1)]
+    assert len(near) >= 5
+    shifted = [
+        d for d in near if d["created_at"][:10] != instant(d["created_at"]).date().isoformat()
+    ]
+    assert shifted
+    assert all(
+        date(2026, 3, 1) <= instant(d["created_at"]).date() <= date(2026, 3, 5) for d in found
+    )
+
+
+def test_get_writes_a_dataset_as_the_listing_does(
+    dataextractor: httpx.Client, real_world: EmulatorControl
+) -> None:
+    ids = seed_datasets(real_world, 5)
+    listed = {d["id"]: d for d in every_dataset(dataextractor, limit=100)}
+    for dataset_id in ids:
+        one = dataextractor.get(f"/api/v1/datasets/{dataset_id}").json()
+        assert one == listed[dataset_id]
+        assert not one["created_at"].endswith("Z")
+
+
+def test_upload_answer_spells_its_times_too(
+    dataextractor: httpx.Client, real_world: EmulatorControl
+) -> None:
+    response = dataextractor.post("/api/v1/extract", files={"file": ("inv.pdf", PDF)})
+    assert response.status_code == 202
+    assert spelling(response.json()["created_at"]) != "Z"
+
+
+def test_number_and_currency_values_are_json_numbers_or_separated_text(
+    dataextractor: httpx.Client, real_world: EmulatorControl
+) -> None:
+    seed_datasets(real_world)
+    values = [
+        f["value"]
+        for d in every_dataset(dataextractor, limit=100)
+        for f in [*d["fields"], *(g for item in d["line_items"] for g in item["fields"])]
+        if f["type"] in ("number", "currency")
+    ]
+    numbers = [v for v in values if isinstance(v, int | float)]
+    texts = [v for v in values if isinstance(v, str)]
+    assert numbers and texts
+    assert all("," in text and float(text.replace(",", "")) >= 1000 for text in texts)
+
+
+def test_boolean_values_are_json_booleans(
+    dataextractor: httpx.Client, real_world: EmulatorControl
+) -> None:
+    seed_datasets(real_world, 10)
+    flags = [
+        f["value"]
+        for d in every_dataset(dataextractor, limit=100)
+        for f in d["fields"]
+        if f["type"] == "boolean"
+    ]
+    assert flags and all(isinstance(flag, bool) for flag in flags)
+    assert set(flags) == {True, False}
+
+
+def test_accuracy_fields_are_sometimes_a_map(
+    dataextractor: httpx.Client, real_world: EmulatorControl
+) -> None:
+    seed_datasets(real_world, 20, verified_share=1.0)
+    shapes = [d["accuracy"]["fields"] for d in every_dataset(dataextractor, limit=100)]
+    maps = [s for s in shapes if isinstance(s, dict)]
+    assert maps and any(isinstance(s, list) for s in shapes)
+    assert all(isinstance(score, float) for s in maps for score in s.values())
+    assert "total_amount" in maps[0]
+
+
+def test_bounding_box_is_sometimes_an_array_and_sometimes_missing(
+    dataextractor: httpx.Client, real_world: EmulatorControl
+) -> None:
+    seed_datasets(real_world, 5)
+    fields = [f for d in every_dataset(dataextractor, limit=100) for f in d["fields"]]
+    arrays = [f["bounding_box"] for f in fields if isinstance(f.get("bounding_box"), list)]
+    assert arrays and all(len(box) == 4 for box in arrays)
+    assert any("bounding_box" not in f for f in fields)
+    assert any(isinstance(f.get("bounding_box"), dict) for f in fields)
+
+
+def test_listing_shifts_while_read_yet_returns_each_first_dataset_once(
+    dataextractor: httpx.Client, real_world: EmulatorControl
+) -> None:
+    seed_datasets(real_world, 25)
+    first = every_dataset(dataextractor, limit=10)
+    ids = [d["id"] for d in first]
+    assert len(ids) == len(set(ids)) == 25
+    # Two later pages were read: two documents arrived meanwhile, at the head of the listing.
+    head = dataextractor.get("/api/v1/datasets", params={"limit": 100}).json()["data"]
+    assert {d["filename"] for d in head[:2]} == {"arrived_1.pdf", "arrived_2.pdf"}
+    assert {d["id"] for d in head[2:]} == set(ids)
+
+
+def test_shifting_listing_follows_the_filters(
+    dataextractor: httpx.Client, real_world: EmulatorControl
+) -> None:
+    seed_datasets(real_world, 12, customer_ids=["cust_x", "cust_y"])
+    params: dict[str, Any] = {"limit": 1, "customer_id": "cust_y", "dataset_type": "purchase_order"}
+    assert len(every_dataset(dataextractor, **params)) == 3
+    (head,) = dataextractor.get("/api/v1/datasets", params=params).json()["data"]
+    assert head["filename"].startswith("arrived_")
+    assert (head["customer_id"], head["dataset_type"]) == ("cust_y", "purchase_order")
+
+
+class _Hooks(BaseHTTPRequestHandler):
+    bodies: ClassVar[list[bytes]] = []
+
+    def do_POST(self) -> None:
+        _Hooks.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def hooks() -> Iterator[tuple[str, list[bytes]]]:
+    """A webhook receiver on 127.0.0.1 and the raw bodies it gets."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hooks)
+    _Hooks.bodies = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", _Hooks.bodies
+    server.shutdown()
+    server.server_close()
+
+
+def test_webhook_payload_created_at_has_an_offset_or_none(
+    dataextractor: httpx.Client, control: EmulatorControl, hooks: tuple[str, list[bytes]]
+) -> None:
+    url, bodies = hooks
+    control.set_profile("real-world")
+    control.dataextractor_settings(processing_seconds=0)
+    control.subscribe_dataextractor_webhook(url, "secret", account=ACCOUNT)
+    before = datetime.now(UTC)
+    for n in range(4):
+        response = dataextractor.post("/api/v1/extract", files={"file": (f"{n}.pdf", PDF)})
+        assert response.status_code == 202
+    deadline = time.monotonic() + 5
+    while len(bodies) < 4:
+        assert time.monotonic() < deadline, "no webhook arrived"
+        time.sleep(0.02)
+    events = [json.loads(body) for body in bodies]
+    assert all(spelling(e["created_at"]) != "Z" for e in events)
+    assert all(abs(instant(e["created_at"]) - before) < timedelta(minutes=1) for e in events)
+
+
+# --- Linkup -------------------------------------------------------------------------------
+
+
+def test_linkup_times_are_offsets_or_naive_for_the_same_instant(
+    linkup: httpx.Client, frozen: EmulatorControl
+) -> None:
+    frozen.seed_linkup_tasks(12)
+    before = {
+        t["id"]: t for t in linkup.get("/v1/extract", params={"pageSize": 100}).json()["data"]
+    }
+    frozen.set_profile("real-world")
+    after = linkup.get("/v1/extract", params={"pageSize": 100}).json()["data"]
+    assert {spelling(t[k]) for t in after for k in ("createdAt", "updatedAt")} == {
+        "+02:00",
+        "-05:00",
+        "+05:30",
+        "naive",
+    }
+    for task in after:
+        for key in ("createdAt", "updatedAt"):
+            assert instant(task[key]) == instant(before[task["id"]][key])
+
+
+def test_unfinished_and_failed_tasks_carry_a_partial_output(
+    linkup: httpx.Client, real_world: EmulatorControl
+) -> None:
+    real_world.add_linkup_scenario("broken", fail="Site unreachable")
+    pending = create_task(linkup)
+    assert (pending["status"], pending["output"]) == ("pending", {"creditsUsed": 0})
+    real_world.advance_clock(0.5)
+    assert get_task(linkup, pending["id"])["output"] == {"creditsUsed": 0}
+    failed = create_task(linkup, q="broken site")
+    real_world.advance_clock(PAST_COMPLETION)
+    assert get_task(linkup, failed["id"])["status"] == "failed"
+    assert get_task(linkup, failed["id"])["output"] == {"creditsUsed": 0}
+    completed = get_task(linkup, pending["id"])["output"]
+    assert set(completed) == {"creditsUsed", "resultUrl", "rowsReturned"}
+
+
+def test_get_and_listing_echo_only_q_and_url(
+    linkup: httpx.Client, real_world: EmulatorControl
+) -> None:
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}}
+    created = create_task(linkup, schema=schema, verifyUrls=True)
+    assert set(created["input"]) == {"q", "url", "schema", "verifyUrls"}
+    expected = {"q": created["input"]["q"], "url": created["input"]["url"]}
+    assert get_task(linkup, created["id"])["input"] == expected
+    assert linkup.get("/v1/extract").json()["data"][0]["input"] == expected
+
+
+def test_unknown_task_ids_answer_404_in_either_shape(
+    linkup: httpx.Client, real_world: EmulatorControl
+) -> None:
+    answers = {f"xyz{n}": linkup.get(f"/v1/extract/xyz{n}") for n in range(8)}
+    assert {a.status_code for a in answers.values()} == {404}
+    nest = {name: a.json() for name, a in answers.items() if "message" in a.json()}
+    documented = [a.json() for a in answers.values() if isinstance(a.json().get("error"), dict)]
+    assert nest and documented
+    for name, body in nest.items():
+        assert body == {
+            "statusCode": 404,
+            "message": f"Cannot GET /v1/extract/{name}",
+            "error": "Not Found",
+        }
+    assert {body["error"]["code"] for body in documented} == {"TASK_NOT_FOUND"}
+
+
+def test_unknown_route_is_nestjs_404(linkup: httpx.Client, real_world: EmulatorControl) -> None:
+    response = linkup.get("/v1/nothing/here")
+    assert response.status_code == 404
+    assert response.json() == {
+        "statusCode": 404,
+        "message": "Cannot GET /v1/nothing/here",
+        "error": "Not Found",
+    }
+
+
+def test_linkup_401_is_nestjs_shaped(linkup_url: str, real_world: EmulatorControl) -> None:
+    response = httpx.get(f"{linkup_url}/v1/extract", headers={"Authorization": "Bearer nope"})
+    assert (response.status_code, response.json()) == (
+        401,
+        {"statusCode": 401, "message": "Unauthorized"},
+    )
+
+
+def test_linkup_502_is_a_gateway_body(linkup: httpx.Client, real_world: EmulatorControl) -> None:
+    real_world.add_fault("status", status=502, provider="linkup", times=1)
+    response = linkup.get("/v1/extract")
+    assert (response.status_code, response.json()) == (502, {"error": "Bad Gateway"})
+    real_world.add_fault("status", status=500, provider="linkup", times=1)
+    assert linkup.get("/v1/extract").json()["error"]["code"] == "INTERNAL_SERVER_ERROR"
+
+
+# --- Extract.to ---------------------------------------------------------------------------
+
+
+def synced_demo(api: httpx.Client, control: EmulatorControl, first: str, last: str) -> str:
+    """Sync the demo extract over `first..last`; returns its data table id."""
+    demo = control.extractto_demo()
+    body = {"date_from": first, "date_to": last}
+    assert api.post(f"/extracts/{demo['extract_id']}/run", json=body).status_code == 200
+    control.advance_clock(PAST_COMPLETION)
+    return demo["data_table_id"]
+
+
+def every_row(api: httpx.Client, table_id: str, **params: Any) -> list[dict[str, Any]]:
+    """Every row of a data table, following `next_cursor`."""
+    found: list[dict[str, Any]] = []
+    while True:
+        page = api.get(f"/data-tables/{table_id}/rows", params=params).json()
+        found += page["data"]
+        if page["next_cursor"] is None:
+            return found
+        params["cursor"] = page["next_cursor"]
+
+
+def test_extract_times_have_offsets_for_the_same_instant(
+    extractto: httpx.Client, frozen: EmulatorControl
+) -> None:
+    synced_demo(extractto, frozen, "2026-03-01", "2026-03-02")
+    (before,) = extractto.get("/extracts").json()["data"]
+    frozen.set_profile("real-world")
+    (after,) = extractto.get("/extracts").json()["data"]
+    for key in ("created_at", "last_sync"):
+        assert spelling(after[key]) in ("+02:00", "-05:00", "+05:30", "-08:00")
+        assert instant(after[key]) == instant(before[key])
+    connection = extractto.get(f"/connections/{after['connection_id']}").json()
+    assert spelling(connection["created_at"]) != "Z"
+
+
+def test_insert_date_has_no_offset(extractto: httpx.Client, real_world: EmulatorControl) -> None:
+    table = synced_demo(extractto, real_world, "2026-03-01", "2026-03-01")
+    last_sync = extractto.get("/extracts").json()["data"][0]["last_sync"]
+    inserted = {row["__insert_date"] for row in every_row(extractto, table)}
+    (text,) = inserted
+    assert len(text) == 19 and text[10] == " "
+    assert timedelta(0) <= instant(last_sync) - instant(text) < timedelta(seconds=1)
+
+
+def test_some_row_dates_are_timestamps_of_the_same_utc_day(
+    extractto: httpx.Client, real_world: EmulatorControl
+) -> None:
+    table = synced_demo(extractto, real_world, "2026-03-01", "2026-03-05")
+    found = every_row(extractto, table, date_from="2026-03-02", date_to="2026-03-04")
+    stamps = [row["date"] for row in found if len(row["date"]) > 10]
+    assert stamps and len(stamps) < len(found)
+    days = {instant(stamp).date() for stamp in stamps}
+    assert days <= {date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)}
+    assert any(stamp[:10] != instant(stamp).date().isoformat() for stamp in stamps)
+    plain = {row["date"] for row in found if len(row["date"]) == 10}
+    assert plain == {"2026-03-02", "2026-03-03", "2026-03-04"}
+
+
+def test_served_rows_keep_their_own_values(
+    extractto: httpx.Client, real_world: EmulatorControl
+) -> None:
+    demo = real_world.extractto_demo()
+    given = {"date": "2026-03-01", "value": 1, "__insert_date": "given"}
+    real_world.set_extractto_served_rows(demo["extract_id"], {"2026-03-01": [given] * 3})
+    table = synced_demo(extractto, real_world, "2026-03-01", "2026-03-01")
+    assert every_row(extractto, table) == [given] * 3
+
+
+def test_extractto_400_is_a_validation_list(
+    extractto: httpx.Client, real_world: EmulatorControl
+) -> None:
+    response = extractto.get("/extracts", params={"limit": 0})
+    assert response.status_code == 400
+    (problem,) = response.json()["detail"]
+    assert problem == {
+        "loc": ["query"],
+        "msg": "limit must be an integer between 1 and 200",
+        "type": "value_error",
+    }
+    assert "x-request-id" in response.headers
+
+
+def test_extractto_401_is_a_gateway_message(
+    emulator: EmulatorServer, real_world: EmulatorControl
+) -> None:
+    with client_of(emulator, "extractto", "nope") as client:
+        response = client.get("/extracts")
+    assert (response.status_code, response.json()) == (401, {"message": "Invalid or missing token"})
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "body"),
+    [
+        (500, "text/plain; charset=utf-8", "Internal Server Error"),
+        (502, "application/json", '{"message":"Bad Gateway"}'),
+    ],
+)
+def test_extractto_injected_server_errors_in_other_shapes(
+    extractto: httpx.Client, real_world: EmulatorControl, status: int, content_type: str, body: str
+) -> None:
+    real_world.add_fault("status", status=status, provider="extractto", times=1)
+    response = extractto.get("/extracts")
+    assert (response.status_code, response.headers["content-type"]) == (status, content_type)
+    assert response.text == body
+    assert response.headers["x-request-id"]
+
+
+# --- the fault body option (profile on or off) --------------------------------------------
+
+
+def test_html_fault_body_is_a_proxy_page(linkup: httpx.Client, control: EmulatorControl) -> None:
+    control.add_fault("status", status=502, body="html", times=1, path="^/v1/extract$")
+    response = linkup.get("/v1/extract")
+    assert response.status_code == 502
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.text == "<html><body><h1>502 Bad Gateway</h1></body></html>"
+    assert linkup.get("/v1/extract").status_code == 200
+
+
+def test_text_fault_body_is_plain_text(emulator: EmulatorServer, control: EmulatorControl) -> None:
+    control.add_fault("status", status=503, body="text", provider="dataextractor")
+    with client_of(emulator, "dataextractor", "demo-dataextractor-key") as client:
+        response = client.get("/api/v1/datasets")
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text == "503 Service Unavailable"
+    assert response.headers["x-request-id"].startswith("req_")
+
+
+def test_empty_fault_body_has_no_content(extractto: httpx.Client, control: EmulatorControl) -> None:
+    control.add_fault("status", status=404, body="empty", provider="extractto")
+    response = extractto.get("/extracts")
+    assert (response.status_code, response.content) == (404, b"")
+    assert "content-type" not in response.headers
+    assert response.headers["x-request-id"]
+
+
+def test_truncated_json_fault_body_is_cut_off(
+    linkup: httpx.Client, control: EmulatorControl
+) -> None:
+    control.add_fault("status", status=400, body="truncated_json")
+    response = linkup.get("/v1/extract")
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert response.text.startswith('{"statusCode":400,')
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(response.text)
+
+
+def test_fault_body_keeps_retry_after(linkup: httpx.Client, control: EmulatorControl) -> None:
+    control.add_fault("status", status=429, body="html", times=1)
+    response = linkup.get("/v1/extract")
+    assert (response.status_code, response.headers["retry-after"]) == (429, "1")
+
+
+def test_fault_body_is_for_status_faults_only(control: EmulatorControl) -> None:
+    with pytest.raises(EmulatorControlError, match="status faults only"):
+        control.add_fault("slow", body="html")

@@ -1,0 +1,134 @@
+"""Extract.to as real services answer (the emulator's real-world profile): `__insert_date`
+without an offset, row dates as timestamps with offsets, error bodies of other shapes."""
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from extract_assets.core.errors import ServerError
+from extract_assets.core.retry import RetryPolicy
+from extract_assets.emulator import EmulatorServer
+from extract_assets.extractto.assets import build_extractto_assets
+from extract_assets.extractto.client import ExtractToClient
+from extract_assets.extractto.resource import ExtractToResource
+from extract_assets.extractto.sensors import build_extractto_sensor
+from extract_assets.extractto.spec import ExtractToExtractSpec
+from extract_assets_tests.readers import read_with_all
+
+from .conftest import SECRET_KEY, served_rows
+from .test_sensors import Tick, outside_sync
+
+READERS = ("pyarrow", "duckdb", "polars", "pandas")
+
+
+@pytest.fixture
+def real_world(quick_emulator: EmulatorServer) -> EmulatorServer:
+    quick_emulator.control.set_profile("real-world", seed=5)
+    return quick_emulator
+
+
+@pytest.fixture
+def today(real_world: EmulatorServer) -> date:
+    return real_world.control.now().date()
+
+
+@pytest.fixture
+def tick(
+    demo: dict[str, str], fast_resource: ExtractToResource, today: date, tmp_path: Path
+) -> Iterator[Tick]:
+    """The extracts sensor evaluated as the daemon does, on a persistent instance."""
+    spec = ExtractToExtractSpec(
+        name="ads", extract_id=demo["extract_id"], start_date=today - timedelta(days=60)
+    )
+    assets = build_extractto_assets([spec], output_dir=str(tmp_path))
+    sensor = build_extractto_sensor([spec], time_budget_seconds=10)
+    with dg.instance_for_test() as instance:
+        yield Tick(assets, sensor, instance, fast_resource)
+
+
+def utc_day_of(text: str) -> str:
+    """The test's own reading of a row's date: a plain date, or a timestamp's UTC day."""
+    if len(text) == 10:
+        return text
+    moment = datetime.fromisoformat(text)
+    return (
+        (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date().isoformat()
+    )
+
+
+def test_a_sensor_tick_reads_insert_dates_without_an_offset(
+    real_world: EmulatorServer, tick: Tick, demo: dict[str, str], today: date
+) -> None:
+    assert tick() == []
+    first, last = today - timedelta(days=3), today - timedelta(days=2)
+    outside_sync(real_world, demo["extract_id"], first, last)
+    (request,) = tick()
+    assert (
+        request.tags["dagster/asset_partition_range_start"],
+        request.tags["dagster/asset_partition_range_end"],
+    ) == (first.isoformat(), last.isoformat())
+
+
+def test_a_row_whose_insert_date_cannot_be_read_is_passed_over_and_the_tick_goes_on(
+    real_world: EmulatorServer, tick: Tick, demo: dict[str, str], today: date
+) -> None:
+    assert tick() == []
+    day = today - timedelta(days=2)
+    real_world.control.set_extractto_served_rows(
+        demo["extract_id"],
+        {
+            day.isoformat(): [
+                {"campaign_id": "c1", "__insert_date": "not a time"},
+                {"campaign_id": "c2"},
+            ]
+        },
+    )
+    outside_sync(real_world, demo["extract_id"], day, day)
+    (request,) = tick()
+    assert request.tags["dagster/asset_partition_range_start"] == day.isoformat()
+
+
+def test_every_row_lands_in_the_folder_of_its_utc_day(
+    real_world: EmulatorServer,
+    fast_resource: ExtractToResource,
+    extractto_url: str,
+    demo: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    spec = ExtractToExtractSpec(name="ads", extract_id=demo["extract_id"], start_date="2026-10-01")
+    ads = dg.materialize(
+        build_extractto_assets([spec], output_dir=str(tmp_path)),
+        resources={"extractto": fast_resource},
+        tags={
+            "dagster/asset_partition_range_start": "2026-11-01",
+            "dagster/asset_partition_range_end": "2026-11-05",
+        },
+    )
+    assert ads.success
+    served = served_rows(extractto_url, demo["data_table_id"], "2026-11-01", "2026-11-05")
+    assert any(len(str(row["date"])) > 10 for row in served), "the profile sent no timestamp"
+    expected: dict[str, int] = {}
+    for row in served:
+        day = utc_day_of(str(row["date"]))
+        expected[day] = expected.get(day, 0) + 1
+    for reader, rows in read_with_all(tmp_path / "extractto" / "ads", "date", READERS).items():
+        got: dict[str, int] = {}
+        for row in rows:
+            got[row["date"]] = got.get(row["date"], 0) + 1
+        assert got == expected, reader
+
+
+@pytest.mark.parametrize(("status", "body"), [(500, "provider"), (502, "html"), (503, "empty")])
+def test_a_server_error_of_any_body_is_a_typed_retried_error(
+    real_world: EmulatorServer, extractto_url: str, status: int, body: str
+) -> None:
+    real_world.control.add_fault("status", status=status, body=body, provider="extractto")
+    retry = RetryPolicy(max_attempts=2, backoff_base_seconds=0.01)
+    with ExtractToClient(api_key=SECRET_KEY, base_url=extractto_url, retry=retry) as client:
+        with pytest.raises(ServerError) as raised:
+            client.extracts()
+    assert raised.value.status == status and raised.value.attempts == 2
+    assert raised.value.request_id
