@@ -119,6 +119,15 @@ class ApiError(ExtractAssetsError):
         self.args = (self._render(),)
         return self
 
+    def retold(self, message: str, *, hint: str | None = None) -> ApiError:
+        """The same error with another message (and hint, if given), e.g. with what a caller
+        knows of the context added."""
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+        self.args = (self._render(),)
+        return self
+
     def _render(self) -> str:
         where = " ".join(part for part in (self.method, self.url) if part)
         facts = [f"HTTP {self.status}" if self.status is not None else None, self.code]

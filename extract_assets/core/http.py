@@ -366,13 +366,12 @@ class ApiClient:
 
     def _expired_link(self, response: httpx.Response, url: str, refreshes: int) -> ApiError:
         error = generic_error(response, self._context(response, "GET", url))
-        error.message = f"the result link was refused (HTTP 403) after {refreshes} fresh links"
-        error.hint = (
-            "the file host keeps refusing fresh links: materialize again later (the task is "
-            "reused, so nothing is paid again); if it persists, check that the run can reach "
-            "the result host directly (no proxy rewriting the signed URL)"
+        return error.retold(
+            f"the result link was refused (HTTP 403) after {refreshes} fresh links",
+            hint="the file host keeps refusing fresh links: materialize again later (the task "
+            "is reused, so nothing is paid again); if it persists, check that the run can reach "
+            "the result host directly (no proxy rewriting the signed URL)",
         )
-        return error
 
     def _not_connected(self, exc: httpx.HTTPError, method: str, url: str) -> NotConnectedError:
         setting = f"the {self._base_url_env} variable or the resource's base_url"

@@ -329,17 +329,17 @@ def _stop_submitting(
     for path in sorted(p for p in spec.folder.iterdir() if p.is_file()):
         if path.name not in done:
             outcomes.append((path.name, "not sent", "submission stopped"))
-    context.log_event(
-        dg.AssetObservation(
-            asset_key=spec.name,
-            metadata={"documents": dg.MetadataValue.md(_outcome_table(outcomes))},
-        )
+    table = _outcome_table(outcomes)
+    # The run fails next, which drops events it would log: record the outcomes now, in the
+    # run's log and on the asset (an observation outside the run).
+    context.log.error(f"Submission stopped ({error.message}); every file's outcome:\n{table}")
+    context.instance.report_runless_asset_event(
+        dg.AssetObservation(asset_key=spec.name, metadata={"documents": dg.MetadataValue.md(table)})
     )
     uploaded = ", ".join(f"{name} as {dataset.id}" for name, dataset in submitted)
-    error.message += (
-        f". Uploaded before this: {uploaded}" if uploaded else ". No document was uploaded"
-    ) + f"; {sum(1 for _, k, _ in outcomes if k == 'not sent')} were not sent"
-    raise error
+    said = f". Uploaded before this: {uploaded}" if uploaded else ". No document was uploaded"
+    left = sum(1 for _, kind, _ in outcomes if kind == "not sent")
+    raise error.retold(f"{error.message}{said}; {left} were not sent")
 
 
 def _outcome_table(outcomes: list[tuple[str, str, str]]) -> str:

@@ -234,6 +234,33 @@ def test_the_monthly_quota_fails_the_submission_at_once(
     assert "Monthly extraction quota exceeded" in log
 
 
+def test_a_quota_reached_mid_folder_says_what_was_uploaded_and_records_every_file(
+    emulator: EmulatorServer,
+    resource: DataExtractorResource,
+    tmp_path: Path,
+    instance: dg.DagsterInstance,
+) -> None:
+    emulator.control.add_dataextractor_key(KEY, account=ACCOUNT, plan="free")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(12):
+        (inbox / f"doc-{n:02d}.pdf").write_bytes(PDF + str(n).encode())
+    result = submit_folder(inbox, resource, tmp_path / "out", instance)
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    cause = failure.step_failure_data.error.cause
+    assert cause is not None
+    assert "Uploaded before this: doc-00.pdf as " in cause.message
+    assert "Nothing was uploaded" not in cause.message
+    (record,) = instance.fetch_observations(dg.AssetKey("inbox"), limit=1).records
+    observation = record.asset_observation
+    assert observation is not None
+    table = str(observation.metadata["documents"].value)
+    assert table.count(".pdf |") == 12
+    assert "| doc-11.pdf | not sent |" in table and "| refused |" in table
+    assert "| doc-11.pdf | not sent |" in "\n".join(map(str, instance.all_logs(result.run_id)))
+
+
 def test_a_backfill_with_an_empty_day_leaves_each_of_the_five_tables_one_table(
     emulator: EmulatorServer,
     resource: DataExtractorResource,

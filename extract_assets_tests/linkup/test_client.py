@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from extract_assets.core.errors import (
+    ApiError,
     AuthenticationError,
     BadRequestError,
     IncompleteResultError,
@@ -273,3 +274,17 @@ def test_a_refused_connection_names_the_base_url_variable_and_looks_nothing_up(
     assert "LINKUP_BASE_URL" in str(raised.value)
     assert "no request reached Linkup" in str(raised.value)
     assert not [r for r in caplog.records if "GET" in r.getMessage()], "a look-up was tried"
+
+
+def test_a_result_link_refused_again_and_again_ends_with_what_to_do(
+    emulator: EmulatorServer, client: LinkupClient, tmp_path: Path
+) -> None:
+    task = client.wait(client.create("Team", "https://example.com/team").id)
+    emulator.control.add_fault("status", status=403, path="^/files/")
+    with pytest.raises(ApiError) as raised:
+        client.write_result(task, tmp_path / "team.parquet")
+    assert "refused (HTTP 403) after 3 fresh links" in str(raised.value)
+    assert "materialize again later" in str(raised.value)
+    downloads = [r for r in emulator.control.requests() if "/files/" in str(r["path"])]
+    assert len(downloads) == 4
+    assert not (tmp_path / "team.parquet").exists()
