@@ -13,11 +13,13 @@ import pytest
 
 from extract_assets.dataextractor.assets import build_dataextractor_assets
 from extract_assets.dataextractor.resource import DataExtractorResource
+from extract_assets.dataextractor.sensors import build_dataextractor_polling_sensor
 from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec
 from extract_assets.emulator import EmulatorServer
 from extract_assets_tests.readers import read_with_all
 
 from .conftest import ACCOUNT, API_KEY
+from .test_sensors import SPEC, TODAY, days_ago, requested, tick
 
 READERS = ("pyarrow", "duckdb", "polars", "pandas")
 WINDOW = {
@@ -117,3 +119,20 @@ def test_the_processing_left_out_is_counted_per_day(
     }
     assert set(left) == {f"2026-11-0{d}" for d in range(1, 6)}
     assert all(isinstance(n, int) for n in left.values())
+
+
+def test_the_polling_sensor_requests_the_utc_days_of_final_datasets_once(
+    emulator: EmulatorServer,
+    account: str,
+    instance: dg.DagsterInstance,
+    resource: DataExtractorResource,
+) -> None:
+    emulator.control.set_profile("real-world", seed=9)
+    emulator.control.seed_dataextractor_datasets(
+        12, account=account, date_from=days_ago(3), date_to=days_ago(1), verified_share=0
+    )
+    days = sorted({utc_day(d["created_at"]) for d in listed(emulator)} - {TODAY.isoformat()})
+    sensor = build_dataextractor_polling_sensor(SPEC, time_budget_seconds=10)
+    first = tick(sensor, instance, resource, None)
+    assert sorted(requested(first)) == [d for d in days if d >= days_ago(3)]
+    assert not tick(sensor, instance, resource, first.cursor).run_requests

@@ -11,9 +11,11 @@ from extract_assets.core.retry import RetryPolicy
 from extract_assets.emulator import EmulatorServer
 from extract_assets.linkup.client import LinkupClient
 from extract_assets.linkup.resource import LinkupResource
+from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
 
 from .conftest import SECRET_KEY
 from .test_assets import materialize
+from .test_sensors import OURS, outside_task, tick
 
 
 @pytest.fixture
@@ -78,3 +80,20 @@ def test_a_nestjs_not_found_is_a_not_found_error_with_its_message(
             client.get(task_id)
         messages.append(raised.value.message)
     assert any("Cannot GET" in m for m in messages), messages
+
+
+def test_the_tasks_sensor_requests_an_outside_task_once_with_offset_timestamps(
+    real_world: EmulatorServer,
+    client: LinkupClient,
+    instance: dg.DagsterInstance,
+    fast_resource: LinkupResource,
+    tmp_path: Path,
+) -> None:
+    sensor = build_linkup_sensor(
+        [OURS], build_linkup_task_outputs_asset(output_dir=str(tmp_path)), time_budget_seconds=10
+    )
+    task_id = outside_task(client, "outside rows")
+    first = tick(sensor, instance, fast_resource, None)
+    assert [r.partition_key for r in first.run_requests or []] == [task_id]
+    later = tick(sensor, instance, fast_resource, first.cursor)
+    assert not later.run_requests
