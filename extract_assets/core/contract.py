@@ -71,6 +71,7 @@ _FLOAT64 = pa.float64()
 _INTEGER_TEXT = r"^-?(0|[1-9][0-9]{0,18})$"
 _NUMBER_TEXT = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_EXACT_IN_DOUBLE = 2**53
 
 
 class SchemaContractError(ExtractAssetsError):
@@ -324,8 +325,6 @@ def _convert(array: pa.ChunkedArray, target: pa.DataType) -> _Converted:
     if pa.types.is_string(target):
         converted = array.length() - array.null_count
         return conform_array(array, target), None, converted
-    if pa.types.is_floating(target) and pa.types.is_integer(source):
-        return array.cast(target), None, 0
     if pa.types.is_nested(target) and pa.types.is_nested(source):
         widened = widen_type(target, source)
         if widened == target:
@@ -343,6 +342,8 @@ def _convert(array: pa.ChunkedArray, target: pa.DataType) -> _Converted:
         chunks.append(values)
         masks.append(rejected)
         converted += pc.sum(pc.cast(ok, _INT64)).as_py() or 0
+    if pa.types.is_integer(source):
+        converted = 0  # an integer held as a double is the same number, not a conversion
     rejects = pa.chunked_array(masks, type=pa.bool_())
     any_rejected = pc.any(rejects).as_py()
     return (
@@ -379,6 +380,8 @@ def _parser(source: pa.DataType, target: pa.DataType) -> _Parser | None:
         if pa.types.is_integer(source):
             return lambda chunk: _float_to_int(chunk.cast(_FLOAT64), target)
         return None
+    if pa.types.is_floating(target) and pa.types.is_integer(source):
+        return lambda chunk: _int_to_float(chunk, target)
     if pa.types.is_floating(target) and text:
         return lambda chunk: _text_to(chunk, _NUMBER_TEXT, target)
     if pa.types.is_boolean(target) and text:
@@ -446,6 +449,16 @@ def _float_to_int(chunk: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Ar
     ok = pc.fill_null(pc.and_(finite, in_range), False)
     candidates = pc.if_else(ok, chunk, pa.scalar(None, chunk.type))
     return candidates.cast(target), ok
+
+
+def _int_to_float(chunk: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array]:
+    """Integers as doubles where the double is exact: beyond 2**53 not every integer is one."""
+    large = pc.or_(pc.greater(chunk, _EXACT_IN_DOUBLE), pc.less(chunk, -_EXACT_IN_DOUBLE))
+    if not pc.any(large).as_py():
+        return chunk.cast(target), chunk.is_valid()
+    exact = [v is not None and float(v) == v for v in chunk.to_pylist()]
+    values = [float(v) if ok else None for v, ok in zip(chunk.to_pylist(), exact, strict=True)]
+    return pa.array(values, target), pa.array(exact, pa.bool_())
 
 
 def _text_to_bool(chunk: pa.Array) -> tuple[pa.Array, pa.Array]:

@@ -154,10 +154,13 @@ class ApiError(ExtractAssetsError):
 
 def _masked(text: str, secret: str) -> str:
     text = text.replace(secret, "***")
-    # A body quoted up to a length can end inside the key: mask a start of it left at the end.
+    # A body quoted up to a length can end inside the key (before an ellipsis that says it was
+    # cut): mask a start of it left at the end.
+    cut = "…" if text.endswith("…") else ""
+    body = text[: len(text) - len(cut)]
     for size in range(len(secret) - 1, 3, -1):
-        if text.endswith(secret[:size]):
-            return text[:-size] + "***"
+        if body.endswith(secret[:size]):
+            return body[:-size] + "***" + cut
     return text
 
 

@@ -152,3 +152,11 @@ def test_variant_names_follow_the_values_kind() -> None:
         "c__v_double",
         "c__v_bool",
     ]
+
+
+def test_an_integer_a_double_cannot_hold_exactly_goes_to_a_variant() -> None:
+    schema = pa.schema([("x", pa.float64())])
+    table, _, changes = fit({"x": [2**53 + 1, 5]}, schema, declared=frozenset({"x"}))
+    assert table.column("x").to_pylist() == [None, 5.0]
+    assert table.column("x__v_bigint").to_pylist() == [2**53 + 1, None]
+    assert changes.converted == {}

@@ -15,7 +15,7 @@ ESCAPE = "../../../escaped"
 
 
 def test_a_linkup_task_id_shaped_like_a_path_is_refused_before_it_names_a_folder(
-    emulator: EmulatorServer, tmp_path: Path
+    emulator: EmulatorServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     case = LinkupCase(emulator, tmp_path / "output")
     case.register_key()
@@ -31,7 +31,10 @@ def test_a_linkup_task_id_shaped_like_a_path_is_refused_before_it_names_a_folder
             dg.build_sensor_context(
                 instance_ref=instance.get_ref(), definitions=defs, resources={"linkup": resource}
             ) as context,
-            pytest.raises(Exception, match="id") as refused,
         ):
-            sensor.evaluate_tick(context)
-    assert ESCAPE in str(refused.value)
+            result = sensor.evaluate_tick(context)
+    # The task is refused as unreadable and passed over; the tick goes on and asks for nothing.
+    assert not result.run_requests and not result.dynamic_partitions_requests
+    assert f"Linkup task {ESCAPE} cannot be read" in caplog.text
+    assert not (tmp_path / "escaped").exists()
+    assert [p for p in tmp_path.rglob("*") if "escaped" in p.name] == []
