@@ -11,7 +11,10 @@ import dagster as dg
 import httpx
 import pytest
 
+from extract_assets.core.errors import ServerError
+from extract_assets.core.retry import RetryPolicy
 from extract_assets.dataextractor.assets import build_dataextractor_assets
+from extract_assets.dataextractor.client import DataExtractorClient
 from extract_assets.dataextractor.resource import DataExtractorResource
 from extract_assets.dataextractor.sensors import build_dataextractor_polling_sensor
 from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec
@@ -136,3 +139,23 @@ def test_the_polling_sensor_requests_the_utc_days_of_final_datasets_once(
     first = tick(sensor, instance, resource, None)
     assert sorted(requested(first)) == [d for d in days if d >= days_ago(3)]
     assert not tick(sensor, instance, resource, first.cursor).run_requests
+
+
+@pytest.mark.parametrize("body", ["html", "text", "empty", "truncated_json"])
+def test_a_server_error_of_any_body_is_retried_and_then_typed(
+    emulator: EmulatorServer, account: str, body: str
+) -> None:
+    emulator.control.set_profile("real-world")
+    url = emulator.base_url("dataextractor")
+    emulator.control.add_fault("status", status=503, body=body, provider="dataextractor", times=1)
+    with DataExtractorClient(api_key=API_KEY, base_url=url, reads_per_minute=100_000) as client:
+        assert client.dataset_page().datasets == []
+    emulator.control.add_fault("status", status=503, body=body, provider="dataextractor")
+    retry = RetryPolicy(max_attempts=2, backoff_base_seconds=0.01)
+    with DataExtractorClient(
+        api_key=API_KEY, base_url=url, reads_per_minute=100_000, retry=retry
+    ) as client:
+        with pytest.raises(ServerError) as raised:
+            client.dataset_page()
+    assert (raised.value.status, raised.value.attempts) == (503, 2)
+    assert raised.value.request_id and API_KEY not in str(raised.value)

@@ -108,6 +108,11 @@ def test_every_row_lands_in_the_folder_of_its_utc_day(
         },
     )
     assert ads.success
+    outside = [
+        m.metadata["extract_assets/rows_outside_window"].value
+        for m in ads.asset_materializations_for_node("ads")
+    ]
+    assert outside == [0] * 5
     served = served_rows(extractto_url, demo["data_table_id"], "2026-11-01", "2026-11-05")
     assert any(len(str(row["date"])) > 10 for row in served), "the profile sent no timestamp"
     expected: dict[str, int] = {}
