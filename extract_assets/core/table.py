@@ -28,7 +28,7 @@ import fcntl
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -218,16 +218,7 @@ class TableWriter:
         self, chunks: Iterable[bytes], target: Location, *, expected_rows: int | None = None
     ) -> StagedFile:
         """NDJSON bytes for the file at `target`, fitted to the table as they arrive."""
-        with output_errors(self.folder):
-            staged = stage_ndjson(
-                chunks,
-                target,
-                self._staging_for(target),
-                known=self.schema,
-                fitter=self._fitter,
-                expected_rows=expected_rows,
-            )
-        return self._keep(staged)
+        return self._stage(stage_ndjson, chunks, target, expected_rows)
 
     def stage_records(
         self,
@@ -237,16 +228,27 @@ class TableWriter:
         expected_rows: int | None = None,
     ) -> StagedFile:
         """Records for the file at `target`, fitted to the table as they arrive."""
+        return self._stage(stage_records, records, target, expected_rows)
+
+    def _stage(
+        self,
+        stage: Callable[..., StagedFile],
+        source: Iterable[Any],
+        target: Location,
+        expected_rows: int | None,
+    ) -> StagedFile:
         with output_errors(self.folder):
-            staged = stage_records(
-                records,
+            staged = stage(
+                source,
                 target,
                 self._staging_for(target),
                 known=self.schema,
                 fitter=self._fitter,
                 expected_rows=expected_rows,
             )
-        return self._keep(staged)
+        self._staged.append(staged)
+        self.schema = _grow(self.schema, staged.schema)
+        return staged
 
     def publish(self) -> TableWrite:
         """Every staged file in place, every file of the table on the table's final schema."""
@@ -412,11 +414,6 @@ class TableWriter:
         return changes
 
     # --- places ----------------------------------------------------------------------------
-
-    def _keep(self, staged: StagedFile) -> StagedFile:
-        self._staged.append(staged)
-        self.schema = _grow(self.schema, staged.schema)
-        return staged
 
     def _local_staging(self) -> Path | None:
         return staging_folder(self.folder / "part-0.parquet")
