@@ -8,15 +8,17 @@ from typing import Self
 
 from extract_assets.core.http import ApiClient, ErrorFactory, Timeouts
 from extract_assets.core.polling import PollPolicy
-from extract_assets.core.ratelimit import shared_limiter
+from extract_assets.core.ratelimit import Pacer, SharedRateLimiter, shared_limiter
 from extract_assets.core.retry import RetryPolicy
+from extract_assets.core.state import SharedState
 
 
 class ProviderClient:
     """Base of the provider clients: a context manager around one `ApiClient`.
 
     `rates` maps a bucket name to (requests per minute, burst); each bucket is shared by every
-    client of the same key in the process, so threads and runs pace together.
+    client of the same key in the process, so threads and runs pace together, and with a
+    `state` by every process and machine that uses it.
     """
 
     def __init__(
@@ -31,12 +33,18 @@ class ProviderClient:
         poll: PollPolicy | None = None,
         rates: Mapping[str, tuple[float, int]] | None = None,
         base_url_env: str | None = None,
+        state: SharedState | None = None,
     ) -> None:
         fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:12]
-        limiters = {
-            bucket: shared_limiter(f"{provider}:{fingerprint}:{bucket}", per_minute, burst=burst)
-            for bucket, (per_minute, burst) in (rates or {}).items()
-        }
+        self.state = state
+        limiters: dict[str, Pacer] = {}
+        for bucket, (per_minute, burst) in (rates or {}).items():
+            name = f"{provider}:{fingerprint}:{bucket}"
+            limiters[bucket] = (
+                SharedRateLimiter(state, name, per_minute, burst=burst)
+                if state is not None
+                else shared_limiter(name, per_minute, burst=burst)
+            )
         self._api = ApiClient(
             provider=provider,
             base_url=base_url,

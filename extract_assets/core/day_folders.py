@@ -23,6 +23,7 @@ from extract_assets.core.instants import utc_day
 from extract_assets.core.leftovers import temp_dir
 from extract_assets.core.parquet import SinkResult
 from extract_assets.core.paths import partition_file
+from extract_assets.core.state import SharedState
 from extract_assets.core.storage import Location
 from extract_assets.core.table import TableWrite, TableWriter
 
@@ -63,18 +64,22 @@ def write_day_folders(
     date_field: str = "date",
     contract: SchemaContract = DEFAULT_CONTRACT,
     where: str | None = None,
+    state: SharedState | None = None,
 ) -> DayFolders:
     """Write every day in `days` (a day without rows gets an empty file, so old rows go).
 
     A row's day is its `date_field` as a plain date, or the UTC day of a timestamp there (an
     offset is honoured, none means UTC); a row without a readable date counts as outside.
     `json_schema` types the columns (without `date_field`); every file of the folder gets the
-    table's schema, which follows `contract` (see `contract`).
+    table's schema, which follows `contract` (see `contract`). Writers sharing a `state` take
+    turns publishing, on any machine.
     """
     wanted = {day.isoformat(): day for day in days}
     with (
         temp_dir("spool") as spool_dir,
-        TableWriter(folder, json_schema=json_schema, contract=contract, where=where) as table,
+        TableWriter(
+            folder, json_schema=json_schema, contract=contract, where=where, state=state
+        ) as table,
     ):
         spool = _Spool(Path(spool_dir))
         outside = 0

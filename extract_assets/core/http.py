@@ -37,7 +37,7 @@ from extract_assets.core.errors import (
     UnreadableAnswerError,
 )
 from extract_assets.core.progress import Progress
-from extract_assets.core.ratelimit import RateLimiter
+from extract_assets.core.ratelimit import Pacer
 from extract_assets.core.retry import RetryPolicy, parse_retry_after
 
 logger = logging.getLogger("extract_assets.http")
@@ -180,7 +180,7 @@ class ApiClient:
         error_factory: ErrorFactory = generic_error,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
-        limiters: Mapping[str, RateLimiter] | None = None,
+        limiters: Mapping[str, Pacer] | None = None,
         seed: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
         base_url_env: str | None = None,

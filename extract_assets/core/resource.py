@@ -6,11 +6,13 @@ import os
 from typing import ClassVar
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from extract_assets.core.http import Timeouts
+from extract_assets.core.instance_state import state_for
 from extract_assets.core.polling import PollPolicy
 from extract_assets.core.retry import RetryPolicy
+from extract_assets.core.state import SharedState
 
 
 class ProviderResource(dg.ConfigurableResource):
@@ -35,6 +37,16 @@ class ProviderResource(dg.ConfigurableResource):
     poll_timeout_seconds: float = Field(
         default=1200.0, description="Fail a materialization whose work is not done by then."
     )
+
+    _state: SharedState | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Runs, steps and sensor ticks get the instance here; its database is the shared store.
+        self._state = state_for(context.instance)
+
+    def shared_state(self) -> SharedState | None:
+        """Where state shared by every run and machine lives (`state_for`), if anywhere."""
+        return self._state or state_for(None)
 
     def resolved_base_url(self) -> str:
         return self.base_url or os.environ.get(self.base_url_env) or self.default_base_url

@@ -14,7 +14,8 @@ of the table read as one. A partition without rows is a file of the table's sche
 while the table has no column at all (no declared types, no row ever), such a partition has no
 file and is listed in the schema document instead (DuckDB refuses a file without columns).
 
-Writers of one local table take turns publishing (a lock file beside the folder). Publishing
+Writers of one table take turns publishing: on one machine through a lock file beside a local
+folder, across machines through the shared state's lock when the writer is given one. Publishing
 also removes temp files and spools that dead runs of this table left behind (see `leftovers`).
 """
 
@@ -56,6 +57,7 @@ from extract_assets.core.parquet import (
     stage_records,
     staging_folder,
 )
+from extract_assets.core.state import SharedState
 from extract_assets.core.storage import (
     Location,
     exists,
@@ -181,8 +183,10 @@ class TableWriter:
         json_schema: Mapping[str, Any] | None = None,
         contract: SchemaContract = DEFAULT_CONTRACT,
         where: str | None = None,
+        state: SharedState | None = None,
     ) -> None:
         self.folder = folder
+        self._state = state
         declared = _nullable(json_schema_to_arrow(json_schema)) if json_schema else pa.schema([])
         self._declared = declared
         self._descriptions = _descriptions(json_schema)
@@ -429,17 +433,16 @@ class TableWriter:
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
-        staging = self._local_staging()
-        if staging is None:
-            yield  # object storage has no lock: one writer per table at a time
-            return
-        staging.mkdir(parents=True, exist_ok=True)
-        with (staging / f".{self.folder.name}.lock").open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with contextlib.ExitStack() as held:
+            if self._state is not None:
+                # Writers on other machines take turns too: object storage has no lock.
+                held.enter_context(self._state.hold(f"table:{self.folder}"))
+            staging = self._local_staging()
+            if staging is not None:
+                staging.mkdir(parents=True, exist_ok=True)
+                handle = held.enter_context((staging / f".{self.folder.name}.lock").open("a"))
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
 
 
 @contextlib.contextmanager

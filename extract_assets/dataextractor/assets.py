@@ -12,6 +12,7 @@ import dagster as dg
 
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import ApiError, InvalidArgumentError
+from extract_assets.core.instance_state import state_for
 from extract_assets.core.leftovers import temp_dir
 from extract_assets.core.metadata import (
     preview_markdown,
@@ -20,6 +21,7 @@ from extract_assets.core.metadata import (
     table_metadata,
 )
 from extract_assets.core.paths import asset_folder, output_base
+from extract_assets.core.state import shared_state, sqlite_url
 from extract_assets.core.storage import Location, RemotePath
 from extract_assets.dataextractor.client import (
     DataExtractorClient,
@@ -27,7 +29,7 @@ from extract_assets.dataextractor.client import (
     UnreadableDataset,
     check_document,
 )
-from extract_assets.dataextractor.ledger import SubmissionLedger
+from extract_assets.dataextractor.ledger import Submission, SubmissionLedger
 from extract_assets.dataextractor.models import Dataset
 from extract_assets.dataextractor.resource import DataExtractorResource
 from extract_assets.dataextractor.spec import (
@@ -135,6 +137,7 @@ def _tables_asset(
                     json_schema=SCHEMAS[table],
                     contract=spec.schema_contract,
                     where=f"{PROVIDER_FOLDER}/{name}",
+                    state=state_for(context.instance),
                 )
                 key = dg.AssetKey(name)
                 _add_partition_metadata(context, key, folder, written, listed)
@@ -242,7 +245,7 @@ def _submission_asset(
     )
     def _submit(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource: DataExtractorResource = getattr(context.resources, resource_key)
-        ledger = SubmissionLedger(_ledger_folder(output_dir, spec.name) / "submissions.sqlite")
+        ledger = _ledger(context, output_dir, spec.name)
         outcomes: list[tuple[str, str, str]] = []
         with resource.get_client() as client:
             submitted = _submit_folder(context, client, spec, ledger, outcomes)
@@ -257,13 +260,27 @@ def _submission_asset(
     return _submit
 
 
-def _ledger_folder(output_dir: str | None, name: str) -> Path:
-    """The ledger is SQLite, which needs a local file: with a URL base it stays in `./data`."""
+def _ledger(
+    context: dg.AssetExecutionContext, output_dir: str | None, name: str
+) -> SubmissionLedger:
+    """The ledger in the deployment's shared state; else in a SQLite file beside the asset's
+    local output (with a URL base it stays in `./data`: set a shared state to keep it off the
+    run's disk). A local file left from before a shared state was set is adopted into it."""
     base = output_base(output_dir)
     local = output_base("data") if isinstance(base, RemotePath) else base
     folder = asset_folder(local, PROVIDER_FOLDER, name)
     assert isinstance(folder, Path)
-    return folder
+    local_file = folder / "submissions.sqlite"
+    shared = state_for(context.instance)
+    if shared is None:
+        return SubmissionLedger(shared_state(sqlite_url(local_file)), name)
+    ledger = SubmissionLedger(shared, name)
+    adopted = ledger.adopt(local_file)
+    if adopted:
+        context.log.info(
+            f"Moved {adopted} earlier submissions of {name} from {local_file} into {shared!r}"
+        )
+    return ledger
 
 
 def _submit_folder(
@@ -279,19 +296,17 @@ def _submit_folder(
         digest = hashlib.sha256(content).hexdigest()
         earlier = ledger.get(digest)
         if earlier is not None:
-            reason = (
-                f"same content already submitted as {earlier.dataset_id}"
-                if earlier.dataset_id
-                else "an earlier upload of this content may have gone through; not resent"
-            )
-            outcomes.append((path.name, "skipped", reason))
+            outcomes.append((path.name, "skipped", _not_resent(earlier)))
             continue
         try:
             check_document(content, path.name)
         except InvalidArgumentError as exc:
             outcomes.append((path.name, "refused", str(exc)))
             continue
-        ledger.pending(digest, path.name)
+        earlier = ledger.claim(digest, path.name)
+        if earlier is not None:
+            outcomes.append((path.name, "skipped", _not_resent(earlier)))
+            continue
         try:
             dataset = client.submit(
                 content,
@@ -314,6 +329,15 @@ def _submit_folder(
         context.log.info(f"Submitted {path.name} as {dataset.id}")
         submitted.append((path.name, dataset))
     return submitted
+
+
+def _not_resent(earlier: Submission) -> str:
+    if earlier.dataset_id:
+        return f"same content already submitted as {earlier.dataset_id}"
+    return (
+        "another run is uploading this content, or an earlier upload of it may have gone "
+        "through; not resent"
+    )
 
 
 def _stop_submitting(

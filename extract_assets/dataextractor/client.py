@@ -24,6 +24,7 @@ from extract_assets.core.paid import landed_or_back_off
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
 from extract_assets.core.retry import RetryPolicy
+from extract_assets.core.state import SharedState
 from extract_assets.dataextractor.contract import (
     BASE_URL_ENV,
     DEFAULT_BASE_URL,
@@ -104,7 +105,8 @@ class DataExtractorClient(ProviderClient):
     """Datasets (list, get), document submission and ground truth, paced under the rate limits.
 
     Reads (list, get) share one bucket of 60 requests a minute per key, writes (uploads,
-    ground truth) one of 10, across every thread of the process.
+    ground truth) one of 10, across every thread of the process, and with a `state` across
+    every process and machine that uses it.
 
     >>> client = DataExtractorClient(api_key="dx-example", base_url="http://127.0.0.1:9")
     >>> client.base_url
@@ -122,6 +124,7 @@ class DataExtractorClient(ProviderClient):
         reads_per_minute: float = READS_PER_MINUTE,
         writes_per_minute: float = WRITES_PER_MINUTE,
         progress_every: float = 5.0,
+        state: SharedState | None = None,
     ) -> None:
         super().__init__(
             provider=PROVIDER,
@@ -136,6 +139,7 @@ class DataExtractorClient(ProviderClient):
                 READ_BUCKET: (reads_per_minute * HEADROOM, 1),
                 WRITE_BUCKET: (writes_per_minute * HEADROOM, 1),
             },
+            state=state,
         )
         self.progress_every = progress_every
 

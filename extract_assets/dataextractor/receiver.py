@@ -36,7 +36,6 @@ class WebhookReceiver:
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._store = store
         self.url = ""
 
     def __enter__(self) -> Self:
@@ -53,4 +52,3 @@ class WebhookReceiver:
     def __exit__(self, *exc_info: object) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
-        self._store.close()

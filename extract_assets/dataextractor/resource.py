@@ -47,4 +47,5 @@ class DataExtractorResource(ProviderResource):
             poll=self.poll_policy(),
             reads_per_minute=self.reads_per_minute,
             writes_per_minute=self.writes_per_minute,
+            state=self.shared_state(),
         )

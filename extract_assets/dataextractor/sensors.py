@@ -19,6 +19,7 @@ import dagster as dg
 
 from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.errors import ApiError, NotFoundError
+from extract_assets.core.instance_state import sensor_state
 from extract_assets.dataextractor.client import DataExtractorClient
 from extract_assets.dataextractor.contract import PAGE_SIZE, CursorExpiredError
 from extract_assets.dataextractor.models import WebhookEvent
@@ -55,6 +56,8 @@ def build_dataextractor_webhook_sensor(
     Each event's dataset is looked up for the day it was created; each affected day gets one
     run, keyed `webhook:{day}:{seq}` by the newest event's sequence number in the store, so a
     delivery repeated by the provider (stored once) or a re-evaluated tick never adds a run.
+    The store is the deployment's shared state when it has one (`state_for`), else the SQLite
+    file at `store_path`.
 
     >>> spec = DataExtractorDatasetsSpec(name="invoices", start_date="2026-11-01")
     >>> build_dataextractor_webhook_sensor(spec, "webhooks.sqlite3").name
@@ -71,14 +74,15 @@ def build_dataextractor_webhook_sensor(
         description="Re-reads the days of datasets that dataextractor.io webhooks reported.",
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-        if not path.exists():
+        shared = sensor_state(context)
+        if shared is None and not path.exists():
             return dg.SkipReason(
                 f"no webhook store at {path} yet: start the receiver (extract-assets webhooks)"
             )
         started = time.monotonic()
         cursor = _WebhookCursor.parse(context.cursor)
-        with WebhookStore(path) as store:
-            events = store.events_after(cursor.seq, max_events_per_tick)
+        store = WebhookStore(shared or path)
+        events = store.events_after(cursor.seq, max_events_per_tick)
         if not events:
             return dg.SkipReason("no new webhook events")
         resource: DataExtractorResource = getattr(context.resources, resource_key)

@@ -1,9 +1,10 @@
 """Receive dataextractor.io webhooks: verify, store once by `event_id`, answer fast.
 
-The receiver does nothing but record events in a SQLite file; the webhook sensor reads them from
+The receiver does nothing but record events in a store; the webhook sensor reads them from
 there in the Dagster process. Keeping the two apart means a slow or stopped Dagster never makes
 the provider time out (it retries a delivery that takes over 10 s) and no event is lost while
-Dagster is down.
+Dagster is down. The store is the deployment's shared state (PostgreSQL), so receiver and
+sensor may run on different machines; on one machine it is a SQLite file.
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ import hmac
 import ipaddress
 import logging
 import os
-import sqlite3
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
+import sqlalchemy as sa
 import uvicorn
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -28,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from extract_assets.core.errors import ConfigError
+from extract_assets.core.state import SharedState, shared_state, sqlite_url
 from extract_assets.dataextractor.contract import SIGNATURE_HEADER, WEBHOOK_SECRET_ENV
 from extract_assets.dataextractor.models import WebhookEvent
 
@@ -38,24 +38,28 @@ DEFAULT_PORT = 8787
 DEFAULT_STORE_PATH = Path("dataextractor-webhooks.sqlite3")
 MAX_BODY_BYTES = 1_048_576
 
-# AUTOINCREMENT: sequence numbers are never reused, so a sensor cursor ("handled up to seq N")
-# stays right even if old rows are ever pruned.
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id TEXT NOT NULL UNIQUE,
-    event_type TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    payload TEXT NOT NULL
-)
-"""
+_TABLE = "extract_assets_webhook_events"
+_COLUMNS = "event_id, event_type, received_at, payload"
+# Sequence numbers are never reused, so a sensor cursor ("handled up to seq N") stays right
+# even if old rows are ever pruned.
+_TABLES = {
+    dialect: [
+        f"CREATE TABLE IF NOT EXISTS {_TABLE} (seq {seq}, event_id VARCHAR(400) NOT NULL UNIQUE, "
+        "event_type VARCHAR(200) NOT NULL, received_at VARCHAR(40) NOT NULL, payload TEXT NOT NULL)"
+    ]
+    for dialect, seq in (
+        ("sqlite", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+        ("postgresql", "BIGSERIAL PRIMARY KEY"),
+    )
+}
+# The receiver's file of earlier versions: its events keep their numbers (and sensor cursors
+# stay right) when they move into the table above.
+_LEGACY = "events"
 
 
 class WebhookStore:
-    """Webhook events in a SQLite file, each `event_id` once, numbered in arrival order.
-
-    One process (the receiver) writes while others (the sensor) read: WAL mode lets readers and
-    the writer work at once, and every transaction is a single short statement.
+    """Webhook events in a `SharedState` (or a SQLite file at a path), each `event_id` once,
+    numbered in the order they were stored.
 
     >>> import tempfile
     >>> store = WebhookStore(Path(tempfile.mkdtemp()) / "events.sqlite3")
@@ -64,56 +68,54 @@ class WebhookStore:
     (True, False)
     >>> [(seq, e.event_id) for seq, e in store.events_after(0, limit=10)]
     [(1, 'evt_1')]
-    >>> store.close()
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # One connection shared by the receiver's worker threads, serialized by the lock.
-        self._connection = sqlite3.connect(
-            self.path, timeout=10, isolation_level=None, check_same_thread=False
-        )
-        self._lock = threading.Lock()
-        with self._lock:
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            # FULL: a 2xx promises the provider the event is on disk, so it will not resend it.
-            self._connection.execute("PRAGMA synchronous=FULL")
-            self._connection.execute(_SCHEMA)
+    def __init__(self, where: SharedState | str | os.PathLike[str]) -> None:
+        self.state = where if isinstance(where, SharedState) else shared_state(sqlite_url(where))
+        self.state.create_tables(_TABLE, _TABLES)
+        if self.state.dialect == "sqlite":
+            self._import_legacy()
 
     def add(self, event: WebhookEvent) -> bool:
         """Store `event` unless its `event_id` is stored already; True if it was new."""
-        with self._lock:
-            cursor = self._connection.execute(
-                "INSERT OR IGNORE INTO events (event_id, event_type, received_at, payload) "
-                "VALUES (?, ?, ?, ?)",
-                (event.event_id, event.event_type, _now(), event.model_dump_json()),
+        with self.state.begin() as connection:
+            if self.state.dialect == "postgresql":
+                # Numbers are taken in commit order only if one insert commits at a time:
+                # otherwise a sensor could read number 6 before number 5 is visible, and skip 5
+                # for good. Readers are not blocked. (SQLite's write lock does the same.)
+                connection.execute(sa.text(f"LOCK TABLE {_TABLE} IN SHARE ROW EXCLUSIVE MODE"))
+            inserted = connection.execute(
+                sa.text(
+                    f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES "
+                    "(:event_id, :event_type, :received_at, :payload) "
+                    "ON CONFLICT (event_id) DO NOTHING"
+                ),
+                {
+                    "event_id": event.event_id,
+                    "event_type": event.event_type,
+                    "received_at": _now(),
+                    "payload": event.model_dump_json(),
+                },
             )
-            return cursor.rowcount == 1
+            return inserted.rowcount == 1
 
     def events_after(self, seq: int, limit: int) -> list[tuple[int, WebhookEvent]]:
         """Up to `limit` events stored after sequence number `seq`, oldest first."""
-        with self._lock:
-            rows = self._connection.execute(
-                "SELECT seq, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                (seq, limit),
-            ).fetchall()
+        with self.state.begin() as connection:
+            rows = connection.execute(
+                sa.text(
+                    f"SELECT seq, payload FROM {_TABLE} WHERE seq > :seq ORDER BY seq LIMIT :n"
+                ),
+                {"seq": seq, "n": limit},
+            ).all()
         return [(number, WebhookEvent.model_validate_json(payload)) for number, payload in rows]
 
-    def close(self) -> None:
-        with self._lock:
-            self._connection.close()
-
-    def __enter__(self) -> WebhookStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
+    def _import_legacy(self) -> None:
+        self.state.move_legacy_table(
+            _LEGACY,
+            f"INSERT INTO {_TABLE} (seq, {_COLUMNS}) SELECT seq, {_COLUMNS} "
+            f"FROM {_LEGACY} WHERE true ON CONFLICT DO NOTHING",
+        )
 
 
 def resolve_secret(secret: str | None = None) -> str:
@@ -144,7 +146,6 @@ def create_webhook_app(
     >>> store = WebhookStore(Path(tempfile.mkdtemp()) / "events.sqlite3")
     >>> [route.path for route in create_webhook_app(store, "whsec-example").routes]
     ['/webhooks/dataextractor', '/healthz']
-    >>> store.close()
     """
     key = resolve_secret(secret).encode()
 
@@ -187,7 +188,7 @@ def create_webhook_app(
 def serve(
     host: str = "127.0.0.1",
     port: int = DEFAULT_PORT,
-    db_path: str | os.PathLike[str] = DEFAULT_STORE_PATH,
+    db_path: SharedState | str | os.PathLike[str] = DEFAULT_STORE_PATH,
     secret: str | None = None,
     *,
     allow_remote: bool = False,
@@ -206,14 +207,13 @@ def serve(
     """
     check_host(host, allow_remote)
     resolved = resolve_secret(secret)
-    with WebhookStore(db_path) as store:
-        uvicorn.run(
-            create_webhook_app(store, resolved, max_body_bytes=max_body_bytes),
-            host=host,
-            port=port,
-            log_level=log_level,
-            timeout_graceful_shutdown=1,
-        )
+    uvicorn.run(
+        create_webhook_app(WebhookStore(db_path), resolved, max_body_bytes=max_body_bytes),
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_graceful_shutdown=1,
+    )
 
 
 def check_host(host: str, allow_remote: bool) -> None:

@@ -16,6 +16,7 @@ from extract_assets.core.metadata import (
     table_metadata,
 )
 from extract_assets.core.paths import asset_folder, output_base
+from extract_assets.core.state import SharedState
 from extract_assets.core.storage import Location, glob_files, open_parquet
 from extract_assets.extractto.client import ConnectionRunFailedError, ExtractToClient
 from extract_assets.extractto.contract import columns_json_schema
@@ -126,7 +127,7 @@ def _extract_asset(
                 )
             else:
                 extract = client.extract(spec.extract_id)
-            written = _read_rows(client, spec, extract, folder, days)
+            written = _read_rows(client, spec, extract, folder, days, client.state)
         context.log.info(f"Wrote {written.rows} rows into {len(days)} day folders under {folder}")
         _log_table_write(context, written)
         _add_partition_metadata(context, spec, extract, written, folder)
@@ -153,6 +154,7 @@ def _read_rows(
     extract: Extract,
     folder: Location,
     days: list[date],
+    state: SharedState | None,
 ) -> DayFolders:
     if not extract.data_table_id:
         raise ValueError(f"Extract.to extract {extract.id} names no data_table_id to read from")
@@ -169,6 +171,7 @@ def _read_rows(
         date_field=DATE_COLUMN,
         contract=spec.schema_contract,
         where=f"{PROVIDER_FOLDER}/{spec.name}",
+        state=state,
     )
 
 

@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from functools import partial
 from typing import Any, Literal
@@ -24,6 +25,7 @@ from extract_assets.core.paid import landed_or_back_off
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
 from extract_assets.core.retry import RetryPolicy
+from extract_assets.core.state import SharedState
 from extract_assets.extractto.contract import (
     BASE_URL_ENV,
     DEFAULT_BASE_URL,
@@ -137,6 +139,7 @@ class ExtractToClient(ProviderClient):
         poll: PollPolicy | None = None,
         requests_per_minute: float | None = None,
         progress_every: float = 5.0,
+        state: SharedState | None = None,
     ) -> None:
         super().__init__(
             provider=PROVIDER,
@@ -148,6 +151,7 @@ class ExtractToClient(ProviderClient):
             retry=retry,
             poll=poll,
             rates={"default": (requests_per_minute, 10)} if requests_per_minute else None,
+            state=state,
         )
         self.progress_every = progress_every
 
@@ -286,13 +290,14 @@ class ExtractToClient(ProviderClient):
     ) -> Extract:
         """Run the extract over the dates and wait until THAT run has synced.
 
-        Runs of one extract never overlap: callers in this process take turns, and a sync
-        already under way (another process, or Extract.to's own schedule) is waited for first.
+        Runs of one extract never overlap: callers in this process take turns, callers of
+        other processes and machines too when the client has a `state`, and a sync already
+        under way (Extract.to's own schedule, say) is waited for first.
         Ours is done when the status leaves `syncing` with a `last_sync` newer than the one the
         extract had when our run began, so an earlier sync is never taken for ours.
         """
         start, end = date_range(date_from, date_to)
-        with _lock_for(f"{self.base_url}|{extract_id}"):
+        with self._turn_of(f"{self.base_url}|{extract_id}"):
             started = self._start_run(extract_id, start, end, busy_timeout_seconds)
             # The run was accepted, so an answer no longer `syncing` means ours has ended
             # already, and its `last_sync` is ours: waiting for a newer one would never end.
@@ -312,6 +317,15 @@ class ExtractToClient(ProviderClient):
         if extract.status == ERROR or (extract.status == PAUSED and extract.error_text):
             raise ExtractSyncFailedError(extract)
         return extract
+
+    @contextmanager
+    def _turn_of(self, extract: str) -> Iterator[None]:
+        with _lock_for(extract):
+            if self.state is None:
+                yield
+                return
+            with self.state.hold(f"extractto-extract:{extract}"):
+                yield
 
     def _start_run(self, extract_id: str, start: str, end: str, busy_timeout: float) -> Extract:
         give_up = time.monotonic() + busy_timeout

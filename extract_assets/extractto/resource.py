@@ -23,7 +23,9 @@ class ExtractToResource(ProviderResource):
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
 
     requests_per_minute: float | None = Field(
-        default=120.0, description="Client-side pace per API key and process; null for none."
+        default=120.0,
+        description="Client-side pace per API key: per process, or across every process "
+        "and machine with a shared state; null for none.",
     )
     busy_timeout_seconds: float = Field(
         default=3600.0,
@@ -42,4 +44,5 @@ class ExtractToResource(ProviderResource):
             retry=self.retry_policy(retry_deadline_seconds),
             poll=self.poll_policy(),
             requests_per_minute=self.requests_per_minute,
+            state=self.shared_state(),
         )

@@ -6,6 +6,7 @@ from typing import Any
 import dagster as dg
 
 from extract_assets.core.errors import NotFoundError
+from extract_assets.core.instance_state import state_for
 from extract_assets.core.metadata import (
     parquet_metadata,
     schema_change_check,
@@ -111,6 +112,7 @@ def _build_asset(
             json_schema=spec.row_schema,
             contract=spec.schema_contract,
             where=f"{PROVIDER_FOLDER}/{spec.name}",
+            state=state_for(context.instance),
         )
         with resource.get_client() as client, table:
             task = _reattach_or_create(context, client, spec)

@@ -27,6 +27,7 @@ from extract_assets.core.parquet import SinkResult, write_ndjson
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
 from extract_assets.core.retry import RetryPolicy
+from extract_assets.core.state import SharedState
 from extract_assets.core.storage import location
 from extract_assets.core.table import TableWriter
 from extract_assets.linkup.contract import (
@@ -83,6 +84,7 @@ class LinkupClient(ProviderClient):
         requests_per_minute: float | None = 120.0,
         download_attempts: int = 3,
         progress_every: float = 5.0,
+        state: SharedState | None = None,
     ) -> None:
         super().__init__(
             provider=PROVIDER,
@@ -94,6 +96,7 @@ class LinkupClient(ProviderClient):
             retry=retry,
             poll=poll,
             rates={"default": (requests_per_minute, 10)} if requests_per_minute else None,
+            state=state,
         )
         self.queue_wait_seconds = queue_wait_seconds
         self.download_attempts = max(1, download_attempts)

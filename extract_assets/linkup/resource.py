@@ -24,7 +24,9 @@ class LinkupResource(ProviderResource):
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
 
     requests_per_minute: float | None = Field(
-        default=120.0, description="Client-side pace per API key and process; null for none."
+        default=120.0,
+        description="Client-side pace per API key: per process, or across every process "
+        "and machine with a shared state; null for none.",
     )
     queue_wait_seconds: float = Field(
         default=1800.0, description="How long to wait for a slot when too many tasks are queued."
@@ -43,4 +45,5 @@ class LinkupResource(ProviderResource):
             poll=self.poll_policy(),
             queue_wait_seconds=self.queue_wait_seconds,
             requests_per_minute=self.requests_per_minute,
+            state=self.shared_state(),
         )

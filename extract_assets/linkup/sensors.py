@@ -14,6 +14,7 @@ import dagster as dg
 
 from extract_assets.core.contract import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.cursor import SensorCursor
+from extract_assets.core.instance_state import state_for
 from extract_assets.core.paths import asset_folder, output_base, partition_file
 from extract_assets.core.table import TableWriter
 from extract_assets.io_manager import (
@@ -78,6 +79,7 @@ def build_linkup_task_outputs_asset(
                     json_schema=task.input.row_schema,
                     contract=schema_contract,
                     where=f"{PROVIDER_FOLDER}/{name}",
+                    state=state_for(context.instance),
                 ) as table:
                     written = client.write_result(task, str(target), table=table)
             assert table.published is not None

@@ -72,7 +72,6 @@ def receiver(tmp_path: Path) -> Iterator[Receiver]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
-        store.close()
 
 
 @pytest.fixture

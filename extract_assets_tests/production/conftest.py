@@ -1,14 +1,13 @@
 """A PostgreSQL server for the production tests, and instances on fresh databases of it."""
 
 import itertools
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from extract_assets_tests.production.dagster_home import DAGSTER_POSTGRES_YAML
+from extract_assets_tests.production.dagster_home import DAGSTER_POSTGRES_YAML, new_home
 from extract_assets_tests.production.postgres import (
     PostgresServer,
     PostgresUnavailable,
@@ -19,22 +18,6 @@ TEMPLATE = "dagster_template"
 _databases = itertools.count(1)
 
 
-def _point_at(monkeypatch: pytest.MonkeyPatch, server: PostgresServer, database: str) -> None:
-    """The environment dagster-postgres.yaml reads its connection from."""
-    monkeypatch.setenv("DAGSTER_PG_HOST", server.host)
-    monkeypatch.setenv("DAGSTER_PG_PORT", str(server.port))
-    monkeypatch.setenv("DAGSTER_PG_USER", server.user)
-    monkeypatch.setenv("DAGSTER_PG_PASSWORD", server.password)
-    monkeypatch.setenv("DAGSTER_PG_DB", database)
-
-
-def _home(folder: Path) -> Path:
-    """A DAGSTER_HOME whose dagster.yaml is the repo's dagster-postgres.yaml."""
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(DAGSTER_POSTGRES_YAML, folder / "dagster.yaml")
-    return folder
-
-
 @pytest.fixture(scope="package")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
     """The server, with a template database that already holds Dagster's tables (creating
@@ -43,8 +26,10 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServe
         with postgres_server() as server:
             server.create_database(TEMPLATE)
             with pytest.MonkeyPatch.context() as monkeypatch:
-                _point_at(monkeypatch, server, TEMPLATE)
-                home = _home(tmp_path_factory.mktemp("template") / "dagster_home")
+                _point_at(monkeypatch, server.dagster_environment(TEMPLATE))
+                home = new_home(
+                    tmp_path_factory.mktemp("template") / "dagster_home", DAGSTER_POSTGRES_YAML
+                )
                 with dg.DagsterInstance.from_config(str(home)):
                     pass
             yield server
@@ -60,5 +45,10 @@ def postgres_home(
     connection in this test's environment)."""
     database = f"dagster_{next(_databases)}"
     postgres.create_database(database, template=TEMPLATE)
-    _point_at(monkeypatch, postgres, database)
-    return _home(tmp_path / "dagster_home")
+    _point_at(monkeypatch, postgres.dagster_environment(database))
+    return new_home(tmp_path / "dagster_home", DAGSTER_POSTGRES_YAML)
+
+
+def _point_at(monkeypatch: pytest.MonkeyPatch, environment: dict[str, str]) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)

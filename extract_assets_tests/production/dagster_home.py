@@ -32,10 +32,10 @@ def pools_settings(path: Path = DAGSTER_YAML) -> dict[str, Any]:
     return settings
 
 
-def new_home(folder: Path) -> Path:
-    """A DAGSTER_HOME in `folder` holding a copy of the repo's dagster.yaml."""
+def new_home(folder: Path, source: Path = DAGSTER_YAML) -> Path:
+    """A DAGSTER_HOME in `folder` holding a copy of the repo's dagster.yaml (or `source`)."""
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(DAGSTER_YAML, folder / "dagster.yaml")
+    shutil.copyfile(source, folder / "dagster.yaml")
     return folder
 
 

@@ -46,6 +46,16 @@ class PostgresServer:
         have no open connection)."""
         self._client("createdb", *(["--template", template] if template else []), name)
 
+    def dagster_environment(self, database: str) -> dict[str, str]:
+        """The variables dagster-postgres.yaml reads its connection from, naming `database`."""
+        return {
+            "DAGSTER_PG_HOST": self.host,
+            "DAGSTER_PG_PORT": str(self.port),
+            "DAGSTER_PG_USER": self.user,
+            "DAGSTER_PG_PASSWORD": self.password,
+            "DAGSTER_PG_DB": database,
+        }
+
     def _client(self, program: str, *args: str) -> None:
         command = [str(self.bin_dir / program), "-h", self.host, "-p", str(self.port)]
         command += ["-U", self.user, *args]

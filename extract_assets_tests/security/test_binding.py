@@ -108,7 +108,6 @@ def test_the_webhook_receiver_refuses_a_public_address_without_allow_remote(
     store = WebhookStore(tmp_path / "events.sqlite3")
     with pytest.raises(ValueError, match="loopback only"):
         WebhookReceiver(store, "whsec-binding", host=PUBLIC)
-    store.close()
     with pytest.raises(ValueError, match="allow_remote"):
         serve_webhooks(host=PUBLIC, db_path=tmp_path / "events.sqlite3", secret="whsec-binding")
 
