@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         DataExtractorDatasetsSpec,
         DataExtractorSubmissionSpec,
     )
+    from extract_assets.deployment import DistributedSetupWarning, check_deployment
     from extract_assets.extractto.assets import build_extractto_assets
     from extract_assets.extractto.client import ExtractToClient
     from extract_assets.extractto.resource import ExtractToResource
@@ -63,6 +64,8 @@ _WHERE = {
     "ExtractToComponent": "extract_assets.components",
     "LinkupComponent": "extract_assets.components",
     "load_config": "extract_assets.config",
+    "DistributedSetupWarning": "extract_assets.deployment",
+    "check_deployment": "extract_assets.deployment",
     "build_dataextractor_assets": "extract_assets.dataextractor.assets",
     "DataExtractorClient": "extract_assets.dataextractor.client",
     "DataExtractorResource": "extract_assets.dataextractor.resource",
@@ -92,6 +95,7 @@ __all__ = [
     "DataExtractorDatasetsSpec",
     "DataExtractorResource",
     "DataExtractorSubmissionSpec",
+    "DistributedSetupWarning",
     "ExtractAssetsIOManager",
     "ExtractToClient",
     "ExtractToComponent",
@@ -111,6 +115,7 @@ __all__ = [
     "build_linkup_assets",
     "build_linkup_sensor",
     "build_linkup_task_outputs_asset",
+    "check_deployment",
     "definitions_from_config",
     "load_config",
 ]

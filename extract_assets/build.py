@@ -21,6 +21,7 @@ from extract_assets.dataextractor.sensors import (
     build_dataextractor_polling_sensor,
     build_dataextractor_webhook_sensor,
 )
+from extract_assets.deployment import check_deployment
 from extract_assets.extractto.assets import build_extractto_assets
 from extract_assets.extractto.contract import API_KEY_ENV as EXTRACTTO_KEY_ENV
 from extract_assets.extractto.resource import ExtractToResource
@@ -32,10 +33,17 @@ from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
 
 
-def definitions_from_config(path: str | os.PathLike[str] | None = None) -> dg.Definitions:
+def definitions_from_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    executor: dg.ExecutorDefinition | None = None,
+) -> dg.Definitions:
     """Everything a config file declares, with resources reading keys from the environment.
 
-    Loading makes no request to any provider: specs come from the file alone.
+    Loading makes no request to any provider: specs come from the file alone. An `executor`
+    (Dagster's celery_executor, say) runs the assets' steps; with one that spreads steps over
+    machines, or a run launcher that does, a setup that keeps to one machine (local output, no
+    shared state) is warned about (`check_deployment`).
 
     >>> from extract_assets.config import DEMO_CONFIG
     >>> defs = definitions_from_config(DEMO_CONFIG)
@@ -43,11 +51,14 @@ def definitions_from_config(path: str | os.PathLike[str] | None = None) -> dg.De
     ['documents_accuracy', 'documents_datasets']
     """
     config = load_config(path)
-    return dg.Definitions.merge(
+    defs = dg.Definitions.merge(
         linkup_definitions(config.linkup),
         extractto_definitions(config.extractto),
         dataextractor_definitions(config.dataextractor),
+        dg.Definitions(executor=executor),
     )
+    check_deployment(defs)
+    return defs
 
 
 def _status(settings: SensorSettings) -> dg.DefaultSensorStatus:

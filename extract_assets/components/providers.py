@@ -18,6 +18,7 @@ from extract_assets.components.scaffold import (
 )
 from extract_assets.components.section import SectionComponent
 from extract_assets.config import DataExtractorSection, ExtractToSection, LinkupSection
+from extract_assets.deployment import check_deployment
 
 
 @dg.scaffold_with(LinkupScaffolder)
@@ -39,7 +40,7 @@ class LinkupComponent(SectionComponent, LinkupSection):
     section: ClassVar[type[BaseModel]] = LinkupSection
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
-        return linkup_definitions(self)
+        return _checked(linkup_definitions(self))
 
 
 @dg.scaffold_with(ExtractToScaffolder)
@@ -54,7 +55,7 @@ class ExtractToComponent(SectionComponent, ExtractToSection):
     section: ClassVar[type[BaseModel]] = ExtractToSection
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
-        return extractto_definitions(self)
+        return _checked(extractto_definitions(self))
 
 
 @dg.scaffold_with(DataExtractorScaffolder)
@@ -70,7 +71,14 @@ class DataExtractorComponent(SectionComponent, DataExtractorSection):
     section: ClassVar[type[BaseModel]] = DataExtractorSection
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
-        return dataextractor_definitions(self)
+        return _checked(dataextractor_definitions(self))
 
     def beside(self, folder: Path) -> Self:
         return self.relative_to(folder)
+
+
+def _checked(defs: dg.Definitions) -> dg.Definitions:
+    """A project of components takes its run launcher from the instance: warn at load when it
+    spreads work over machines that this setup cannot reach."""
+    check_deployment(defs)
+    return defs
