@@ -135,6 +135,21 @@ def test_the_paced_dataextractor_clients_get_no_429(lines: list[Line]) -> None:
         assert reads.value > 0 and reads.baseline_value == 60
 
 
+def test_runs_sharing_the_state_get_no_429_and_stay_under_the_limit(lines: list[Line]) -> None:
+    bench = "dataextractor.io shared rate limit"
+    for case in ("1 concurrent run, shared state", "2 concurrent runs, shared state"):
+        limited = _find(lines, bench, case, "429 responses (goal 0)", "reads admitted")
+        assert limited.value == 0 and limited.baseline_value > 0
+        reads = _find(lines, bench, case, "reads/min", "documented limit")
+        assert reads.value > 0 and reads.baseline_value == 60
+        peak = _find(lines, bench, case, "peak reads in 60 s", "documented limit")
+        assert 0 < peak.value <= 60
+    alone = "same runs, each pacing alone"
+    assert _find(lines, bench, "2 concurrent runs, shared", "429 responses (goal 0)", alone)
+    own = _find(lines, bench, "2 concurrent runs, each pacing alone", "reads/min", "documented")
+    assert own.value > 0
+
+
 def test_linkup_ticks_read_one_page_where_the_naive_poll_gets_every_task(
     lines: list[Line],
 ) -> None:
