@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from extract_assets.linkup.resource import LinkupResource
     from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
     from extract_assets.linkup.spec import LinkupExtractSpec
+    from extract_assets.translator import AssetProps, ExtractAssetsTranslator
 
 # Loaded on first use, so that the plain clients (and the emulator) import without Dagster.
 _WHERE = {
@@ -87,9 +88,12 @@ _WHERE = {
     "build_linkup_sensor": "extract_assets.linkup.sensors",
     "build_linkup_task_outputs_asset": "extract_assets.linkup.sensors",
     "LinkupExtractSpec": "extract_assets.linkup.spec",
+    "AssetProps": "extract_assets.translator",
+    "ExtractAssetsTranslator": "extract_assets.translator",
 }
 
 __all__ = [
+    "AssetProps",
     "DataExtractorClient",
     "DataExtractorComponent",
     "DataExtractorDatasetsSpec",
@@ -97,6 +101,7 @@ __all__ = [
     "DataExtractorSubmissionSpec",
     "DistributedSetupWarning",
     "ExtractAssetsIOManager",
+    "ExtractAssetsTranslator",
     "ExtractToClient",
     "ExtractToComponent",
     "ExtractToConnectionSpec",

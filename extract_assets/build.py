@@ -31,19 +31,22 @@ from extract_assets.linkup.assets import build_linkup_assets
 from extract_assets.linkup.contract import API_KEY_ENV as LINKUP_KEY_ENV
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
+from extract_assets.translator import ExtractAssetsTranslator
 
 
 def definitions_from_config(
     path: str | os.PathLike[str] | None = None,
     *,
     executor: dg.ExecutorDefinition | None = None,
+    translator: ExtractAssetsTranslator | None = None,
 ) -> dg.Definitions:
     """Everything a config file declares, with resources reading keys from the environment.
 
     Loading makes no request to any provider: specs come from the file alone. An `executor`
     (Dagster's celery_executor, say) runs the assets' steps; with one that spreads steps over
     machines, or a run launcher that does, a setup that keeps to one machine (local output, no
-    shared state) is warned about (`check_deployment`).
+    shared state) is warned about (`check_deployment`). A `translator` changes the `AssetSpec`
+    of every asset (keys, groups, tags, owners, kinds, metadata, automation, freshness).
 
     >>> from extract_assets.config import DEMO_CONFIG
     >>> defs = definitions_from_config(DEMO_CONFIG)
@@ -52,9 +55,9 @@ def definitions_from_config(
     """
     config = load_config(path)
     defs = dg.Definitions.merge(
-        linkup_definitions(config.linkup),
-        extractto_definitions(config.extractto),
-        dataextractor_definitions(config.dataextractor),
+        linkup_definitions(config.linkup, translator),
+        extractto_definitions(config.extractto, translator),
+        dataextractor_definitions(config.dataextractor, translator),
         dg.Definitions(executor=executor),
     )
     check_deployment(defs)
@@ -69,11 +72,13 @@ def _key(api: ApiSettings, default_env: str) -> dg.EnvVar:
     return dg.EnvVar(api.key_env or default_env)
 
 
-def linkup_definitions(section: LinkupSection) -> dg.Definitions:
+def linkup_definitions(
+    section: LinkupSection, translator: ExtractAssetsTranslator | None = None
+) -> dg.Definitions:
     """The Linkup assets, sensor and resource of a config section or a `LinkupComponent`."""
     # Tasks started outside Dagster belong to whoever owns the Linkup extracts.
     owners = sorted({owner for spec in section.extracts for owner in spec.owners})
-    outputs = build_linkup_task_outputs_asset(owners=owners)
+    outputs = build_linkup_task_outputs_asset(owners=owners, translator=translator)
     sensor = build_linkup_sensor(
         section.extracts,
         outputs,
@@ -81,7 +86,7 @@ def linkup_definitions(section: LinkupSection) -> dg.Definitions:
         default_status=_status(section.sensor),
     )
     return dg.Definitions(
-        assets=[*build_linkup_assets(section.extracts), outputs],
+        assets=[*build_linkup_assets(section.extracts, translator=translator), outputs],
         sensors=[sensor],
         resources={
             "linkup": LinkupResource(
@@ -91,12 +96,15 @@ def linkup_definitions(section: LinkupSection) -> dg.Definitions:
     )
 
 
-def extractto_definitions(section: ExtractToSection) -> dg.Definitions:
+def extractto_definitions(
+    section: ExtractToSection, translator: ExtractAssetsTranslator | None = None
+) -> dg.Definitions:
     """The Extract.to assets, schedules, sensor and resource of a section or a component."""
     if not section.extracts and not section.connections:
         return dg.Definitions()
-    assets = build_extractto_assets(section.extracts, section.connections)
-    by_name = {asset.key.to_user_string(): asset for asset in assets}
+    assets = build_extractto_assets(section.extracts, section.connections, translator=translator)
+    # The builder returns the extracts' assets first, in order.
+    by_name = {spec.name: asset for spec, asset in zip(section.extracts, assets, strict=False)}
     schedules = [
         build_extractto_schedule(by_name[spec.name], hour=spec.schedule_hour)
         for spec in section.extracts
@@ -108,6 +116,7 @@ def extractto_definitions(section: ExtractToSection) -> dg.Definitions:
                 section.extracts,
                 minimum_interval_seconds=section.sensor.minimum_interval_seconds,
                 default_status=_status(section.sensor),
+                asset_keys={name: asset.key for name, asset in by_name.items()},
             )
         ]
         if section.extracts
@@ -125,10 +134,19 @@ def extractto_definitions(section: ExtractToSection) -> dg.Definitions:
     )
 
 
-def dataextractor_definitions(section: DataExtractorSection) -> dg.Definitions:
+def dataextractor_definitions(
+    section: DataExtractorSection, translator: ExtractAssetsTranslator | None = None
+) -> dg.Definitions:
     """The dataextractor.io tables, submissions, sensors and resource of a section or component."""
     if not section.datasets and not section.submissions:
         return dg.Definitions()
+    assets = build_dataextractor_assets(
+        section.datasets, section.submissions, translator=translator
+    )
+    # The builder returns the datasets' multi-assets first, in order.
+    tables = {
+        spec.name: list(asset.keys) for spec, asset in zip(section.datasets, assets, strict=False)
+    }
     # With webhooks on, polling would only repeat what the events already asked for.
     polling = section.sensor.model_copy(
         update={"running": section.sensor.running and not section.webhooks.enabled}
@@ -138,6 +156,7 @@ def dataextractor_definitions(section: DataExtractorSection) -> dg.Definitions:
             spec,
             minimum_interval_seconds=polling.minimum_interval_seconds,
             default_status=_status(polling),
+            asset_keys=tables[spec.name],
         )
         for spec in section.datasets
     ]
@@ -147,11 +166,12 @@ def dataextractor_definitions(section: DataExtractorSection) -> dg.Definitions:
                 spec,
                 section.webhooks.store_path(),
                 default_status=dg.DefaultSensorStatus.RUNNING,
+                asset_keys=tables[spec.name],
             )
             for spec in section.datasets
         ]
     return dg.Definitions(
-        assets=build_dataextractor_assets(section.datasets, section.submissions),
+        assets=assets,
         sensors=sensors,
         resources={
             "dataextractor": DataExtractorResource(

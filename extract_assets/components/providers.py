@@ -40,7 +40,7 @@ class LinkupComponent(SectionComponent, LinkupSection):
     section: ClassVar[type[BaseModel]] = LinkupSection
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
-        return _checked(linkup_definitions(self))
+        return _checked(linkup_definitions(self, self.translator()))
 
 
 @dg.scaffold_with(ExtractToScaffolder)
@@ -55,7 +55,7 @@ class ExtractToComponent(SectionComponent, ExtractToSection):
     section: ClassVar[type[BaseModel]] = ExtractToSection
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
-        return _checked(extractto_definitions(self))
+        return _checked(extractto_definitions(self, self.translator()))
 
 
 @dg.scaffold_with(DataExtractorScaffolder)
@@ -71,7 +71,7 @@ class DataExtractorComponent(SectionComponent, DataExtractorSection):
     section: ClassVar[type[BaseModel]] = DataExtractorSection
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
-        return _checked(dataextractor_definitions(self))
+        return _checked(dataextractor_definitions(self, self.translator()))
 
     def beside(self, folder: Path) -> Self:
         return self.relative_to(folder)

@@ -61,25 +61,32 @@ def table_metadata(write: TableWrite) -> dict[str, Any]:
     }
 
 
-def schema_change_check_spec(asset: dg.AssetKey | str, contract: str) -> dg.AssetCheckSpec:
-    """The check that reports a change of the table's schema (ERROR on a frozen table)."""
+def schema_change_check_spec(
+    asset: dg.AssetKey | str, contract: str, *, blocking: bool = False
+) -> dg.AssetCheckSpec:
+    """The check that reports a change of the table's schema (ERROR on a frozen table, or when
+    `blocking`: then a change stops downstream assets)."""
     return dg.AssetCheckSpec(
         SCHEMA_CHANGE,
         asset=asset,
+        blocking=blocking,
         description="The table's schema did not change: no column added, no type widened, no "
         "value moved to a variant column or dropped.",
         metadata={"schema_contract": contract},
     )
 
 
-def _severity(contract: str) -> dg.AssetCheckSeverity:
-    return dg.AssetCheckSeverity.ERROR if contract == "freeze" else dg.AssetCheckSeverity.WARN
+def _severity(contract: str, blocking: bool) -> dg.AssetCheckSeverity:
+    if contract == "freeze" or blocking:
+        return dg.AssetCheckSeverity.ERROR
+    return dg.AssetCheckSeverity.WARN
 
 
 def schema_change_check(
-    write: TableWrite, asset: dg.AssetKey | str | None = None
+    write: TableWrite, asset: dg.AssetKey | str | None = None, *, blocking: bool = False
 ) -> dg.AssetCheckResult:
-    """Passes when the write left the table's schema and values as the source sent them."""
+    """Passes when the write left the table's schema and values as the source sent them; a
+    failure is an ERROR on a frozen table or a blocking check, else a WARN."""
     changes = write.changes
     unchanged = (
         not (changes.added or changes.widened or changes.to_variant or changes.discarded_values)
@@ -89,7 +96,7 @@ def schema_change_check(
         check_name=SCHEMA_CHANGE,
         asset_key=dg.AssetKey(asset) if isinstance(asset, str) else asset,
         passed=unchanged,
-        severity=_severity(write.contract),
+        severity=_severity(write.contract, blocking),
         metadata={
             "summary": dg.MetadataValue.text(changes.summary()),
             "columns_added": dg.MetadataValue.int(len(changes.added)),

@@ -45,6 +45,13 @@ from extract_assets.io_manager import (
     binding_io_manager,
     storage_metadata,
 )
+from extract_assets.translator import (
+    DEFAULT_TRANSLATOR,
+    AssetProps,
+    ExtractAssetsTranslator,
+    asset_arguments,
+    executed_by,
+)
 
 PROVIDER_FOLDER = "dataextractor"
 ALL_EXTRACTED = "all_documents_extracted"
@@ -59,6 +66,7 @@ def build_dataextractor_assets(
     resource_key: str = "dataextractor",
     pool: str = "dataextractor",
     output_dir: str | None = None,
+    translator: ExtractAssetsTranslator | None = None,
 ) -> list[dg.AssetsDefinition]:
     """Per datasets spec, one multi-asset writing five tables; per folder, a submission asset.
 
@@ -66,33 +74,44 @@ def build_dataextractor_assets(
     >>> sorted(k.to_user_string() for k in build_dataextractor_assets([spec])[0].keys)[:2]
     ['docs_accuracy', 'docs_datasets']
     """
+    translator = translator or DEFAULT_TRANSLATOR
     with binding_io_manager():
         return [
-            *(_tables_asset(spec, resource_key, pool, output_dir) for spec in datasets),
-            *(_submission_asset(spec, resource_key, pool, output_dir) for spec in submissions),
+            *(_tables_asset(spec, resource_key, pool, output_dir, translator) for spec in datasets),
+            *(
+                _submission_asset(spec, resource_key, pool, output_dir, translator)
+                for spec in submissions
+            ),
         ]
 
 
 def _tables_asset(
-    spec: DataExtractorDatasetsSpec, resource_key: str, pool: str, output_dir: str | None
+    spec: DataExtractorDatasetsSpec,
+    resource_key: str,
+    pool: str,
+    output_dir: str | None,
+    translator: ExtractAssetsTranslator,
 ) -> dg.AssetsDefinition:
     partitions = spec.partitions()
     specs = [
-        dg.AssetSpec(
-            key,
-            group_name=spec.group,
-            description=spec.description or f"dataextractor.io {table}, by day of creation.",
-            kinds={"dataextractor", "parquet"},
-            owners=spec.owners,
-            tags=spec.tags,
-            partitions_def=partitions,
-            skippable=True,
-            metadata=storage_metadata(
-                PROVIDER_FOLDER, f"{spec.name}_{table}", output_dir, DATE_COLUMN
-            ),
-        ).with_io_manager_key(IO_MANAGER_KEY)
+        translator.get_asset_spec(
+            AssetProps(
+                provider=PROVIDER_FOLDER,
+                spec=spec,
+                key=key,
+                description=f"dataextractor.io {table}, by day of creation.",
+                kinds=frozenset({"dataextractor", "parquet"}),
+                metadata=storage_metadata(
+                    PROVIDER_FOLDER, f"{spec.name}_{table}", output_dir, DATE_COLUMN
+                ),
+                table=table,
+            )
+        )
+        .replace_attributes(partitions_def=partitions, skippable=True)
+        .with_io_manager_key(IO_MANAGER_KEY)
         for key, table in zip(spec.asset_keys(), TABLES, strict=True)
     ]
+    blocking = spec.checks.blocking
 
     @dg.multi_asset(
         name=spec.name,
@@ -103,9 +122,11 @@ def _tables_asset(
         can_subset=False,
         resource_defs=RESOURCE_DEFS,
         check_specs=[
-            schema_change_check_spec(key, spec.schema_contract) for key in spec.asset_keys()
+            schema_change_check_spec(table.key, spec.schema_contract, blocking=blocking)
+            for table in specs
         ],
     )
+    @executed_by(translator)
     def _tables(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
         resource: DataExtractorResource = getattr(context.resources, resource_key)
         window = context.partition_time_window
@@ -127,7 +148,7 @@ def _tables_asset(
                     f"{len(listed.unreadable)} datasets could not be read and were left out: "
                     + "; ".join(f"{u.id} ({u.reason})" for u in listed.unreadable[:5])
                 )
-            for table in TABLES:
+            for table, table_spec in zip(TABLES, specs, strict=True):
                 name = f"{spec.name}_{table}"
                 folder = asset_folder(base, PROVIDER_FOLDER, name)
                 written = write_day_folders(
@@ -139,10 +160,11 @@ def _tables_asset(
                     where=f"{PROVIDER_FOLDER}/{name}",
                     state=state_for(context.instance),
                 )
-                key = dg.AssetKey(name)
+                key = table_spec.key
                 _add_partition_metadata(context, key, folder, written, listed)
                 yield dg.MaterializeResult(
-                    asset_key=key, check_results=[schema_change_check(written.table, key)]
+                    asset_key=key,
+                    check_results=[schema_change_check(written.table, key, blocking=blocking)],
                 )
 
     return _tables
@@ -226,23 +248,36 @@ def _add_partition_metadata(
 
 
 def _submission_asset(
-    spec: DataExtractorSubmissionSpec, resource_key: str, pool: str, output_dir: str | None
+    spec: DataExtractorSubmissionSpec,
+    resource_key: str,
+    pool: str,
+    output_dir: str | None,
+    translator: ExtractAssetsTranslator,
 ) -> dg.AssetsDefinition:
+    asset_spec = translator.get_asset_spec(
+        AssetProps(
+            provider=PROVIDER_FOLDER,
+            spec=spec,
+            key=dg.AssetKey(spec.name),
+            description=f"Submits the documents in {spec.folder} for extraction.",
+            kinds=frozenset({"dataextractor"}),
+        )
+    )
+
     @dg.asset(
-        name=spec.name,
-        group_name=spec.group,
-        description=spec.description or f"Submits the documents in {spec.folder} for extraction.",
-        tags=spec.tags,
-        owners=spec.owners,
-        kinds={"dataextractor"},
+        **asset_arguments(asset_spec),
         pool=pool,
         required_resource_keys={resource_key},
         check_specs=[
             dg.AssetCheckSpec(
-                ALL_EXTRACTED, asset=spec.name, description="No document failed or was refused."
+                ALL_EXTRACTED,
+                asset=asset_spec.key,
+                blocking=spec.checks.blocking,
+                description="No document failed or was refused.",
             )
         ],
     )
+    @executed_by(translator)
     def _submit(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource: DataExtractorResource = getattr(context.resources, resource_key)
         ledger = _ledger(context, output_dir, spec.name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -50,6 +50,7 @@ def build_dataextractor_webhook_sensor(
     time_budget_seconds: float = 20.0,
     max_events_per_tick: int = 500,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
+    asset_keys: Sequence[dg.AssetKey] | None = None,
 ) -> dg.SensorDefinition:
     """A sensor that turns the webhook events the receiver stored into day-partition runs.
 
@@ -68,7 +69,7 @@ def build_dataextractor_webhook_sensor(
     @dg.sensor(
         name=name or f"{spec.name}_webhook_sensor",
         minimum_interval_seconds=minimum_interval_seconds,
-        asset_selection=spec.asset_keys(),
+        asset_selection=list(asset_keys or spec.asset_keys()),
         required_resource_keys={resource_key},
         default_status=default_status,
         description="Re-reads the days of datasets that dataextractor.io webhooks reported.",
@@ -168,6 +169,7 @@ def build_dataextractor_polling_sensor(
     max_pages_per_tick: int | None = None,
     page_size: int = PAGE_SIZE,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
+    asset_keys: Sequence[dg.AssetKey] | None = None,
 ) -> dg.SensorDefinition:
     """A sensor for accounts without webhooks: lists recent datasets and re-reads the days of
     those that became `complete` or `failed`, each final dataset once, ever.
@@ -187,7 +189,7 @@ def build_dataextractor_polling_sensor(
     @dg.sensor(
         name=name or f"{spec.name}_polling_sensor",
         minimum_interval_seconds=minimum_interval_seconds,
-        asset_selection=spec.asset_keys(),
+        asset_selection=list(asset_keys or spec.asset_keys()),
         required_resource_keys={resource_key},
         default_status=default_status,
         description="Re-reads the days of dataextractor.io datasets that finished processing.",

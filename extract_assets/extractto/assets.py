@@ -29,6 +29,13 @@ from extract_assets.io_manager import (
     binding_io_manager,
     storage_metadata,
 )
+from extract_assets.translator import (
+    DEFAULT_TRANSLATOR,
+    AssetProps,
+    ExtractAssetsTranslator,
+    asset_arguments,
+    executed_by,
+)
 
 PROVIDER_FOLDER = "extractto"
 DATE_COLUMN = "date"
@@ -64,6 +71,7 @@ def build_extractto_assets(
     pool: str = "extractto",
     output_dir: str | None = None,
     backfill_policy: dg.BackfillPolicy | None = None,
+    translator: ExtractAssetsTranslator | None = None,
 ) -> list[dg.AssetsDefinition]:
     """An asset per extract (date-partitioned, Parquet) and per connection (runs it).
 
@@ -77,10 +85,14 @@ def build_extractto_assets(
     ['ads']
     """
     policy = backfill_policy or dg.BackfillPolicy.single_run()
+    translator = translator or DEFAULT_TRANSLATOR
     with binding_io_manager():
         return [
-            *(_extract_asset(spec, resource_key, pool, output_dir, policy) for spec in extracts),
-            *(_connection_asset(spec, resource_key, pool) for spec in connections),
+            *(
+                _extract_asset(spec, resource_key, pool, output_dir, policy, translator)
+                for spec in extracts
+            ),
+            *(_connection_asset(spec, resource_key, pool, translator) for spec in connections),
         ]
 
 
@@ -90,26 +102,36 @@ def _extract_asset(
     pool: str,
     output_dir: str | None,
     policy: dg.BackfillPolicy,
+    translator: ExtractAssetsTranslator,
 ) -> dg.AssetsDefinition:
+    asset_spec = translator.get_asset_spec(
+        AssetProps(
+            provider=PROVIDER_FOLDER,
+            spec=spec,
+            key=dg.AssetKey(spec.name),
+            description=f"Rows of Extract.to extract {spec.extract_id}, by date.",
+            kinds=frozenset({"extractto", "parquet"}),
+            metadata={
+                "extractto/extract_id": spec.extract_id,
+                **storage_metadata(PROVIDER_FOLDER, spec.name, output_dir, DATE_COLUMN),
+            },
+        )
+    )
+    blocking = spec.checks.blocking
+
     @dg.asset(
-        name=spec.name,
-        group_name=spec.group,
-        description=spec.description or f"Rows of Extract.to extract {spec.extract_id}, by date.",
-        tags=spec.tags,
-        owners=spec.owners,
-        kinds={"extractto", "parquet"},
+        **asset_arguments(asset_spec),
         pool=pool,
         partitions_def=partitions_for(spec),
         backfill_policy=policy,
         required_resource_keys={resource_key},
-        check_specs=[schema_change_check_spec(spec.name, spec.schema_contract)],
-        metadata={
-            "extractto/extract_id": spec.extract_id,
-            **storage_metadata(PROVIDER_FOLDER, spec.name, output_dir, DATE_COLUMN),
-        },
+        check_specs=[
+            schema_change_check_spec(asset_spec.key, spec.schema_contract, blocking=blocking)
+        ],
         io_manager_key=IO_MANAGER_KEY,
         resource_defs=RESOURCE_DEFS,
     )
+    @executed_by(translator)
     def _extract(
         context: dg.AssetExecutionContext, config: ExtractMaterializeConfig
     ) -> dg.MaterializeResult:
@@ -131,7 +153,9 @@ def _extract_asset(
         context.log.info(f"Wrote {written.rows} rows into {len(days)} day folders under {folder}")
         _log_table_write(context, written)
         _add_partition_metadata(context, spec, extract, written, folder)
-        return dg.MaterializeResult(check_results=[schema_change_check(written.table)])
+        return dg.MaterializeResult(
+            check_results=[schema_change_check(written.table, blocking=blocking)]
+        )
 
     return _extract
 
@@ -223,20 +247,25 @@ def _rows_in_folder(folder: Location) -> int:
 
 
 def _connection_asset(
-    spec: ExtractToConnectionSpec, resource_key: str, pool: str
+    spec: ExtractToConnectionSpec, resource_key: str, pool: str, translator: ExtractAssetsTranslator
 ) -> dg.AssetsDefinition:
+    asset_spec = translator.get_asset_spec(
+        AssetProps(
+            provider=PROVIDER_FOLDER,
+            spec=spec,
+            key=dg.AssetKey(spec.name),
+            description=f"Runs Extract.to connection {spec.connection_id} into its destination.",
+            kinds=frozenset({"extractto"}),
+            metadata={"extractto/connection_id": spec.connection_id},
+        )
+    )
+
     @dg.asset(
-        name=spec.name,
-        group_name=spec.group,
-        description=spec.description
-        or f"Runs Extract.to connection {spec.connection_id} into its destination.",
-        tags=spec.tags,
-        owners=spec.owners,
-        kinds={"extractto"},
+        **asset_arguments(asset_spec),
         pool=pool,
         required_resource_keys={resource_key},
-        metadata={"extractto/connection_id": spec.connection_id},
     )
+    @executed_by(translator)
     def _connection(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource: ExtractToResource = getattr(context.resources, resource_key)
         with resource.get_client() as client:

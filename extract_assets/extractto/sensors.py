@@ -6,7 +6,7 @@ When Extract.to syncs an extract on its own schedule, the rows it wrote carry th
 """
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Self
@@ -51,18 +51,21 @@ def build_extractto_sensor(
     time_budget_seconds: float = 20.0,
     lookback_days: int = 7,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
+    asset_keys: Mapping[str, dg.AssetKey] | None = None,
 ) -> dg.SensorDefinition:
     """A sensor that turns outside syncs of the specs' extracts into partition runs.
 
     The first time it sees an extract it only notes its `last_sync`. Later syncs not made by
     our assets are read back over the last `lookback_days` days to find the days they wrote.
+    `asset_keys` gives the key of each spec's asset (by spec name) when a translator changed it.
     """
     by_extract = {spec.extract_id: spec for spec in specs}
+    keys = {spec.name: dg.AssetKey(spec.name) for spec in specs} | dict(asset_keys or {})
 
     @dg.sensor(
         name=name,
         minimum_interval_seconds=minimum_interval_seconds,
-        asset_selection=[spec.name for spec in specs],
+        asset_selection=[keys[spec.name] for spec in specs],
         required_resource_keys={resource_key},
         default_status=default_status,
         description="Reads the days Extract.to synced on its own schedule; logs failed syncs.",
@@ -85,7 +88,9 @@ def build_extractto_sensor(
                 if first_sighting:
                     seen.last_sync = extract.last_sync.isoformat() if extract.last_sync else None
                     continue
-                requests += _requests_for_sync(context, client, spec, extract, seen, lookback_days)
+                requests += _requests_for_sync(
+                    context, client, spec, keys[spec.name], extract, seen, lookback_days
+                )
         return dg.SensorResult(run_requests=requests, cursor=cursor.dump())
 
     return _sensor
@@ -107,6 +112,7 @@ def _requests_for_sync(
     context: dg.SensorEvaluationContext,
     client: ExtractToClient,
     spec: ExtractToExtractSpec,
+    key: dg.AssetKey,
     extract: Extract,
     seen: _Seen,
     lookback_days: int,
@@ -117,15 +123,16 @@ def _requests_for_sync(
     previous = seen.last_sync
     seen.last_sync = current
     # `previous` is None when the extract had never synced as the sensor first saw it.
-    if _not_after(current, previous) or _made_by_us(context, spec, current):
+    if _not_after(current, previous) or _made_by_us(context, key, current):
         return []
     days = _days_written_since(context, client, extract, previous, lookback_days)
     return [
         dg.RunRequest(
             run_key=f"{extract.id}:{current}:{first}",
-            asset_selection=[dg.AssetKey(spec.name)],
+            asset_selection=[key],
             tags={_RANGE_START: first, _RANGE_END: last},
-            run_config={"ops": {spec.name: {"config": {"sync": False}}}},
+            # The op of an asset declared by key is named after the key.
+            run_config={"ops": {key.to_python_identifier(): {"config": {"sync": False}}}},
         )
         for first, last in _partition_ranges(spec, days)
     ]
@@ -139,9 +146,9 @@ def _not_after(current: str, previous: str | None) -> bool:
     return before is not None and (parse_instant(current) or before) <= before
 
 
-def _made_by_us(context: dg.SensorEvaluationContext, spec: ExtractToExtractSpec, sync: str) -> bool:
+def _made_by_us(context: dg.SensorEvaluationContext, key: dg.AssetKey, sync: str) -> bool:
     """Our assets record the `last_sync` of each sync they ran on their materializations."""
-    event = context.instance.get_latest_materialization_event(dg.AssetKey(spec.name))
+    event = context.instance.get_latest_materialization_event(key)
     materialization = event.asset_materialization if event else None
     if materialization is None:
         return False

@@ -5,22 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from extract_assets.asset_settings import SpecSettings
 from extract_assets.core.contract import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.names import AssetName
 
 Grain = Literal["daily", "weekly", "monthly"]
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class _Spec(SpecSettings):
     name: AssetName = Field(description="Asset name: letters, digits and '_'.")
-    group: str = Field(default="extractto", description="Dagster asset group.")
-    tags: dict[str, str] = Field(default_factory=dict, description="Dagster asset tags.")
-    owners: list[str] = Field(default_factory=list, description="Dagster asset owners.")
-    description: str | None = Field(default=None, description="Shown in the Dagster UI.")
 
 
 class ExtractToExtractSpec(_Spec):
@@ -50,8 +45,8 @@ class ExtractToExtractSpec(_Spec):
 class ExtractToConnectionSpec(_Spec):
     """A connection as an asset: materializing it runs the connection into its destination.
 
-    >>> ExtractToConnectionSpec(name="hubspot_sync", connection_id="c-1").group
-    'extractto'
+    >>> ExtractToConnectionSpec(name="hubspot_sync", connection_id="c-1").connection_id
+    'c-1'
     """
 
     connection_id: str = Field(min_length=1, description="The connection's id in Extract.to.")

@@ -28,6 +28,13 @@ from extract_assets.linkup.client import LinkupClient
 from extract_assets.linkup.models import Task
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.spec import LinkupExtractSpec
+from extract_assets.translator import (
+    DEFAULT_TRANSLATOR,
+    AssetProps,
+    ExtractAssetsTranslator,
+    asset_arguments,
+    executed_by,
+)
 
 PROVIDER_FOLDER = "linkup"
 TASK_TAG_PREFIX = "extract_assets/linkup_task."
@@ -46,6 +53,7 @@ def build_linkup_assets(
     resource_key: str = "linkup",
     pool: str = "linkup",
     output_dir: str | None = None,
+    translator: ExtractAssetsTranslator | None = None,
 ) -> list[dg.AssetsDefinition]:
     """One asset per spec: materializing it runs the extract and writes its rows to Parquet.
 
@@ -62,48 +70,61 @@ def build_linkup_assets(
     >>> [key.to_user_string() for key in defs.resolve_all_asset_keys()]
     ['team']
     """
+    translator = translator or DEFAULT_TRANSLATOR
     with binding_io_manager():
-        return [_build_asset(spec, resource_key, pool, output_dir) for spec in specs]
+        return [_build_asset(spec, resource_key, pool, output_dir, translator) for spec in specs]
 
 
 def _build_asset(
-    spec: LinkupExtractSpec, resource_key: str, pool: str, output_dir: str | None
+    spec: LinkupExtractSpec,
+    resource_key: str,
+    pool: str,
+    output_dir: str | None,
+    translator: ExtractAssetsTranslator,
 ) -> dg.AssetsDefinition:
+    asset_spec = translator.get_asset_spec(
+        AssetProps(
+            provider=PROVIDER_FOLDER,
+            spec=spec,
+            key=dg.AssetKey(spec.name),
+            description=f"Linkup extract of {spec.url}: {spec.q}",
+            kinds=frozenset({"linkup", "parquet"}),
+            metadata={
+                "linkup/q": spec.q,
+                "linkup/url": dg.MetadataValue.url(spec.url),
+                **storage_metadata(PROVIDER_FOLDER, spec.name, output_dir),
+            },
+        )
+    )
+    blocking = spec.checks.blocking
     checks = [
         dg.AssetCheckSpec(
             ROW_COUNT_MATCHES_LINKUP,
-            asset=spec.name,
+            asset=asset_spec.key,
+            blocking=blocking,
             description="The Parquet file holds exactly the rowsReturned that Linkup reported.",
         ),
-        schema_change_check_spec(spec.name, spec.schema_contract),
+        schema_change_check_spec(asset_spec.key, spec.schema_contract, blocking=blocking),
     ]
     if spec.row_schema is not None:
         checks.append(
             dg.AssetCheckSpec(
                 ROWS_MATCH_SCHEMA,
-                asset=spec.name,
+                asset=asset_spec.key,
+                blocking=blocking,
                 description="Every row satisfies the extract's JSON Schema.",
             )
         )
 
     @dg.asset(
-        name=spec.name,
-        group_name=spec.group,
-        description=spec.description or f"Linkup extract of {spec.url}: {spec.q}",
-        tags=spec.tags,
-        owners=spec.owners,
-        kinds={"linkup", "parquet"},
+        **asset_arguments(asset_spec),
         pool=pool,
         required_resource_keys={resource_key},
         check_specs=checks,
-        metadata={
-            "linkup/q": spec.q,
-            "linkup/url": dg.MetadataValue.url(spec.url),
-            **storage_metadata(PROVIDER_FOLDER, spec.name, output_dir),
-        },
         io_manager_key=IO_MANAGER_KEY,
         resource_defs=RESOURCE_DEFS,
     )
+    @executed_by(translator)
     def _extract(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource: LinkupResource = getattr(context.resources, resource_key)
         folder = asset_folder(output_base(output_dir), PROVIDER_FOLDER, spec.name)
@@ -124,7 +145,7 @@ def _build_asset(
             metadata=task_metadata(task, written, table.published),
             check_results=[
                 *_check_results(spec, task, written),
-                schema_change_check(table.published),
+                schema_change_check(table.published, blocking=blocking),
             ],
         )
 

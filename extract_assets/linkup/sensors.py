@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from extract_assets.asset_settings import SpecSettings
 from extract_assets.core.contract import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.instance_state import state_for
@@ -27,6 +28,13 @@ from extract_assets.linkup.assets import PROVIDER_FOLDER, task_metadata, task_ta
 from extract_assets.linkup.models import Task
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.spec import LinkupExtractSpec
+from extract_assets.translator import (
+    DEFAULT_TRANSLATOR,
+    AssetProps,
+    ExtractAssetsTranslator,
+    asset_arguments,
+    executed_by,
+)
 
 TASKS_PARTITIONS = dg.DynamicPartitionsDefinition(name="linkup_tasks")
 TASK_OUTPUTS_ASSET = "linkup_task_outputs"
@@ -42,6 +50,7 @@ def build_linkup_task_outputs_asset(
     owners: Sequence[str] = (),
     output_dir: str | None = None,
     schema_contract: SchemaContract = DEFAULT_CONTRACT,
+    translator: ExtractAssetsTranslator | None = None,
 ) -> dg.AssetsDefinition:
     """The rows of Linkup tasks created outside Dagster, one partition per task id.
 
@@ -52,21 +61,28 @@ def build_linkup_task_outputs_asset(
     `schema_contract`.
     """
 
+    translator = translator or DEFAULT_TRANSLATOR
+    asset_spec = translator.get_asset_spec(
+        AssetProps(
+            provider=PROVIDER_FOLDER,
+            spec=SpecSettings(group=group, owners=list(owners)),
+            key=dg.AssetKey(name),
+            description="Rows of Linkup extract tasks started outside Dagster, by task id.",
+            kinds=frozenset({"linkup", "parquet"}),
+            metadata=storage_metadata(PROVIDER_FOLDER, name, output_dir, TASK_ID_COLUMN),
+        )
+    )
     with binding_io_manager():
 
         @dg.asset(
-            name=name,
-            group_name=group,
-            description="Rows of Linkup extract tasks started outside Dagster, by task id.",
+            **asset_arguments(asset_spec),
             partitions_def=TASKS_PARTITIONS,
-            kinds={"linkup", "parquet"},
-            owners=list(owners),
             pool=pool,
             required_resource_keys={resource_key},
-            metadata=storage_metadata(PROVIDER_FOLDER, name, output_dir, TASK_ID_COLUMN),
             io_manager_key=IO_MANAGER_KEY,
             resource_defs=RESOURCE_DEFS,
         )
+        @executed_by(translator)
         def _outputs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             resource: LinkupResource = getattr(context.resources, resource_key)
             task_id = context.partition_key

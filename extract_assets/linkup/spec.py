@@ -6,13 +6,14 @@ from typing import Any
 from urllib.parse import urlparse
 
 import jsonschema
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
+from extract_assets.asset_settings import SpecSettings
 from extract_assets.core.contract import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.names import AssetName
 
 
-class LinkupExtractSpec(BaseModel):
+class LinkupExtractSpec(SpecSettings):
     """What to extract: a seed `url`, a query `q`, and optionally the JSON Schema of one row.
 
     >>> spec = LinkupExtractSpec(
@@ -25,7 +26,7 @@ class LinkupExtractSpec(BaseModel):
     {'type': 'string'}
     """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     name: AssetName = Field(description="Asset name: letters, digits and '_'.")
     q: str = Field(min_length=1, description="What rows to extract, in natural language.")
@@ -37,10 +38,6 @@ class LinkupExtractSpec(BaseModel):
         default=False, alias="verifyUrls", description="Drop rows' dead links."
     )
     schema_contract: SchemaContract = Field(default=DEFAULT_CONTRACT, description=CONTRACT_HELP)
-    group: str = Field(default="linkup", description="Dagster asset group.")
-    tags: dict[str, str] = Field(default_factory=dict, description="Dagster asset tags.")
-    owners: list[str] = Field(default_factory=list, description="Dagster asset owners.")
-    description: str | None = Field(default=None, description="Shown in the Dagster UI.")
 
     @field_validator("url")
     @classmethod

@@ -1,9 +1,9 @@
 """The components loaded in-process from `defs.yaml`, as `dg` loads them."""
 
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import dagster as dg
 import pytest
@@ -18,6 +18,9 @@ from extract_assets import (
     definitions_from_config,
 )
 from extract_assets.emulator import EmulatorServer
+from extract_assets.translator import AssetProps
+
+T = TypeVar("T")
 
 LINKUP = {
     "api": {"key_env": "SHOP_LINKUP_KEY", "base_url": "http://127.0.0.1:9/linkup"},
@@ -229,3 +232,42 @@ def test_a_python_scaffold_builds_the_component_a_user_returns(sandbox: DefsFold
             "team",
             "linkup_task_outputs",
         }
+
+
+class ShopLinkup(LinkupComponent):
+    """A user's component: every key under `shop/`, every materialization counted."""
+
+    def get_asset_spec(self, props: AssetProps) -> dg.AssetSpec:
+        spec = super().get_asset_spec(props)
+        return spec.replace_attributes(key=spec.key.with_prefix("shop"), group_name="shop")
+
+    def execute(self, context: dg.AssetExecutionContext, materialize: Callable[[], T]) -> T:
+        context.log.info(f"shop is materializing {context.op.name}")
+        return materialize()
+
+
+def test_a_component_subclass_changes_every_assets_spec_and_wraps_its_materializations(
+    emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINKUP_API_KEY", "demo-linkup-key")
+    monkeypatch.setenv("EXTRACT_ASSETS_OUTPUT", str(tmp_path))
+    component = ShopLinkup.model_validate(
+        {**LINKUP, "api": {"base_url": emulator.base_url("linkup")}}
+    )
+    defs = dg.build_defs_for_component(component=component)
+    specs = {spec.key: spec for spec in defs.resolve_all_asset_specs()}
+    assert set(specs) == {
+        dg.AssetKey(["shop", "team"]),
+        dg.AssetKey(["shop", "linkup_task_outputs"]),
+    }
+    assert {spec.group_name for spec in specs.values()} == {"shop"}
+    dg.Definitions.validate_loadable(defs)
+    job = defs.resolve_implicit_job_def_def_for_assets([dg.AssetKey(["shop", "team"])])
+    assert job is not None
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(
+            instance=instance, asset_selection=[dg.AssetKey(["shop", "team"])]
+        )
+        assert result.success
+        logs = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert "shop is materializing shop__team" in logs

@@ -2,12 +2,13 @@ import re
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import pytest
 from pydantic import ValidationError
 
 from extract_assets.config import load_config
 from extract_assets.core.errors import ConfigError
-from extract_assets.extractto.assets import partitions_for
+from extract_assets.extractto.assets import build_extractto_assets, partitions_for
 from extract_assets.extractto.spec import ExtractToConnectionSpec, ExtractToExtractSpec
 
 ADS_ENTRY = (
@@ -66,12 +67,9 @@ def test_the_sensor_settings_of_the_section_are_read(tmp_path: Path) -> None:
 
 def test_a_spec_defaults_to_daily_partitions_in_the_extractto_group() -> None:
     spec = ExtractToExtractSpec(name="ads", extract_id="e-1", start_date="2026-01-01")
-    assert (spec.grain, spec.group, spec.end_offset, spec.schedule_hour) == (
-        "daily",
-        "extractto",
-        0,
-        None,
-    )
+    assert (spec.grain, spec.end_offset, spec.schedule_hour) == ("daily", 0, None)
+    [asset] = build_extractto_assets([spec])
+    assert asset.specs_by_key[dg.AssetKey("ads")].group_name == "extractto"
 
 
 def test_a_bad_grain_names_the_file_the_entry_and_the_field(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from extract_assets.asset_settings import TimeWindowFreshness, automation_condition
 from extract_assets.build import definitions_from_config
 from extract_assets.config import DEMO_CONFIG, load_config
 from extract_assets_tests.ui.demo_process import Demo
@@ -130,6 +131,33 @@ def test_an_asset_page_shows_its_group_owners_and_kinds(
         expect(definition_field(page, "Kinds")).to_contain_text(kind, ignore_case=True)
     expect(page.get_by_text(spec.description or "", exact=True)).to_be_visible()
     snapshot("definition")
+
+
+def test_an_asset_page_shows_its_automation_freshness_and_blocking_checks(
+    page: Page, snapshot: Snapshot
+) -> None:
+    """team_members declares them in the demo's YAML: `automation`, `freshness`, `checks`."""
+    [extract] = [e for e in load_config(DEMO_CONFIG).linkup.extracts if e.name == "team_members"]
+    assert extract.automation is not None and extract.checks.blocking
+    freshness = extract.freshness
+    assert isinstance(freshness, TimeWindowFreshness) and freshness.warn_after is not None
+    condition = automation_condition(extract.automation)
+    assert condition is not None
+    page.goto("/assets/team_members")
+    expect(definition_field(page, "Automation condition")).to_contain_text(condition.get_label())
+    expect(page.get_by_text("default_automation_condition_sensor").first).to_be_attached()
+    for verb, window in (("Fails", freshness.fail_after), ("Warns", freshness.warn_after)):
+        text = f"{verb} if more than {window.days} days since last materialization"
+        expect(page.get_by_text(text)).to_be_visible()
+    snapshot("automation-and-freshness")
+    page.goto("/assets/team_members?view=checks")
+    spec = DEMO_DEFS.resolve_assets_def("team_members")
+    names = sorted(check.name for check in spec.check_specs)
+    assert names
+    for name in names:
+        page.get_by_text(name, exact=True).first.click()
+        expect(page.get_by_text("This is a blocking asset check.")).to_be_visible()
+    snapshot("blocking-checks")
 
 
 def test_sigterm_stops_the_whole_demo_started_as_a_background_job(demo: Demo) -> None:
