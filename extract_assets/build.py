@@ -6,12 +6,14 @@ import os
 
 import dagster as dg
 
+from extract_assets.accounts import Account
 from extract_assets.config import (
     ApiSettings,
     DataExtractorSection,
     ExtractToSection,
     LinkupSection,
     SensorSettings,
+    accounts,
     load_config,
 )
 from extract_assets.dataextractor.assets import build_dataextractor_assets
@@ -55,9 +57,12 @@ def definitions_from_config(
     """
     config = load_config(path)
     defs = dg.Definitions.merge(
-        linkup_definitions(config.linkup, translator),
-        extractto_definitions(config.extractto, translator),
-        dataextractor_definitions(config.dataextractor, translator),
+        *(linkup_definitions(section, translator) for section in accounts(config.linkup)),
+        *(extractto_definitions(section, translator) for section in accounts(config.extractto)),
+        *(
+            dataextractor_definitions(section, translator)
+            for section in accounts(config.dataextractor)
+        ),
         dg.Definitions(executor=executor),
     )
     check_deployment(defs)
@@ -78,18 +83,25 @@ def linkup_definitions(
     """The Linkup assets, sensor and resource of a config section or a `LinkupComponent`."""
     # Tasks started outside Dagster belong to whoever owns the Linkup extracts.
     owners = sorted({owner for spec in section.extracts for owner in spec.owners})
-    outputs = build_linkup_task_outputs_asset(owners=owners, translator=translator)
+    account = Account("linkup", section.account)
+    outputs = build_linkup_task_outputs_asset(
+        account=account.name, owners=owners, translator=translator
+    )
     sensor = build_linkup_sensor(
         section.extracts,
         outputs,
+        account=account.name,
         minimum_interval_seconds=section.sensor.minimum_interval_seconds,
         default_status=_status(section.sensor),
     )
     return dg.Definitions(
-        assets=[*build_linkup_assets(section.extracts, translator=translator), outputs],
+        assets=[
+            *build_linkup_assets(section.extracts, account=account.name, translator=translator),
+            outputs,
+        ],
         sensors=[sensor],
         resources={
-            "linkup": LinkupResource(
+            account.resource_key: LinkupResource(
                 api_key=_key(section.api, LINKUP_KEY_ENV), base_url=section.api.base_url
             )
         },
@@ -102,7 +114,10 @@ def extractto_definitions(
     """The Extract.to assets, schedules, sensor and resource of a section or a component."""
     if not section.extracts and not section.connections:
         return dg.Definitions()
-    assets = build_extractto_assets(section.extracts, section.connections, translator=translator)
+    account = Account("extractto", section.account)
+    assets = build_extractto_assets(
+        section.extracts, section.connections, account=account.name, translator=translator
+    )
     # The builder returns the extracts' assets first, in order.
     by_name = {spec.name: asset for spec, asset in zip(section.extracts, assets, strict=False)}
     schedules = [
@@ -114,6 +129,7 @@ def extractto_definitions(
         [
             build_extractto_sensor(
                 section.extracts,
+                account=account.name,
                 minimum_interval_seconds=section.sensor.minimum_interval_seconds,
                 default_status=_status(section.sensor),
                 asset_keys={name: asset.key for name, asset in by_name.items()},
@@ -127,7 +143,7 @@ def extractto_definitions(
         schedules=schedules,
         sensors=sensors,
         resources={
-            "extractto": ExtractToResource(
+            account.resource_key: ExtractToResource(
                 api_key=_key(section.api, EXTRACTTO_KEY_ENV), base_url=section.api.base_url
             )
         },
@@ -140,8 +156,9 @@ def dataextractor_definitions(
     """The dataextractor.io tables, submissions, sensors and resource of a section or component."""
     if not section.datasets and not section.submissions:
         return dg.Definitions()
+    account = Account("dataextractor", section.account)
     assets = build_dataextractor_assets(
-        section.datasets, section.submissions, translator=translator
+        section.datasets, section.submissions, account=account.name, translator=translator
     )
     # The builder returns the datasets' multi-assets first, in order.
     tables = {
@@ -154,6 +171,7 @@ def dataextractor_definitions(
     sensors = [
         build_dataextractor_polling_sensor(
             spec,
+            account=account.name,
             minimum_interval_seconds=polling.minimum_interval_seconds,
             default_status=_status(polling),
             asset_keys=tables[spec.name],
@@ -165,6 +183,7 @@ def dataextractor_definitions(
             build_dataextractor_webhook_sensor(
                 spec,
                 section.webhooks.store_path(),
+                account=account.name,
                 default_status=dg.DefaultSensorStatus.RUNNING,
                 asset_keys=tables[spec.name],
             )
@@ -174,7 +193,7 @@ def dataextractor_definitions(
         assets=assets,
         sensors=sensors,
         resources={
-            "dataextractor": DataExtractorResource(
+            account.resource_key: DataExtractorResource(
                 api_key=_key(section.api, DATAEXTRACTOR_KEY_ENV), base_url=section.api.base_url
             )
         },

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from extract_assets.config import WEBHOOK_STORE_ENV
+from extract_assets.config import WEBHOOK_STORE_ENV, load_config
 from extract_assets.core.errors import ConfigError
 from extract_assets.core.instance_state import state_for
 from extract_assets.core.state import STATE_URL_ENV, SharedState, StateError
@@ -22,7 +22,7 @@ from extract_assets.dataextractor.webhooks import DEFAULT_PORT, DEFAULT_STORE_PA
 from extract_assets.dataextractor.webhooks import serve as serve_webhooks
 from extract_assets.emulator import EmulatorServer, serve
 from extract_assets.headless import materialize_all
-from extract_assets.pools import POOL_LIMITS, apply_pool_limits
+from extract_assets.pools import apply_pool_limits, pool_limits
 
 DEMO_LINKUP_KEY = "demo-linkup-key"
 DEMO_EXTRACTTO_KEY = "demo-extractto-key"
@@ -145,9 +145,15 @@ def _pools(*, overwrite: bool) -> int:
     if not os.environ.get("DAGSTER_HOME"):
         print("extract-assets pools: set DAGSTER_HOME to the instance's folder", file=sys.stderr)
         return 2
+    try:
+        # The accounts of EXTRACT_ASSETS_CONFIG (else the demo's) have pools of their own.
+        limits = pool_limits(load_config())
+    except ConfigError as exc:
+        print(f"extract-assets pools: {exc}", file=sys.stderr)
+        return 2
     with dg.DagsterInstance.get() as instance:
-        changed = apply_pool_limits(instance, overwrite=overwrite)
-        for pool in POOL_LIMITS:
+        changed = apply_pool_limits(instance, overwrite=overwrite, limits=limits)
+        for pool in limits:
             limit = instance.event_log_storage.get_concurrency_info(pool).slot_count
             note = "set" if pool in changed else "kept"
             print(f"pool {pool}: {limit} ({note})")
@@ -162,7 +168,7 @@ def _prepare_dagster_home(project: Path) -> Path:
     (home / ".nux").mkdir(exist_ok=True)
     (home / ".nux" / "nux.yaml").write_text("seen: 1\n")
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        apply_pool_limits(instance)
+        apply_pool_limits(instance, limits=pool_limits(load_config()))
     return home
 
 

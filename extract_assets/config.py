@@ -17,13 +17,23 @@ import os
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any, Self, get_args
+from typing import Annotated, Any, Self, TypeVar, get_args
 from urllib.parse import urlparse
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from extract_assets.core.errors import ConfigError
+from extract_assets.core.names import AssetName
 from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec, DataExtractorSubmissionSpec
 from extract_assets.extractto.spec import ExtractToConnectionSpec, ExtractToExtractSpec
 from extract_assets.linkup.spec import LinkupExtractSpec
@@ -85,23 +95,29 @@ class SensorSettings(BaseModel):
     minimum_interval_seconds: int = Field(default=30, ge=5)
 
 
-class LinkupSection(BaseModel):
-    """Linkup extracts: the `linkup` section of a config file, or a `LinkupComponent`."""
+class Section(BaseModel):
+    """What every provider section has: the account it reads, and how to reach it."""
 
     model_config = ConfigDict(extra="forbid")
 
+    account: AssetName | None = Field(
+        default=None,
+        description="Names this account when a code location has several of one provider: "
+        "its asset keys start with it, its resource key and pool end with it (linkup_<account>), "
+        "its sensors start with it, its files go under <provider>/<account>/.",
+    )
     api: ApiSettings = Field(default_factory=ApiSettings)
+
+
+class LinkupSection(Section):
+    """Linkup extracts: the `linkup` section of a config file, or a `LinkupComponent`."""
 
     extracts: list[LinkupExtractSpec] = Field(default_factory=list)
     sensor: SensorSettings = Field(default_factory=SensorSettings)
 
 
-class ExtractToSection(BaseModel):
+class ExtractToSection(Section):
     """Extract.to extracts and connections: the `extractto` section, or an `ExtractToComponent`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    api: ApiSettings = Field(default_factory=ApiSettings)
 
     extracts: list[ExtractToExtractSpec] = Field(default_factory=list)
     connections: list[ExtractToConnectionSpec] = Field(default_factory=list)
@@ -126,12 +142,8 @@ class WebhookSettings(BaseModel):
         return os.environ.get(WEBHOOK_STORE_ENV) or self.store
 
 
-class DataExtractorSection(BaseModel):
+class DataExtractorSection(Section):
     """dataextractor.io tables and submissions: the `dataextractor` section, or a component."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    api: ApiSettings = Field(default_factory=ApiSettings)
 
     datasets: list[DataExtractorDatasetsSpec] = Field(default_factory=list)
     submissions: list[DataExtractorSubmissionSpec] = Field(default_factory=list)
@@ -149,23 +161,88 @@ class DataExtractorSection(BaseModel):
         return self.model_copy(update={"submissions": submissions})
 
 
+S = TypeVar("S", bound=Section)
+
+
+def _one_or_many(value: Any) -> str:
+    return "accounts" if isinstance(value, list) else "section"
+
+
+# Each provider: one section (a mapping), or several accounts of it (a list of sections).
+LinkupSections = Annotated[
+    Annotated[LinkupSection, Tag("section")] | Annotated[list[LinkupSection], Tag("accounts")],
+    Discriminator(_one_or_many),
+]
+ExtractToSections = Annotated[
+    Annotated[ExtractToSection, Tag("section")]
+    | Annotated[list[ExtractToSection], Tag("accounts")],
+    Discriminator(_one_or_many),
+]
+DataExtractorSections = Annotated[
+    Annotated[DataExtractorSection, Tag("section")]
+    | Annotated[list[DataExtractorSection], Tag("accounts")],
+    Discriminator(_one_or_many),
+]
+
+
+def accounts(sections: S | list[S]) -> list[S]:
+    """A provider's sections, one per account.
+
+    >>> config = ExtractAssetsConfig.model_validate(
+    ...     {"linkup": [{"account": "sales"}, {"account": "research"}]}
+    ... )
+    >>> [section.account for section in accounts(config.linkup)]
+    ['sales', 'research']
+    """
+    return sections if isinstance(sections, list) else [sections]
+
+
 class ExtractAssetsConfig(BaseModel):
-    """Everything a config file declares, per provider."""
+    """Everything a config file declares, per provider: one section, or a list of accounts."""
 
     model_config = ConfigDict(extra="forbid")
 
-    linkup: LinkupSection = Field(default_factory=LinkupSection)
-    extractto: ExtractToSection = Field(default_factory=ExtractToSection)
-    dataextractor: DataExtractorSection = Field(default_factory=DataExtractorSection)
+    linkup: LinkupSections = Field(default_factory=LinkupSection)
+    extractto: ExtractToSections = Field(default_factory=ExtractToSection)
+    dataextractor: DataExtractorSections = Field(default_factory=DataExtractorSection)
+
+    @model_validator(mode="after")
+    def _accounts_are_named(self) -> Self:
+        for provider in ("linkup", "extractto", "dataextractor"):
+            sections = getattr(self, provider)
+            if not isinstance(sections, list):
+                continue
+            names = [section.account for section in sections]
+            if None in names:
+                raise ValueError(
+                    f"{provider}: each account in a list needs its own `account` name, "
+                    "such as `account: research`"
+                )
+            repeated = sorted(str(name) for name, n in Counter(names).items() if n > 1)
+            if repeated:
+                raise ValueError(f"{provider}: account names repeated: {', '.join(repeated)}")
+        return self
 
     def asset_names(self) -> list[str]:
-        """Every asset name declared, in file order; asset keys must be unique across providers."""
+        """Every asset key declared (`account/name` for a named account), in file order; keys
+        must be unique across providers."""
+
+        def key(section: Section, name: str) -> str:
+            return name if section.account is None else f"{section.account}/{name}"
+
+        linkup, extractto = accounts(self.linkup), accounts(self.extractto)
+        dataextractor = accounts(self.dataextractor)
         return [
-            *(spec.name for spec in self.linkup.extracts),
-            *(spec.name for spec in self.extractto.extracts),
-            *(spec.name for spec in self.extractto.connections),
-            *(name for spec in self.dataextractor.datasets for name in spec.asset_names()),
-            *(spec.name for spec in self.dataextractor.submissions),
+            *(key(s, spec.name) for s in linkup for spec in s.extracts),
+            *(key(s, spec.name) for s in extractto for spec in s.extracts),
+            *(key(s, spec.name) for s in extractto for spec in s.connections),
+            *(
+                key(s, name)
+                for s in dataextractor
+                for spec in s.datasets
+                for name in spec.asset_names()
+            ),
+            *(key(s, spec.name) for s in dataextractor for spec in s.submissions),
         ]
 
 
@@ -202,15 +279,18 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ExtractAssetsConf
     except ValidationError as exc:
         raise ConfigError(_describe(file, raw, exc)) from None
     _check_unique_names(file, config)
+    sections = config.dataextractor
+    beside = [section.relative_to(file.parent) for section in accounts(sections)]
     return config.model_copy(
-        update={"dataextractor": config.dataextractor.relative_to(file.parent)}
+        update={"dataextractor": beside if isinstance(sections, list) else beside[0]}
     )
 
 
 def _describe(file: Path, raw: Any, exc: ValidationError) -> str:
     lines = [f"{file}: {exc.error_count()} problem(s) in the extract-assets config:"]
     for error in exc.errors():
-        loc = error["loc"]
+        # The tag of the one-or-many union is not a place in the file.
+        loc = tuple(step for step in error["loc"] if step not in {"section", "accounts"})
         message = error["msg"]
         if error["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
             close = difflib.get_close_matches(loc[-1], _field_names(), n=1, cutoff=0.6)

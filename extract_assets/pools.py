@@ -10,7 +10,32 @@ one command configures a new instance. Why each number: the comments in `dagster
 
 import dagster as dg
 
+from extract_assets.accounts import Account
+from extract_assets.config import ExtractAssetsConfig, Section, accounts
+
 POOL_LIMITS: dict[str, int] = {"linkup": 8, "extractto": 2, "dataextractor": 1}
+
+
+def pool_limits(config: ExtractAssetsConfig | None = None) -> dict[str, int]:
+    """The limit of every pool: each provider's, and each named account's (its provider's
+    limit: the documented limits are per organization, user or key).
+
+    >>> config = ExtractAssetsConfig.model_validate({"linkup": [{"account": "research"}]})
+    >>> pool_limits(config)["linkup_research"]
+    8
+    """
+    limits = dict(POOL_LIMITS)
+    if config is None:
+        return limits
+    sections: list[tuple[str, Section]] = [
+        *(("linkup", section) for section in accounts(config.linkup)),
+        *(("extractto", section) for section in accounts(config.extractto)),
+        *(("dataextractor", section) for section in accounts(config.dataextractor)),
+    ]
+    for provider, section in sections:
+        if section.account is not None:
+            limits[Account(provider, section.account).pool] = POOL_LIMITS[provider]
+    return limits
 
 
 def apply_pool_limits(

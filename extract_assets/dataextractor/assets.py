@@ -10,6 +10,7 @@ from typing import NoReturn
 
 import dagster as dg
 
+from extract_assets.accounts import Account
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import ApiError, InvalidArgumentError
 from extract_assets.core.instance_state import state_for
@@ -63,8 +64,9 @@ def build_dataextractor_assets(
     datasets: Sequence[DataExtractorDatasetsSpec] = (),
     submissions: Sequence[DataExtractorSubmissionSpec] = (),
     *,
-    resource_key: str = "dataextractor",
-    pool: str = "dataextractor",
+    account: str | None = None,
+    resource_key: str | None = None,
+    pool: str | None = None,
     output_dir: str | None = None,
     translator: ExtractAssetsTranslator | None = None,
 ) -> list[dg.AssetsDefinition]:
@@ -75,11 +77,17 @@ def build_dataextractor_assets(
     ['docs_accuracy', 'docs_datasets']
     """
     translator = translator or DEFAULT_TRANSLATOR
+    where = Account(PROVIDER_FOLDER, account)
+    resource_key = resource_key or where.resource_key
+    pool = pool or where.pool
     with binding_io_manager():
         return [
-            *(_tables_asset(spec, resource_key, pool, output_dir, translator) for spec in datasets),
             *(
-                _submission_asset(spec, resource_key, pool, output_dir, translator)
+                _tables_asset(spec, where, resource_key, pool, output_dir, translator)
+                for spec in datasets
+            ),
+            *(
+                _submission_asset(spec, where, resource_key, pool, output_dir, translator)
                 for spec in submissions
             ),
         ]
@@ -87,6 +95,7 @@ def build_dataextractor_assets(
 
 def _tables_asset(
     spec: DataExtractorDatasetsSpec,
+    where: Account,
     resource_key: str,
     pool: str,
     output_dir: str | None,
@@ -102,19 +111,19 @@ def _tables_asset(
                 description=f"dataextractor.io {table}, by day of creation.",
                 kinds=frozenset({"dataextractor", "parquet"}),
                 metadata=storage_metadata(
-                    PROVIDER_FOLDER, f"{spec.name}_{table}", output_dir, DATE_COLUMN
+                    where.folder, f"{spec.name}_{table}", output_dir, DATE_COLUMN
                 ),
                 table=table,
             )
         )
         .replace_attributes(partitions_def=partitions, skippable=True)
         .with_io_manager_key(IO_MANAGER_KEY)
-        for key, table in zip(spec.asset_keys(), TABLES, strict=True)
+        for key, table in zip(map(where.key, spec.asset_names()), TABLES, strict=True)
     ]
     blocking = spec.checks.blocking
 
     @dg.multi_asset(
-        name=spec.name,
+        name=where.named(spec.name),
         specs=specs,
         pool=pool,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -150,14 +159,14 @@ def _tables_asset(
                 )
             for table, table_spec in zip(TABLES, specs, strict=True):
                 name = f"{spec.name}_{table}"
-                folder = asset_folder(base, PROVIDER_FOLDER, name)
+                folder = asset_folder(base, where.folder, name)
                 written = write_day_folders(
                     _rows(spool, table),
                     folder,
                     days,
                     json_schema=SCHEMAS[table],
                     contract=spec.schema_contract,
-                    where=f"{PROVIDER_FOLDER}/{name}",
+                    where=f"{where.folder}/{name}",
                     state=state_for(context.instance),
                 )
                 key = table_spec.key
@@ -249,6 +258,7 @@ def _add_partition_metadata(
 
 def _submission_asset(
     spec: DataExtractorSubmissionSpec,
+    where: Account,
     resource_key: str,
     pool: str,
     output_dir: str | None,
@@ -258,7 +268,7 @@ def _submission_asset(
         AssetProps(
             provider=PROVIDER_FOLDER,
             spec=spec,
-            key=dg.AssetKey(spec.name),
+            key=where.key(spec.name),
             description=f"Submits the documents in {spec.folder} for extraction.",
             kinds=frozenset({"dataextractor"}),
         )
@@ -280,7 +290,7 @@ def _submission_asset(
     @executed_by(translator)
     def _submit(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource: DataExtractorResource = getattr(context.resources, resource_key)
-        ledger = _ledger(context, output_dir, spec.name)
+        ledger = _ledger(context, output_dir, where, spec.name)
         outcomes: list[tuple[str, str, str]] = []
         with resource.get_client() as client:
             submitted = _submit_folder(context, client, spec, ledger, outcomes)
@@ -296,20 +306,22 @@ def _submission_asset(
 
 
 def _ledger(
-    context: dg.AssetExecutionContext, output_dir: str | None, name: str
+    context: dg.AssetExecutionContext, output_dir: str | None, where: Account, name: str
 ) -> SubmissionLedger:
     """The ledger in the deployment's shared state; else in a SQLite file beside the asset's
     local output (with a URL base it stays in `./data`: set a shared state to keep it off the
-    run's disk). A local file left from before a shared state was set is adopted into it."""
+    run's disk). A local file left from before a shared state was set is adopted into it. Its
+    scope is the account's: two accounts may submit the same content, each once."""
     base = output_base(output_dir)
     local = output_base("data") if isinstance(base, RemotePath) else base
-    folder = asset_folder(local, PROVIDER_FOLDER, name)
+    folder = asset_folder(local, where.folder, name)
     assert isinstance(folder, Path)
     local_file = folder / "submissions.sqlite"
+    scope = where.named(name)
     shared = state_for(context.instance)
     if shared is None:
-        return SubmissionLedger(shared_state(sqlite_url(local_file)), name)
-    ledger = SubmissionLedger(shared, name)
+        return SubmissionLedger(shared_state(sqlite_url(local_file)), scope)
+    ledger = SubmissionLedger(shared, scope)
     adopted = ledger.adopt(local_file)
     if adopted:
         context.log.info(

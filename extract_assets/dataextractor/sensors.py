@@ -17,9 +17,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from extract_assets.accounts import Account
 from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.errors import ApiError, NotFoundError
 from extract_assets.core.instance_state import sensor_state
+from extract_assets.dataextractor.assets import PROVIDER_FOLDER
 from extract_assets.dataextractor.client import DataExtractorClient
 from extract_assets.dataextractor.contract import PAGE_SIZE, CursorExpiredError
 from extract_assets.dataextractor.models import WebhookEvent
@@ -44,8 +46,9 @@ def build_dataextractor_webhook_sensor(
     spec: DataExtractorDatasetsSpec,
     store_path: str | os.PathLike[str],
     *,
+    account: str | None = None,
     name: str | None = None,
-    resource_key: str = "dataextractor",
+    resource_key: str | None = None,
     minimum_interval_seconds: int = 30,
     time_budget_seconds: float = 20.0,
     max_events_per_tick: int = 500,
@@ -65,11 +68,13 @@ def build_dataextractor_webhook_sensor(
     'invoices_webhook_sensor'
     """
     path = Path(store_path)
+    where = Account(PROVIDER_FOLDER, account)
+    resource_key = resource_key or where.resource_key
 
     @dg.sensor(
-        name=name or f"{spec.name}_webhook_sensor",
+        name=name or where.named(f"{spec.name}_webhook_sensor"),
         minimum_interval_seconds=minimum_interval_seconds,
-        asset_selection=list(asset_keys or spec.asset_keys()),
+        asset_selection=list(asset_keys or map(where.key, spec.asset_names())),
         required_resource_keys={resource_key},
         default_status=default_status,
         description="Re-reads the days of datasets that dataextractor.io webhooks reported.",
@@ -161,8 +166,9 @@ def _day_to_read(
 def build_dataextractor_polling_sensor(
     spec: DataExtractorDatasetsSpec,
     *,
+    account: str | None = None,
     name: str | None = None,
-    resource_key: str = "dataextractor",
+    resource_key: str | None = None,
     lookback_days: int = 3,
     minimum_interval_seconds: int = 60,
     time_budget_seconds: float = 20.0,
@@ -186,10 +192,13 @@ def build_dataextractor_polling_sensor(
     'invoices_polling_sensor'
     """
 
+    where = Account(PROVIDER_FOLDER, account)
+    resource_key = resource_key or where.resource_key
+
     @dg.sensor(
-        name=name or f"{spec.name}_polling_sensor",
+        name=name or where.named(f"{spec.name}_polling_sensor"),
         minimum_interval_seconds=minimum_interval_seconds,
-        asset_selection=list(asset_keys or spec.asset_keys()),
+        asset_selection=list(asset_keys or map(where.key, spec.asset_names())),
         required_resource_keys={resource_key},
         default_status=default_status,
         description="Re-reads the days of dataextractor.io datasets that finished processing.",

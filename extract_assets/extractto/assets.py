@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from extract_assets.accounts import Account
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import ConflictError
 from extract_assets.core.metadata import (
@@ -67,8 +68,9 @@ def build_extractto_assets(
     extracts: Sequence[ExtractToExtractSpec] = (),
     connections: Sequence[ExtractToConnectionSpec] = (),
     *,
-    resource_key: str = "extractto",
-    pool: str = "extractto",
+    account: str | None = None,
+    resource_key: str | None = None,
+    pool: str | None = None,
     output_dir: str | None = None,
     backfill_policy: dg.BackfillPolicy | None = None,
     translator: ExtractAssetsTranslator | None = None,
@@ -86,18 +88,25 @@ def build_extractto_assets(
     """
     policy = backfill_policy or dg.BackfillPolicy.single_run()
     translator = translator or DEFAULT_TRANSLATOR
+    where = Account(PROVIDER_FOLDER, account)
+    resource_key = resource_key or where.resource_key
+    pool = pool or where.pool
     with binding_io_manager():
         return [
             *(
-                _extract_asset(spec, resource_key, pool, output_dir, policy, translator)
+                _extract_asset(spec, where, resource_key, pool, output_dir, policy, translator)
                 for spec in extracts
             ),
-            *(_connection_asset(spec, resource_key, pool, translator) for spec in connections),
+            *(
+                _connection_asset(spec, where, resource_key, pool, translator)
+                for spec in connections
+            ),
         ]
 
 
 def _extract_asset(
     spec: ExtractToExtractSpec,
+    where: Account,
     resource_key: str,
     pool: str,
     output_dir: str | None,
@@ -108,12 +117,12 @@ def _extract_asset(
         AssetProps(
             provider=PROVIDER_FOLDER,
             spec=spec,
-            key=dg.AssetKey(spec.name),
+            key=where.key(spec.name),
             description=f"Rows of Extract.to extract {spec.extract_id}, by date.",
             kinds=frozenset({"extractto", "parquet"}),
             metadata={
                 "extractto/extract_id": spec.extract_id,
-                **storage_metadata(PROVIDER_FOLDER, spec.name, output_dir, DATE_COLUMN),
+                **storage_metadata(where.folder, spec.name, output_dir, DATE_COLUMN),
             },
         )
     )
@@ -138,7 +147,7 @@ def _extract_asset(
         resource: ExtractToResource = getattr(context.resources, resource_key)
         window = context.partition_time_window
         days = _days(window.start.date(), window.end.date())
-        folder = asset_folder(output_base(output_dir), PROVIDER_FOLDER, spec.name)
+        folder = asset_folder(output_base(output_dir), where.folder, spec.name)
         with resource.get_client() as client:
             if config.sync:
                 extract = client.sync(
@@ -149,7 +158,9 @@ def _extract_asset(
                 )
             else:
                 extract = client.extract(spec.extract_id)
-            written = _read_rows(client, spec, extract, folder, days, client.state)
+            written = _read_rows(
+                client, spec, extract, folder, days, client.state, f"{where.folder}/{spec.name}"
+            )
         context.log.info(f"Wrote {written.rows} rows into {len(days)} day folders under {folder}")
         _log_table_write(context, written)
         _add_partition_metadata(context, spec, extract, written, folder)
@@ -179,6 +190,7 @@ def _read_rows(
     folder: Location,
     days: list[date],
     state: SharedState | None,
+    label: str,
 ) -> DayFolders:
     if not extract.data_table_id:
         raise ValueError(f"Extract.to extract {extract.id} names no data_table_id to read from")
@@ -194,7 +206,7 @@ def _read_rows(
         json_schema=schema,
         date_field=DATE_COLUMN,
         contract=spec.schema_contract,
-        where=f"{PROVIDER_FOLDER}/{spec.name}",
+        where=label,
         state=state,
     )
 
@@ -247,13 +259,17 @@ def _rows_in_folder(folder: Location) -> int:
 
 
 def _connection_asset(
-    spec: ExtractToConnectionSpec, resource_key: str, pool: str, translator: ExtractAssetsTranslator
+    spec: ExtractToConnectionSpec,
+    where: Account,
+    resource_key: str,
+    pool: str,
+    translator: ExtractAssetsTranslator,
 ) -> dg.AssetsDefinition:
     asset_spec = translator.get_asset_spec(
         AssetProps(
             provider=PROVIDER_FOLDER,
             spec=spec,
-            key=dg.AssetKey(spec.name),
+            key=where.key(spec.name),
             description=f"Runs Extract.to connection {spec.connection_id} into its destination.",
             kinds=frozenset({"extractto"}),
             metadata={"extractto/connection_id": spec.connection_id},

@@ -13,9 +13,10 @@ from typing import Any, Self
 
 import dagster as dg
 
+from extract_assets.accounts import Account
 from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.instants import parse_instant, utc_day
-from extract_assets.extractto.assets import DATE_COLUMN, partitions_for
+from extract_assets.extractto.assets import DATE_COLUMN, PROVIDER_FOLDER, partitions_for
 from extract_assets.extractto.client import ExtractToClient
 from extract_assets.extractto.contract import ERROR, SYNCING
 from extract_assets.extractto.models import Extract
@@ -45,8 +46,9 @@ class _Cursor(SensorCursor):
 def build_extractto_sensor(
     specs: Sequence[ExtractToExtractSpec],
     *,
-    name: str = "extractto_extracts_sensor",
-    resource_key: str = "extractto",
+    account: str | None = None,
+    name: str | None = None,
+    resource_key: str | None = None,
     minimum_interval_seconds: int = 60,
     time_budget_seconds: float = 20.0,
     lookback_days: int = 7,
@@ -58,12 +60,16 @@ def build_extractto_sensor(
     The first time it sees an extract it only notes its `last_sync`. Later syncs not made by
     our assets are read back over the last `lookback_days` days to find the days they wrote.
     `asset_keys` gives the key of each spec's asset (by spec name) when a translator changed it.
+    With an `account`, its name (`{account}_extractto_extracts_sensor`), resource and default
+    keys are the account's.
     """
+    where = Account(PROVIDER_FOLDER, account)
+    resource_key = resource_key or where.resource_key
     by_extract = {spec.extract_id: spec for spec in specs}
-    keys = {spec.name: dg.AssetKey(spec.name) for spec in specs} | dict(asset_keys or {})
+    keys = {spec.name: where.key(spec.name) for spec in specs} | dict(asset_keys or {})
 
     @dg.sensor(
-        name=name,
+        name=name or where.named("extractto_extracts_sensor"),
         minimum_interval_seconds=minimum_interval_seconds,
         asset_selection=[keys[spec.name] for spec in specs],
         required_resource_keys={resource_key},

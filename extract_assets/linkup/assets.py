@@ -5,6 +5,7 @@ from typing import Any
 
 import dagster as dg
 
+from extract_assets.accounts import Account
 from extract_assets.core.errors import NotFoundError
 from extract_assets.core.instance_state import state_for
 from extract_assets.core.metadata import (
@@ -50,8 +51,9 @@ def task_tag(asset_name: str) -> str:
 def build_linkup_assets(
     specs: Sequence[LinkupExtractSpec],
     *,
-    resource_key: str = "linkup",
-    pool: str = "linkup",
+    account: str | None = None,
+    resource_key: str | None = None,
+    pool: str | None = None,
     output_dir: str | None = None,
     translator: ExtractAssetsTranslator | None = None,
 ) -> list[dg.AssetsDefinition]:
@@ -70,13 +72,25 @@ def build_linkup_assets(
     >>> [key.to_user_string() for key in defs.resolve_all_asset_keys()]
     ['team']
     """
+    where = Account(PROVIDER_FOLDER, account)
     translator = translator or DEFAULT_TRANSLATOR
     with binding_io_manager():
-        return [_build_asset(spec, resource_key, pool, output_dir, translator) for spec in specs]
+        return [
+            _build_asset(
+                spec,
+                where,
+                resource_key or where.resource_key,
+                pool or where.pool,
+                output_dir,
+                translator,
+            )
+            for spec in specs
+        ]
 
 
 def _build_asset(
     spec: LinkupExtractSpec,
+    where: Account,
     resource_key: str,
     pool: str,
     output_dir: str | None,
@@ -86,13 +100,13 @@ def _build_asset(
         AssetProps(
             provider=PROVIDER_FOLDER,
             spec=spec,
-            key=dg.AssetKey(spec.name),
+            key=where.key(spec.name),
             description=f"Linkup extract of {spec.url}: {spec.q}",
             kinds=frozenset({"linkup", "parquet"}),
             metadata={
                 "linkup/q": spec.q,
                 "linkup/url": dg.MetadataValue.url(spec.url),
-                **storage_metadata(PROVIDER_FOLDER, spec.name, output_dir),
+                **storage_metadata(where.folder, spec.name, output_dir),
             },
         )
     )
@@ -127,16 +141,16 @@ def _build_asset(
     @executed_by(translator)
     def _extract(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource: LinkupResource = getattr(context.resources, resource_key)
-        folder = asset_folder(output_base(output_dir), PROVIDER_FOLDER, spec.name)
+        folder = asset_folder(output_base(output_dir), where.folder, spec.name)
         table = TableWriter(
             folder,
             json_schema=spec.row_schema,
             contract=spec.schema_contract,
-            where=f"{PROVIDER_FOLDER}/{spec.name}",
+            where=f"{where.folder}/{spec.name}",
             state=state_for(context.instance),
         )
         with resource.get_client() as client, table:
-            task = _reattach_or_create(context, client, spec)
+            task = _reattach_or_create(context, client, spec, where.named(spec.name))
             task = client.wait(task.id)
             written = client.write_result(task, str(table_file(folder)), table=table)
         assert table.published is not None
@@ -167,10 +181,11 @@ def task_metadata(task: Task, written: SinkResult, table: TableWrite) -> dict[st
 
 
 def _reattach_or_create(
-    context: dg.AssetExecutionContext, client: LinkupClient, spec: LinkupExtractSpec
+    context: dg.AssetExecutionContext, client: LinkupClient, spec: LinkupExtractSpec, tagged: str
 ) -> Task:
-    """Reuse the task an earlier attempt of this run (or of the run it re-executes) paid for."""
-    earlier = _earlier_task_id(context, spec.name)
+    """Reuse the task an earlier attempt of this run (or of the run it re-executes) paid for;
+    the run records each task under `task_tag(tagged)`."""
+    earlier = _earlier_task_id(context, tagged)
     if earlier is not None:
         try:
             task = client.get(earlier)
@@ -180,7 +195,7 @@ def _reattach_or_create(
             context.log.info(f"Re-attaching to Linkup task {task.id} ({task.status})")
             return task
     task = client.create(spec.q, spec.url, schema=spec.row_schema, verify_urls=spec.verify_urls)
-    context.instance.add_run_tags(context.run_id, {task_tag(spec.name): task.id})
+    context.instance.add_run_tags(context.run_id, {task_tag(tagged): task.id})
     context.log.info(f"Created Linkup task {task.id}")
     return task
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from extract_assets.accounts import Account
 from extract_assets.asset_settings import SpecSettings
 from extract_assets.core.contract import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.cursor import SensorCursor
@@ -36,7 +37,7 @@ from extract_assets.translator import (
     executed_by,
 )
 
-TASKS_PARTITIONS = dg.DynamicPartitionsDefinition(name="linkup_tasks")
+TASKS_PARTITIONS = "linkup_tasks"
 TASK_OUTPUTS_ASSET = "linkup_task_outputs"
 TASK_ID_COLUMN = "task_id"
 
@@ -44,8 +45,9 @@ TASK_ID_COLUMN = "task_id"
 def build_linkup_task_outputs_asset(
     *,
     name: str = TASK_OUTPUTS_ASSET,
-    resource_key: str = "linkup",
-    pool: str = "linkup",
+    account: str | None = None,
+    resource_key: str | None = None,
+    pool: str | None = None,
     group: str = "linkup",
     owners: Sequence[str] = (),
     output_dir: str | None = None,
@@ -58,26 +60,28 @@ def build_linkup_task_outputs_asset(
     one table with a `task_id` column. Tasks may have different shapes: the table holds every
     task's columns (a task's rows are null in the others'); a task's JSON Schema declares the
     columns new to the table, and values that do not fit a column the table already has follow
-    `schema_contract`.
+    `schema_contract`. With an `account`, the key, folder, resource, pool and the dynamic
+    partitions (`{account}_linkup_tasks`) are the account's.
     """
-
+    where = Account(PROVIDER_FOLDER, account)
+    resource_key = resource_key or where.resource_key
     translator = translator or DEFAULT_TRANSLATOR
     asset_spec = translator.get_asset_spec(
         AssetProps(
             provider=PROVIDER_FOLDER,
             spec=SpecSettings(group=group, owners=list(owners)),
-            key=dg.AssetKey(name),
+            key=where.key(name),
             description="Rows of Linkup extract tasks started outside Dagster, by task id.",
             kinds=frozenset({"linkup", "parquet"}),
-            metadata=storage_metadata(PROVIDER_FOLDER, name, output_dir, TASK_ID_COLUMN),
+            metadata=storage_metadata(where.folder, name, output_dir, TASK_ID_COLUMN),
         )
     )
     with binding_io_manager():
 
         @dg.asset(
             **asset_arguments(asset_spec),
-            partitions_def=TASKS_PARTITIONS,
-            pool=pool,
+            partitions_def=dg.DynamicPartitionsDefinition(name=where.named(TASKS_PARTITIONS)),
+            pool=pool or where.pool,
             required_resource_keys={resource_key},
             io_manager_key=IO_MANAGER_KEY,
             resource_defs=RESOURCE_DEFS,
@@ -86,7 +90,7 @@ def build_linkup_task_outputs_asset(
         def _outputs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             resource: LinkupResource = getattr(context.resources, resource_key)
             task_id = context.partition_key
-            folder = asset_folder(output_base(output_dir), PROVIDER_FOLDER, name)
+            folder = asset_folder(output_base(output_dir), where.folder, name)
             with resource.get_client() as client:
                 task = client.wait(task_id)
                 target = partition_file(folder, TASK_ID_COLUMN, task_id)
@@ -94,7 +98,7 @@ def build_linkup_task_outputs_asset(
                     folder,
                     json_schema=task.input.row_schema,
                     contract=schema_contract,
-                    where=f"{PROVIDER_FOLDER}/{name}",
+                    where=f"{where.folder}/{name}",
                     state=state_for(context.instance),
                 ) as table:
                     written = client.write_result(task, str(target), table=table)
@@ -140,8 +144,9 @@ def build_linkup_sensor(
     specs: Sequence[LinkupExtractSpec],
     outputs_asset: dg.AssetsDefinition,
     *,
-    name: str = "linkup_tasks_sensor",
-    resource_key: str = "linkup",
+    account: str | None = None,
+    name: str | None = None,
+    resource_key: str | None = None,
     minimum_interval_seconds: int = 30,
     time_budget_seconds: float = 20.0,
     page_size: int = 100,
@@ -153,13 +158,18 @@ def build_linkup_sensor(
 
     Each tick stops scanning after `time_budget_seconds` (well under Dagster's 60 s limit), or
     after the page on which it found `max_tasks_per_tick` new task versions, and continues on
-    the next one. On its very first tick it looks back `first_tick_lookback`.
+    the next one. On its very first tick it looks back `first_tick_lookback`. With an
+    `account`, its name (`{account}_linkup_tasks_sensor`) and resource are the account's.
     """
-    tags_of_ours = [task_tag(spec.name) for spec in specs]
+    where = Account(PROVIDER_FOLDER, account)
+    resource_key = resource_key or where.resource_key
+    tags_of_ours = [task_tag(where.named(spec.name)) for spec in specs]
     outputs_key = outputs_asset.key
+    partitions = outputs_asset.partitions_def
+    assert isinstance(partitions, dg.DynamicPartitionsDefinition)
 
     @dg.sensor(
-        name=name,
+        name=name or where.named("linkup_tasks_sensor"),
         minimum_interval_seconds=minimum_interval_seconds,
         asset_selection=[outputs_key],
         required_resource_keys={resource_key},
@@ -204,7 +214,7 @@ def build_linkup_sensor(
         return dg.SensorResult(
             run_requests=run_requests,
             dynamic_partitions_requests=(
-                [TASKS_PARTITIONS.build_add_request(completed_ids)] if completed_ids else []
+                [partitions.build_add_request(completed_ids)] if completed_ids else []
             ),
             cursor=next_cursor.dump(),
         )

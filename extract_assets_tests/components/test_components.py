@@ -271,3 +271,25 @@ def test_a_component_subclass_changes_every_assets_spec_and_wraps_its_materializ
         assert result.success
         logs = [entry.user_message for entry in instance.all_logs(result.run_id)]
     assert "shop is materializing shop__team" in logs
+
+
+def test_two_components_of_one_provider_load_side_by_side_when_each_names_its_account(
+    sandbox: DefsFolderSandbox,
+) -> None:
+    """Each component owns the resource, pool and sensor of its account: no key collides."""
+    for account in ("sales", "research"):
+        declare(
+            sandbox,
+            LinkupComponent,
+            f"web_{account}",
+            {**LINKUP, "account": account, "api": {"key_env": f"LINKUP_{account.upper()}_KEY"}},
+        )
+    with sandbox.build_all_defs() as defs:
+        keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
+        assert {"sales/team", "research/team"} <= keys
+        assert {"linkup_sales", "linkup_research"} <= set(defs.resources or {})
+        assert {s.name for s in defs.sensors or []} == {
+            "sales_linkup_tasks_sensor",
+            "research_linkup_tasks_sensor",
+        }
+        dg.Definitions.validate_loadable(defs)

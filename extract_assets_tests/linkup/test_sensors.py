@@ -172,7 +172,7 @@ def test_the_outputs_asset_writes_the_tasks_rows_by_partition(
     tmp_path: Path,
 ) -> None:
     task_id = outside_task(client, "outside rows")
-    instance.add_dynamic_partitions(TASKS_PARTITIONS.name or "", [task_id])
+    instance.add_dynamic_partitions(TASKS_PARTITIONS, [task_id])
     result = dg.materialize(
         [outputs], resources={"linkup": fast_resource}, instance=instance, partition_key=task_id
     )

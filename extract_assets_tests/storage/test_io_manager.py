@@ -238,7 +238,7 @@ def test_the_linkup_task_outputs_reach_a_downstream_asset_with_their_task_ids(
             client.wait(client.create(q, "https://example.com/outside").id).id
             for q in ("first rows", "second rows")
         ]
-    instance.add_dynamic_partitions(TASKS_PARTITIONS.name or "", task_ids)
+    instance.add_dynamic_partitions(TASKS_PARTITIONS, task_ids)
     for task_id in task_ids:
         dg.materialize(
             [outputs], resources={"linkup": linkup}, instance=instance, partition_key=task_id

@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,8 +56,15 @@ def free_loopback_port() -> int:
 
 
 @contextlib.contextmanager
-def running_demo(workdir: Path, log: Path) -> Iterator[Demo]:
-    """The demo with its own DAGSTER_HOME and output under `workdir`, its output in `log`."""
+def running_demo(
+    workdir: Path,
+    log: Path,
+    *,
+    config: Path | None = None,
+    environment: Mapping[str, str] | None = None,
+) -> Iterator[Demo]:
+    """The demo with its own DAGSTER_HOME and output under `workdir`, its output in `log`; with
+    `config`, the code location declares that file's assets (as EXTRACT_ASSETS_CONFIG)."""
     command = Path(sys.executable).with_name("extract-assets")
     if not command.exists():
         raise RuntimeError(f"{command} is missing; run `make install` to install the package")
@@ -73,6 +80,9 @@ def running_demo(workdir: Path, log: Path) -> Iterator[Demo]:
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("EXTRACT_ASSETS_CONFIG", None)
+    if config is not None:
+        env["EXTRACT_ASSETS_CONFIG"] = str(config)
+    env.update(environment or {})
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as sink:
         process = subprocess.Popen(
