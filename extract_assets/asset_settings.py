@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import dagster as dg
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -110,8 +111,16 @@ class TimeWindowFreshness(_Settings):
     """Fresh while the last materialization is younger than `fail_after` (warn after
     `warn_after`): Dagster's `FreshnessPolicy.time_window`."""
 
-    fail_after: Duration = Field(description="Stale after this long, e.g. 26h.")
-    warn_after: Duration | None = Field(default=None, description="Warn after this long.")
+    # Dagster's own names (fail_window, warn_window) are read too.
+    fail_after: Duration = Field(
+        validation_alias=AliasChoices("fail_after", "fail_window"),
+        description="Stale after this long, e.g. 26h.",
+    )
+    warn_after: Duration | None = Field(
+        default=None,
+        validation_alias=AliasChoices("warn_after", "warn_window"),
+        description="Warn after this long.",
+    )
 
     @model_validator(mode="after")
     def _dagster_accepts(self) -> Self:
@@ -127,7 +136,10 @@ class CronFreshness(_Settings):
     `FreshnessPolicy.cron`."""
 
     deadline_cron: Cron = Field(description="When the data must be in, e.g. '0 9 * * *'.")
-    lower_bound: Duration = Field(description="How long before the deadline counts, e.g. 24h.")
+    lower_bound: Duration = Field(
+        validation_alias=AliasChoices("lower_bound", "lower_bound_delta"),
+        description="How long before the deadline counts, e.g. 24h.",
+    )
     timezone: TimeZone = Field(default="UTC", description="Time zone of the deadline.")
 
     @model_validator(mode="after")

@@ -177,3 +177,9 @@ def test_settings_are_the_same_from_python() -> None:
 def test_an_unknown_setting_is_refused() -> None:
     with pytest.raises(ValidationError, match="automaton"):
         SpecSettings(automaton="eager")  # type: ignore[call-arg]
+
+
+def test_dagsters_own_names_of_the_windows_are_read_too() -> None:
+    assert TimeWindowFreshness.model_validate(
+        {"fail_window": "2h", "warn_window": "1h"}
+    ) == TimeWindowFreshness(fail_after="2h", warn_after="1h")
