@@ -15,13 +15,13 @@ import dagster as dg
 
 from extract_assets.config import WEBHOOK_STORE_ENV, load_config
 from extract_assets.core.errors import ConfigError
-from extract_assets.core.instance_state import state_for
 from extract_assets.core.state import STATE_URL_ENV, SharedState, StateError
 from extract_assets.dataextractor.receiver import WebhookReceiver
 from extract_assets.dataextractor.webhooks import DEFAULT_PORT, DEFAULT_STORE_PATH, WebhookStore
 from extract_assets.dataextractor.webhooks import serve as serve_webhooks
 from extract_assets.emulator import EmulatorServer, serve
 from extract_assets.headless import materialize_all
+from extract_assets.instance_state import state_for
 from extract_assets.pools import apply_pool_limits, pool_limits
 
 DEMO_LINKUP_KEY = "demo-linkup-key"

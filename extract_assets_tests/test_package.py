@@ -19,3 +19,18 @@ def test_the_plain_clients_import_without_dagster() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_every_core_module_and_client_imports_without_dagster() -> None:
+    """`core/` is plain Python by construction: what needs Dagster sits in the layer above."""
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import extract_assets.core as core\n"
+        "for module in pkgutil.iter_modules(core.__path__):\n"
+        "    importlib.import_module(f'extract_assets.core.{module.name}')\n"
+        "for provider in ('linkup', 'extractto', 'dataextractor'):\n"
+        "    importlib.import_module(f'extract_assets.{provider}.client')\n"
+        "print('dagster' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

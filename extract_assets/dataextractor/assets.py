@@ -13,14 +13,7 @@ import dagster as dg
 from extract_assets.accounts import Account
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import ApiError, InvalidArgumentError
-from extract_assets.core.instance_state import state_for
 from extract_assets.core.leftovers import temp_dir
-from extract_assets.core.metadata import (
-    preview_markdown,
-    schema_change_check,
-    schema_change_check_spec,
-    table_metadata,
-)
 from extract_assets.core.paths import asset_folder, output_base
 from extract_assets.core.state import shared_state, sqlite_url
 from extract_assets.core.storage import Location, RemotePath
@@ -39,12 +32,19 @@ from extract_assets.dataextractor.spec import (
     DataExtractorSubmissionSpec,
 )
 from extract_assets.dataextractor.tables import ROWS, SCHEMAS
+from extract_assets.instance_state import state_for
 from extract_assets.io_manager import (
     DATE_COLUMN,
     IO_MANAGER_KEY,
     RESOURCE_DEFS,
     binding_io_manager,
     storage_metadata,
+)
+from extract_assets.metadata import (
+    preview_markdown,
+    schema_change_check,
+    schema_change_check_spec,
+    table_metadata,
 )
 from extract_assets.translator import (
     DEFAULT_TRANSLATOR,

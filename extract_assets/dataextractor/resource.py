@@ -6,7 +6,6 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from extract_assets.core.resource import ProviderResource
 from extract_assets.dataextractor.client import DataExtractorClient
 from extract_assets.dataextractor.contract import (
     BASE_URL_ENV,
@@ -14,6 +13,7 @@ from extract_assets.dataextractor.contract import (
     READS_PER_MINUTE,
     WRITES_PER_MINUTE,
 )
+from extract_assets.resource import ProviderResource
 
 
 class DataExtractorResource(ProviderResource):

@@ -20,7 +20,6 @@ import dagster as dg
 from extract_assets.accounts import Account
 from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.errors import ApiError, NotFoundError
-from extract_assets.core.instance_state import sensor_state
 from extract_assets.dataextractor.assets import PROVIDER_FOLDER
 from extract_assets.dataextractor.client import DataExtractorClient
 from extract_assets.dataextractor.contract import PAGE_SIZE, CursorExpiredError
@@ -29,6 +28,7 @@ from extract_assets.dataextractor.poll_cursor import PollCursor, created_day
 from extract_assets.dataextractor.resource import DataExtractorResource
 from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec
 from extract_assets.dataextractor.webhooks import WebhookStore
+from extract_assets.instance_state import sensor_state
 
 # A dataset still `processing` this many days after it left the lookback window is stuck at the
 # provider: it stops being watched, which keeps the polling cursor bounded.

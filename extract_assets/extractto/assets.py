@@ -10,12 +10,6 @@ from pydantic import Field
 from extract_assets.accounts import Account
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import ConflictError
-from extract_assets.core.metadata import (
-    preview_markdown,
-    schema_change_check,
-    schema_change_check_spec,
-    table_metadata,
-)
 from extract_assets.core.paths import asset_folder, output_base
 from extract_assets.core.state import SharedState
 from extract_assets.core.storage import Location, glob_files, open_parquet
@@ -29,6 +23,12 @@ from extract_assets.io_manager import (
     RESOURCE_DEFS,
     binding_io_manager,
     storage_metadata,
+)
+from extract_assets.metadata import (
+    preview_markdown,
+    schema_change_check,
+    schema_change_check_spec,
+    table_metadata,
 )
 from extract_assets.translator import (
     DEFAULT_TRANSLATOR,

@@ -6,9 +6,9 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from extract_assets.core.resource import ProviderResource
 from extract_assets.extractto.client import ExtractToClient
 from extract_assets.extractto.contract import BASE_URL_ENV, DEFAULT_BASE_URL
+from extract_assets.resource import ProviderResource
 
 
 class ExtractToResource(ProviderResource):

@@ -7,18 +7,12 @@ import dagster as dg
 
 from extract_assets.accounts import Account
 from extract_assets.core.errors import NotFoundError
-from extract_assets.core.instance_state import state_for
-from extract_assets.core.metadata import (
-    parquet_metadata,
-    schema_change_check,
-    schema_change_check_spec,
-    table_metadata,
-)
 from extract_assets.core.parquet import SinkResult
 from extract_assets.core.paths import asset_folder, output_base, table_file
 from extract_assets.core.storage import open_parquet
 from extract_assets.core.table import TableWrite, TableWriter
 from extract_assets.core.validation import check_rows
+from extract_assets.instance_state import state_for
 from extract_assets.io_manager import (
     IO_MANAGER_KEY,
     RESOURCE_DEFS,
@@ -29,6 +23,12 @@ from extract_assets.linkup.client import LinkupClient
 from extract_assets.linkup.models import Task
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.spec import LinkupExtractSpec
+from extract_assets.metadata import (
+    parquet_metadata,
+    schema_change_check,
+    schema_change_check_spec,
+    table_metadata,
+)
 from extract_assets.translator import (
     DEFAULT_TRANSLATOR,
     AssetProps,

@@ -6,9 +6,9 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from extract_assets.core.resource import ProviderResource
 from extract_assets.linkup.client import LinkupClient
 from extract_assets.linkup.contract import BASE_URL_ENV, DEFAULT_BASE_URL
+from extract_assets.resource import ProviderResource
 
 
 class LinkupResource(ProviderResource):

@@ -16,9 +16,9 @@ from extract_assets.accounts import Account
 from extract_assets.asset_settings import SpecSettings
 from extract_assets.core.contract import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.cursor import SensorCursor
-from extract_assets.core.instance_state import state_for
 from extract_assets.core.paths import asset_folder, output_base, partition_file
 from extract_assets.core.table import TableWriter
+from extract_assets.instance_state import state_for
 from extract_assets.io_manager import (
     IO_MANAGER_KEY,
     RESOURCE_DEFS,

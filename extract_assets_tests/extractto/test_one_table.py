@@ -9,16 +9,16 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from extract_assets.core.metadata import (
-    FILES_REWRITTEN_METADATA,
-    SCHEMA_CHANGE,
-    SCHEMA_CHANGE_METADATA,
-)
 from extract_assets.core.table import read_document
 from extract_assets.emulator import EmulatorServer
 from extract_assets.extractto.assets import build_extractto_assets
 from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.extractto.spec import ExtractToExtractSpec
+from extract_assets.metadata import (
+    FILES_REWRITTEN_METADATA,
+    SCHEMA_CHANGE,
+    SCHEMA_CHANGE_METADATA,
+)
 from extract_assets_tests.readers import assert_all_readers_agree
 
 from .conftest import served_rows

@@ -6,7 +6,6 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 
-from extract_assets.core.metadata import SCHEMA_CHANGE
 from extract_assets.emulator import EmulatorServer
 from extract_assets.linkup.assets import (
     ROW_COUNT_MATCHES_LINKUP,
@@ -15,6 +14,7 @@ from extract_assets.linkup.assets import (
 )
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.spec import LinkupExtractSpec
+from extract_assets.metadata import SCHEMA_CHANGE
 
 from .conftest import SECRET_KEY
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from extract_assets.core.metadata import SCHEMA_CHANGE
 from extract_assets.linkup.assets import (
     ROW_COUNT_MATCHES_LINKUP,
     ROWS_MATCH_SCHEMA,
@@ -15,6 +14,7 @@ from extract_assets.linkup.assets import (
 )
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.spec import LinkupExtractSpec
+from extract_assets.metadata import SCHEMA_CHANGE
 
 # The emulator's names are longer than one character: every row breaks this schema.
 STRICT_SCHEMA = {

@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 
 import dagster as dg
 
-from extract_assets.core.resource import ProviderResource
 from extract_assets.dataextractor.assets import build_dataextractor_assets
 from extract_assets.dataextractor.resource import DataExtractorResource
 from extract_assets.dataextractor.sensors import build_dataextractor_polling_sensor
@@ -23,6 +22,7 @@ from extract_assets.linkup.assets import build_linkup_assets
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
 from extract_assets.linkup.spec import LinkupExtractSpec
+from extract_assets.resource import ProviderResource
 
 FAILED_TASK_REASON = "The seed page answered 500 to the agent"
 

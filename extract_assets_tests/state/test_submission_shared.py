@@ -23,7 +23,6 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from extract_assets.core.instance_state import instance_postgres_url
 from extract_assets.core.paths import OUTPUT_ENV
 from extract_assets.core.state import STATE_URL_ENV, SharedState
 from extract_assets.dataextractor.assets import build_dataextractor_assets
@@ -31,6 +30,7 @@ from extract_assets.dataextractor.ledger import SubmissionLedger
 from extract_assets.dataextractor.resource import DataExtractorResource
 from extract_assets.dataextractor.spec import DataExtractorSubmissionSpec
 from extract_assets.emulator import EmulatorServer
+from extract_assets.instance_state import instance_postgres_url
 from extract_assets_tests.production.dagster_home import DAGSTER_POSTGRES_YAML
 from extract_assets_tests.production.postgres import PostgresServer
 

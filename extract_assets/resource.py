@@ -9,10 +9,10 @@ import dagster as dg
 from pydantic import Field, PrivateAttr
 
 from extract_assets.core.http import Timeouts
-from extract_assets.core.instance_state import state_for
 from extract_assets.core.polling import PollPolicy
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.core.state import SharedState
+from extract_assets.instance_state import state_for
 
 
 class ProviderResource(dg.ConfigurableResource):
