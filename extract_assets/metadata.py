@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import dagster as dg
 import pyarrow as pa
@@ -15,6 +16,43 @@ from extract_assets.core.table import TableWrite
 _PREVIEW_ROWS = 5
 _PREVIEW_CELL = 60
 
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class MetadataKey(Generic[T]):
+    """One metadata key of ours: named once, written as a typed value and read back as one.
+
+    >>> TASK_ID = MetadataKey("linkup/task_id", dg.MetadataValue.text)
+    >>> TASK_ID.read(TASK_ID.entry("t-1"))
+    't-1'
+    """
+
+    name: str
+    wrap: Callable[[T], Any]
+
+    def entry(self, value: T) -> dict[str, Any]:
+        """The key with `value`, as a materialization's or a definition's metadata."""
+        return dict([self.item(value)])
+
+    def item(self, value: T) -> tuple[str, Any]:
+        return self.name, self.wrap(value)
+
+    def read(self, metadata: Mapping[str, Any]) -> T | None:
+        """The value recorded under the key, if any."""
+        recorded = metadata.get(self.name)
+        value: T | None = recorded.value if isinstance(recorded, dg.MetadataValue) else recorded
+        return value
+
+    def latest(self, instance: dg.DagsterInstance, asset: dg.AssetKey) -> T | None:
+        """The value the asset's latest materialization recorded, if any."""
+        event = instance.get_latest_materialization_event(asset)
+        materialization = event.asset_materialization if event else None
+        return None if materialization is None else self.read(materialization.metadata)
+
+
+ROWS_OUTSIDE_WINDOW = MetadataKey[int]("extract_assets/rows_outside_window", dg.MetadataValue.int)
 
 SCHEMA_CHANGE = "table_schema_unchanged"
 SCHEMA_CHANGE_METADATA = "extract_assets/schema_change"

@@ -41,6 +41,8 @@ from extract_assets.io_manager import (
     storage_metadata,
 )
 from extract_assets.metadata import (
+    ROWS_OUTSIDE_WINDOW,
+    MetadataKey,
     preview_markdown,
     schema_change_check,
     schema_change_check_spec,
@@ -57,6 +59,13 @@ from extract_assets.translator import (
 PROVIDER_FOLDER = "dataextractor"
 ALL_EXTRACTED = "all_documents_extracted"
 _KINDS = ("extracted", "skipped", "refused", "uncertain", "failed")
+# How many of a submission's documents ended each way.
+OUTCOMES = {
+    kind: MetadataKey[int](f"dataextractor/{kind}", dg.MetadataValue.int) for kind in _KINDS
+}
+PROCESSING_LEFT_OUT = MetadataKey[int]("dataextractor/processing_left_out", dg.MetadataValue.int)
+UNREADABLE_COUNT = MetadataKey[int]("dataextractor/unreadable_datasets", dg.MetadataValue.int)
+UNREADABLE = MetadataKey[list[dict[str, str]]]("dataextractor/unreadable", dg.MetadataValue.json)
 _BATCH = 5_000
 
 
@@ -248,10 +257,10 @@ def _add_partition_metadata(
                 "dagster/partition_row_count": dg.MetadataValue.int(result.rows),
                 "path": dg.MetadataValue.path(str(day_file(folder, day).parent)),
                 "preview": dg.MetadataValue.md(preview_markdown(result.path)),
-                "dataextractor/processing_left_out": dg.MetadataValue.int(listed.processing[day]),
-                "dataextractor/unreadable_datasets": dg.MetadataValue.int(len(unreadable)),
-                "dataextractor/unreadable": dg.MetadataValue.json(unreadable[:50]),
-                "extract_assets/rows_outside_window": dg.MetadataValue.int(written.outside_range),
+                **PROCESSING_LEFT_OUT.entry(listed.processing[day]),
+                **UNREADABLE_COUNT.entry(len(unreadable)),
+                **UNREADABLE.entry(unreadable[:50]),
+                **ROWS_OUTSIDE_WINDOW.entry(written.outside_range),
             },
         )
 
@@ -429,7 +438,7 @@ def _submission_result(outcomes: list[tuple[str, str, str]]) -> dg.MaterializeRe
             "summary": dg.MetadataValue.text(
                 ", ".join(f"{n} {kind}" for kind, n in by_outcome.items())
             ),
-            **{f"dataextractor/{kind}": dg.MetadataValue.int(n) for kind, n in by_outcome.items()},
+            **dict(OUTCOMES[kind].item(n) for kind, n in by_outcome.items()),
             "documents": dg.MetadataValue.md(table),
         },
         check_results=[

@@ -25,6 +25,8 @@ from extract_assets.io_manager import (
     storage_metadata,
 )
 from extract_assets.metadata import (
+    ROWS_OUTSIDE_WINDOW,
+    MetadataKey,
     preview_markdown,
     schema_change_check,
     schema_change_check_spec,
@@ -39,6 +41,17 @@ from extract_assets.translator import (
 )
 
 PROVIDER_FOLDER = "extractto"
+EXTRACT_ID = MetadataKey[str]("extractto/extract_id", dg.MetadataValue.text)
+LAST_SYNC = MetadataKey[str]("extractto/last_sync", dg.MetadataValue.text)
+DATE_FROM = MetadataKey[str]("extractto/date_from", dg.MetadataValue.text)
+DATE_TO = MetadataKey[str]("extractto/date_to", dg.MetadataValue.text)
+CONNECTION_ID = MetadataKey[str]("extractto/connection_id", dg.MetadataValue.text)
+RUN_ID = MetadataKey[str]("extractto/run_id", dg.MetadataValue.text)
+ROWS_SYNCED = MetadataKey[int]("extractto/rows_synced", dg.MetadataValue.int)
+RUN_STATUS = MetadataKey[str]("extractto/status", dg.MetadataValue.text)
+STARTED_AT = MetadataKey[float]("extractto/started_at", dg.MetadataValue.timestamp)
+FINISHED_AT = MetadataKey[float]("extractto/finished_at", dg.MetadataValue.timestamp)
+DURATION = MetadataKey[float]("extractto/duration_seconds", dg.MetadataValue.float)
 DATE_COLUMN = "date"
 
 
@@ -121,7 +134,7 @@ def _extract_asset(
             description=f"Rows of Extract.to extract {spec.extract_id}, by date.",
             kinds=frozenset({"extractto", "parquet"}),
             metadata={
-                "extractto/extract_id": spec.extract_id,
+                **EXTRACT_ID.entry(spec.extract_id),
                 **storage_metadata(where.folder, spec.name, output_dir, DATE_COLUMN),
             },
         )
@@ -240,13 +253,11 @@ def _add_partition_metadata(
                 "dagster/row_count": dg.MetadataValue.int(total),
                 "path": dg.MetadataValue.path(str(day_file(folder, days[0]).parent)),
                 "preview": dg.MetadataValue.md(preview_markdown(first.path)),
-                "extractto/extract_id": dg.MetadataValue.text(spec.extract_id),
-                "extractto/last_sync": dg.MetadataValue.text(
-                    extract.last_sync.isoformat() if extract.last_sync else ""
-                ),
-                "extractto/date_from": dg.MetadataValue.text(days[0].isoformat()),
-                "extractto/date_to": dg.MetadataValue.text(days[-1].isoformat()),
-                "extract_assets/rows_outside_window": dg.MetadataValue.int(written.outside_range),
+                **EXTRACT_ID.entry(spec.extract_id),
+                **LAST_SYNC.entry(extract.last_sync.isoformat() if extract.last_sync else ""),
+                **DATE_FROM.entry(days[0].isoformat()),
+                **DATE_TO.entry(days[-1].isoformat()),
+                **ROWS_OUTSIDE_WINDOW.entry(written.outside_range),
             },
         )
 
@@ -272,7 +283,7 @@ def _connection_asset(
             key=where.key(spec.name),
             description=f"Runs Extract.to connection {spec.connection_id} into its destination.",
             kinds=frozenset({"extractto"}),
-            metadata={"extractto/connection_id": spec.connection_id},
+            metadata=CONNECTION_ID.entry(spec.connection_id),
         )
     )
 
@@ -316,13 +327,15 @@ def _start_connection_run(
 def _run_metadata(run: ConnectionRun) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "summary": dg.MetadataValue.text(f"run {run.id} synced {run.rows_synced or 0} rows"),
-        "extractto/run_id": dg.MetadataValue.text(run.id),
-        "extractto/rows_synced": dg.MetadataValue.int(run.rows_synced or 0),
-        "extractto/status": dg.MetadataValue.text(run.status),
+        **RUN_ID.entry(run.id),
+        **ROWS_SYNCED.entry(run.rows_synced or 0),
+        **RUN_STATUS.entry(run.status),
     }
     if run.started_at and run.finished_at:
-        metadata["extractto/started_at"] = dg.MetadataValue.timestamp(run.started_at)
-        metadata["extractto/finished_at"] = dg.MetadataValue.timestamp(run.finished_at)
         seconds = (run.finished_at - run.started_at).total_seconds()
-        metadata["extractto/duration_seconds"] = dg.MetadataValue.float(seconds)
+        metadata |= {
+            **STARTED_AT.entry(run.started_at.timestamp()),
+            **FINISHED_AT.entry(run.finished_at.timestamp()),
+            **DURATION.entry(seconds),
+        }
     return metadata

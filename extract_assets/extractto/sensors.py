@@ -16,7 +16,12 @@ import dagster as dg
 from extract_assets.accounts import Account
 from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.instants import parse_instant, utc_day
-from extract_assets.extractto.assets import DATE_COLUMN, PROVIDER_FOLDER, partitions_for
+from extract_assets.extractto.assets import (
+    DATE_COLUMN,
+    LAST_SYNC,
+    PROVIDER_FOLDER,
+    partitions_for,
+)
 from extract_assets.extractto.client import ExtractToClient
 from extract_assets.extractto.contract import ERROR, SYNCING
 from extract_assets.extractto.models import Extract
@@ -154,12 +159,7 @@ def _not_after(current: str, previous: str | None) -> bool:
 
 def _made_by_us(context: dg.SensorEvaluationContext, key: dg.AssetKey, sync: str) -> bool:
     """Our assets record the `last_sync` of each sync they ran on their materializations."""
-    event = context.instance.get_latest_materialization_event(key)
-    materialization = event.asset_materialization if event else None
-    if materialization is None:
-        return False
-    recorded = materialization.metadata.get("extractto/last_sync")
-    return recorded is not None and recorded.value == sync
+    return LAST_SYNC.latest(context.instance, key) == sync
 
 
 def _days_written_since(

@@ -24,6 +24,7 @@ from extract_assets.linkup.models import Task
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.spec import LinkupExtractSpec
 from extract_assets.metadata import (
+    MetadataKey,
     parquet_metadata,
     schema_change_check,
     schema_change_check_spec,
@@ -41,6 +42,11 @@ PROVIDER_FOLDER = "linkup"
 TASK_TAG_PREFIX = "extract_assets/linkup_task."
 ROWS_MATCH_SCHEMA = "rows_match_schema"
 ROW_COUNT_MATCHES_LINKUP = "row_count_matches_linkup"
+QUERY = MetadataKey[str]("linkup/q", dg.MetadataValue.text)
+PAGE_URL = MetadataKey[str]("linkup/url", dg.MetadataValue.url)
+TASK_ID = MetadataKey[str]("linkup/task_id", dg.MetadataValue.text)
+CREDITS_USED = MetadataKey[float]("linkup/credits_used", dg.MetadataValue.float)
+ROWS_RETURNED = MetadataKey[int]("linkup/rows_returned", dg.MetadataValue.int)
 
 
 def task_tag(asset_name: str) -> str:
@@ -104,8 +110,8 @@ def _build_asset(
             description=f"Linkup extract of {spec.url}: {spec.q}",
             kinds=frozenset({"linkup", "parquet"}),
             metadata={
-                "linkup/q": spec.q,
-                "linkup/url": dg.MetadataValue.url(spec.url),
+                **QUERY.entry(spec.q),
+                **PAGE_URL.entry(spec.url),
                 **storage_metadata(where.folder, spec.name, output_dir),
             },
         )
@@ -174,9 +180,9 @@ def task_metadata(task: Task, written: SinkResult, table: TableWrite) -> dict[st
             written.path, rows=written.rows, size_bytes=written.bytes, schema=written.schema
         ),
         **table_metadata(table),
-        "linkup/task_id": dg.MetadataValue.text(task.id),
-        "linkup/credits_used": dg.MetadataValue.float(float(task.output.credits_used)),
-        "linkup/rows_returned": dg.MetadataValue.int(task.output.rows_returned),
+        **TASK_ID.entry(task.id),
+        **CREDITS_USED.entry(float(task.output.credits_used)),
+        **ROWS_RETURNED.entry(task.output.rows_returned),
     }
 
 
@@ -214,12 +220,7 @@ def _earlier_task_id(context: dg.AssetExecutionContext, asset_name: str) -> str 
 
 
 def _already_materialized(context: dg.AssetExecutionContext, task_id: str) -> bool:
-    event = context.instance.get_latest_materialization_event(context.asset_key)
-    materialization = event.asset_materialization if event else None
-    if materialization is None:
-        return False
-    recorded = materialization.metadata.get("linkup/task_id")
-    return recorded is not None and recorded.value == task_id
+    return TASK_ID.latest(context.instance, context.asset_key) == task_id
 
 
 def _check_results(
