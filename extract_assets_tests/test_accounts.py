@@ -175,3 +175,48 @@ def test_one_section_without_an_account_keeps_todays_names(tmp_path: Path) -> No
     }
     assert set(defs.resources or {}) >= {"linkup"}
     assert {sensor.name for sensor in defs.sensors or []} == {"linkup_tasks_sensor"}
+
+
+def test_two_accounts_submitting_one_folder_each_upload_it_once(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each account's ledger is its own: the same documents are paid for once per account, and
+    a second materialization of either uploads nothing."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(3):
+        (inbox / f"invoice-{n}.pdf").write_bytes(f"%PDF-1.4\n% invoice {n}\n%%EOF\n".encode())
+    for account in ("emea", "apac"):
+        emulator.control.add_dataextractor_key(f"dx-{account}-key", account=f"acct_{account}")
+        monkeypatch.setenv(f"DX_{account.upper()}_KEY", f"dx-{account}-key")
+    monkeypatch.setenv("DATAEXTRACTOR_BASE_URL", emulator.base_url("dataextractor"))
+    monkeypatch.setenv("EXTRACT_ASSETS_OUTPUT", str(tmp_path / "data"))
+    config = tmp_path / "extract-assets.yaml"
+    config.write_text(
+        "dataextractor:\n"
+        + "".join(
+            f"  - account: {account}\n    api: {{key_env: DX_{account.upper()}_KEY}}\n"
+            "    submissions:\n      - {name: inbox, folder: inbox}\n"
+            for account in ("emea", "apac")
+        )
+    )
+    defs = definitions_from_config(config)
+    keys = [dg.AssetKey(["emea", "inbox"]), dg.AssetKey(["apac", "inbox"])]
+    job = defs.resolve_implicit_job_def_def_for_assets(keys)
+    assert job is not None
+
+    with dg.instance_for_test() as instance:
+        for _ in range(2):
+            assert job.execute_in_process(instance=instance, asset_selection=keys).success
+    uploads = [
+        r
+        for r in emulator.control.requests("dataextractor")
+        if r["method"] == "POST" and r["path"] == "/api/v1/extract"
+    ]
+    writes = {
+        u["key"]: u["buckets"]["write"]["requests"] for u in emulator.control.dataextractor_usage()
+    }
+    assert len(uploads) == 6
+    assert writes == {"dx-emea-key": 3, "dx-apac-key": 3}
+    for account in ("emea", "apac"):
+        assert (tmp_path / "data" / "dataextractor" / account / "inbox").is_dir()
