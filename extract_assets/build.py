@@ -33,14 +33,14 @@ from extract_assets.linkup.assets import build_linkup_assets
 from extract_assets.linkup.contract import API_KEY_ENV as LINKUP_KEY_ENV
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
-from extract_assets.translator import ExtractAssetsTranslator
+from extract_assets.translator import Translator
 
 
 def definitions_from_config(
     path: str | os.PathLike[str] | None = None,
     *,
     executor: dg.ExecutorDefinition | None = None,
-    translator: ExtractAssetsTranslator | None = None,
+    translator: Translator | None = None,
 ) -> dg.Definitions:
     """Everything a config file declares, with resources reading keys from the environment.
 
@@ -78,7 +78,7 @@ def _key(api: ApiSettings, default_env: str) -> dg.EnvVar:
 
 
 def linkup_definitions(
-    section: LinkupSection, translator: ExtractAssetsTranslator | None = None
+    section: LinkupSection, translator: Translator | None = None
 ) -> dg.Definitions:
     """The Linkup assets, sensor and resource of a config section or a `LinkupComponent`."""
     # Tasks started outside Dagster belong to whoever owns the Linkup extracts.
@@ -109,7 +109,7 @@ def linkup_definitions(
 
 
 def extractto_definitions(
-    section: ExtractToSection, translator: ExtractAssetsTranslator | None = None
+    section: ExtractToSection, translator: Translator | None = None
 ) -> dg.Definitions:
     """The Extract.to assets, schedules, sensor and resource of a section or a component."""
     if not section.extracts and not section.connections:
@@ -151,7 +151,7 @@ def extractto_definitions(
 
 
 def dataextractor_definitions(
-    section: DataExtractorSection, translator: ExtractAssetsTranslator | None = None
+    section: DataExtractorSection, translator: Translator | None = None
 ) -> dg.Definitions:
     """The dataextractor.io tables, submissions, sensors and resource of a section or component."""
     if not section.datasets and not section.submissions:

@@ -74,6 +74,34 @@ class ExtractAssetsTranslator:
 
 
 DEFAULT_TRANSLATOR = ExtractAssetsTranslator()
+# The one function to pass instead of a subclass: the default AssetSpec and the props in, the
+# asset's AssetSpec out.
+TranslateFn = Callable[[dg.AssetSpec, AssetProps], dg.AssetSpec]
+Translator = ExtractAssetsTranslator | TranslateFn
+
+
+def as_translator(translator: Translator | None) -> ExtractAssetsTranslator:
+    """The translator builders use: the default, a subclass as given, or a function wrapped.
+
+    >>> prefixed = as_translator(lambda spec, props: spec.replace_attributes(
+    ...     key=spec.key.with_prefix("lake")))
+    >>> props = AssetProps("linkup", SpecSettings(), dg.AssetKey("team"), "Team", frozenset())
+    >>> prefixed.get_asset_spec(props).key.to_user_string()
+    'lake/team'
+    """
+    if translator is None:
+        return DEFAULT_TRANSLATOR
+    if isinstance(translator, ExtractAssetsTranslator):
+        return translator
+    return _FunctionTranslator(translator)
+
+
+class _FunctionTranslator(ExtractAssetsTranslator):
+    def __init__(self, translate: TranslateFn) -> None:
+        self.translate = translate
+
+    def get_asset_spec(self, props: AssetProps) -> dg.AssetSpec:
+        return self.translate(super().get_asset_spec(props), props)
 
 
 def executed_by(translator: ExtractAssetsTranslator) -> Callable[[F], F]:

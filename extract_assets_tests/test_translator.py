@@ -174,3 +174,22 @@ def test_an_execute_that_refuses_fails_the_run_before_any_request(
     assert "team_members is frozen this week" in str(result.failure_data_for_node("team_members"))
     assert emulator.control.requests("linkup") == []
     assert not (tmp_path / "linkup").exists()
+
+
+def test_one_function_may_stand_in_for_a_subclass(tmp_path: Path) -> None:
+    """It gets the default AssetSpec and the props, and returns the asset's AssetSpec."""
+
+    def into_lake(spec: dg.AssetSpec, props: AssetProps) -> dg.AssetSpec:
+        return spec.replace_attributes(
+            key=spec.key.with_prefix("lake"), group_name=f"lake_{props.provider}"
+        )
+
+    defs = definitions_from_config(DEMO_CONFIG, translator=into_lake)
+    specs = list(defs.resolve_all_asset_specs())
+    assert all(spec.key.path[0] == "lake" for spec in specs)
+    assert {spec.group_name for spec in specs} == {
+        "lake_linkup",
+        "lake_extractto",
+        "lake_dataextractor",
+    }
+    dg.Definitions.validate_loadable(defs)

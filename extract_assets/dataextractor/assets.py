@@ -49,9 +49,10 @@ from extract_assets.metadata import (
     table_metadata,
 )
 from extract_assets.translator import (
-    DEFAULT_TRANSLATOR,
     AssetProps,
     ExtractAssetsTranslator,
+    Translator,
+    as_translator,
     asset_arguments,
     executed_by,
 )
@@ -77,7 +78,7 @@ def build_dataextractor_assets(
     resource_key: str | None = None,
     pool: str | None = None,
     output_dir: str | None = None,
-    translator: ExtractAssetsTranslator | None = None,
+    translator: Translator | None = None,
 ) -> list[dg.AssetsDefinition]:
     """Per datasets spec, one multi-asset writing five tables; per folder, a submission asset.
 
@@ -85,7 +86,7 @@ def build_dataextractor_assets(
     >>> sorted(k.to_user_string() for k in build_dataextractor_assets([spec])[0].keys)[:2]
     ['docs_accuracy', 'docs_datasets']
     """
-    translator = translator or DEFAULT_TRANSLATOR
+    translator = as_translator(translator)
     where = Account(PROVIDER_FOLDER, account)
     resource_key = resource_key or where.resource_key
     pool = pool or where.pool

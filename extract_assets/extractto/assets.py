@@ -33,9 +33,10 @@ from extract_assets.metadata import (
     table_metadata,
 )
 from extract_assets.translator import (
-    DEFAULT_TRANSLATOR,
     AssetProps,
     ExtractAssetsTranslator,
+    Translator,
+    as_translator,
     asset_arguments,
     executed_by,
 )
@@ -86,7 +87,7 @@ def build_extractto_assets(
     pool: str | None = None,
     output_dir: str | None = None,
     backfill_policy: dg.BackfillPolicy | None = None,
-    translator: ExtractAssetsTranslator | None = None,
+    translator: Translator | None = None,
 ) -> list[dg.AssetsDefinition]:
     """An asset per extract (date-partitioned, Parquet) and per connection (runs it).
 
@@ -100,7 +101,7 @@ def build_extractto_assets(
     ['ads']
     """
     policy = backfill_policy or dg.BackfillPolicy.single_run()
-    translator = translator or DEFAULT_TRANSLATOR
+    translator = as_translator(translator)
     where = Account(PROVIDER_FOLDER, account)
     resource_key = resource_key or where.resource_key
     pool = pool or where.pool

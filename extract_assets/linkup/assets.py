@@ -31,9 +31,10 @@ from extract_assets.metadata import (
     table_metadata,
 )
 from extract_assets.translator import (
-    DEFAULT_TRANSLATOR,
     AssetProps,
     ExtractAssetsTranslator,
+    Translator,
+    as_translator,
     asset_arguments,
     executed_by,
 )
@@ -61,7 +62,7 @@ def build_linkup_assets(
     resource_key: str | None = None,
     pool: str | None = None,
     output_dir: str | None = None,
-    translator: ExtractAssetsTranslator | None = None,
+    translator: Translator | None = None,
 ) -> list[dg.AssetsDefinition]:
     """One asset per spec: materializing it runs the extract and writes its rows to Parquet.
 
@@ -79,7 +80,7 @@ def build_linkup_assets(
     ['team']
     """
     where = Account(PROVIDER_FOLDER, account)
-    translator = translator or DEFAULT_TRANSLATOR
+    translator = as_translator(translator)
     with binding_io_manager():
         return [
             _build_asset(

@@ -30,9 +30,9 @@ from extract_assets.linkup.models import Task
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.spec import LinkupExtractSpec
 from extract_assets.translator import (
-    DEFAULT_TRANSLATOR,
     AssetProps,
-    ExtractAssetsTranslator,
+    Translator,
+    as_translator,
     asset_arguments,
     executed_by,
 )
@@ -52,7 +52,7 @@ def build_linkup_task_outputs_asset(
     owners: Sequence[str] = (),
     output_dir: str | None = None,
     schema_contract: SchemaContract = DEFAULT_CONTRACT,
-    translator: ExtractAssetsTranslator | None = None,
+    translator: Translator | None = None,
 ) -> dg.AssetsDefinition:
     """The rows of Linkup tasks created outside Dagster, one partition per task id.
 
@@ -65,7 +65,7 @@ def build_linkup_task_outputs_asset(
     """
     where = Account(PROVIDER_FOLDER, account)
     resource_key = resource_key or where.resource_key
-    translator = translator or DEFAULT_TRANSLATOR
+    translator = as_translator(translator)
     asset_spec = translator.get_asset_spec(
         AssetProps(
             provider=PROVIDER_FOLDER,
