@@ -9,25 +9,17 @@ import signal
 import subprocess
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import dagster as dg
 
-from extract_assets.config import WEBHOOK_STORE_ENV, load_config
+from extract_assets.config import load_config
 from extract_assets.core.errors import ConfigError
-from extract_assets.core.state import STATE_URL_ENV, SharedState, StateError
-from extract_assets.dataextractor.receiver import WebhookReceiver
-from extract_assets.dataextractor.webhooks import DEFAULT_PORT, DEFAULT_STORE_PATH, WebhookStore
-from extract_assets.dataextractor.webhooks import serve as serve_webhooks
 from extract_assets.emulator import EmulatorServer, serve
 from extract_assets.headless import materialize_all
-from extract_assets.instance_state import state_for
 from extract_assets.pools import apply_pool_limits, pool_limits
-
-DEMO_LINKUP_KEY = "demo-linkup-key"
-DEMO_EXTRACTTO_KEY = "demo-extractto-key"
-DEMO_DATAEXTRACTOR_KEY = "demo-dataextractor-key"
-DEMO_WEBHOOK_SECRET = "demo-webhook-secret"
+from extract_assets.providers import providers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,19 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     emulate.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback address"
     )
+    emulate.set_defaults(run=_emulate)
 
-    webhooks = commands.add_parser("webhooks", help="receive dataextractor.io webhooks")
-    webhooks.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
-    webhooks.add_argument("--port", type=int, default=DEFAULT_PORT)
-    webhooks.add_argument(
-        "--store",
-        default=None,
-        help=f"SQLite file (default ${WEBHOOK_STORE_ENV}); the shared state when there is one "
-        f"(${STATE_URL_ENV}, or the PostgreSQL storage of the $DAGSTER_HOME instance)",
-    )
-    webhooks.add_argument(
-        "--allow-remote", action="store_true", help="allow binding a non-loopback address"
-    )
+    for provider in providers():
+        provider.commands(commands)
 
     pools = commands.add_parser(
         "pools", help="set the providers' concurrency pool limits on the $DAGSTER_HOME instance"
@@ -62,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pools.add_argument(
         "--overwrite", action="store_true", help="also replace limits that are already set"
     )
+    pools.set_defaults(run=lambda args: _pools(overwrite=args.overwrite))
 
     demo = commands.add_parser("demo", help="the emulator and `dagster dev` on 127.0.0.1")
     demo.add_argument(
@@ -71,41 +55,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     demo.add_argument("--port", type=int, default=3000, help="port of the Dagster UI")
     demo.add_argument("--emulator-port", type=int, default=0, help="0 picks a free port")
+    demo.set_defaults(
+        run=lambda args: _demo(
+            headless=args.headless, ui_port=args.port, emulator_port=args.emulator_port
+        )
+    )
 
     args = parser.parse_args(argv)
-    if args.command == "webhooks":
-        try:
-            store = _deployment_state() or (
-                args.store or os.environ.get(WEBHOOK_STORE_ENV) or str(DEFAULT_STORE_PATH)
-            )
-            where = store.description if isinstance(store, SharedState) else store
-            print(f"extract-assets webhooks: storing events in {where}")
-            serve_webhooks(args.host, args.port, store, allow_remote=args.allow_remote)
-        except (ValueError, ConfigError, StateError) as exc:
-            print(f"extract-assets webhooks: {exc}", file=sys.stderr)
-            return 2
-        return 0
-    if args.command == "pools":
-        return _pools(overwrite=args.overwrite)
-    if args.command == "emulate":
-        try:
-            serve(host=args.host, port=args.port, seed=args.seed, allow_remote=args.allow_remote)
-        except ValueError as exc:
-            print(f"extract-assets emulate: {exc}", file=sys.stderr)
-            return 2
-        return 0
-    return _demo(headless=args.headless, ui_port=args.port, emulator_port=args.emulator_port)
+    code: int = args.run(args)
+    return code
 
 
-def _deployment_state() -> SharedState | None:
-    """The shared state the sensors of this deployment read: the URL setting, else the
-    PostgreSQL storage of the $DAGSTER_HOME instance."""
-    home = os.environ.get("DAGSTER_HOME")
-    # Without a dagster.yaml the instance keeps everything in SQLite files: no PostgreSQL.
-    if os.environ.get(STATE_URL_ENV) or not home or not (Path(home) / "dagster.yaml").is_file():
-        return state_for(None)
-    with dg.DagsterInstance.get() as instance:
-        return state_for(instance)
+def _emulate(args: argparse.Namespace) -> int:
+    try:
+        serve(host=args.host, port=args.port, seed=args.seed, allow_remote=args.allow_remote)
+    except ValueError as exc:
+        print(f"extract-assets emulate: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _demo(*, headless: bool, ui_port: int, emulator_port: int) -> int:
@@ -114,28 +81,16 @@ def _demo(*, headless: bool, ui_port: int, emulator_port: int) -> int:
         print("Run the demo from the project folder (with workspace.yaml and dagster.yaml).")
         return 2
     home = _prepare_dagster_home(project)
-    store = home / "dataextractor-webhooks.sqlite3"
-    with (
-        EmulatorServer(port=emulator_port) as emulator,
-        WebhookReceiver(WebhookStore(store), DEMO_WEBHOOK_SECRET) as receiver,
-    ):
-        emulator.control.subscribe_dataextractor_webhook(receiver.url, DEMO_WEBHOOK_SECRET)
-        os.environ.update(
-            {
-                "DAGSTER_HOME": str(home),
-                "DATAEXTRACTOR_BASE_URL": emulator.base_url("dataextractor"),
-                "DATAEXTRACTOR_API_KEY": DEMO_DATAEXTRACTOR_KEY,
-                "DATAEXTRACTOR_WEBHOOK_SECRET": DEMO_WEBHOOK_SECRET,
-                WEBHOOK_STORE_ENV: str(store),
-                "LINKUP_BASE_URL": emulator.base_url("linkup"),
-                "LINKUP_API_KEY": DEMO_LINKUP_KEY,
-                "EXTRACTTO_BASE_URL": emulator.base_url("extractto"),
-                "EXTRACTTO_API_KEY": DEMO_EXTRACTTO_KEY,
-                "EXTRACT_ASSETS_OUTPUT": os.environ.get("EXTRACT_ASSETS_OUTPUT")
-                or str(project / "data"),
-            }
+    with EmulatorServer(port=emulator_port) as emulator, ExitStack() as extras:
+        environment = {"DAGSTER_HOME": str(home)}
+        for provider in providers():
+            environment |= provider.demo_environment(emulator)
+            environment |= extras.enter_context(provider.demo(emulator, home))
+        environment["EXTRACT_ASSETS_OUTPUT"] = os.environ.get("EXTRACT_ASSETS_OUTPUT") or str(
+            project / "data"
         )
-        print(f"Emulator serving on {emulator.url}; webhooks received at {receiver.url}")
+        os.environ.update(environment)
+        print(f"Emulator serving on {emulator.url}")
         if headless:
             return materialize_all()
         return _dagster_dev(project, ui_port)

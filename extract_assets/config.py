@@ -14,236 +14,76 @@ from __future__ import annotations
 import difflib
 import functools
 import os
-import re
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any, Self, TypeVar, get_args
-from urllib.parse import urlparse
+from typing import TYPE_CHECKING, Any, Self, get_args
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from extract_assets.core.errors import ConfigError
-from extract_assets.core.names import AssetName
-from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec, DataExtractorSubmissionSpec
-from extract_assets.extractto.spec import ExtractToConnectionSpec, ExtractToExtractSpec
-from extract_assets.linkup.spec import LinkupExtractSpec
+from extract_assets.providers import providers
+from extract_assets.sections import Section, accounts, one_or_many
 
 CONFIG_ENV = "EXTRACT_ASSETS_CONFIG"
 DEMO_CONFIG = Path(__file__).parent / "demo" / "extract-assets.yaml"
-_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class ApiSettings(BaseModel):
-    """How to reach a provider: which variable holds the key, and where the API is.
-
-    The key itself never goes in YAML: the resource reads it from the variable when it runs.
-
-    >>> ApiSettings(base_url="http://127.0.0.1:8000/linkup").key_env is None
-    True
-    """
+class _Config(BaseModel):
+    """What a config file holds whichever the providers: the checks across their sections."""
 
     model_config = ConfigDict(extra="forbid")
 
-    key_env: str | None = Field(
-        default=None,
-        description="Environment variable holding the API key; default: the provider's own "
-        "(LINKUP_API_KEY, EXTRACTTO_API_KEY, DATAEXTRACTOR_API_KEY).",
-    )
-    base_url: str | None = Field(
-        default=None,
-        description="API base URL; default: the provider's *_BASE_URL variable, else the real API.",
-    )
-
-    @field_validator("key_env")
-    @classmethod
-    def _variable_name(cls, value: str | None) -> str | None:
-        if value is not None and not _VARIABLE_NAME.match(value):
-            raise ValueError(
-                "must be the name of the environment variable that holds the key, "
-                "such as LINKUP_API_KEY, never the key itself"
-            )
-        return value
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        parsed = urlparse(value or "http://default")
-        if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-            raise ValueError(
-                "must be an http(s) URL such as http://127.0.0.1:8000/linkup; leave it out "
-                "to use the provider's *_BASE_URL variable"
-            )
-        return value
-
-
-class SensorSettings(BaseModel):
-    """Whether a provider's sensor starts running, and how often it ticks."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    running: bool = False
-    minimum_interval_seconds: int = Field(default=30, ge=5)
-
-
-class Section(BaseModel):
-    """What every provider section has: the account it reads, and how to reach it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    account: AssetName | None = Field(
-        default=None,
-        description="Names this account when a code location has several of one provider: "
-        "its asset keys start with it, its resource key and pool end with it (linkup_<account>), "
-        "its sensors start with it, its files go under <provider>/<account>/.",
-    )
-    api: ApiSettings = Field(default_factory=ApiSettings)
-
-
-class LinkupSection(Section):
-    """Linkup extracts: the `linkup` section of a config file, or a `LinkupComponent`."""
-
-    extracts: list[LinkupExtractSpec] = Field(default_factory=list)
-    sensor: SensorSettings = Field(default_factory=SensorSettings)
-
-
-class ExtractToSection(Section):
-    """Extract.to extracts and connections: the `extractto` section, or an `ExtractToComponent`."""
-
-    extracts: list[ExtractToExtractSpec] = Field(default_factory=list)
-    connections: list[ExtractToConnectionSpec] = Field(default_factory=list)
-    sensor: SensorSettings = Field(default_factory=SensorSettings)
-
-
-WEBHOOK_STORE_ENV = "DATAEXTRACTOR_WEBHOOK_STORE"
-
-
-class WebhookSettings(BaseModel):
-    """Where `extract-assets webhooks` stores events, for the webhook sensor to read."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = False
-    store: str = Field(
-        default="dataextractor-webhooks.sqlite3",
-        description=f"The receiver's SQLite file; {WEBHOOK_STORE_ENV} overrides it.",
-    )
-
-    def store_path(self) -> str:
-        return os.environ.get(WEBHOOK_STORE_ENV) or self.store
-
-
-class DataExtractorSection(Section):
-    """dataextractor.io tables and submissions: the `dataextractor` section, or a component."""
-
-    datasets: list[DataExtractorDatasetsSpec] = Field(default_factory=list)
-    submissions: list[DataExtractorSubmissionSpec] = Field(default_factory=list)
-    sensor: SensorSettings = Field(default_factory=SensorSettings)
-    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
-
-    def relative_to(self, folder: Path) -> Self:
-        """Relative document folders read from `folder` (the YAML's), wherever Dagster runs."""
-        submissions = [
-            spec
-            if spec.folder.is_absolute()
-            else spec.model_copy(update={"folder": folder / spec.folder})
-            for spec in self.submissions
-        ]
-        return self.model_copy(update={"submissions": submissions})
-
-
-S = TypeVar("S", bound=Section)
-
-
-def _one_or_many(value: Any) -> str:
-    return "accounts" if isinstance(value, list) else "section"
-
-
-# Each provider: one section (a mapping), or several accounts of it (a list of sections).
-LinkupSections = Annotated[
-    Annotated[LinkupSection, Tag("section")] | Annotated[list[LinkupSection], Tag("accounts")],
-    Discriminator(_one_or_many),
-]
-ExtractToSections = Annotated[
-    Annotated[ExtractToSection, Tag("section")]
-    | Annotated[list[ExtractToSection], Tag("accounts")],
-    Discriminator(_one_or_many),
-]
-DataExtractorSections = Annotated[
-    Annotated[DataExtractorSection, Tag("section")]
-    | Annotated[list[DataExtractorSection], Tag("accounts")],
-    Discriminator(_one_or_many),
-]
-
-
-def accounts(sections: S | list[S]) -> list[S]:
-    """A provider's sections, one per account.
-
-    >>> config = ExtractAssetsConfig.model_validate(
-    ...     {"linkup": [{"account": "sales"}, {"account": "research"}]}
-    ... )
-    >>> [section.account for section in accounts(config.linkup)]
-    ['sales', 'research']
-    """
-    return sections if isinstance(sections, list) else [sections]
-
-
-class ExtractAssetsConfig(BaseModel):
-    """Everything a config file declares, per provider: one section, or a list of accounts."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    linkup: LinkupSections = Field(default_factory=LinkupSection)
-    extractto: ExtractToSections = Field(default_factory=ExtractToSection)
-    dataextractor: DataExtractorSections = Field(default_factory=DataExtractorSection)
+    def sections(self, provider: str) -> list[Section]:
+        """The sections of one provider, one per account."""
+        return accounts(getattr(self, provider))
 
     @model_validator(mode="after")
     def _accounts_are_named(self) -> Self:
-        for provider in ("linkup", "extractto", "dataextractor"):
-            sections = getattr(self, provider)
+        for provider in providers():
+            sections = getattr(self, provider.name)
             if not isinstance(sections, list):
                 continue
             names = [section.account for section in sections]
             if None in names:
                 raise ValueError(
-                    f"{provider}: each account in a list needs its own `account` name, "
+                    f"{provider.name}: each account in a list needs its own `account` name, "
                     "such as `account: research`"
                 )
             repeated = sorted(str(name) for name, n in Counter(names).items() if n > 1)
             if repeated:
-                raise ValueError(f"{provider}: account names repeated: {', '.join(repeated)}")
+                raise ValueError(f"{provider.name}: account names repeated: {', '.join(repeated)}")
         return self
 
     def asset_names(self) -> list[str]:
         """Every asset key declared (`account/name` for a named account), in file order; keys
         must be unique across providers."""
-
-        def key(section: Section, name: str) -> str:
-            return name if section.account is None else f"{section.account}/{name}"
-
-        linkup, extractto = accounts(self.linkup), accounts(self.extractto)
-        dataextractor = accounts(self.dataextractor)
         return [
-            *(key(s, spec.name) for s in linkup for spec in s.extracts),
-            *(key(s, spec.name) for s in extractto for spec in s.extracts),
-            *(key(s, spec.name) for s in extractto for spec in s.connections),
-            *(
-                key(s, name)
-                for s in dataextractor
-                for spec in s.datasets
-                for name in spec.asset_names()
-            ),
-            *(key(s, spec.name) for s in dataextractor for spec in s.submissions),
+            name
+            for provider in providers()
+            for section in self.sections(provider.name)
+            for name in section.asset_names()
         ]
+
+
+# One field per provider, from the registry. Type checkers see the base: its fields are the
+# registry's, known only when it runs.
+if TYPE_CHECKING:
+    ExtractAssetsConfig = _Config
+else:
+    ExtractAssetsConfig = create_model(
+        "ExtractAssetsConfig",
+        __base__=_Config,
+        __doc__="Everything a config file declares, per provider: one section, or a list of "
+        "accounts.",
+        **{
+            provider.name: (
+                one_or_many(provider.section),
+                Field(default_factory=provider.section),
+            )
+            for provider in providers()
+        },
+    )
 
 
 class _Loader(yaml.SafeLoader):
@@ -279,11 +119,14 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ExtractAssetsConf
     except ValidationError as exc:
         raise ConfigError(_describe(file, raw, exc)) from None
     _check_unique_names(file, config)
-    sections = config.dataextractor
-    beside = [section.relative_to(file.parent) for section in accounts(sections)]
-    return config.model_copy(
-        update={"dataextractor": beside if isinstance(sections, list) else beside[0]}
-    )
+    # Relative paths in a section are read from beside the file, wherever Dagster runs.
+    beside = {
+        name: [section.relative_to(file.parent) for section in sections]
+        if isinstance(sections, list)
+        else sections.relative_to(file.parent)
+        for name, sections in config
+    }
+    return config.model_copy(update=beside)
 
 
 def _describe(file: Path, raw: Any, exc: ValidationError) -> str:

@@ -1,4 +1,4 @@
-"""The concurrency pool limits of the three providers, applied to a Dagster instance.
+"""The concurrency pool limits of the providers, applied to a Dagster instance.
 
 Dagster 1.13 reads only a default pool limit from `dagster.yaml`; a pool's own limit lives in the
 instance's storage. `extract-assets pools` (and the demo) write the documented limits there, so
@@ -11,9 +11,10 @@ one command configures a new instance. Why each number: the comments in `dagster
 import dagster as dg
 
 from extract_assets.accounts import Account
-from extract_assets.config import ExtractAssetsConfig, Section, accounts
+from extract_assets.config import ExtractAssetsConfig
+from extract_assets.providers import providers
 
-POOL_LIMITS: dict[str, int] = {"linkup": 8, "extractto": 2, "dataextractor": 1}
+POOL_LIMITS: dict[str, int] = {provider.name: provider.pool_limit for provider in providers()}
 
 
 def pool_limits(config: ExtractAssetsConfig | None = None) -> dict[str, int]:
@@ -27,14 +28,10 @@ def pool_limits(config: ExtractAssetsConfig | None = None) -> dict[str, int]:
     limits = dict(POOL_LIMITS)
     if config is None:
         return limits
-    sections: list[tuple[str, Section]] = [
-        *(("linkup", section) for section in accounts(config.linkup)),
-        *(("extractto", section) for section in accounts(config.extractto)),
-        *(("dataextractor", section) for section in accounts(config.dataextractor)),
-    ]
-    for provider, section in sections:
-        if section.account is not None:
-            limits[Account(provider, section.account).pool] = POOL_LIMITS[provider]
+    for provider in providers():
+        for section in config.sections(provider.name):
+            if section.account is not None:
+                limits[Account(provider.name, section.account).pool] = provider.pool_limit
     return limits
 
 

@@ -1,9 +1,2 @@
-"""Dagster components: declare extracts in a `dg` project's `defs.yaml`, without Python."""
-
-from extract_assets.components.providers import (
-    DataExtractorComponent,
-    ExtractToComponent,
-    LinkupComponent,
-)
-
-__all__ = ["DataExtractorComponent", "ExtractToComponent", "LinkupComponent"]
+"""What the providers' `dg` components share; each provider's component lives in its package
+(`extract_assets.<provider>.component`) and is exported by `extract_assets`."""

@@ -1,42 +1,49 @@
-"""What the three components share: a provider section of the config file IS the attributes."""
+"""What the providers' components share: a provider section of the config file IS the
+attributes."""
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import dagster as dg
 from pydantic import BaseModel, ConfigDict
 
+from extract_assets.deployment import check_deployment
+from extract_assets.provider import Provider
+from extract_assets.sections import Section
 from extract_assets.translator import DEFAULT_TRANSLATOR, AssetProps, ExtractAssetsTranslator
 
 T = TypeVar("T")
 
 
-class SectionComponent(dg.Component, BaseModel):
+class SectionComponent(dg.Component, Section):
     """A component that is also one provider section of the config file, with its validators.
 
-    Subclasses derive from their section model too and build with the function `build.py` uses,
-    so YAML in a `dg` project and YAML in `EXTRACT_ASSETS_CONFIG` are checked and built alike.
+    Subclasses derive from their provider's section too and build with the provider's
+    definitions, as a config file does, so YAML in a `dg` project and YAML in
+    `EXTRACT_ASSETS_CONFIG` are checked and built alike.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    section: ClassVar[type[BaseModel]]
+    provider: ClassVar[Provider[Any]]
 
     @classmethod
     def get_model_cls(cls) -> type[BaseModel]:
         # The section itself, not a model derived from it: dg validates `attributes` with the
         # section's own validators and reports a bad one with the file, line and field path.
-        return cls.section
+        return cls.provider.section
 
     @classmethod
     def load(cls, attributes: BaseModel | None, context: dg.ComponentLoadContext) -> Self:
         component = cls.model_validate(dict(attributes) if attributes is not None else {})
-        return component.beside(context.path)
+        return component.relative_to(context.path)
 
-    def beside(self, folder: Path) -> Self:
-        """This component with the relative paths of its attributes read from `folder`."""
-        return self
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
+        defs = self.provider.definitions(self, self.translator())
+        # A project of components takes its run launcher from the instance: warn at load when
+        # it spreads work over machines that this setup cannot reach.
+        check_deployment(defs)
+        return defs
 
     def get_asset_spec(self, props: AssetProps) -> dg.AssetSpec:
         """The `AssetSpec` of each of the component's assets; override in a subclass to change

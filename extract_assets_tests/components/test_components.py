@@ -111,7 +111,7 @@ def test_a_component_declares_the_same_assets_as_the_config_file_section(
 
 
 def test_a_component_is_the_config_files_section_model(sandbox: DefsFolderSandbox) -> None:
-    from extract_assets.config import LinkupSection
+    from extract_assets.linkup.section import LinkupSection
 
     path = declare(sandbox, LinkupComponent, "web", LINKUP)
     with sandbox.load_component_and_build_defs(defs_path=path) as (component, _):

@@ -21,19 +21,18 @@ import dagster as dg
 import pandas as pd
 from dagster_celery import celery_executor
 
-from extract_assets.build import (
-    dataextractor_definitions,
-    extractto_definitions,
-    linkup_definitions,
-)
-from extract_assets.config import DEMO_CONFIG, DataExtractorSection, load_config
+from extract_assets.config import DEMO_CONFIG, load_config
 from extract_assets.dataextractor.contract import API_KEY_ENV as DATAEXTRACTOR_KEY_ENV
 from extract_assets.dataextractor.contract import READS_PER_MINUTE, WRITES_PER_MINUTE
+from extract_assets.dataextractor.definitions import dataextractor_definitions
 from extract_assets.dataextractor.resource import DataExtractorResource
+from extract_assets.dataextractor.section import DataExtractorSection
 from extract_assets.deployment import check_deployment
 from extract_assets.extractto.contract import API_KEY_ENV as EXTRACTTO_KEY_ENV
+from extract_assets.extractto.definitions import extractto_definitions
 from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.linkup.contract import API_KEY_ENV as LINKUP_KEY_ENV
+from extract_assets.linkup.definitions import linkup_definitions
 from extract_assets.linkup.resource import LinkupResource
 
 if TYPE_CHECKING:

@@ -14,17 +14,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from extract_assets.cli import (
-    DEMO_DATAEXTRACTOR_KEY,
-    DEMO_EXTRACTTO_KEY,
-    DEMO_LINKUP_KEY,
-    DEMO_WEBHOOK_SECRET,
-)
 from extract_assets.dataextractor.contract import WEBHOOK_SECRET_ENV
+from extract_assets.dataextractor.provider import DEMO_WEBHOOK_SECRET
 from extract_assets.dataextractor.receiver import WebhookReceiver
 from extract_assets.dataextractor.webhooks import WebhookStore
 from extract_assets.dataextractor.webhooks import serve as serve_webhooks
 from extract_assets.emulator import EmulatorServer, serve
+from extract_assets.providers import providers
 
 PROJECT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "extract_assets.cli"]
@@ -159,5 +155,5 @@ def test_every_server_of_the_demo_listens_on_loopback_only(tmp_path: Path) -> No
     assert len(addresses) >= 3
     assert {address for address, _ in addresses} == {"127.0.0.1"}
     # Keys reach the servers through the environment, never the command line `ps` shows.
-    keys = [DEMO_LINKUP_KEY, DEMO_EXTRACTTO_KEY, DEMO_DATAEXTRACTOR_KEY, DEMO_WEBHOOK_SECRET]
+    keys = [*(provider.demo_key for provider in providers()), DEMO_WEBHOOK_SECRET]
     assert [key for key in keys if any(key in line for line in command_lines)] == []

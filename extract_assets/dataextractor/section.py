@@ -1,0 +1,59 @@
+"""The `dataextractor` section of a config file, and the attributes of a
+`DataExtractorComponent`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec, DataExtractorSubmissionSpec
+from extract_assets.sections import Section, SensorSettings
+
+WEBHOOK_STORE_ENV = "DATAEXTRACTOR_WEBHOOK_STORE"
+
+
+class WebhookSettings(BaseModel):
+    """Where `extract-assets webhooks` stores events, for the webhook sensor to read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    store: str = Field(
+        default="dataextractor-webhooks.sqlite3",
+        description=f"The receiver's SQLite file; {WEBHOOK_STORE_ENV} overrides it.",
+    )
+
+    def store_path(self) -> str:
+        return os.environ.get(WEBHOOK_STORE_ENV) or self.store
+
+
+class DataExtractorSection(Section):
+    """dataextractor.io tables and submissions: the `dataextractor` section, or a component.
+
+    >>> DataExtractorSection.model_validate(
+    ...     {"datasets": [{"name": "docs", "start_date": "2026-11-01"}]}
+    ... ).asset_names()[:2]
+    ['docs_datasets', 'docs_fields']
+    """
+
+    datasets: list[DataExtractorDatasetsSpec] = Field(default_factory=list)
+    submissions: list[DataExtractorSubmissionSpec] = Field(default_factory=list)
+    sensor: SensorSettings = Field(default_factory=SensorSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+
+    def names(self) -> list[str]:
+        tables = [name for spec in self.datasets for name in spec.asset_names()]
+        return [*tables, *(spec.name for spec in self.submissions)]
+
+    def relative_to(self, folder: Path) -> Self:
+        """Relative document folders read from `folder` (the YAML's), wherever Dagster runs."""
+        submissions = [
+            spec
+            if spec.folder.is_absolute()
+            else spec.model_copy(update={"folder": folder / spec.folder})
+            for spec in self.submissions
+        ]
+        return self.model_copy(update={"submissions": submissions})
