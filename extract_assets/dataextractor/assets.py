@@ -10,7 +10,7 @@ from typing import NoReturn
 
 import dagster as dg
 
-from extract_assets.accounts import Account
+from extract_assets.builder import AssetBuilder
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import ApiError, InvalidArgumentError
 from extract_assets.core.leftovers import temp_dir
@@ -38,7 +38,6 @@ from extract_assets.io_manager import (
     IO_MANAGER_KEY,
     RESOURCE_DEFS,
     binding_io_manager,
-    storage_metadata,
 )
 from extract_assets.metadata import (
     ROWS_OUTSIDE_WINDOW,
@@ -49,11 +48,7 @@ from extract_assets.metadata import (
     table_metadata,
 )
 from extract_assets.translator import (
-    AssetProps,
-    ExtractAssetsTranslator,
     Translator,
-    as_translator,
-    asset_arguments,
     executed_by,
 )
 
@@ -86,58 +81,45 @@ def build_dataextractor_assets(
     >>> sorted(k.to_user_string() for k in build_dataextractor_assets([spec])[0].keys)[:2]
     ['docs_accuracy', 'docs_datasets']
     """
-    translator = as_translator(translator)
-    where = Account(PROVIDER_FOLDER, account)
-    resource_key = resource_key or where.resource_key
-    pool = pool or where.pool
+    builder = AssetBuilder.of(
+        PROVIDER_FOLDER,
+        account=account,
+        resource_key=resource_key,
+        pool=pool,
+        output_dir=output_dir,
+        translator=translator,
+    )
     with binding_io_manager():
         return [
-            *(
-                _tables_asset(spec, where, resource_key, pool, output_dir, translator)
-                for spec in datasets
-            ),
-            *(
-                _submission_asset(spec, where, resource_key, pool, output_dir, translator)
-                for spec in submissions
-            ),
+            *(_tables_asset(spec, builder) for spec in datasets),
+            *(_submission_asset(spec, builder) for spec in submissions),
         ]
 
 
-def _tables_asset(
-    spec: DataExtractorDatasetsSpec,
-    where: Account,
-    resource_key: str,
-    pool: str,
-    output_dir: str | None,
-    translator: ExtractAssetsTranslator,
-) -> dg.AssetsDefinition:
+def _tables_asset(spec: DataExtractorDatasetsSpec, builder: AssetBuilder) -> dg.AssetsDefinition:
+    where = builder.where
     partitions = spec.partitions()
     specs = [
-        translator.get_asset_spec(
-            AssetProps(
-                provider=PROVIDER_FOLDER,
-                spec=spec,
-                key=key,
-                description=f"dataextractor.io {table}, by day of creation.",
-                kinds=frozenset({"dataextractor", "parquet"}),
-                metadata=storage_metadata(
-                    where.folder, f"{spec.name}_{table}", output_dir, DATE_COLUMN
-                ),
-                table=table,
-            )
+        builder.asset_spec(
+            spec,
+            name,
+            description=f"dataextractor.io {table}, by day of creation.",
+            kinds={"dataextractor", "parquet"},
+            metadata=builder.storage(name, DATE_COLUMN),
+            table=table,
         )
         .replace_attributes(partitions_def=partitions, skippable=True)
         .with_io_manager_key(IO_MANAGER_KEY)
-        for key, table in zip(map(where.key, spec.asset_names()), TABLES, strict=True)
+        for name, table in zip(spec.asset_names(), TABLES, strict=True)
     ]
     blocking = spec.checks.blocking
 
     @dg.multi_asset(
         name=where.named(spec.name),
         specs=specs,
-        pool=pool,
+        pool=builder.pool,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        required_resource_keys={resource_key},
+        required_resource_keys={builder.resource_key},
         can_subset=False,
         resource_defs=RESOURCE_DEFS,
         check_specs=[
@@ -145,15 +127,14 @@ def _tables_asset(
             for table in specs
         ],
     )
-    @executed_by(translator)
+    @executed_by(builder.translator)
     def _tables(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
-        resource: DataExtractorResource = getattr(context.resources, resource_key)
+        resource: DataExtractorResource = builder.resource(context)
         window = context.partition_time_window
         days = [
             window.start.date() + timedelta(days=n)
             for n in range((window.end.date() - window.start.date()).days)
         ]
-        base = output_base(output_dir)
         with temp_dir("datasets") as tmp:
             spool = Path(tmp) / "datasets.ndjson"
             with resource.get_client() as client:
@@ -169,7 +150,7 @@ def _tables_asset(
                 )
             for table, table_spec in zip(TABLES, specs, strict=True):
                 name = f"{spec.name}_{table}"
-                folder = asset_folder(base, where.folder, name)
+                folder = builder.folder(name)
                 written = write_day_folders(
                     _rows(spool, table),
                     folder,
@@ -267,27 +248,18 @@ def _add_partition_metadata(
 
 
 def _submission_asset(
-    spec: DataExtractorSubmissionSpec,
-    where: Account,
-    resource_key: str,
-    pool: str,
-    output_dir: str | None,
-    translator: ExtractAssetsTranslator,
+    spec: DataExtractorSubmissionSpec, builder: AssetBuilder
 ) -> dg.AssetsDefinition:
-    asset_spec = translator.get_asset_spec(
-        AssetProps(
-            provider=PROVIDER_FOLDER,
-            spec=spec,
-            key=where.key(spec.name),
-            description=f"Submits the documents in {spec.folder} for extraction.",
-            kinds=frozenset({"dataextractor"}),
-        )
+    asset_spec = builder.asset_spec(
+        spec,
+        spec.name,
+        description=f"Submits the documents in {spec.folder} for extraction.",
+        kinds={"dataextractor"},
     )
 
-    @dg.asset(
-        **asset_arguments(asset_spec),
-        pool=pool,
-        required_resource_keys={resource_key},
+    @builder.asset(
+        asset_spec,
+        stored=False,
         check_specs=[
             dg.AssetCheckSpec(
                 ALL_EXTRACTED,
@@ -297,10 +269,9 @@ def _submission_asset(
             )
         ],
     )
-    @executed_by(translator)
     def _submit(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        resource: DataExtractorResource = getattr(context.resources, resource_key)
-        ledger = _ledger(context, output_dir, where, spec.name)
+        resource: DataExtractorResource = builder.resource(context)
+        ledger = _ledger(context, builder, spec.name)
         outcomes: list[tuple[str, str, str]] = []
         with resource.get_client() as client:
             submitted = _submit_folder(context, client, spec, ledger, outcomes)
@@ -316,18 +287,18 @@ def _submission_asset(
 
 
 def _ledger(
-    context: dg.AssetExecutionContext, output_dir: str | None, where: Account, name: str
+    context: dg.AssetExecutionContext, builder: AssetBuilder, name: str
 ) -> SubmissionLedger:
     """The ledger in the deployment's shared state; else in a SQLite file beside the asset's
     local output (with a URL base it stays in `./data`: set a shared state to keep it off the
     run's disk). A local file left from before a shared state was set is adopted into it. Its
     scope is the account's: two accounts may submit the same content, each once."""
-    base = output_base(output_dir)
+    base = output_base(builder.output_dir)
     local = output_base("data") if isinstance(base, RemotePath) else base
-    folder = asset_folder(local, where.folder, name)
+    folder = asset_folder(local, builder.where.folder, name)
     assert isinstance(folder, Path)
     local_file = folder / "submissions.sqlite"
-    scope = where.named(name)
+    scope = builder.where.named(name)
     shared = state_for(context.instance)
     if shared is None:
         return SubmissionLedger(shared_state(sqlite_url(local_file)), scope)

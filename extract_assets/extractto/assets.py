@@ -7,10 +7,9 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from extract_assets.accounts import Account
+from extract_assets.builder import AssetBuilder
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import ConflictError
-from extract_assets.core.paths import asset_folder, output_base
 from extract_assets.core.state import SharedState
 from extract_assets.core.storage import Location, glob_files, open_parquet
 from extract_assets.extractto.client import ConnectionRunFailedError, ExtractToClient
@@ -18,12 +17,7 @@ from extract_assets.extractto.contract import columns_json_schema
 from extract_assets.extractto.models import ConnectionRun, Extract
 from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.extractto.spec import ExtractToConnectionSpec, ExtractToExtractSpec
-from extract_assets.io_manager import (
-    IO_MANAGER_KEY,
-    RESOURCE_DEFS,
-    binding_io_manager,
-    storage_metadata,
-)
+from extract_assets.io_manager import binding_io_manager
 from extract_assets.metadata import (
     ROWS_OUTSIDE_WINDOW,
     MetadataKey,
@@ -32,14 +26,7 @@ from extract_assets.metadata import (
     schema_change_check_spec,
     table_metadata,
 )
-from extract_assets.translator import (
-    AssetProps,
-    ExtractAssetsTranslator,
-    Translator,
-    as_translator,
-    asset_arguments,
-    executed_by,
-)
+from extract_assets.translator import Translator
 
 PROVIDER_FOLDER = "extractto"
 EXTRACT_ID = MetadataKey[str]("extractto/extract_id", dg.MetadataValue.text)
@@ -101,67 +88,52 @@ def build_extractto_assets(
     ['ads']
     """
     policy = backfill_policy or dg.BackfillPolicy.single_run()
-    translator = as_translator(translator)
-    where = Account(PROVIDER_FOLDER, account)
-    resource_key = resource_key or where.resource_key
-    pool = pool or where.pool
+    builder = AssetBuilder.of(
+        PROVIDER_FOLDER,
+        account=account,
+        resource_key=resource_key,
+        pool=pool,
+        output_dir=output_dir,
+        translator=translator,
+    )
     with binding_io_manager():
         return [
-            *(
-                _extract_asset(spec, where, resource_key, pool, output_dir, policy, translator)
-                for spec in extracts
-            ),
-            *(
-                _connection_asset(spec, where, resource_key, pool, translator)
-                for spec in connections
-            ),
+            *(_extract_asset(spec, builder, policy) for spec in extracts),
+            *(_connection_asset(spec, builder) for spec in connections),
         ]
 
 
 def _extract_asset(
-    spec: ExtractToExtractSpec,
-    where: Account,
-    resource_key: str,
-    pool: str,
-    output_dir: str | None,
-    policy: dg.BackfillPolicy,
-    translator: ExtractAssetsTranslator,
+    spec: ExtractToExtractSpec, builder: AssetBuilder, policy: dg.BackfillPolicy
 ) -> dg.AssetsDefinition:
-    asset_spec = translator.get_asset_spec(
-        AssetProps(
-            provider=PROVIDER_FOLDER,
-            spec=spec,
-            key=where.key(spec.name),
-            description=f"Rows of Extract.to extract {spec.extract_id}, by date.",
-            kinds=frozenset({"extractto", "parquet"}),
-            metadata={
-                **EXTRACT_ID.entry(spec.extract_id),
-                **storage_metadata(where.folder, spec.name, output_dir, DATE_COLUMN),
-            },
-        )
+    where = builder.where
+    asset_spec = builder.asset_spec(
+        spec,
+        spec.name,
+        description=f"Rows of Extract.to extract {spec.extract_id}, by date.",
+        kinds={"extractto", "parquet"},
+        metadata={
+            **EXTRACT_ID.entry(spec.extract_id),
+            **builder.storage(spec.name, DATE_COLUMN),
+        },
     )
     blocking = spec.checks.blocking
 
-    @dg.asset(
-        **asset_arguments(asset_spec),
-        pool=pool,
+    @builder.asset(
+        asset_spec,
         partitions_def=partitions_for(spec),
         backfill_policy=policy,
-        required_resource_keys={resource_key},
         check_specs=[
             schema_change_check_spec(asset_spec.key, spec.schema_contract, blocking=blocking)
         ],
-        io_manager_key=IO_MANAGER_KEY,
-        resource_defs=RESOURCE_DEFS,
     )
-    @executed_by(translator)
     def _extract(
         context: dg.AssetExecutionContext, config: ExtractMaterializeConfig
     ) -> dg.MaterializeResult:
-        resource: ExtractToResource = getattr(context.resources, resource_key)
+        resource: ExtractToResource = builder.resource(context)
         window = context.partition_time_window
         days = _days(window.start.date(), window.end.date())
-        folder = asset_folder(output_base(output_dir), where.folder, spec.name)
+        folder = builder.folder(spec.name)
         with resource.get_client() as client:
             if config.sync:
                 extract = client.sync(
@@ -270,32 +242,18 @@ def _rows_in_folder(folder: Location) -> int:
     )
 
 
-def _connection_asset(
-    spec: ExtractToConnectionSpec,
-    where: Account,
-    resource_key: str,
-    pool: str,
-    translator: ExtractAssetsTranslator,
-) -> dg.AssetsDefinition:
-    asset_spec = translator.get_asset_spec(
-        AssetProps(
-            provider=PROVIDER_FOLDER,
-            spec=spec,
-            key=where.key(spec.name),
-            description=f"Runs Extract.to connection {spec.connection_id} into its destination.",
-            kinds=frozenset({"extractto"}),
-            metadata=CONNECTION_ID.entry(spec.connection_id),
-        )
+def _connection_asset(spec: ExtractToConnectionSpec, builder: AssetBuilder) -> dg.AssetsDefinition:
+    asset_spec = builder.asset_spec(
+        spec,
+        spec.name,
+        description=f"Runs Extract.to connection {spec.connection_id} into its destination.",
+        kinds={"extractto"},
+        metadata=CONNECTION_ID.entry(spec.connection_id),
     )
 
-    @dg.asset(
-        **asset_arguments(asset_spec),
-        pool=pool,
-        required_resource_keys={resource_key},
-    )
-    @executed_by(translator)
+    @builder.asset(asset_spec, stored=False)
     def _connection(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        resource: ExtractToResource = getattr(context.resources, resource_key)
+        resource: ExtractToResource = builder.resource(context)
         with resource.get_client() as client:
             run = _start_connection_run(context, client, spec.connection_id)
             context.log.info(f"Started Extract.to connection run {run.id}")

@@ -5,20 +5,15 @@ from typing import Any
 
 import dagster as dg
 
-from extract_assets.accounts import Account
+from extract_assets.builder import AssetBuilder
 from extract_assets.core.errors import NotFoundError
 from extract_assets.core.parquet import SinkResult
-from extract_assets.core.paths import asset_folder, output_base, table_file
+from extract_assets.core.paths import table_file
 from extract_assets.core.storage import open_parquet
 from extract_assets.core.table import TableWrite, TableWriter
 from extract_assets.core.validation import check_rows
 from extract_assets.instance_state import state_for
-from extract_assets.io_manager import (
-    IO_MANAGER_KEY,
-    RESOURCE_DEFS,
-    binding_io_manager,
-    storage_metadata,
-)
+from extract_assets.io_manager import binding_io_manager
 from extract_assets.linkup.client import LinkupClient
 from extract_assets.linkup.models import Task
 from extract_assets.linkup.resource import LinkupResource
@@ -30,14 +25,7 @@ from extract_assets.metadata import (
     schema_change_check_spec,
     table_metadata,
 )
-from extract_assets.translator import (
-    AssetProps,
-    ExtractAssetsTranslator,
-    Translator,
-    as_translator,
-    asset_arguments,
-    executed_by,
-)
+from extract_assets.translator import Translator
 
 PROVIDER_FOLDER = "linkup"
 TASK_TAG_PREFIX = "extract_assets/linkup_task."
@@ -79,43 +67,30 @@ def build_linkup_assets(
     >>> [key.to_user_string() for key in defs.resolve_all_asset_keys()]
     ['team']
     """
-    where = Account(PROVIDER_FOLDER, account)
-    translator = as_translator(translator)
+    builder = AssetBuilder.of(
+        PROVIDER_FOLDER,
+        account=account,
+        resource_key=resource_key,
+        pool=pool,
+        output_dir=output_dir,
+        translator=translator,
+    )
     with binding_io_manager():
-        return [
-            _build_asset(
-                spec,
-                where,
-                resource_key or where.resource_key,
-                pool or where.pool,
-                output_dir,
-                translator,
-            )
-            for spec in specs
-        ]
+        return [_build_asset(spec, builder) for spec in specs]
 
 
-def _build_asset(
-    spec: LinkupExtractSpec,
-    where: Account,
-    resource_key: str,
-    pool: str,
-    output_dir: str | None,
-    translator: ExtractAssetsTranslator,
-) -> dg.AssetsDefinition:
-    asset_spec = translator.get_asset_spec(
-        AssetProps(
-            provider=PROVIDER_FOLDER,
-            spec=spec,
-            key=where.key(spec.name),
-            description=f"Linkup extract of {spec.url}: {spec.q}",
-            kinds=frozenset({"linkup", "parquet"}),
-            metadata={
-                **QUERY.entry(spec.q),
-                **PAGE_URL.entry(spec.url),
-                **storage_metadata(where.folder, spec.name, output_dir),
-            },
-        )
+def _build_asset(spec: LinkupExtractSpec, builder: AssetBuilder) -> dg.AssetsDefinition:
+    where = builder.where
+    asset_spec = builder.asset_spec(
+        spec,
+        spec.name,
+        description=f"Linkup extract of {spec.url}: {spec.q}",
+        kinds={"linkup", "parquet"},
+        metadata={
+            **QUERY.entry(spec.q),
+            **PAGE_URL.entry(spec.url),
+            **builder.storage(spec.name),
+        },
     )
     blocking = spec.checks.blocking
     checks = [
@@ -137,18 +112,10 @@ def _build_asset(
             )
         )
 
-    @dg.asset(
-        **asset_arguments(asset_spec),
-        pool=pool,
-        required_resource_keys={resource_key},
-        check_specs=checks,
-        io_manager_key=IO_MANAGER_KEY,
-        resource_defs=RESOURCE_DEFS,
-    )
-    @executed_by(translator)
+    @builder.asset(asset_spec, check_specs=checks)
     def _extract(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        resource: LinkupResource = getattr(context.resources, resource_key)
-        folder = asset_folder(output_base(output_dir), where.folder, spec.name)
+        resource: LinkupResource = builder.resource(context)
+        folder = builder.folder(spec.name)
         table = TableWriter(
             folder,
             json_schema=spec.row_schema,

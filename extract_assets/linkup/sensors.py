@@ -14,28 +14,18 @@ import dagster as dg
 
 from extract_assets.accounts import Account
 from extract_assets.asset_settings import SpecSettings
+from extract_assets.builder import AssetBuilder
 from extract_assets.core.contract import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.cursor import SensorCursor
-from extract_assets.core.paths import asset_folder, output_base, partition_file
+from extract_assets.core.paths import partition_file
 from extract_assets.core.table import TableWriter
 from extract_assets.instance_state import state_for
-from extract_assets.io_manager import (
-    IO_MANAGER_KEY,
-    RESOURCE_DEFS,
-    binding_io_manager,
-    storage_metadata,
-)
+from extract_assets.io_manager import binding_io_manager
 from extract_assets.linkup.assets import PROVIDER_FOLDER, task_metadata, task_tag
 from extract_assets.linkup.models import Task
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.spec import LinkupExtractSpec
-from extract_assets.translator import (
-    AssetProps,
-    Translator,
-    as_translator,
-    asset_arguments,
-    executed_by,
-)
+from extract_assets.translator import Translator
 
 TASKS_PARTITIONS = "linkup_tasks"
 TASK_OUTPUTS_ASSET = "linkup_task_outputs"
@@ -63,34 +53,32 @@ def build_linkup_task_outputs_asset(
     `schema_contract`. With an `account`, the key, folder, resource, pool and the dynamic
     partitions (`{account}_linkup_tasks`) are the account's.
     """
-    where = Account(PROVIDER_FOLDER, account)
-    resource_key = resource_key or where.resource_key
-    translator = as_translator(translator)
-    asset_spec = translator.get_asset_spec(
-        AssetProps(
-            provider=PROVIDER_FOLDER,
-            spec=SpecSettings(group=group, owners=list(owners)),
-            key=where.key(name),
-            description="Rows of Linkup extract tasks started outside Dagster, by task id.",
-            kinds=frozenset({"linkup", "parquet"}),
-            metadata=storage_metadata(where.folder, name, output_dir, TASK_ID_COLUMN),
-        )
+    builder = AssetBuilder.of(
+        PROVIDER_FOLDER,
+        account=account,
+        resource_key=resource_key,
+        pool=pool,
+        output_dir=output_dir,
+        translator=translator,
+    )
+    where = builder.where
+    asset_spec = builder.asset_spec(
+        SpecSettings(group=group, owners=list(owners)),
+        name,
+        description="Rows of Linkup extract tasks started outside Dagster, by task id.",
+        kinds={"linkup", "parquet"},
+        metadata=builder.storage(name, TASK_ID_COLUMN),
     )
     with binding_io_manager():
 
-        @dg.asset(
-            **asset_arguments(asset_spec),
+        @builder.asset(
+            asset_spec,
             partitions_def=dg.DynamicPartitionsDefinition(name=where.named(TASKS_PARTITIONS)),
-            pool=pool or where.pool,
-            required_resource_keys={resource_key},
-            io_manager_key=IO_MANAGER_KEY,
-            resource_defs=RESOURCE_DEFS,
         )
-        @executed_by(translator)
         def _outputs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-            resource: LinkupResource = getattr(context.resources, resource_key)
+            resource: LinkupResource = builder.resource(context)
             task_id = context.partition_key
-            folder = asset_folder(output_base(output_dir), where.folder, name)
+            folder = builder.folder(name)
             with resource.get_client() as client:
                 task = client.wait(task_id)
                 target = partition_file(folder, TASK_ID_COLUMN, task_id)

@@ -1,0 +1,121 @@
+"""What every asset of one provider account shares while a builder makes them: the account,
+its resource and pool, the output, and the translator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+
+from extract_assets.accounts import Account
+from extract_assets.asset_settings import SpecSettings
+from extract_assets.core.paths import asset_folder, output_base
+from extract_assets.core.storage import Location
+from extract_assets.io_manager import IO_MANAGER_KEY, RESOURCE_DEFS, storage_metadata
+from extract_assets.translator import (
+    AssetProps,
+    ExtractAssetsTranslator,
+    Translator,
+    as_translator,
+    asset_arguments,
+    executed_by,
+)
+
+
+@dataclass(frozen=True)
+class AssetBuilder:
+    """The assets of one account of a provider: specs through the translator, bodies through
+    its `execute`, every asset on the account's pool and resource.
+
+    >>> builder = AssetBuilder.of("linkup", account="research")
+    >>> builder.resource_key, builder.pool, builder.where.folder
+    ('linkup_research', 'linkup_research', 'linkup/research')
+    >>> builder.asset_spec(SpecSettings(), "team", description="Team", kinds={"linkup"}).key
+    AssetKey(['research', 'team'])
+    """
+
+    where: Account
+    resource_key: str
+    pool: str
+    output_dir: str | None
+    translator: ExtractAssetsTranslator
+
+    @classmethod
+    def of(
+        cls,
+        provider: str,
+        *,
+        account: str | None = None,
+        resource_key: str | None = None,
+        pool: str | None = None,
+        output_dir: str | None = None,
+        translator: Translator | None = None,
+    ) -> AssetBuilder:
+        """The builder a provider's `build_*_assets` arguments describe; the resource key and
+        pool default to the account's."""
+        where = Account(provider, account)
+        return cls(
+            where,
+            resource_key or where.resource_key,
+            pool or where.pool,
+            output_dir,
+            as_translator(translator),
+        )
+
+    def asset_spec(
+        self,
+        spec: SpecSettings,
+        name: str,
+        *,
+        description: str,
+        kinds: set[str],
+        metadata: Mapping[str, Any] | None = None,
+        table: str | None = None,
+    ) -> dg.AssetSpec:
+        """The `AssetSpec` of the account's asset `name`, as the translator makes it."""
+        return self.translator.get_asset_spec(
+            AssetProps(
+                provider=self.where.provider,
+                spec=spec,
+                key=self.where.key(name),
+                description=description,
+                kinds=frozenset(kinds),
+                metadata=dict(metadata or {}),
+                table=table,
+            )
+        )
+
+    def storage(self, name: str, partition_column: str | None = None) -> dict[str, str]:
+        """The definition metadata that tells the IO manager where asset `name`'s files are."""
+        return storage_metadata(self.where.folder, name, self.output_dir, partition_column)
+
+    def asset(
+        self, asset_spec: dg.AssetSpec, *, stored: bool = True, **arguments: Any
+    ) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+        """`@dg.asset` for `asset_spec` on the account's pool and resource, its body run by the
+        translator; a `stored` asset's rows are read downstream through our IO manager."""
+        io: dict[str, Any] = (
+            {"io_manager_key": IO_MANAGER_KEY, "resource_defs": RESOURCE_DEFS} if stored else {}
+        )
+
+        def decorate(body: Callable[..., Any]) -> dg.AssetsDefinition:
+            return dg.asset(
+                **asset_arguments(asset_spec),
+                pool=self.pool,
+                required_resource_keys={self.resource_key},
+                **io,
+                **arguments,
+            )(executed_by(self.translator)(body))
+
+        return decorate
+
+    def resource(self, context: dg.AssetExecutionContext) -> Any:
+        """The account's resource, in a running asset."""
+        return getattr(context.resources, self.resource_key)
+
+    def folder(self, name: str) -> Location:
+        """Where asset `name`'s files are, resolved when the asset runs (the output may come
+        from the environment)."""
+        return asset_folder(output_base(self.output_dir), self.where.folder, name)
