@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import dagster as dg
 
 from extract_assets.accounts import Account
 from extract_assets.asset_settings import SpecSettings
+from extract_assets.core.options import check_options
 from extract_assets.core.paths import asset_folder, output_base
 from extract_assets.core.storage import Location
 from extract_assets.io_manager import IO_MANAGER_KEY, RESOURCE_DEFS, storage_metadata
@@ -22,6 +23,22 @@ from extract_assets.translator import (
     asset_arguments,
     executed_by,
 )
+
+
+class BuildOptions(TypedDict, total=False):
+    """What every `build_*_assets` takes besides its specs.
+
+    `account` names the account (its keys start with it; resource key, pool and folder are its
+    own); `resource_key` and `pool` replace the account's; `output_dir` replaces
+    `EXTRACT_ASSETS_OUTPUT` (a folder or an fsspec URL); `translator` makes each `AssetSpec` and
+    runs each materialization.
+    """
+
+    account: str | None
+    resource_key: str | None
+    pool: str | None
+    output_dir: str | None
+    translator: Translator | None
 
 
 @dataclass(frozen=True)
@@ -43,25 +60,17 @@ class AssetBuilder:
     translator: ExtractAssetsTranslator
 
     @classmethod
-    def of(
-        cls,
-        provider: str,
-        *,
-        account: str | None = None,
-        resource_key: str | None = None,
-        pool: str | None = None,
-        output_dir: str | None = None,
-        translator: Translator | None = None,
-    ) -> AssetBuilder:
-        """The builder a provider's `build_*_assets` arguments describe; the resource key and
+    def of(cls, provider: str, **options: Unpack[BuildOptions]) -> AssetBuilder:
+        """The builder a provider's `build_*_assets` options describe; the resource key and
         pool default to the account's."""
-        where = Account(provider, account)
+        check_options(BuildOptions, options, f"build_{provider}_assets")
+        where = Account(provider, options.get("account"))
         return cls(
             where,
-            resource_key or where.resource_key,
-            pool or where.pool,
-            output_dir,
-            as_translator(translator),
+            options.get("resource_key") or where.resource_key,
+            options.get("pool") or where.pool,
+            options.get("output_dir"),
+            as_translator(options.get("translator")),
         )
 
     def asset_spec(

@@ -8,11 +8,19 @@ from typing import ClassVar
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
+from extract_assets.core.client import ClientOptions
 from extract_assets.core.http import Timeouts
 from extract_assets.core.polling import PollPolicy
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.core.state import SharedState
 from extract_assets.instance_state import state_for
+
+
+class ClientSettings(ClientOptions):
+    """What every provider client takes from its resource."""
+
+    api_key: str
+    base_url: str
 
 
 class ProviderResource(dg.ConfigurableResource):
@@ -44,6 +52,18 @@ class ProviderResource(dg.ConfigurableResource):
         # Runs, steps and sensor ticks get the instance here; its database is the shared store.
         self._state = state_for(context.instance)
 
+    def client_settings(self, retry_deadline_seconds: float | None = None) -> ClientSettings:
+        """The settings a client gets; `retry_deadline_seconds` also caps the timeouts, so no
+        call outlasts a sensor's budget."""
+        return ClientSettings(
+            api_key=self.api_key,
+            base_url=self.resolved_base_url(),
+            timeouts=self.timeouts(retry_deadline_seconds),
+            retry=self.retry_policy(retry_deadline_seconds),
+            poll=self.poll_policy(),
+            state=self.shared_state(),
+        )
+
     def shared_state(self) -> SharedState | None:
         """Where state shared by every run and machine lives (`state_for`), if anywhere."""
         return self._state or state_for(None)
@@ -70,3 +90,13 @@ class ProviderResource(dg.ConfigurableResource):
             max_seconds=self.poll_max_seconds,
             timeout_seconds=self.poll_timeout_seconds,
         )
+
+
+class PacedResource(ProviderResource):
+    """A provider resource whose clients pace every request at one rate per key."""
+
+    requests_per_minute: float | None = Field(
+        default=120.0,
+        description="Client-side pace per API key: per process, or across every process "
+        "and machine with a shared state; null for none.",
+    )

@@ -4,13 +4,41 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Self
+from dataclasses import dataclass
+from typing import Self, TypedDict, Unpack
 
 from extract_assets.core.http import ApiClient, ErrorFactory, Timeouts
+from extract_assets.core.options import check_options
 from extract_assets.core.polling import PollPolicy
 from extract_assets.core.ratelimit import Pacer, SharedRateLimiter, shared_limiter
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.core.state import SharedState
+
+
+@dataclass(frozen=True)
+class Api:
+    """How one provider's API is found and its errors read; each contract module has one."""
+
+    provider: str
+    base_url_env: str
+    error_factory: ErrorFactory
+
+
+class ClientOptions(TypedDict, total=False):
+    """How any client calls its API: `timeouts`, `retry`, `poll` (waiting for work to finish),
+    `progress_every` (seconds between progress logs) and `state` (rate budgets shared by every
+    process and machine)."""
+
+    timeouts: Timeouts | None
+    retry: RetryPolicy | None
+    poll: PollPolicy | None
+    progress_every: float
+    state: SharedState | None
+
+
+def one_rate(per_minute: float | None, burst: int = 10) -> dict[str, tuple[float, int]] | None:
+    """The `rates` of a client with one pace for every request; none without a pace."""
+    return {"default": (per_minute, burst)} if per_minute else None
 
 
 class ProviderClient:
@@ -23,39 +51,37 @@ class ProviderClient:
 
     def __init__(
         self,
-        *,
-        provider: str,
+        api: Api,
         api_key: str,
         base_url: str,
-        error_factory: ErrorFactory,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-        poll: PollPolicy | None = None,
+        *,
         rates: Mapping[str, tuple[float, int]] | None = None,
-        base_url_env: str | None = None,
-        state: SharedState | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
+        check_options(ClientOptions, options, type(self).__name__)
         fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:12]
+        state = options.get("state")
         self.state = state
         limiters: dict[str, Pacer] = {}
         for bucket, (per_minute, burst) in (rates or {}).items():
-            name = f"{provider}:{fingerprint}:{bucket}"
+            name = f"{api.provider}:{fingerprint}:{bucket}"
             limiters[bucket] = (
                 SharedRateLimiter(state, name, per_minute, burst=burst)
                 if state is not None
                 else shared_limiter(name, per_minute, burst=burst)
             )
         self._api = ApiClient(
-            provider=provider,
+            provider=api.provider,
             base_url=base_url,
             api_key=api_key,
-            error_factory=error_factory,
-            timeouts=timeouts,
-            retry=retry,
+            error_factory=api.error_factory,
+            timeouts=options.get("timeouts"),
+            retry=options.get("retry"),
             limiters=limiters,
-            base_url_env=base_url_env,
+            base_url_env=api.base_url_env,
         )
-        self.poll = poll or PollPolicy()
+        self.poll = options.get("poll") or PollPolicy()
+        self.progress_every = options.get("progress_every", 5.0)
 
     @property
     def base_url(self) -> str:

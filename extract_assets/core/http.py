@@ -94,6 +94,29 @@ class ErrorContext:
     request_id: str | None
     retry_after: float | None
 
+    def error(
+        self,
+        cls: type[ApiError],
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        hint: str | None = None,
+    ) -> ApiError:
+        """A `cls` error carrying what the context knows: provider, request id, method, URL,
+        Retry-After."""
+        return cls(
+            message,
+            provider=self.provider,
+            status=status,
+            code=code,
+            request_id=self.request_id,
+            method=self.method,
+            url=self.url,
+            hint=hint,
+            retry_after=self.retry_after,
+        )
+
 
 ErrorFactory = Callable[[httpx.Response, ErrorContext], ApiError]
 
@@ -350,11 +373,16 @@ class ApiClient:
         if limiter is not None:
             waited = limiter.acquire()
             if waited > 1:
-                logger.info("%s: paced %.1f s by the client-side rate limit", self.provider, waited)
+                logger.info(
+                    "%s: paced %.1f s by the client-side rate limit",
+                    self.provider,
+                    waited,
+                )
 
     def _context(self, response: httpx.Response, method: str, url: str) -> ErrorContext:
         request_id = next(
-            (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
+            (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers),
+            None,
         )
         return ErrorContext(
             provider=self.provider,
@@ -389,7 +417,10 @@ class ApiClient:
         self, exc: httpx.HTTPError, method: str, url: str, what: str
     ) -> TransportError:
         return TransportError(
-            f"{what} ({type(exc).__name__})", provider=self.provider, method=method, url=url
+            f"{what} ({type(exc).__name__})",
+            provider=self.provider,
+            method=method,
+            url=url,
         )
 
     def _pause_or_raise(self, error: ApiError, attempt: int, deadline: float) -> None:
@@ -448,7 +479,8 @@ class ApiClient:
                             # A fresh link refused at once: the host may lag; back off first.
                             self._sleep(self.retry.backoff(refreshes - 1, self._rng))
                         logger.info(
-                            "%s: result link expired; asking for a fresh one", self.provider
+                            "%s: result link expired; asking for a fresh one",
+                            self.provider,
                         )
                         url = refresh_url()
                         continue
@@ -486,7 +518,9 @@ class ApiClient:
                 error = self._transport_error(exc, "GET", shown_url, "download broke")
                 self._pause_or_raise(error, attempt, deadline)
                 logger.warning(
-                    "%s: download broke after %d bytes; resuming", self.provider, delivered
+                    "%s: download broke after %d bytes; resuming",
+                    self.provider,
+                    delivered,
                 )
 
 

@@ -6,11 +6,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, Unpack
 
 import dagster as dg
 
-from extract_assets.builder import AssetBuilder
+from extract_assets.builder import AssetBuilder, BuildOptions
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import ApiError, InvalidArgumentError
 from extract_assets.core.leftovers import temp_dir
@@ -48,7 +48,6 @@ from extract_assets.metadata import (
     table_metadata,
 )
 from extract_assets.translator import (
-    Translator,
     executed_by,
 )
 
@@ -68,12 +67,7 @@ _BATCH = 5_000
 def build_dataextractor_assets(
     datasets: Sequence[DataExtractorDatasetsSpec] = (),
     submissions: Sequence[DataExtractorSubmissionSpec] = (),
-    *,
-    account: str | None = None,
-    resource_key: str | None = None,
-    pool: str | None = None,
-    output_dir: str | None = None,
-    translator: Translator | None = None,
+    **options: Unpack[BuildOptions],
 ) -> list[dg.AssetsDefinition]:
     """Per datasets spec, one multi-asset writing five tables; per folder, a submission asset.
 
@@ -81,14 +75,7 @@ def build_dataextractor_assets(
     >>> sorted(k.to_user_string() for k in build_dataextractor_assets([spec])[0].keys)[:2]
     ['docs_accuracy', 'docs_datasets']
     """
-    builder = AssetBuilder.of(
-        PROVIDER_FOLDER,
-        account=account,
-        resource_key=resource_key,
-        pool=pool,
-        output_dir=output_dir,
-        translator=translator,
-    )
+    builder = AssetBuilder.of(PROVIDER_FOLDER, **options)
     with binding_io_manager():
         return [
             *(_tables_asset(spec, builder) for spec in datasets),

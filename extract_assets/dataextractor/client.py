@@ -8,37 +8,32 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from pydantic import ValidationError
 
-from extract_assets.core.client import ProviderClient
+from extract_assets.core.client import ClientOptions, ProviderClient
 from extract_assets.core.errors import (
     ExtractAssetsError,
     InvalidArgumentError,
     ServerError,
     TransportError,
 )
-from extract_assets.core.http import Timeouts
 from extract_assets.core.paid import landed_or_back_off
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
-from extract_assets.core.retry import RetryPolicy
-from extract_assets.core.state import SharedState
 from extract_assets.dataextractor.contract import (
-    BASE_URL_ENV,
+    API,
     DEFAULT_BASE_URL,
     FINAL_STATUSES,
     HEADROOM,
     MAX_UPLOAD_BYTES,
     PAGE_SIZE,
-    PROVIDER,
     READ_BUCKET,
     READS_PER_MINUTE,
     WRITE_BUCKET,
     WRITES_PER_MINUTE,
     CursorExpiredError,
-    error_from_response,
     media_type,
 )
 from extract_assets.dataextractor.models import Dataset
@@ -118,30 +113,15 @@ class DataExtractorClient(ProviderClient):
         api_key: str,
         base_url: str = DEFAULT_BASE_URL,
         *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-        poll: PollPolicy | None = None,
         reads_per_minute: float = READS_PER_MINUTE,
         writes_per_minute: float = WRITES_PER_MINUTE,
-        progress_every: float = 5.0,
-        state: SharedState | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        super().__init__(
-            provider=PROVIDER,
-            base_url_env=BASE_URL_ENV,
-            api_key=api_key,
-            base_url=base_url,
-            error_factory=error_from_response,
-            timeouts=timeouts,
-            retry=retry,
-            poll=poll,
-            rates={
-                READ_BUCKET: (reads_per_minute * HEADROOM, 1),
-                WRITE_BUCKET: (writes_per_minute * HEADROOM, 1),
-            },
-            state=state,
-        )
-        self.progress_every = progress_every
+        rates = {
+            READ_BUCKET: (reads_per_minute * HEADROOM, 1),
+            WRITE_BUCKET: (writes_per_minute * HEADROOM, 1),
+        }
+        super().__init__(API, api_key, base_url, rates=rates, **options)
 
     def dataset(self, dataset_id: str) -> Dataset:
         payload = self._api.json("GET", f"/api/v1/datasets/{dataset_id}", bucket=READ_BUCKET)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import httpx
 
+from extract_assets.core.client import Api
 from extract_assets.core.errors import ApiError, PaymentRequiredError
 from extract_assets.core.http import ErrorContext, detail_message, error_class_for
 
@@ -65,16 +66,7 @@ def error_from_response(response: httpx.Response, ctx: ErrorContext) -> ApiError
         cls = CursorExpiredError
     elif status == 402:
         cls = PaymentRequiredError
-    return cls(
-        detail,
-        provider=PROVIDER,
-        status=status,
-        request_id=ctx.request_id,
-        method=ctx.method,
-        url=ctx.url,
-        hint=_HINTS.get(status),
-        retry_after=ctx.retry_after,
-    )
+    return ctx.error(cls, detail, status=status, hint=_HINTS.get(status))
 
 
 _HINTS = {
@@ -88,3 +80,6 @@ _HINTS = {
     ),
     422: "the file is not a supported document (PDF, PNG, JPEG, TIFF up to 25 MB) or is corrupt.",
 }
+
+
+API = Api(PROVIDER, BASE_URL_ENV, error_from_response)

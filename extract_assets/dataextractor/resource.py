@@ -35,17 +35,9 @@ class DataExtractorResource(ProviderResource):
     )
 
     def get_client(self, *, retry_deadline_seconds: float | None = None) -> DataExtractorClient:
-        """A client with these settings; close it (or use `with`) when done.
-
-        `retry_deadline_seconds` also caps the timeouts, so no call outlasts a sensor's budget.
-        """
+        """A client with these settings; close it (or use `with`) when done."""
         return DataExtractorClient(
-            api_key=self.api_key,
-            base_url=self.resolved_base_url(),
-            timeouts=self.timeouts(retry_deadline_seconds),
-            retry=self.retry_policy(retry_deadline_seconds),
-            poll=self.poll_policy(),
+            **self.client_settings(retry_deadline_seconds),
             reads_per_minute=self.reads_per_minute,
             writes_per_minute=self.writes_per_minute,
-            state=self.shared_state(),
         )

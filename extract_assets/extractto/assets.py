@@ -2,12 +2,12 @@
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Unpack
 
 import dagster as dg
 from pydantic import Field
 
-from extract_assets.builder import AssetBuilder
+from extract_assets.builder import AssetBuilder, BuildOptions
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import ConflictError
 from extract_assets.core.state import SharedState
@@ -26,7 +26,6 @@ from extract_assets.metadata import (
     schema_change_check_spec,
     table_metadata,
 )
-from extract_assets.translator import Translator
 
 PROVIDER_FOLDER = "extractto"
 EXTRACT_ID = MetadataKey[str]("extractto/extract_id", dg.MetadataValue.text)
@@ -69,12 +68,8 @@ def build_extractto_assets(
     extracts: Sequence[ExtractToExtractSpec] = (),
     connections: Sequence[ExtractToConnectionSpec] = (),
     *,
-    account: str | None = None,
-    resource_key: str | None = None,
-    pool: str | None = None,
-    output_dir: str | None = None,
     backfill_policy: dg.BackfillPolicy | None = None,
-    translator: Translator | None = None,
+    **options: Unpack[BuildOptions],
 ) -> list[dg.AssetsDefinition]:
     """An asset per extract (date-partitioned, Parquet) and per connection (runs it).
 
@@ -88,14 +83,7 @@ def build_extractto_assets(
     ['ads']
     """
     policy = backfill_policy or dg.BackfillPolicy.single_run()
-    builder = AssetBuilder.of(
-        PROVIDER_FOLDER,
-        account=account,
-        resource_key=resource_key,
-        pool=pool,
-        output_dir=output_dir,
-        translator=translator,
-    )
+    builder = AssetBuilder.of(PROVIDER_FOLDER, **options)
     with binding_io_manager():
         return [
             *(_extract_asset(spec, builder, policy) for spec in extracts),

@@ -10,9 +10,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
-from extract_assets.core.client import ProviderClient
+from extract_assets.core.client import ClientOptions, ProviderClient, one_rate
 from extract_assets.core.errors import (
     DeadlineExceededError,
     ExtractAssetsError,
@@ -20,25 +20,20 @@ from extract_assets.core.errors import (
     ServerError,
     TransportError,
 )
-from extract_assets.core.http import Timeouts
 from extract_assets.core.paid import landed_or_back_off
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
-from extract_assets.core.retry import RetryPolicy
-from extract_assets.core.state import SharedState
 from extract_assets.extractto.contract import (
-    BASE_URL_ENV,
+    API,
     DEFAULT_BASE_URL,
     ERROR,
     LIST_PAGE_SIZE,
     PAUSED,
-    PROVIDER,
     ROWS_PAGE_SIZE,
     RUN_FINAL_STATUSES,
     SYNCING,
     AlreadySyncingError,
     CursorExpiredError,
-    error_from_response,
 )
 from extract_assets.extractto.models import ConnectionRun, DataTable, Extract, Resource
 
@@ -134,26 +129,10 @@ class ExtractToClient(ProviderClient):
         api_key: str,
         base_url: str = DEFAULT_BASE_URL,
         *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-        poll: PollPolicy | None = None,
         requests_per_minute: float | None = None,
-        progress_every: float = 5.0,
-        state: SharedState | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        super().__init__(
-            provider=PROVIDER,
-            base_url_env=BASE_URL_ENV,
-            api_key=api_key,
-            base_url=base_url,
-            error_factory=error_from_response,
-            timeouts=timeouts,
-            retry=retry,
-            poll=poll,
-            rates={"default": (requests_per_minute, 10)} if requests_per_minute else None,
-            state=state,
-        )
-        self.progress_every = progress_every
+        super().__init__(API, api_key, base_url, rates=one_rate(requests_per_minute), **options)
 
     # Lists: the envelope {"data", "next_cursor"} or, as the published reference shows, a bare
     # JSON array; either way every page.

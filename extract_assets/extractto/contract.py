@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import httpx
 
+from extract_assets.core.client import Api
 from extract_assets.core.errors import (
     ApiError,
     AuthenticationError,
@@ -58,16 +59,7 @@ def error_from_response(response: httpx.Response, ctx: ErrorContext) -> ApiError
         cls = PaymentRequiredError
     elif status == 403:
         cls = PermissionDeniedError
-    return cls(
-        detail,
-        provider=PROVIDER,
-        status=status,
-        request_id=ctx.request_id,
-        method=ctx.method,
-        url=ctx.url,
-        hint=_hint(status, detail),
-        retry_after=ctx.retry_after,
-    )
+    return ctx.error(cls, detail, status=status, hint=_hint(status, detail))
 
 
 def _hint(status: int, detail: str) -> str | None:
@@ -123,3 +115,6 @@ def columns_json_schema(
         if name not in drop
     }
     return {"type": "object", "properties": properties}
+
+
+API = Api(PROVIDER, BASE_URL_ENV, error_from_response)

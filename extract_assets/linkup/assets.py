@@ -1,11 +1,11 @@
 """Linkup extracts as Dagster assets: one asset per `LinkupExtractSpec`, written to Parquet."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 
 import dagster as dg
 
-from extract_assets.builder import AssetBuilder
+from extract_assets.builder import AssetBuilder, BuildOptions
 from extract_assets.core.errors import NotFoundError
 from extract_assets.core.parquet import SinkResult
 from extract_assets.core.paths import table_file
@@ -25,7 +25,6 @@ from extract_assets.metadata import (
     schema_change_check_spec,
     table_metadata,
 )
-from extract_assets.translator import Translator
 
 PROVIDER_FOLDER = "linkup"
 TASK_TAG_PREFIX = "extract_assets/linkup_task."
@@ -45,12 +44,7 @@ def task_tag(asset_name: str) -> str:
 
 def build_linkup_assets(
     specs: Sequence[LinkupExtractSpec],
-    *,
-    account: str | None = None,
-    resource_key: str | None = None,
-    pool: str | None = None,
-    output_dir: str | None = None,
-    translator: Translator | None = None,
+    **options: Unpack[BuildOptions],
 ) -> list[dg.AssetsDefinition]:
     """One asset per spec: materializing it runs the extract and writes its rows to Parquet.
 
@@ -67,14 +61,7 @@ def build_linkup_assets(
     >>> [key.to_user_string() for key in defs.resolve_all_asset_keys()]
     ['team']
     """
-    builder = AssetBuilder.of(
-        PROVIDER_FOLDER,
-        account=account,
-        resource_key=resource_key,
-        pool=pool,
-        output_dir=output_dir,
-        translator=translator,
-    )
+    builder = AssetBuilder.of(PROVIDER_FOLDER, **options)
     with binding_io_manager():
         return [_build_asset(spec, builder) for spec in specs]
 

@@ -8,11 +8,11 @@ import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Unpack
 
 from pydantic import ValidationError
 
-from extract_assets.core.client import ProviderClient
+from extract_assets.core.client import ClientOptions, ProviderClient, one_rate
 from extract_assets.core.errors import (
     DeadlineExceededError,
     ExtractAssetsError,
@@ -21,21 +21,16 @@ from extract_assets.core.errors import (
     ServerError,
     TransportError,
 )
-from extract_assets.core.http import Timeouts
 from extract_assets.core.paid import landed_or_back_off
 from extract_assets.core.parquet import SinkResult, write_ndjson
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
-from extract_assets.core.retry import RetryPolicy
-from extract_assets.core.state import SharedState
 from extract_assets.core.storage import location
 from extract_assets.core.table import TableWriter
 from extract_assets.linkup.contract import (
-    BASE_URL_ENV,
+    API,
     DEFAULT_BASE_URL,
     MAX_PAGE_SIZE,
-    PROVIDER,
-    error_from_response,
 )
 from extract_assets.linkup.models import Task, TaskOutput, TaskPage
 
@@ -77,30 +72,14 @@ class LinkupClient(ProviderClient):
         api_key: str,
         base_url: str = DEFAULT_BASE_URL,
         *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-        poll: PollPolicy | None = None,
         queue_wait_seconds: float = 1800.0,
         requests_per_minute: float | None = 120.0,
         download_attempts: int = 3,
-        progress_every: float = 5.0,
-        state: SharedState | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        super().__init__(
-            provider=PROVIDER,
-            base_url_env=BASE_URL_ENV,
-            api_key=api_key,
-            base_url=base_url,
-            error_factory=error_from_response,
-            timeouts=timeouts,
-            retry=retry,
-            poll=poll,
-            rates={"default": (requests_per_minute, 10)} if requests_per_minute else None,
-            state=state,
-        )
+        super().__init__(API, api_key, base_url, rates=one_rate(requests_per_minute), **options)
         self.queue_wait_seconds = queue_wait_seconds
         self.download_attempts = max(1, download_attempts)
-        self.progress_every = progress_every
 
     def create(
         self,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import httpx
 
+from extract_assets.core.client import Api
 from extract_assets.core.error_body import read_error_body
 from extract_assets.core.errors import (
     ApiError,
@@ -62,16 +63,12 @@ def error_from_response(response: httpx.Response, ctx: ErrorContext) -> ApiError
     cls = _CODE_CLASSES.get(code or "", error_class_for(response.status_code))
     if details:
         message += ": " + "; ".join(details)
-    return cls(
+    return ctx.error(
+        cls,
         message,
-        provider=PROVIDER,
         status=response.status_code,
         code=code,
-        request_id=ctx.request_id,
-        method=ctx.method,
-        url=ctx.url,
         hint=_HINTS.get(code or "") or _status_hint(response.status_code),
-        retry_after=ctx.retry_after,
     )
 
 
@@ -84,3 +81,6 @@ def _status_hint(status: int) -> str | None:
 def _parse_error_body(response: httpx.Response) -> tuple[str | None, str, list[str]]:
     said = read_error_body(response)
     return said.code, said.message, said.details
+
+
+API = Api(PROVIDER, BASE_URL_ENV, error_from_response)

@@ -8,10 +8,10 @@ from pydantic import Field
 
 from extract_assets.linkup.client import LinkupClient
 from extract_assets.linkup.contract import BASE_URL_ENV, DEFAULT_BASE_URL
-from extract_assets.resource import ProviderResource
+from extract_assets.resource import PacedResource
 
 
-class LinkupResource(ProviderResource):
+class LinkupResource(PacedResource):
     """Connection settings for Linkup's `/v1/extract`; the key comes from `LINKUP_API_KEY`.
 
     >>> import dagster as dg
@@ -23,27 +23,14 @@ class LinkupResource(ProviderResource):
     base_url_env: ClassVar[str] = BASE_URL_ENV
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
 
-    requests_per_minute: float | None = Field(
-        default=120.0,
-        description="Client-side pace per API key: per process, or across every process "
-        "and machine with a shared state; null for none.",
-    )
     queue_wait_seconds: float = Field(
         default=1800.0, description="How long to wait for a slot when too many tasks are queued."
     )
 
     def get_client(self, *, retry_deadline_seconds: float | None = None) -> LinkupClient:
-        """A client with these settings; close it (or use `with`) when done.
-
-        `retry_deadline_seconds` also caps the timeouts, so no call outlasts a sensor's budget.
-        """
+        """A client with these settings; close it (or use `with`) when done."""
         return LinkupClient(
-            api_key=self.api_key,
-            base_url=self.resolved_base_url(),
-            timeouts=self.timeouts(retry_deadline_seconds),
-            retry=self.retry_policy(retry_deadline_seconds),
-            poll=self.poll_policy(),
+            **self.client_settings(retry_deadline_seconds),
             queue_wait_seconds=self.queue_wait_seconds,
             requests_per_minute=self.requests_per_minute,
-            state=self.shared_state(),
         )

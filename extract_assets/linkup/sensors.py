@@ -9,12 +9,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Unpack
 
 import dagster as dg
 
 from extract_assets.accounts import Account
 from extract_assets.asset_settings import SpecSettings
-from extract_assets.builder import AssetBuilder
+from extract_assets.builder import AssetBuilder, BuildOptions
 from extract_assets.core.contract import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.paths import partition_file
@@ -25,7 +26,6 @@ from extract_assets.linkup.assets import PROVIDER_FOLDER, task_metadata, task_ta
 from extract_assets.linkup.models import Task
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.spec import LinkupExtractSpec
-from extract_assets.translator import Translator
 
 TASKS_PARTITIONS = "linkup_tasks"
 TASK_OUTPUTS_ASSET = "linkup_task_outputs"
@@ -35,14 +35,10 @@ TASK_ID_COLUMN = "task_id"
 def build_linkup_task_outputs_asset(
     *,
     name: str = TASK_OUTPUTS_ASSET,
-    account: str | None = None,
-    resource_key: str | None = None,
-    pool: str | None = None,
     group: str = "linkup",
     owners: Sequence[str] = (),
-    output_dir: str | None = None,
     schema_contract: SchemaContract = DEFAULT_CONTRACT,
-    translator: Translator | None = None,
+    **options: Unpack[BuildOptions],
 ) -> dg.AssetsDefinition:
     """The rows of Linkup tasks created outside Dagster, one partition per task id.
 
@@ -53,14 +49,7 @@ def build_linkup_task_outputs_asset(
     `schema_contract`. With an `account`, the key, folder, resource, pool and the dynamic
     partitions (`{account}_linkup_tasks`) are the account's.
     """
-    builder = AssetBuilder.of(
-        PROVIDER_FOLDER,
-        account=account,
-        resource_key=resource_key,
-        pool=pool,
-        output_dir=output_dir,
-        translator=translator,
-    )
+    builder = AssetBuilder.of(PROVIDER_FOLDER, **options)
     where = builder.where
     asset_spec = builder.asset_spec(
         SpecSettings(group=group, owners=list(owners)),
