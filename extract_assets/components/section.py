@@ -2,11 +2,13 @@
 attributes."""
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar, Self, TypeVar
 
 import dagster as dg
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
+from extract_assets.core.errors import ConfigError
 from extract_assets.deployment import check_deployment
 from extract_assets.provider import Provider
 from extract_assets.sections import Section
@@ -26,6 +28,7 @@ class SectionComponent(dg.Component, Section):
     model_config = ConfigDict(extra="forbid")
 
     provider: ClassVar[Provider[Any]]
+    _folder: Path | None = PrivateAttr(default=None)
 
     @classmethod
     def get_model_cls(cls) -> type[BaseModel]:
@@ -36,14 +39,37 @@ class SectionComponent(dg.Component, Section):
     @classmethod
     def load(cls, attributes: BaseModel | None, context: dg.ComponentLoadContext) -> Self:
         component = cls.model_validate(dict(attributes) if attributes is not None else {})
-        return component.relative_to(context.path)
+        component = component.relative_to(context.path)
+        component._folder = context.path
+        return component
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
+        self._refuse_a_shared_account(context)
         defs = self.provider.definitions(self, self.translator())
         # A project of components takes its run launcher from the instance: warn at load when
         # it spreads work over machines that this setup cannot reach.
         check_deployment(defs)
         return defs
+
+    def _refuse_a_shared_account(self, context: dg.ComponentLoadContext) -> None:
+        """Two components of one provider and one account would both own its resource, pool
+        and sensors: say which, and what to set, before Dagster refuses the merged result."""
+        if self._folder is None:
+            return  # built by hand (dg.build_defs_for_component), not from a project's tree
+        same = [
+            other
+            for other in context.component_tree.get_all_components(of_type=SectionComponent)
+            if other.provider.name == self.provider.name and other.account == self.account
+        ]
+        if len(same) > 1:
+            account = "no `account`" if self.account is None else f"`account: {self.account}`"
+            folders = ", ".join(sorted(str(other._folder) for other in same))
+            raise ConfigError(
+                f"{len(same)} {self.provider.name} components have {account}: {folders}. Each "
+                "component of one provider reads its own account: give each its own `account:` "
+                "(for example `account: research`), or declare everything of one account in "
+                "one component."
+            )
 
     def get_asset_spec(self, props: AssetProps) -> dg.AssetSpec:
         """The `AssetSpec` of each of the component's assets; override in a subclass to change

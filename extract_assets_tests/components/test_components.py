@@ -293,3 +293,30 @@ def test_two_components_of_one_provider_load_side_by_side_when_each_names_its_ac
             "research_linkup_tasks_sensor",
         }
         dg.Definitions.validate_loadable(defs)
+
+
+def test_two_components_of_one_provider_and_one_account_are_refused_naming_both_folders(
+    sandbox: DefsFolderSandbox,
+) -> None:
+    first = declare(sandbox, LinkupComponent, "web_shop", LINKUP)
+    second = declare(sandbox, LinkupComponent, "web_blog", {**LINKUP, "extracts": []})
+
+    with pytest.raises(Exception) as failure:
+        with sandbox.build_all_defs():
+            pass
+
+    said = "\n".join(traceback.format_exception(failure.value))
+    assert "2 linkup components have no `account`" in said
+    assert str(first) in said and str(second) in said
+    assert "give each its own `account:`" in said
+    assert "different resources with the same key" not in said
+
+
+def test_components_of_two_providers_need_no_account(sandbox: DefsFolderSandbox) -> None:
+    declare(sandbox, LinkupComponent, "web", LINKUP)
+    declare(sandbox, ExtractToComponent, "ads", EXTRACTTO)
+
+    with sandbox.build_all_defs() as defs:
+        assert {"team", "ads", "crm_sync"} <= {
+            k.to_user_string() for k in defs.resolve_all_asset_keys()
+        }
