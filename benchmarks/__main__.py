@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import (
+    dagster_overhead,
     dataextractor_sync,
     extractto_backfill,
     machine,
@@ -63,6 +64,12 @@ PLAN: list[tuple[str, Collect, list[str], list[str]]] = [
         sensor_tick.collect,
         ["--tasks", "100", "--tasks", "1000", "--tasks", "10000"],
         ["--tasks", "10", "--tasks", "30", "--new", "3"],
+    ),
+    (
+        "dagster_overhead",
+        dagster_overhead.collect,
+        ["--repeat", "5", "--specs", "100"],
+        ["--repeat", "1", "--specs", "5"],
     ),
     (
         "table_rewrite",

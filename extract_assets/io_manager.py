@@ -7,20 +7,25 @@ the days of its own run's window (with the `date` column restored from the folde
 the Linkup task outputs the tasks it depends on (with `task_id`), and otherwise the one file.
 """
 
+from __future__ import annotations
+
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import pandas as pd
 import pyarrow as pa
 
 from extract_assets.core.day_folders import day_file
 from extract_assets.core.paths import asset_folder, output_base, partition_file, table_file
 from extract_assets.core.storage import Location, exists, open_parquet
 from extract_assets.core.table import read_document
+
+if TYPE_CHECKING:
+    # pandas loads when a DataFrame is asked for (`to_pandas`), not with every code location.
+    import pandas as pd
 
 IO_MANAGER_KEY = "extract_assets_io_manager"
 FOLDER_METADATA = "extract_assets/folder"

@@ -213,6 +213,24 @@ def test_the_rewrites_peak_rss_at_the_larger_table_is_read_against_the_smaller(
         assert _find(lines, "table rewrite", case, "peak RSS above imports MB", "same at 5 days")
 
 
+def test_dagster_fixed_cost_is_read_against_a_bare_asset_in_the_same_run(
+    lines: list[Line],
+) -> None:
+    seconds = _find(
+        lines, "Dagster fixed cost", "`dagster asset materialize`", "seconds", "bare @asset"
+    )
+    assert seconds.value > 0 and seconds.baseline_value > 0
+
+
+def test_loading_many_specs_is_read_against_the_goal_and_dagsters_floor(
+    lines: list[Line],
+) -> None:
+    goal = _find(lines, "Dagster fixed cost", "load 5 specs", "seconds", "goal")
+    floor = _find(lines, "Dagster fixed cost", "load 5 specs", "seconds", "35 plain @assets")
+    assert goal.baseline_value == 2
+    assert goal.value == floor.value and floor.baseline_value > 0
+
+
 @pytest.mark.parametrize("module", [table, machine, rss], ids=lambda m: m.__name__)
 def test_the_benchmark_helpers_examples_hold(module: ModuleType) -> None:
     assert doctest.testmod(module).failed == 0

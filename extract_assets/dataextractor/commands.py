@@ -12,12 +12,15 @@ import dagster as dg
 from extract_assets.core.errors import ConfigError
 from extract_assets.core.state import STATE_URL_ENV, SharedState, StateError
 from extract_assets.dataextractor.section import WEBHOOK_STORE_ENV
-from extract_assets.dataextractor.webhooks import DEFAULT_PORT, DEFAULT_STORE_PATH, serve
 from extract_assets.instance_state import state_for
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `webhooks` to the `extract-assets` command."""
+    # The receiver's web server (Starlette, uvicorn) loads for the command line only, not with
+    # every code location that lists the providers.
+    from extract_assets.dataextractor.webhooks import DEFAULT_PORT
+
     webhooks = commands.add_parser("webhooks", help="receive dataextractor.io webhooks")
     webhooks.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
     webhooks.add_argument("--port", type=int, default=DEFAULT_PORT)
@@ -34,6 +37,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _webhooks(args: argparse.Namespace) -> int:
+    from extract_assets.dataextractor.webhooks import DEFAULT_STORE_PATH, serve
+
     try:
         store = _deployment_state() or (
             args.store or os.environ.get(WEBHOOK_STORE_ENV) or str(DEFAULT_STORE_PATH)

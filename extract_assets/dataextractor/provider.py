@@ -11,9 +11,7 @@ from typing import TYPE_CHECKING
 from extract_assets.dataextractor.commands import add_commands
 from extract_assets.dataextractor.contract import API_KEY_ENV, BASE_URL_ENV, WEBHOOK_SECRET_ENV
 from extract_assets.dataextractor.definitions import dataextractor_definitions
-from extract_assets.dataextractor.receiver import WebhookReceiver
 from extract_assets.dataextractor.section import WEBHOOK_STORE_ENV, DataExtractorSection
-from extract_assets.dataextractor.webhooks import WebhookStore
 from extract_assets.provider import Provider
 
 if TYPE_CHECKING:
@@ -26,6 +24,11 @@ DEMO_WEBHOOK_SECRET = "demo-webhook-secret"
 def _demo_webhooks(emulator: EmulatorServer, home: Path) -> Iterator[dict[str, str]]:
     """The emulator delivers its webhooks to a receiver of the demo's own, so the webhook
     sensor has events to read."""
+    # The receiver's web server (Starlette, uvicorn) loads for the demo only, not with every
+    # code location.
+    from extract_assets.dataextractor.receiver import WebhookReceiver
+    from extract_assets.dataextractor.webhooks import WebhookStore
+
     store = home / "dataextractor-webhooks.sqlite3"
     with WebhookReceiver(WebhookStore(store), DEMO_WEBHOOK_SECRET) as receiver:
         emulator.control.subscribe_dataextractor_webhook(receiver.url, DEMO_WEBHOOK_SECRET)

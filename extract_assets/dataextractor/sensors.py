@@ -27,7 +27,7 @@ from extract_assets.dataextractor.models import WebhookEvent
 from extract_assets.dataextractor.poll_cursor import PollCursor, created_day
 from extract_assets.dataextractor.resource import DataExtractorResource
 from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec
-from extract_assets.dataextractor.webhooks import WebhookStore
+from extract_assets.dataextractor.webhook_store import WebhookStore
 from extract_assets.instance_state import sensor_state
 
 # A dataset still `processing` this many days after it left the lookback window is stuck at the
