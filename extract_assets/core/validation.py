@@ -206,7 +206,6 @@ class _RowChecker:
             python = self._python_for(whole)
             self._compiled[whole] = jsonschema_rs.Draft202012Validator(
                 self.schema if whole else self.schema_some,
-                validate_formats=True,
                 keywords={name: _library_keyword(python, name) for name in _LIBRARY_KEYWORDS},
             )
         return self._compiled[whole]

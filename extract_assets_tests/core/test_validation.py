@@ -146,6 +146,19 @@ def test_patterns_follow_pythons_regular_expressions(tmp_path: Path) -> None:
     assert report(path, plain).invalid_rows == report(path, combined).invalid_rows == 1
 
 
+def test_formats_are_the_librarys_own_checks(tmp_path: Path) -> None:
+    # the library checks an email for an "@"; a uri only when rfc3987 is installed
+    plain = props(mail={"type": "string", "format": "email"}, home={"format": "uri"})
+    combined = props(
+        mail={"anyOf": [{"type": "string", "format": "email"}]},
+        home={"anyOf": [{"format": "uri"}]},
+    )
+    rows = [{"mail": "ada@example.com", "home": "not a uri"}, {"mail": "ada"}]
+    path = written(tmp_path, rows, plain)
+    assert report(path, plain).invalid_rows == report(path, combined).invalid_rows
+    assert "row 1: mail: 'ada' is not a 'email'" in report(path, plain).examples
+
+
 def test_a_fractional_multiple_follows_the_librarys_float_division(tmp_path: Path) -> None:
     # 0.3 / 0.1 is 2.9999999999999996 in floats: the library rejects 0.3, exact decimals would not
     schema = props(step={"type": "number", "multipleOf": 0.1})
