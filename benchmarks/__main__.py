@@ -1,6 +1,6 @@
 """`make bench`: every benchmark script, one results table, also written to RESULTS.md.
 
-    python -m benchmarks            # the sizes below; about 13 minutes on 2 cores
+    python -m benchmarks            # the sizes below; about 14 minutes on 2 cores
     python -m benchmarks --quick    # tiny sizes: checks that every script still runs
 
 Each script also runs alone with its own arguments (`python -m benchmarks.<script> --help`)
@@ -22,6 +22,7 @@ from benchmarks import (
     extractto_backfill,
     machine,
     ndjson_to_parquet,
+    schema_check,
     sensor_tick,
     shared_rate,
     table_rewrite,
@@ -40,6 +41,12 @@ PLAN: list[tuple[str, Collect, list[str], list[str]]] = [
         ndjson_to_parquet.collect,
         ["--rows", "250000", "--rows", "1000000", *NDJSON_PATHS],
         ["--rows", "1000", "--rows", "2000", *NDJSON_PATHS],
+    ),
+    (
+        "schema_check",
+        schema_check.collect,
+        ["--rows", "1000000", "--before-rows", "50000"],
+        ["--rows", "2000", "--before-rows", "500"],
     ),
     (
         "extractto_backfill",

@@ -113,6 +113,16 @@ def test_our_peak_rss_at_the_larger_input_is_read_against_the_smaller(lines: lis
         assert line.baseline == f"{path} at 1,000 rows"
 
 
+def test_the_schema_check_is_read_against_the_materialization_and_the_check_before(
+    lines: list[Line],
+) -> None:
+    goal = "check s (goal ≤ 0.10x)"
+    whole = _find(lines, "schema check", "rows_match_schema, 2,000 rows", goal, "materializ")
+    before = _find(lines, "schema check", "rows_match_schema, first 500 rows", "check s", "json")
+    assert whole.value > 0 and whole.baseline_value > 0
+    assert before.value > 0 and before.baseline_value > 0
+
+
 def test_the_single_run_backfill_makes_one_extract_run_for_all_days(lines: list[Line]) -> None:
     per_partition = "one run per partition"
     runs = _find(lines, "Extract.to backfill", "3-day", "extract runs", per_partition)
