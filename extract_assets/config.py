@@ -86,7 +86,8 @@ else:
     )
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml parses a large file several times faster; the resolvers below stay Python's.
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Safe YAML that leaves dates as text, so the models check them and name the field."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from pathlib import Path
 
@@ -39,7 +40,14 @@ class DataExtractorDatasetsSpec(SpecSettings):
 
     def partitions(self) -> dg.DailyPartitionsDefinition:
         """One partition per day a dataset was created (UTC); today's included, it fills up."""
-        return dg.DailyPartitionsDefinition(start_date=self.start_date.isoformat(), end_offset=1)
+        return _days_from(self.start_date.isoformat())
+
+
+# One definition per start day, shared by the specs that have it: Dagster validates each
+# partitions definition object once, not each asset.
+@functools.cache
+def _days_from(start: str) -> dg.DailyPartitionsDefinition:
+    return dg.DailyPartitionsDefinition(start_date=start, end_offset=1)
 
 
 class DataExtractorSubmissionSpec(SpecSettings):

@@ -1,5 +1,6 @@
 """Extract.to extracts as date-partitioned assets, and connections as assets that run them."""
 
+import functools
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any, Unpack
@@ -54,14 +55,18 @@ class ExtractMaterializeConfig(dg.Config):
 
 def partitions_for(spec: ExtractToExtractSpec) -> dg.TimeWindowPartitionsDefinition:
     """The spec's partitions: one per day, week (from Monday) or month, from `start_date`."""
-    start = spec.start_date.isoformat()
-    if spec.grain == "weekly":
-        return dg.WeeklyPartitionsDefinition(
-            start_date=start, end_offset=spec.end_offset, day_offset=1
-        )
-    if spec.grain == "monthly":
-        return dg.MonthlyPartitionsDefinition(start_date=start, end_offset=spec.end_offset)
-    return dg.DailyPartitionsDefinition(start_date=start, end_offset=spec.end_offset)
+    return _partitions(spec.start_date.isoformat(), spec.grain, spec.end_offset)
+
+
+# One definition per distinct setting, shared by the assets that have it: Dagster validates
+# each partitions definition object once, not each asset.
+@functools.cache
+def _partitions(start: str, grain: str, end_offset: int) -> dg.TimeWindowPartitionsDefinition:
+    if grain == "weekly":
+        return dg.WeeklyPartitionsDefinition(start_date=start, end_offset=end_offset, day_offset=1)
+    if grain == "monthly":
+        return dg.MonthlyPartitionsDefinition(start_date=start, end_offset=end_offset)
+    return dg.DailyPartitionsDefinition(start_date=start, end_offset=end_offset)
 
 
 def build_extractto_assets(
