@@ -42,7 +42,7 @@ import queue
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -130,18 +130,7 @@ def write_ndjson(
     >>> write_ndjson([b'{"id": 1}\\n{"id"', b': 2}'], "out/ids.parquet").rows  # doctest: +SKIP
     2
     """
-    place = location(target)
-    with _staging_for(place) as staging:
-        staged = stage_ndjson(
-            chunks,
-            place,
-            staging,
-            known=_initial_schema(json_schema),
-            fitter=_plain_fitter(json_schema, place),
-            expected_rows=expected_rows,
-            row_group_rows=row_group_rows,
-        )
-        return publish(staged)
+    return _write_one(stage_ndjson, chunks, target, json_schema, expected_rows, row_group_rows)
 
 
 def write_records(
@@ -159,10 +148,22 @@ def write_records(
     >>> write_records(({"id": i} for i in range(3)), "out/ids.parquet").rows  # doctest: +SKIP
     3
     """
+    return _write_one(stage_records, records, target, json_schema, expected_rows, row_group_rows)
+
+
+def _write_one(
+    stage: Callable[..., StagedFile],
+    source: Iterable[Any],
+    target: str | os.PathLike[str] | RemotePath,
+    json_schema: Mapping[str, Any] | None,
+    expected_rows: int | None,
+    row_group_rows: int,
+) -> SinkResult:
+    """Stage `source` with `stage` (NDJSON chunks or records) and publish it at `target`."""
     place = location(target)
     with _staging_for(place) as staging:
-        staged = stage_records(
-            records,
+        staged = stage(
+            source,
             place,
             staging,
             known=_initial_schema(json_schema),
