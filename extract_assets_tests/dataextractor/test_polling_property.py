@@ -148,6 +148,7 @@ def play(
 
 @settings(
     max_examples=25,
+    # An example plays a few dozen ticks against the emulator; shrinking one takes minutes.
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
