@@ -14,12 +14,16 @@ with the same client: a naive poller that GETs every tracked task once per tick.
 pacing is off (`requests_per_minute=None`), so a tick measures the sensor's own cost, not the
 120/min limiter; the tick keeps its 20 s budget.
 
-The dataextractor.io polling sensor lists the datasets of its 3-day lookback at the
-documented 60 reads a minute, within its 20 s budget a tick; a pass the budget cuts short goes
-on at the next tick. The emulator holds N datasets created in the last two days, half of them
-still processing; ticks come a minute apart on the emulator's clock until the first pass has
-listed them all (at most 30 ticks), then one more. Baselines: the same tick at the smallest N,
-and the N datasets a pass should see.
+The dataextractor.io polling sensor, paced at the documented 60 reads a minute (the resource's
+default) with its 20 s budget a tick. The emulator holds N datasets created in the last two
+days, 3 of them still processing for an hour; ticks come a minute apart on the emulator's clock
+until the first pass has listed them all, then: a tick with the 3 stragglers processing (each
+looked up once), the tick an hour later when they completed, an idle tick (nothing new), and a
+tick after `--new-datasets` datasets were created. Before each of these the client's rate
+bucket is refilled, as a minute between ticks does. Baselines, measured in the same run with the
+same client: the goal of issue 14 (an idle tick of at most 2 requests and 1 s) and the tick
+before it (`old tick`: re-list the lookback from the newest, page after page, until the lookback
+ends or the 20 s budget does).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -52,6 +56,11 @@ DEFAULT_TASKS = (100, 1_000, 10_000)
 DX_KEY = "dx-bench-sensor"
 DX_ACCOUNT = "acct_bench_sensor"
 MAX_PASS_TICKS = 30
+# Issue 14's goal for an idle tick of the polling sensor.
+GOAL_REQUESTS = 2
+GOAL_SECONDS = 1.0
+# Datasets of the lookback still processing after the first pass: each looked up once a tick.
+STRAGGLERS = 3
 
 
 @dataclass(frozen=True)
@@ -77,14 +86,18 @@ class LinkupMeasured:
 
 @dataclass(frozen=True)
 class PollingMeasured:
-    """The ticks of the dataextractor.io polling sensor's first pass, the tick after it, and
-    how many datasets each listed."""
+    """The ticks of the dataextractor.io polling sensor's first pass, then a tick with
+    stragglers processing, the tick they complete, an idle tick, a tick after new datasets;
+    and the old tick at the same size."""
 
     datasets: int
     first_pass: list[Tick]
-    listed: list[int]
-    next: Tick
-    next_listed: int
+    stragglers: Tick
+    done: Tick
+    idle: Tick
+    new: Tick
+    old_seconds: float
+    old_requests: int
 
 
 class _Ticker:
@@ -157,8 +170,9 @@ def measure_linkup(url: str, tasks: int, new: int) -> LinkupMeasured:
     return LinkupMeasured(tasks, first_scan, later, naive_seconds, naive_requests)
 
 
-def measure_polling(url: str, datasets: int) -> PollingMeasured:
-    """Seed `datasets` of the last two days, half processing; tick twice, a minute apart."""
+def measure_polling(url: str, datasets: int, new: int) -> PollingMeasured:
+    """Seed `datasets` datasets of the last two days, 3 of them processing for an hour; tick
+    until the first pass is done, then the straggler, idle and new ticks; then the old tick."""
     control = EmulatorControl(url)
     control.reset()
     control.add_dataextractor_key(DX_KEY, account=DX_ACCOUNT)
@@ -167,8 +181,8 @@ def measure_polling(url: str, datasets: int) -> PollingMeasured:
         datasets,
         account=DX_ACCOUNT,
         date_from=(today - timedelta(days=2)).isoformat(),
-        processing_share=0.5,
-        processing_seconds=86_400,
+        processing_share=STRAGGLERS / datasets,
+        processing_seconds=3_600,
     )
     spec = DataExtractorDatasetsSpec(name="docs", start_date=today - timedelta(days=30))
     resource = DataExtractorResource(api_key=DX_KEY, base_url=f"{url}/dataextractor")
@@ -179,26 +193,62 @@ def measure_polling(url: str, datasets: int) -> PollingMeasured:
             url, "dataextractor", sensor, assets, {"dataextractor": resource}, instance
         )
         first_pass: list[Tick] = []
-        listed: list[int] = []
         cursor: str | None = None
         while len(first_pass) < MAX_PASS_TICKS and not (first_pass and _pass_done(cursor)):
             first_pass.append(ticker.tick(cursor))
-            listed.append(_listed(cursor, first_pass[-1].cursor))
             cursor = first_pass[-1].cursor
             control.advance_clock(60)
-        later = ticker.tick(cursor)
-    return PollingMeasured(datasets, first_pass, listed, later, _listed(cursor, later.cursor))
+        _refill()
+        stragglers = ticker.tick(cursor)
+        _expect("stragglers'", stragglers.run_requests, 0)
+        control.advance_clock(3_600)
+        _refill()
+        # The stragglers completed: looked up once more, and their days requested.
+        done = ticker.tick(stragglers.cursor)
+        control.advance_clock(60)
+        _refill()
+        idle = ticker.tick(done.cursor)
+        _expect("idle", idle.run_requests, 0)
+        _refill()
+        old_seconds, old_requests = _old_tick(ticker, resource, today - timedelta(days=3))
+        control.advance_clock(60)
+        control.seed_dataextractor_datasets(new, created_seconds_ago=30, account=DX_ACCOUNT)
+        _refill()
+        fresh = ticker.tick(idle.cursor)
+        _expect("new datasets'", fresh.run_requests, 1)
+    return PollingMeasured(
+        datasets, first_pass, stragglers, done, idle, fresh, old_seconds, old_requests
+    )
+
+
+def _refill() -> None:
+    """Wait until the client's read bucket is full again, as it is after a minute between
+    ticks (two slots at 57 a minute)."""
+    time.sleep(2 * 60 / 57 + 0.1)
+
+
+def _old_tick(
+    ticker: _Ticker, resource: DataExtractorResource, cutoff: date, budget: float = 20.0
+) -> tuple[float, int]:
+    """The tick before issue 14, idle: list from the newest until the lookback or the budget
+    ends. Its seconds and requests."""
+    before = ticker.requests()
+    started = time.perf_counter()
+    with resource.get_client() as client:
+        page_cursor: str | None = None
+        while True:
+            page = client.dataset_page(cursor=page_cursor)
+            page_cursor = page.next_cursor
+            oldest = page.datasets[-1].created_at.date() if page.datasets else cutoff
+            if page_cursor is None or oldest < cutoff:
+                break
+            if time.perf_counter() - started > budget:
+                break
+    return time.perf_counter() - started, ticker.requests() - before
 
 
 def _pass_done(cursor: str | None) -> bool:
     return json.loads(cursor or "{}").get("pass_top") is None
-
-
-def _listed(before: str | None, after: str | None) -> int:
-    """Datasets a tick listed, from the pass counts of the cursors around it."""
-    old, new = json.loads(before or "{}"), json.loads(after or "{}")
-    so_far = new.get("last_pass_listed", 0) if _pass_done(after) else new.get("listed", 0)
-    return int(so_far) - int(old.get("listed", 0))
 
 
 def _expect(tick: str, run_requests: int, expected: int) -> None:
@@ -227,61 +277,40 @@ def linkup_rows(results: list[LinkupMeasured], new: int) -> list[Row]:
     return table
 
 
-def polling_rows(results: list[PollingMeasured]) -> list[Row]:
-    """Each tick against the same tick at the smallest N; the datasets it saw against N; the
-    first pass's ticks, its busiest tick and the datasets all its ticks listed."""
-    smallest = min(results, key=lambda result: result.datasets)
-    reference = f"same tick at {smallest.datasets:,} datasets"
+def polling_rows(results: list[PollingMeasured], new: int) -> list[Row]:
+    """The idle tick against the goal and the old tick; the other ticks against the old tick;
+    the first pass for scale."""
     table = []
     for result in results:
-        first, base = result.first_pass, smallest.first_pass
+        name = f"dataextractor.io polling sensor, {result.datasets:,} datasets"
+        old = "old tick (re-list the lookback, 20 s budget)"
+        first = result.first_pass
         ticks = f"{len(first)} tick{'s' if len(first) > 1 else ''}"
-        case = f"dataextractor.io polling sensor, {result.datasets:,} datasets, first pass"
-        case += f" ({ticks}, a minute apart)"
-        pass_reference = f"first pass at {smallest.datasets:,} datasets"
+        busiest = max(tick.requests for tick in first)
+        idle = f"{name}, idle tick after the first pass"
         table += [
-            Row(BENCHMARK, case, "ticks", len(first), pass_reference, len(base)),
             Row(
                 BENCHMARK,
-                case,
+                f"{name}, first pass ({ticks})",
                 "HTTP requests, busiest tick",
-                max(tick.requests for tick in first),
-                pass_reference,
-                max(tick.requests for tick in base),
+                busiest,
+                old,
+                result.old_requests,
             ),
-            Row(
-                BENCHMARK,
-                case,
-                "datasets listed",
-                sum(result.listed),
-                "datasets in the lookback",
-                result.datasets,
-            ),
-            Row(
-                BENCHMARK,
-                case,
-                "cursor bytes",
-                len(first[-1].cursor or ""),
-                pass_reference,
-                len(base[-1].cursor or ""),
-            ),
+            Row(BENCHMARK, idle, "HTTP requests", result.idle.requests, "goal", GOAL_REQUESTS),
+            Row(BENCHMARK, idle, "tick s", result.idle.seconds, "goal", GOAL_SECONDS),
+            Row(BENCHMARK, idle, "HTTP requests", result.idle.requests, old, result.old_requests),
+            Row(BENCHMARK, idle, "tick s", result.idle.seconds, old, result.old_seconds),
         ]
-        for label, tick, base_tick, listed in (
-            ("first tick (empty cursor)", first[0], base[0], result.listed[0]),
-            ("next tick (after the first pass)", result.next, smallest.next, result.next_listed),
+        for label, tick in (
+            (f"tick after {new} new datasets", result.new),
+            (f"tick with {STRAGGLERS} stragglers processing", result.stragglers),
+            (f"tick the {STRAGGLERS} stragglers complete", result.done),
         ):
-            case = f"dataextractor.io polling sensor, {result.datasets:,} datasets, {label}"
+            case = f"{name}, {label}"
             table += [
-                Row(BENCHMARK, case, "tick s", tick.seconds, reference, base_tick.seconds),
-                Row(BENCHMARK, case, "HTTP requests", tick.requests, reference, base_tick.requests),
-                Row(
-                    BENCHMARK,
-                    case,
-                    "datasets listed",
-                    listed,
-                    "datasets in the lookback",
-                    result.datasets,
-                ),
+                Row(BENCHMARK, case, "HTTP requests", tick.requests, old, result.old_requests),
+                Row(BENCHMARK, case, "tick s", tick.seconds, old, result.old_seconds),
             ]
     return table
 
@@ -297,7 +326,10 @@ def collect(argv: list[str] | None = None) -> list[Row]:
                 [measure_linkup(url, tasks, args.new) for tasks in sizes], args.new
             )
         if args.only in (None, "dataextractor"):
-            table += polling_rows([measure_polling(url, datasets) for datasets in sizes])
+            table += polling_rows(
+                [measure_polling(url, datasets, args.new_datasets) for datasets in sizes],
+                args.new_datasets,
+            )
     return table
 
 
@@ -310,6 +342,12 @@ def _parser() -> argparse.ArgumentParser:
         "--only", choices=("linkup", "dataextractor"), help="run one sensor's part (default both)"
     )
     parser.add_argument("--new", type=int, default=10, help="Linkup tasks finishing between ticks")
+    parser.add_argument(
+        "--new-datasets",
+        type=int,
+        default=250,
+        help="dataextractor.io datasets created before the tick after the idle one",
+    )
     return parser
 
 

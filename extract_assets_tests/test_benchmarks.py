@@ -174,26 +174,28 @@ def test_linkup_ticks_read_one_page_where_the_naive_poll_gets_every_task(
             assert _find(lines, "sensor tick", case, seconds, naive).value > 0
 
 
-def test_dataextractor_polling_ticks_see_every_dataset_of_the_lookback(
-    lines: list[Line],
-) -> None:
+def test_dataextractor_polling_idle_tick_makes_two_requests(lines: list[Line]) -> None:
+    old = "old tick (re-list the lookback"
     for datasets in (10, 30):
-        for tick in ("first tick", "next tick"):
+        case = f"dataextractor.io polling sensor, {datasets} datasets, idle tick"
+        requests = _find(lines, "sensor tick", case, "HTTP requests", "goal")
+        assert (requests.value, requests.baseline_value) == (2, 2)
+        assert _find(lines, "sensor tick", case, "HTTP requests", old).baseline_value >= 1
+        assert _find(lines, "sensor tick", case, "tick s", "goal").baseline_value == 1
+
+
+def test_dataextractor_polling_looks_up_each_straggler_at_most_once(lines: list[Line]) -> None:
+    old = "old tick (re-list the lookback"
+    for datasets in (10, 30):
+        for tick in ("tick with 3 stragglers processing", "tick the 3 stragglers complete"):
             case = f"dataextractor.io polling sensor, {datasets} datasets, {tick}"
-            listed = _find(
-                lines, "sensor tick", case, "datasets listed", "datasets in the lookback"
-            )
-            assert listed.value == listed.baseline_value == datasets
-            reference = "same tick at 10 datasets"
-            assert _find(lines, "sensor tick", case, "HTTP requests", reference).value == 1
+            assert _find(lines, "sensor tick", case, "HTTP requests", old).value <= 2 + 3
 
 
-def test_dataextractor_polling_first_pass_lists_every_dataset_once(lines: list[Line]) -> None:
+def test_dataextractor_polling_first_pass_takes_one_tick_when_small(lines: list[Line]) -> None:
     for datasets in (10, 30):
-        case = f"dataextractor.io polling sensor, {datasets} datasets, first pass"
-        listed = _find(lines, "sensor tick", case, "datasets listed", "datasets in the lookback")
-        assert listed.value == listed.baseline_value == datasets
-        assert _find(lines, "sensor tick", case, "ticks", "first pass at 10 datasets").value == 1
+        case = f"dataextractor.io polling sensor, {datasets} datasets, first pass (1 tick)"
+        assert _find(lines, "sensor tick", case, "HTTP requests, busiest tick", "old tick").value
 
 
 def test_a_new_column_rewrites_every_earlier_day_file_and_nothing_else_does(

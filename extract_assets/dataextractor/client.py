@@ -30,6 +30,7 @@ from extract_assets.dataextractor.contract import (
     MAX_UPLOAD_BYTES,
     PAGE_SIZE,
     READ_BUCKET,
+    READ_BURST,
     READS_PER_MINUTE,
     WRITE_BUCKET,
     WRITES_PER_MINUTE,
@@ -99,9 +100,9 @@ class DatasetPage:
 class DataExtractorClient(ProviderClient):
     """Datasets (list, get), document submission and ground truth, paced under the rate limits.
 
-    Reads (list, get) share one bucket of 60 requests a minute per key, writes (uploads,
-    ground truth) one of 10, across every thread of the process, and with a `state` across
-    every process and machine that uses it.
+    Reads (list, get) share one bucket of 60 requests a minute per key (two may go at once
+    after a pause), writes (uploads, ground truth) one of 10, across every thread of the
+    process, and with a `state` across every process and machine that uses it.
 
     >>> client = DataExtractorClient(api_key="dx-example", base_url="http://127.0.0.1:9")
     >>> client.base_url
@@ -118,7 +119,7 @@ class DataExtractorClient(ProviderClient):
         **options: Unpack[ClientOptions],
     ) -> None:
         rates = {
-            READ_BUCKET: (reads_per_minute * HEADROOM, 1),
+            READ_BUCKET: (reads_per_minute * HEADROOM, READ_BURST),
             WRITE_BUCKET: (writes_per_minute * HEADROOM, 1),
         }
         super().__init__(API, api_key, base_url, rates=rates, **options)

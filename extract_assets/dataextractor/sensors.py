@@ -11,7 +11,7 @@ import hashlib
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -21,10 +21,10 @@ from extract_assets.accounts import Account
 from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.errors import ApiError, NotFoundError
 from extract_assets.dataextractor.assets import PROVIDER_FOLDER
-from extract_assets.dataextractor.client import DataExtractorClient
+from extract_assets.dataextractor.client import DataExtractorClient, DatasetPage
 from extract_assets.dataextractor.contract import PAGE_SIZE, CursorExpiredError
 from extract_assets.dataextractor.models import WebhookEvent
-from extract_assets.dataextractor.poll_cursor import PollCursor, created_day
+from extract_assets.dataextractor.poll_cursor import Found, PollCursor, created_day
 from extract_assets.dataextractor.resource import DataExtractorResource
 from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec
 from extract_assets.dataextractor.webhook_store import WebhookStore
@@ -174,18 +174,24 @@ def build_dataextractor_polling_sensor(
     time_budget_seconds: float = 20.0,
     max_pages_per_tick: int | None = None,
     page_size: int = PAGE_SIZE,
+    overlap_seconds: float = 600.0,
+    sweep_pages_per_tick: int = 1,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
     asset_keys: Sequence[dg.AssetKey] | None = None,
 ) -> dg.SensorDefinition:
-    """A sensor for accounts without webhooks: lists recent datasets and re-reads the days of
-    those that became `complete` or `failed`, each final dataset once, ever.
+    """A sensor for accounts without webhooks: re-reads the days of datasets that became
+    `complete` or `failed`, each final dataset once, and of days whose datasets changed.
 
-    Each pass lists the datasets of the last `lookback_days` days, newest first; when a tick's
-    budget (`time_budget_seconds`, and `max_pages_per_tick` pages if given) ends first, the next
-    tick goes on where it stopped, so every dataset is listed however many there are; then a
-    new pass starts at the newest. Datasets seen `processing` that left the lookback are looked
-    up one by one. The first pass requests the days of every final dataset in the lookback.
-    Ground-truth edits after a dataset is final need the webhooks.
+    The first pass lists the datasets of the last `lookback_days` days, newest first, over as
+    many ticks as its budget (`time_budget_seconds`, and `max_pages_per_tick` pages if given)
+    takes, and requests the days of every final dataset in it. After it, a tick lists from the
+    newest down to `overlap_seconds` of creation time below the newest it had listed (the top
+    pass: one page when nothing is new, a page per `page_size` new datasets otherwise), and
+    `sweep_pages_per_tick` page further down the lookback, which finds what the top pass cannot:
+    a dataset that showed up later than the overlap, a final one updated (ground truth saved).
+    A tick with nothing new makes those two requests. Datasets still `processing` that neither
+    listed are looked up, each once a tick; when the top pass meets them in a row it lists on
+    instead, a page for up to `page_size` of them.
 
     >>> spec = DataExtractorDatasetsSpec(name="invoices", start_date="2026-11-01")
     >>> build_dataextractor_polling_sensor(spec).name
@@ -194,6 +200,7 @@ def build_dataextractor_polling_sensor(
 
     where = Account(PROVIDER_FOLDER, account)
     resource_key = resource_key or where.resource_key
+    overlap = timedelta(seconds=overlap_seconds)
 
     @dg.sensor(
         name=name or where.named(f"{spec.name}_polling_sensor"),
@@ -208,16 +215,23 @@ def build_dataextractor_polling_sensor(
         deadline = time.monotonic() + time_budget_seconds
         cursor = PollCursor.parse(context.cursor)
         cutoff = datetime.now(UTC).date() - timedelta(days=lookback_days)
-        budget = _Budget(deadline, max_pages_per_tick)
-        newly_final: dict[str, list[str]] = {}
+        tick = _Tick(
+            context=context,
+            spec=spec,
+            cursor=cursor,
+            cutoff=cutoff,
+            overlap=overlap,
+            page_size=page_size,
+            budget=_Budget(deadline, max_pages_per_tick),
+        )
         with resource.get_client(retry_deadline_seconds=time_budget_seconds / 2) as client:
             try:
-                finished = _go_on_listing(
-                    context, client, spec, cursor, cutoff, budget, page_size, newly_final
-                )
-                # Once a pass: no pass lists the watched datasets older than the lookback.
+                finished = tick.top_pass(client)
+                if cursor.sweep_ready():
+                    tick.sweep(client, sweep_pages_per_tick)
+                # Once the top pass is done: until then it may still list them.
                 if finished:
-                    _look_up(client, cursor, cursor.stragglers(cutoff), newly_final, deadline)
+                    tick.look_up(client)
             except ApiError as error:
                 if not error.retryable:
                     raise
@@ -226,10 +240,12 @@ def build_dataextractor_polling_sensor(
         stuck = cursor.forget_before(cutoff - timedelta(days=_STUCK_AFTER_DAYS))
         if stuck:
             context.log.warning(f"no longer watching datasets stuck in processing: {stuck}")
+        cursor.prune(cutoff)
+        found = tick.found
         partitions = spec.partitions()
         requests = [
-            dg.RunRequest(run_key=f"poll:{day}:{_digest(ids)}", partition_key=day)
-            for day, ids in sorted(newly_final.items())
+            dg.RunRequest(run_key=f"poll:{day}:{_digest(_reasons(found, day))}", partition_key=day)
+            for day in found.days()
             if partitions.has_partition_key(day)
         ]
         return dg.SensorResult(run_requests=requests, cursor=cursor.dump())
@@ -237,9 +253,15 @@ def build_dataextractor_polling_sensor(
     return _sensor
 
 
+def _reasons(found: Found, day: str) -> list[str]:
+    """What makes the day's run: its datasets that became final and what a sweep listed."""
+    changed = found.changed.get(day)
+    return [*found.final.get(day, []), *([] if changed is None else [f"sweep:{changed}"])]
+
+
 @dataclass
 class _Budget:
-    """What a tick may spend on the listing: until `deadline`, and at most `max_pages` pages."""
+    """What a tick may spend on the top pass: until `deadline`, at most `max_pages` pages."""
 
     deadline: float
     max_pages: int | None
@@ -253,70 +275,118 @@ class _Budget:
         return time.monotonic() <= self.deadline
 
 
-def _go_on_listing(
-    context: dg.SensorEvaluationContext,
-    client: DataExtractorClient,
-    spec: DataExtractorDatasetsSpec,
-    cursor: PollCursor,
-    cutoff: date,
-    budget: _Budget,
-    page_size: int,
-    newly_final: dict[str, list[str]],
-) -> bool:
-    """List on from where the pass stopped until it ends (True) or the budget does."""
-    while True:
+@dataclass
+class _Tick:
+    """One evaluation of the polling sensor: what it lists and looks up, and what it found."""
+
+    context: dg.SensorEvaluationContext
+    spec: DataExtractorDatasetsSpec
+    cursor: PollCursor
+    cutoff: date
+    overlap: timedelta
+    page_size: int
+    budget: _Budget
+    found: Found = field(default_factory=Found)
+    # Datasets listed this tick: their status is known without a lookup.
+    covered: set[str] = field(default_factory=set)
+
+    def top_pass(self, client: DataExtractorClient) -> bool:
+        """List on from where the top pass stopped until it ends (True) or the budget does."""
+        cursor = self.cursor
+        while True:
+            page = self._page(client, cursor.page, "top pass")
+            if page is None:
+                cursor.page = None
+                continue
+            below_floor = took_watched = False
+            for dataset in page.datasets:
+                if created_day(dataset) < self.cutoff:
+                    cursor.finish_pass(self.overlap)
+                    return True
+                took_watched |= dataset.id in cursor.watching
+                self.covered.add(dataset.id)
+                below_floor |= not cursor.note(dataset, self.found, self.overlap)
+            if page.next_cursor is None or (below_floor and not self._list_on(took_watched)):
+                cursor.finish_pass(self.overlap)
+                return True
+            cursor.page = page.next_cursor
+            # Checked after a page, not before: every tick makes progress, however short.
+            if not self.budget.spend_page():
+                return False
+
+    def _list_on(self, took_watched: bool) -> bool:
+        """Below the floor, list on only while pages meet watched datasets: each such page
+        costs no more than looking them up one by one."""
+        if not took_watched:
+            return False
+        return any(
+            key not in self.covered and day >= self.cutoff.isoformat()
+            for key, day in self.cursor.watching.items()
+        )
+
+    def sweep(self, client: DataExtractorClient, pages: int) -> None:
+        """List up to `pages` more pages of the sweep, within the tick's time."""
+        cursor = self.cursor
+        swept = 0
+        while swept < pages and time.monotonic() <= self.budget.deadline:
+            page = self._page(client, cursor.sweep.page, "sweep")
+            if page is None:
+                cursor.sweep.page = None
+                continue
+            moved = False
+            for dataset in page.datasets:
+                taken = cursor.sweep_take(dataset, self.found, self.cutoff)
+                if taken is None:
+                    return
+                self.covered.add(dataset.id)
+                moved |= taken
+            if page.next_cursor is None:
+                cursor.end_sweep(self.found, self.cutoff)
+                return
+            cursor.sweep.page = page.next_cursor
+            # A page this cycle had listed (after an expired cursor) does not count.
+            swept += moved
+
+    def look_up(self, client: DataExtractorClient) -> None:
+        """Look up each watched dataset this tick did not list, once, within the tick's time."""
+        cursor = self.cursor
+        for dataset_id in cursor.lookups(self.covered):
+            try:
+                cursor.update(client.dataset(dataset_id), self.found)
+            except NotFoundError:
+                cursor.gone(dataset_id)
+            cursor.looked_up = dataset_id
+            if time.monotonic() > self.budget.deadline:
+                return
+
+    def _page(
+        self, client: DataExtractorClient, after: str | None, what: str
+    ) -> DatasetPage | None:
+        """The page after `after`; None when that cursor expired (list again from the newest)."""
         try:
             page = client.dataset_page(
-                cursor=cursor.page,
-                customer_id=spec.customer_id,
-                dataset_type=spec.dataset_type,
-                is_verified=spec.is_verified,
-                page_size=page_size,
+                cursor=after,
+                customer_id=self.spec.customer_id,
+                dataset_type=self.spec.dataset_type,
+                is_verified=self.spec.is_verified,
+                page_size=self.page_size,
             )
         except CursorExpiredError:
-            if cursor.page is None:
+            if after is None:
                 raise
-            # Listed again from the newest: the cursor's positions skip what this pass has
-            # already seen, so nothing is requested twice.
-            context.log.warning(
-                f"dataextractor.io listing cursor expired after {cursor.listed} datasets of this "
-                "pass; listing again from the newest"
+            # Listed again from the newest: positions skip what was listed already, so nothing
+            # is requested twice.
+            self.context.log.warning(
+                f"dataextractor.io listing cursor of the {what} expired; listing again from the "
+                "newest"
             )
-            cursor.page = None
-            continue
+            return None
         for skipped in page.unreadable:
-            context.log.warning(
+            self.context.log.warning(
                 f"dataextractor.io dataset {skipped.id} cannot be read and is passed over: "
                 f"{skipped.reason}"
             )
-        for dataset in page.datasets:
-            if created_day(dataset) < cutoff:
-                cursor.finish_pass()
-                return True
-            cursor.note(dataset, newly_final)
-        if page.next_cursor is None:
-            cursor.finish_pass()
-            return True
-        cursor.page = page.next_cursor
-        # Checked after a page, not before: every tick makes progress, however short.
-        if not budget.spend_page():
-            return False
-
-
-def _look_up(
-    client: DataExtractorClient,
-    cursor: PollCursor,
-    dataset_ids: list[str],
-    newly_final: dict[str, list[str]],
-    deadline: float,
-) -> None:
-    for dataset_id in dataset_ids:
-        try:
-            cursor.take(client.dataset(dataset_id), newly_final, new=False)
-        except NotFoundError:
-            del cursor.watching[dataset_id]
-        if time.monotonic() > deadline:
-            return
+        return page
 
 
 def _digest(ids: Iterable[str]) -> str:

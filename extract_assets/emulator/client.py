@@ -463,11 +463,13 @@ class EmulatorControl:
         processing_share: float | None = None,
         processing_seconds: float | None = None,
         account: str | None = None,
+        created_seconds_ago: float | None = None,
     ) -> list[str]:
         """Create `count` datasets at once, outside rate limits and quota, spread over the
-        days `date_from`..`date_to` (ISO dates; default the last 7) up to now; returns their
-        ids. Shares are of `count`; `processing_seconds` is how long the processing share
-        still takes."""
+        days `date_from`..`date_to` (ISO dates; default the last 7) up to now, or created
+        `created_seconds_ago` (a millisecond apart: late in the listing, behind newer ones);
+        returns their ids. Shares are of `count`; `processing_seconds` is how long the
+        processing share still takes."""
         body = {
             "count": count,
             "date_from": date_from,
@@ -479,6 +481,7 @@ class EmulatorControl:
             "processing_share": processing_share,
             "processing_seconds": processing_seconds,
             "account": account,
+            "created_seconds_ago": created_seconds_ago,
         }
         ids: list[str] = self._call("POST", "/dataextractor/seed", _given(body))["ids"]
         return ids

@@ -89,6 +89,14 @@ class SeedRequest(_Payload):
         default=None, ge=0, description="how long the processing share still takes"
     )
     account: str | None = None
+    created_seconds_ago: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "instead of the dates: created this long before now, a millisecond apart, as a "
+            "dataset the listing shows late, behind newer ones, has"
+        ),
+    )
 
     @model_validator(mode="after")
     def _shares_fit(self) -> SeedRequest:

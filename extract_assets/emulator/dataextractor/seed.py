@@ -22,7 +22,8 @@ FAILURES = (
 def seed_datasets(state: DataextractorState, request: SeedRequest) -> list[str]:
     """Create `request.count` datasets outside rate limits and quota; returns their ids.
 
-    `created_at` is spread evenly over the days (up to now, never later); customers and types
+    `created_at` is spread evenly over the days (up to now, never later), or set
+    `created_seconds_ago`; customers and types
     take turns; exactly round(count x share) datasets are verified, failed, or still processing,
     chosen by a seeded shuffle. Under the real-world profile one in three moves next to a
     midnight (UTC) of its day.
@@ -49,9 +50,12 @@ def seed_datasets(state: DataextractorState, request: SeedRequest) -> list[str]:
     step = (end - start) / request.count
     ids = []
     for index, role in enumerate(roles):
-        created = start + step * (index + rng.random())
-        if state.context.profile.on:
-            created = near_midnight(state.context.profile, created, index, end)
+        if request.created_seconds_ago is not None:
+            created = min(now - request.created_seconds_ago + index / 1000, now)
+        else:
+            created = start + step * (index + rng.random())
+            if state.context.profile.on:
+                created = near_midnight(state.context.profile, created, index, end)
         dataset_type = request.dataset_types[index % len(request.dataset_types)]
         customer = request.customer_ids[
             (index // len(request.dataset_types)) % len(request.customer_ids)
