@@ -145,16 +145,33 @@ def schema_change_check(
 
 
 def preview_markdown(path: str | Path, rows: int = _PREVIEW_ROWS) -> str:
-    """The first rows of a Parquet file as a markdown table, long cells cut short."""
+    """The first rows of a Parquet file as a markdown table, long cells cut short.
+
+    >>> import tempfile, pyarrow.parquet as pq
+    >>> file = Path(tempfile.mkdtemp()) / "part-0.parquet"
+    >>> pq.write_table(pa.table({"name": ["Ada | Lovelace", None], "n": [1, 2]}), file)
+    >>> print(preview_markdown(file))
+    | name | n |
+    | --- | --- |
+    | Ada \\| Lovelace | 1 |
+    |  | 2 |
+    """
     if not exists(location(path)):
         return "_no rows_"  # a partition of a table that has no column yet
     parquet = open_parquet(path)
     if parquet.metadata.num_rows == 0:
         return "_no rows_"
     batch = next(parquet.iter_batches(batch_size=rows))
-    frame = pa.Table.from_batches([batch]).to_pandas()
-    shown = frame.map(_short)
-    return str(shown.to_markdown(index=False))
+    names = batch.schema.names
+    lines = [_markdown_row(names), _markdown_row(["---"] * len(names))]
+    lines += [_markdown_row([_short(row[name]) for name in names]) for row in batch.to_pylist()]
+    return "\n".join(lines)
+
+
+def _markdown_row(cells: list[str]) -> str:
+    # A pipe or a line break inside a cell would end it or the row.
+    escaped = (cell.replace("|", "\\|").replace("\n", " ") for cell in cells)
+    return "| " + " | ".join(escaped) + " |"
 
 
 def _short(value: Any) -> str:
