@@ -237,7 +237,9 @@ def fit_table(
             _count(changes.converted, name, converted)
             continue
         widened = widen_type(target, array.type)
-        if _widens_quietly(target, widened, name in declared) and contract != "freeze":
+        if _takes_first_type(target, name in declared, contract) or (
+            _widens_quietly(target, widened, name in declared) and contract != "freeze"
+        ):
             fields[index] = fields[index].with_type(widened)
             columns[name] = conform_array(array, widened)
             changes.type_widened(name, target, widened)
@@ -301,6 +303,12 @@ def _widens_quietly(target: pa.DataType, widened: pa.DataType, declared: bool) -
     if pa.types.is_integer(target) and pa.types.is_floating(widened):
         return not declared
     return bool(pa.types.is_nested(target) and pa.types.is_nested(widened))
+
+
+def _takes_first_type(target: pa.DataType, declared: bool, contract: SchemaContract) -> bool:
+    """An inferred column seen only null so far is as new as one never seen: under variant it
+    takes the type of its first values (freeze and discard treat them as a new column's)."""
+    return pa.types.is_null(target) and not declared and contract == "variant"
 
 
 def _frozen(where: str, what: str) -> SchemaContractError:

@@ -383,6 +383,23 @@ def _parse_block(
 
 
 def _read_json(block: memoryview, hint: pa.Schema | None) -> pa.Table:
+    """The block as a table, or `ArrowInvalid` when pyarrow cannot read it whole.
+
+    pyarrow's inference drops the leading nulls of a list whose item type it has not seen yet
+    (``[null, true]``: offsets span two items, the values hold one; apache/arrow#51305), which
+    only fails later, far from here. Told the types it inferred, it reads the same block whole;
+    a list of nulls only has no type to tell, and the caller's exact fallback reads it.
+    """
+    table = _parse_json(block, hint)
+    try:
+        table.validate()  # cheap: checks that offsets and lengths agree, not every value
+    except pa.ArrowInvalid:
+        table = _parse_json(block, _parse_hint(table.schema))
+        table.validate()
+    return table
+
+
+def _parse_json(block: memoryview, hint: pa.Schema | None) -> pa.Table:
     parse_options = pj.ParseOptions(explicit_schema=hint, unexpected_field_behavior="infer")
     source = pa.py_buffer(block)
     try:

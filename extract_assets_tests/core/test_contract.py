@@ -160,3 +160,12 @@ def test_an_integer_a_double_cannot_hold_exactly_goes_to_a_variant() -> None:
     assert table.column("x").to_pylist() == [None, 5.0]
     assert table.column("x__v_bigint").to_pylist() == [2**53 + 1, None]
     assert changes.converted == {}
+
+
+def test_an_inferred_column_seen_only_null_takes_the_type_of_its_first_values() -> None:
+    table, schema, changes = fit(
+        {"b": [[None, True]]}, pa.schema([("b", pa.null())]), declared=frozenset()
+    )
+    assert schema == pa.schema([("b", pa.list_(pa.bool_()))])
+    assert table.column("b").to_pylist() == [[None, True]]
+    assert not changes.to_variant

@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import json
 import logging
+import operator
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from extract_assets.core import parquet
+from extract_assets.core.arrow_schema import json_schema_to_arrow
+from extract_assets.core.contract import Fitter, SchemaContract
 from extract_assets.core.errors import IncompleteResultError
 from extract_assets.core.parquet import SinkResult, write_ndjson, write_records
+from extract_assets.core.storage import location
+from extract_assets_tests.readers import read_with_all
 
 UTC_MICROS = pa.timestamp("us", tz="UTC")
+# The readers the README names for a table's files (Spark is slow to start and left out here).
+READERS = ("pyarrow", "duckdb", "polars", "pandas")
 
 
 def ndjson(rows: list[dict[str, Any]]) -> bytes:
@@ -43,6 +50,36 @@ def reference(data: bytes) -> list[dict[str, Any]]:
 
 def folder_listing(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.iterdir())
+
+
+def write_under(
+    contract: SchemaContract,
+    chunks: list[bytes],
+    table: Path,
+    json_schema: dict[str, Any] | None = None,
+    row_group_rows: int = 131_072,
+) -> SinkResult:
+    """NDJSON through the sink into `table`/part-0.parquet, fitted as a table under `contract`."""
+    known = json_schema_to_arrow(json_schema) if json_schema is not None else pa.schema([])
+    fitter = Fitter(declared=frozenset(known.names), contract=contract)
+    staging = table.parent
+    staged = parquet.stage_ndjson(
+        chunks,
+        location(table / "part-0.parquet"),
+        staging,
+        known=known,
+        fitter=fitter,
+        row_group_rows=row_group_rows,
+    )
+    return parquet.publish(staged)
+
+
+def read_by_every_reader(table: Path) -> dict[str, list[dict[str, Any]]]:
+    """Each reader's rows of `table`, in the order of their `id`."""
+    return {
+        reader: sorted(rows, key=operator.itemgetter("id"))
+        for reader, rows in read_with_all(table, None, READERS).items()
+    }
 
 
 @pytest.fixture
@@ -213,6 +250,67 @@ def test_empty_objects_are_kept_as_json_text(tmp_path: Path) -> None:
     rows: list[dict[str, Any]] = [{"meta": {}}, {"meta": None}]
     result = write_ndjson([ndjson(rows)], tmp_path / "out.parquet")
     assert read_rows(result.path) == [{"meta": "{}"}, {"meta": None}]
+
+
+# --- lists whose first item is null (pyarrow's inference drops it: apache/arrow#51305) -------
+
+LISTS_STARTING_WITH_NULL = [
+    pytest.param([None, True], [None, True], id="null-then-bool"),
+    pytest.param([None], [None], id="one-null"),
+    pytest.param([None, None], [None, None], id="only-nulls"),
+    pytest.param([None, 1, "a"], [None, "1", "a"], id="mixed-kinds-become-text"),
+    pytest.param([[None, 1]], [[None, 1]], id="nested-list"),
+    pytest.param([{"a": None}, {"a": 1}], [{"a": None}, {"a": 1}], id="objects"),
+    pytest.param({"c": [None, 2]}, {"c": [None, 2]}, id="inside-an-object"),
+]
+
+
+def test_pyarrow_reads_a_list_starting_with_null_whole() -> None:
+    table = parquet._read_json(memoryview(b'{"b": [null, 1]}\n{"b": [2]}\n'), None)
+    table.validate(full=True)
+    assert table.to_pylist() == [{"b": [None, 1]}, {"b": [2]}]
+
+
+def test_a_list_of_only_nulls_pyarrow_cannot_read_is_refused_not_returned_broken() -> None:
+    with pytest.raises(pa.ArrowInvalid):
+        parquet._read_json(memoryview(b'{"b": [null, null]}\n'), None)
+
+
+@pytest.mark.parametrize("contract", ["variant", "evolve"])
+@pytest.mark.parametrize(("value", "stored"), LISTS_STARTING_WITH_NULL)
+def test_an_undeclared_list_starting_with_null_reads_back_whole(
+    tmp_path: Path, contract: SchemaContract, value: Any, stored: Any
+) -> None:
+    rows = [{"id": 1, "b": value}, {"id": 2, "b": None}]
+    result = write_under(contract, [ndjson(rows)], tmp_path / "t")
+    assert result.rows == 2
+    for reader, read in read_by_every_reader(tmp_path / "t").items():
+        assert read == [{"id": 1, "b": stored}, {"id": 2, "b": None}], reader
+
+
+@pytest.mark.parametrize("contract", ["variant", "evolve"])
+@pytest.mark.parametrize("value", [[None, True], [None, None], [None]])
+def test_a_declared_list_starting_with_null_reads_back_whole(
+    tmp_path: Path, contract: SchemaContract, value: list[bool | None]
+) -> None:
+    declared = {"properties": {"b": {"type": "array", "items": {"type": "boolean"}}}}
+    result = write_under(contract, [ndjson([{"id": 1, "b": value}])], tmp_path / "t", declared)
+    assert result.schema.field("b").type == pa.list_(pa.bool_())
+    for reader, read in read_by_every_reader(tmp_path / "t").items():
+        assert read == [{"b": value, "id": 1}], reader
+
+
+@pytest.mark.parametrize("contract", ["variant", "evolve"])
+def test_lists_of_nulls_for_many_blocks_then_a_list_starting_with_null_keep_every_value(
+    tmp_path: Path, contract: SchemaContract, small_blocks: None
+) -> None:
+    # The first blocks make the column list<null>, which cannot be a parse hint: later blocks
+    # are inferred again, each with its own list starting with null.
+    rows: list[dict[str, Any]] = [{"id": i, "b": [None] * (i % 3)} for i in range(20_000)]
+    rows += [{"id": 20_000 + i, "b": [None, i % 2 == 0]} for i in range(5_000)]
+    write_under(contract, pieces(ndjson(rows), 1 << 16), tmp_path / "t", row_group_rows=4_096)
+    for reader, read in read_by_every_reader(tmp_path / "t").items():
+        assert read == rows, reader
 
 
 # --- with a JSON Schema --------------------------------------------------------------------
