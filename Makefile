@@ -39,8 +39,11 @@ typecheck: $(STAMP)
 system-packages:
 	@scripts/system-packages
 
+# Each module goes whole to one worker (its module-scoped demo, servers and instances are set up
+# once), the modules holding slow tests first (see extract_assets_tests/conftest.py).
+PYTEST_WORKERS ?= 2
 test: lint typecheck system-packages
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -1,4 +1,5 @@
-"""Shared fixtures: one emulator on 127.0.0.1:0 for the whole session, reset after each test."""
+"""Shared fixtures: one emulator on 127.0.0.1:0 for the whole session (of each xdist worker),
+reset after each test; and the order in which `make test` hands the modules to its workers."""
 
 from __future__ import annotations
 
@@ -7,6 +8,15 @@ from collections.abc import Iterator
 import pytest
 
 from extract_assets.emulator import EmulatorServer
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules holding a `slow` test come first, each still whole and in its own order.
+
+    `make test` hands each module whole to one xdist worker (`--dist loadfile`, in this order):
+    a slow one handed out last would keep one worker busy while the others sit idle."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
 
 
 @pytest.fixture(scope="session")

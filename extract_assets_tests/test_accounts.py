@@ -182,6 +182,7 @@ def test_one_section_without_an_account_keeps_todays_names(tmp_path: Path) -> No
     assert {sensor.name for sensor in defs.sensors or []} == {"linkup_tasks_sensor"}
 
 
+@pytest.mark.slow
 def test_two_accounts_submitting_one_folder_each_upload_it_once(
     emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

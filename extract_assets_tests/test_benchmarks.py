@@ -17,6 +17,8 @@ import pytest
 from benchmarks import machine, rss, table
 from benchmarks.ndjson_to_parquet import OUT_ENV
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 PYARROW = "pyarrow read_json + write_table"
 PANDAS = "pandas read_json + to_parquet"

@@ -17,6 +17,8 @@ import pytest
 
 from extract_assets.pools import POOL_LIMITS
 
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parents[1]
 DEMO = [sys.executable, "-m", "extract_assets.cli", "demo", "--headless"]
 # Asset partitions the headless demo materializes: 5 unpartitioned assets, and 3 days of the

@@ -23,6 +23,8 @@ from extract_assets.build import definitions_from_config
 from extract_assets.emulator import EmulatorServer
 from extract_assets_tests.production.dagster_home import new_home
 
+pytestmark = pytest.mark.slow
+
 ASSET = dg.AssetKey("team_members")
 CONFIG = """
 linkup:

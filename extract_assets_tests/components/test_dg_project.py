@@ -19,6 +19,8 @@ import pytest
 from extract_assets.emulator import EmulatorServer
 from extract_assets.linkup.resource import LinkupResource
 
+pytestmark = pytest.mark.slow
+
 BIN = Path(sys.executable).parent
 LINKUP_KEY = "demo-linkup-key"
 EXTRACTTO_KEY = "demo-extractto-key"

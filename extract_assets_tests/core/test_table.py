@@ -222,7 +222,13 @@ def test_an_unpartitioned_table_keeps_its_columns_across_writes(tmp_path: Path) 
     assert pq.read_table(folder / "part-0.parquet").to_pylist() == [{"name": "b", "age": None}]
 
 
-def test_a_write_removes_what_a_dead_run_of_the_table_left(tmp_path: Path) -> None:
+def test_a_write_removes_what_a_dead_run_of_the_table_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A temp folder of its own: in the shared one, tests running at the same time leave and
+    # remove temp folders of dead runs too, which would change the count below.
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     folder = tmp_path / "extractto" / "ads"
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True

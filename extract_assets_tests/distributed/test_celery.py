@@ -69,6 +69,8 @@ from extract_assets_tests.distributed.services import (
     Services,
 )
 
+pytestmark = pytest.mark.slow
+
 BACKFILL_DAYS = [(TODAY - timedelta(days=n)).isoformat() for n in range(9, 2, -1)]
 POLLING_SENSOR = f"{DATASETS}_polling_sensor"
 SENSOR_TICKS = 4

@@ -28,6 +28,8 @@ from extract_assets_tests.production.dagster_home import (
 )
 from extract_assets_tests.production.partition_runs import ASSET, PartitionRun, run_all_at_once
 
+pytestmark = pytest.mark.slow
+
 DAYS = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]
 SLOW_SECONDS = 1.0
 

@@ -144,6 +144,7 @@ def test_the_cli_refuses_a_public_address_without_allow_remote(
     assert "loopback only" in done.stderr and "allow" in done.stderr
 
 
+@pytest.mark.slow
 def test_every_server_of_the_demo_listens_on_loopback_only(tmp_path: Path) -> None:
     ui_port = free_port()
     with started([*CLI, "demo", "--port", str(ui_port)], cli_env(tmp_path)) as process:

@@ -152,6 +152,7 @@ async def _flood(url: str, deliveries: list[Delivery], connections: int) -> list
         return list(await asyncio.gather(*(send(d) for d in deliveries)))
 
 
+@pytest.mark.slow
 def test_after_a_flood_only_genuine_events_are_stored_once_and_the_receiver_still_answers(
     http: httpx.Client, receiver: Running, caplog: pytest.LogCaptureFixture
 ) -> None:

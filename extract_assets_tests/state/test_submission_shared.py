@@ -34,6 +34,8 @@ from extract_assets.instance_state import instance_postgres_url
 from extract_assets_tests.production.dagster_home import DAGSTER_POSTGRES_YAML
 from extract_assets_tests.production.postgres import PostgresServer
 
+pytestmark = pytest.mark.slow
+
 KEY = "dx-SHARED-LEDGER-5a4b3c2d1e"
 ACCOUNT = "acct_shared_ledger"
 ASSET = "invoices_inbox"

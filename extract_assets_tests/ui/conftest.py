@@ -1,6 +1,7 @@
 """Fixtures of the browser test: Debian's Chromium, one running demo, a fresh page per test."""
 
 import contextlib
+import fcntl
 import itertools
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
@@ -47,13 +48,20 @@ def pytest_runtest_makereport(
 
 
 @pytest.fixture(scope="session")
-def artifacts() -> Path:
+def artifacts(testrun_uid: str) -> Path:
     """The folder of screenshots, page HTML and the demo's log, of this session only."""
     folder = artifacts_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    # A screenshot left from an earlier session would pass for one of this session.
-    for old in [*folder.glob("*.png"), *folder.glob("*.html")]:
-        old.unlink()
+    # A screenshot left from an earlier session would pass for one of this session. The xdist
+    # workers of this session share the folder: the first of them to get here empties it, and
+    # leaves the session's id for the others, so none removes another's screenshots.
+    stamp = folder / ".session"
+    with (folder / ".session.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists() or stamp.read_text() != testrun_uid:
+            for old in [*folder.glob("*.png"), *folder.glob("*.html")]:
+                old.unlink()
+            stamp.write_text(testrun_uid)
     return folder
 
 

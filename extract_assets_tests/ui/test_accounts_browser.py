@@ -21,7 +21,7 @@ from extract_assets_tests.ui.test_browser import (
     wait_for_success,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(480)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(480)]
 
 CONFIG = """
 linkup:

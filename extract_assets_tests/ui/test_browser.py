@@ -20,7 +20,7 @@ from extract_assets.config import DEMO_CONFIG, load_config
 from extract_assets_tests.ui.demo_process import Demo
 
 # The first test here also waits for `dagster dev` to answer (up to READY_TIMEOUT_SECONDS).
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(480)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(480)]
 
 DEMO_DEFS = definitions_from_config(DEMO_CONFIG)
 ASSETS = sorted(DEMO_DEFS.resolve_all_asset_specs(), key=lambda spec: spec.key.to_user_string())
