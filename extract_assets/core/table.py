@@ -142,10 +142,13 @@ def read_document(folder: Location) -> TableDocument | None:
             return None
         return TableDocument.from_json(where.read_text(encoding="utf-8"), str(where))
     fs, path = where.filesystem()
-    if not fs.exists(path):
+    # One whole GET: a file opened for reading checks each range against the object it first
+    # saw, and a run replacing the document in between made the reader fail.
+    try:
+        text = fs.cat_file(path).decode("utf-8")
+    except FileNotFoundError:
         return None
-    with fs.open(path, "r", encoding="utf-8") as handle:
-        return TableDocument.from_json(handle.read(), str(where))
+    return TableDocument.from_json(text, str(where))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Parquet at an fsspec URL: uploaded straight to its final key, visible only once complete."""
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -187,3 +188,24 @@ def test_a_table_at_a_url_keeps_its_schema_there_and_every_file_on_it(
         if key.endswith(".parquet"):
             assert pq.read_schema(f"{bucket.name}/{key}", filesystem=fs).equals(document.schema)
     assert list(private_tempdir.iterdir()) == []
+
+
+def test_a_schema_document_another_run_replaced_is_read_as_it_is_now(
+    bucket: Bucket, private_tempdir: Path
+) -> None:
+    day = date(2026, 11, 1)
+    folder = asset_folder(output_base(bucket.url("lake")), "extractto", "ads")
+    write_day_folders([[{"date": day.isoformat(), "n": 1}]], folder, [day])
+    assert read_document(folder) is not None
+    # This process has listed the folder (as finding the table's files does), so its client
+    # remembers the document as it was; then another run, in another process with another
+    # client, replaces it with a longer one.
+    fs, path = folder.parent.filesystem()
+    fs.ls(path, detail=True)
+    key = "lake/extractto/ads.schema.json"
+    document = json.loads(bucket.client.get_object(Bucket=bucket.name, Key=key)["Body"].read())
+    document["empty_partitions"] = [f"2026-12-{n:02d}" for n in range(1, 32)]
+    bucket.client.put_object(Bucket=bucket.name, Key=key, Body=json.dumps(document).encode())
+
+    after = read_document(folder)
+    assert after is not None and after.empty_partitions == document["empty_partitions"]
