@@ -10,22 +10,25 @@ the Linkup task outputs the tasks it depends on (with `task_id`), and otherwise 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import pyarrow as pa
 
-from extract_assets.core.day_folders import day_file
-from extract_assets.core.paths import asset_folder, output_base, partition_file, table_file
-from extract_assets.core.storage import Location, exists, open_parquet
-from extract_assets.core.table import read_document
+from extract_assets.core.paths import (
+    asset_folder,
+    day_file,
+    output_base,
+    partition_file,
+    table_file,
+)
 
 if TYPE_CHECKING:
-    # pandas loads when a DataFrame is asked for (`to_pandas`), not with every code location.
+    # pyarrow and pandas load when an input is read, not with every code location.
     import pandas as pd
+    import pyarrow as pa
 
 IO_MANAGER_KEY = "extract_assets_io_manager"
 FOLDER_METADATA = "extract_assets/folder"
@@ -59,6 +62,8 @@ class ExtractAssetsIOManager(dg.ConfigurableIOManager):
             )
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame | pa.Table:
+        import pyarrow as pa
+
         table = read_asset_table(context)
         if context.dagster_type.typing_type is pa.Table:
             return table
@@ -96,6 +101,8 @@ def binding_io_manager() -> Iterator[None]:
 
 def read_asset_table(context: dg.InputContext) -> pa.Table:
     """The upstream's rows for this input: its partitions in the window, as one table."""
+    from extract_assets.core.table_files import read_table_files
+
     upstream = context.upstream_output
     metadata = dict(upstream.definition_metadata or {}) if upstream is not None else {}
     asset = context.asset_key.to_user_string()
@@ -111,52 +118,18 @@ def read_asset_table(context: dg.InputContext) -> pa.Table:
     )
     column = metadata.get(PARTITION_COLUMN_METADATA)
     if column is None or not context.has_asset_partitions:
-        return _read(folder, [(table_file(folder), None)], asset, None)
+        return read_table_files(folder, [(table_file(folder), None)], asset, None)
     column_name = str(_value(column))
     if column_name == DATE_COLUMN:
         window = context.asset_partitions_time_window
         first, end = window.start.date(), window.end.date()
         days = [first + timedelta(days=n) for n in range((end - first).days)]
         dated = [(day_file(folder, day), day) for day in days]
-        return _read(folder, dated, asset, (column_name, pa.date32()))
+        return read_table_files(folder, dated, asset, (column_name, "date"))
     keys = sorted(context.asset_partition_keys)
     keyed = [(partition_file(folder, column_name, key), key) for key in keys]
-    return _read(folder, keyed, asset, (column_name, pa.string()))
+    return read_table_files(folder, keyed, asset, (column_name, "string"))
 
 
 def _value(entry: Any) -> Any:
     return entry.value if isinstance(entry, dg.MetadataValue) else entry
-
-
-def _read(
-    folder: Location,
-    files: Sequence[tuple[Location, object]],
-    asset: str,
-    partition: tuple[str, pa.DataType] | None,
-) -> pa.Table:
-    """The files as one table; every file of a table has its schema (see `core.table`)."""
-    document = read_document(folder)
-    empty = {str(folder / part) for part in document.empty_partitions} if document else set()
-    files = [(path, value) for path, value in files if str(path) not in empty]
-    missing = [str(path) for path, _ in files if not exists(path)]
-    if missing:
-        shown = ", ".join(missing[:3]) + (
-            f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-        )
-        what = f"those partitions of {asset}" if partition is not None else asset
-        raise FileNotFoundError(f"{asset} has no Parquet at {shown}: materialize {what} first")
-    tables = []
-    for path, value in files:
-        with open_parquet(path) as parquet:
-            table = parquet.read()
-        if partition is not None:
-            name, kind = partition
-            table = table.append_column(
-                pa.field(name, kind, nullable=False),
-                pa.repeat(pa.scalar(value, kind), table.num_rows),
-            )
-        tables.append(table)
-    if not tables:
-        fields = [pa.field(partition[0], partition[1], nullable=False)] if partition else []
-        return pa.schema(fields).empty_table()
-    return pa.concat_tables(tables)

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import dagster as dg
-import pyarrow as pa
 
 from extract_assets.core.storage import exists, location, open_parquet
-from extract_assets.core.table import TableWrite
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from extract_assets.core.table import TableWrite
 
 _PREVIEW_ROWS = 5
 _PREVIEW_CELL = 60
@@ -147,7 +150,7 @@ def schema_change_check(
 def preview_markdown(path: str | Path, rows: int = _PREVIEW_ROWS) -> str:
     """The first rows of a Parquet file as a markdown table, long cells cut short.
 
-    >>> import tempfile, pyarrow.parquet as pq
+    >>> import tempfile, pyarrow as pa, pyarrow.parquet as pq
     >>> file = Path(tempfile.mkdtemp()) / "part-0.parquet"
     >>> pq.write_table(pa.table({"name": ["Ada | Lovelace", None], "n": [1, 2]}), file)
     >>> print(preview_markdown(file))

@@ -34,3 +34,19 @@ def test_every_core_module_and_client_imports_without_dagster() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+# What only a materialization, a check or a downstream read needs: a code server, the daemon and
+# every run's coordinating process load the definitions without paying for them.
+DATA_LIBRARIES = ("pyarrow", "numpy", "pandas", "polars", "duckdb", "jsonschema_rs")
+
+
+def test_loading_the_definitions_imports_no_data_library() -> None:
+    code = (
+        "import sys\n"
+        "import extract_assets.definitions as d\n"
+        "d.defs.get_repository_def().get_all_jobs()\n"
+        f"print(sorted(set({DATA_LIBRARIES!r}) & set(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

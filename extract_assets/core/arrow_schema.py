@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from extract_assets.core.json_text import json_text
 
 __all__ = [
     "conform_array",
@@ -329,27 +329,6 @@ def _json_text_array(array: pa.Array) -> pa.Array:
     if pa.types.is_nested(source):
         return pa.array([None if v is None else json_text(v) for v in array.to_pylist()], _STRING)
     return array.cast(_STRING)
-
-
-def json_text(value: Any) -> str:
-    """`value` as a string column holds it: strings as they are, anything else as JSON text.
-
-    >>> json_text({"a": [1, True]})
-    '{"a":[1,true]}'
-    """
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float) and math.isfinite(value):
-        return repr(value)  # what json.dumps writes, without its per-call overhead
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
-
-
-def _json_default(value: Any) -> str:
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
 
 
 # --- Python values -------------------------------------------------------------------------

@@ -34,12 +34,13 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from extract_assets.core.arrow_schema import conform_array, widen_type
+from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.errors import ExtractAssetsError
 
 __all__ = [
@@ -55,14 +56,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SchemaContract = Literal["variant", "evolve", "freeze", "discard_value", "discard_row"]
-CONTRACTS: tuple[str, ...] = get_args(SchemaContract)
-DEFAULT_CONTRACT: SchemaContract = "variant"
-CONTRACT_HELP = (
-    "What a value the column's type cannot hold does: variant (default: kept in a "
-    "{column}__v_{kind} column), evolve (widen the column), freeze (fail, write nothing), "
-    "discard_value or discard_row."
-)
 VARIANT_INFIX = "__v_"
 
 _STRING = pa.string()

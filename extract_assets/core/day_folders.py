@@ -18,11 +18,11 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from extract_assets.core.contract import DEFAULT_CONTRACT, SchemaContract
+from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.instants import utc_day
 from extract_assets.core.leftovers import temp_dir
 from extract_assets.core.parquet import SinkResult
-from extract_assets.core.paths import partition_file
+from extract_assets.core.paths import day_file
 from extract_assets.core.state import SharedState
 from extract_assets.core.storage import Location
 from extract_assets.core.table import TableWrite, TableWriter
@@ -44,15 +44,6 @@ class DayFolders:
     @property
     def rows(self) -> int:
         return sum(result.rows for result in self.days.values())
-
-
-def day_file(folder: Location, day: date) -> Location:
-    """Where one day's rows live.
-
-    >>> day_file(Path("/lake/extractto/ads"), date(2026, 11, 1))
-    PosixPath('/lake/extractto/ads/date=2026-11-01/part-0.parquet')
-    """
-    return partition_file(folder, "date", day.isoformat())
 
 
 def write_day_folders(

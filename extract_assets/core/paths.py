@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 
 from extract_assets.core.names import check_asset_name
 from extract_assets.core.storage import Location, RemotePath, location
@@ -61,3 +62,13 @@ def partition_file(folder: Location, column: str, key: str) -> Location:
     PosixPath('/lake/linkup/tasks/task_id=t-1/part-0.parquet')
     """
     return folder / f"{column}={key}" / PART_FILE
+
+
+def day_file(folder: Location, day: date) -> Location:
+    """Where one day's rows live.
+
+    >>> from pathlib import Path
+    >>> day_file(Path("/lake/extractto/ads"), date(2026, 11, 1))
+    PosixPath('/lake/extractto/ads/date=2026-11-01/part-0.parquet')
+    """
+    return partition_file(folder, "date", day.isoformat())

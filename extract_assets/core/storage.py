@@ -17,13 +17,15 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import fsspec
-import pyarrow.parquet as pq
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from fsspec.core import url_to_fs
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 __all__ = [
     "STORAGE_OPTIONS_ENV",
@@ -149,6 +151,9 @@ def upload(
 
 def open_parquet(where: str | os.PathLike[str] | RemotePath) -> pq.ParquetFile:
     """A Parquet file, local or at a URL, opened for reading (footer first)."""
+    # Imported here: the definitions locate files without loading pyarrow (test_package.py).
+    import pyarrow.parquet as pq
+
     place = location(where)
     if isinstance(place, Path):
         return pq.ParquetFile(place)

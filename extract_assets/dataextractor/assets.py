@@ -6,15 +6,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import NoReturn, Unpack
+from typing import TYPE_CHECKING, NoReturn, Unpack
 
 import dagster as dg
 
 from extract_assets.builder import AssetBuilder, BuildOptions
-from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import ApiError, InvalidArgumentError
 from extract_assets.core.leftovers import temp_dir
-from extract_assets.core.paths import asset_folder, output_base
+from extract_assets.core.paths import asset_folder, day_file, output_base
 from extract_assets.core.state import shared_state, sqlite_url
 from extract_assets.core.storage import Location, RemotePath
 from extract_assets.dataextractor.client import (
@@ -50,6 +49,9 @@ from extract_assets.metadata import (
 from extract_assets.translator import (
     executed_by,
 )
+
+if TYPE_CHECKING:
+    from extract_assets.core.day_folders import DayFolders
 
 PROVIDER_FOLDER = "dataextractor"
 ALL_EXTRACTED = "all_documents_extracted"
@@ -135,6 +137,9 @@ def _tables_asset(spec: DataExtractorDatasetsSpec, builder: AssetBuilder) -> dg.
                     f"{len(listed.unreadable)} datasets could not be read and were left out: "
                     + "; ".join(f"{u.id} ({u.reason})" for u in listed.unreadable[:5])
                 )
+            # The day folders and their sink (pyarrow) load in the run, not with the definitions.
+            from extract_assets.core.day_folders import write_day_folders
+
             for table, table_spec in zip(TABLES, specs, strict=True):
                 name = f"{spec.name}_{table}"
                 folder = builder.folder(name)
@@ -211,7 +216,7 @@ def _add_partition_metadata(
     context: dg.AssetExecutionContext,
     key: dg.AssetKey,
     folder: Location,
-    written: DayFolders,
+    written: "DayFolders",
     listed: _Listed,
 ) -> None:
     """Each day's own row count and preview, on the one materialization of that partition;

@@ -10,7 +10,7 @@ import dagster as dg
 from pydantic import Field
 
 from extract_assets.asset_settings import SpecSettings
-from extract_assets.core.contract import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
+from extract_assets.core.contract_setting import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.names import AssetName
 
 TABLES = ("datasets", "fields", "line_items", "ground_truth", "accuracy")

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from extract_assets.core.arrow_schema import json_text
+from extract_assets.core.json_text import json_text
 from extract_assets.dataextractor.models import Dataset, ExtractedField
 
 Row = dict[str, Any]

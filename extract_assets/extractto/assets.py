@@ -3,14 +3,14 @@
 import functools
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 import dagster as dg
 from pydantic import Field
 
 from extract_assets.builder import AssetBuilder, BuildOptions
-from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import ConflictError
+from extract_assets.core.paths import day_file
 from extract_assets.core.state import SharedState
 from extract_assets.core.storage import Location, glob_files, open_parquet
 from extract_assets.extractto.client import ConnectionRunFailedError, ExtractToClient
@@ -27,6 +27,9 @@ from extract_assets.metadata import (
     schema_change_check_spec,
     table_metadata,
 )
+
+if TYPE_CHECKING:
+    from extract_assets.core.day_folders import DayFolders
 
 PROVIDER_FOLDER = "extractto"
 EXTRACT_ID = MetadataKey[str]("extractto/extract_id", dg.MetadataValue.text)
@@ -154,7 +157,7 @@ def _days(start: date, end_exclusive: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end_exclusive - start).days)]
 
 
-def _log_table_write(context: dg.AssetExecutionContext, written: DayFolders) -> None:
+def _log_table_write(context: dg.AssetExecutionContext, written: "DayFolders") -> None:
     table = written.table
     if table.changes:
         context.log.info(f"Table schema: {table.changes.summary()}")
@@ -170,7 +173,10 @@ def _read_rows(
     days: list[date],
     state: SharedState | None,
     label: str,
-) -> DayFolders:
+) -> "DayFolders":
+    # The day folders and their sink (pyarrow) load in the run, not with the definitions.
+    from extract_assets.core.day_folders import write_day_folders
+
     if not extract.data_table_id:
         raise ValueError(f"Extract.to extract {extract.id} names no data_table_id to read from")
     table = client.data_table(extract.data_table_id)
@@ -194,7 +200,7 @@ def _add_partition_metadata(
     context: dg.AssetExecutionContext,
     spec: ExtractToExtractSpec,
     extract: Extract,
-    written: DayFolders,
+    written: "DayFolders",
     folder: Location,
 ) -> None:
     """Each partition's materialization gets its own row count, path and preview.

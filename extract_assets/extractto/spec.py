@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from extract_assets.asset_settings import SpecSettings
-from extract_assets.core.contract import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
+from extract_assets.core.contract_setting import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.names import AssetName
 
 Grain = Literal["daily", "weekly", "monthly"]

@@ -1,17 +1,14 @@
 """Linkup extracts as Dagster assets: one asset per `LinkupExtractSpec`, written to Parquet."""
 
 from collections.abc import Sequence
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 import dagster as dg
 
 from extract_assets.builder import AssetBuilder, BuildOptions
 from extract_assets.core.errors import NotFoundError
-from extract_assets.core.parquet import SinkResult
 from extract_assets.core.paths import table_file
 from extract_assets.core.storage import open_parquet
-from extract_assets.core.table import TableWrite, TableWriter
-from extract_assets.core.validation import check_rows
 from extract_assets.instance_state import state_for
 from extract_assets.io_manager import binding_io_manager
 from extract_assets.linkup.client import LinkupClient
@@ -25,6 +22,10 @@ from extract_assets.metadata import (
     schema_change_check_spec,
     table_metadata,
 )
+
+if TYPE_CHECKING:
+    from extract_assets.core.parquet import SinkResult
+    from extract_assets.core.table import TableWrite
 
 PROVIDER_FOLDER = "linkup"
 TASK_TAG_PREFIX = "extract_assets/linkup_task."
@@ -101,6 +102,9 @@ def _build_asset(spec: LinkupExtractSpec, builder: AssetBuilder) -> dg.AssetsDef
 
     @builder.asset(asset_spec, check_specs=checks)
     def _extract(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        # The table and its sink (pyarrow) load in the run, not with the definitions.
+        from extract_assets.core.table import TableWriter
+
         resource: LinkupResource = builder.resource(context)
         folder = builder.folder(spec.name)
         table = TableWriter(
@@ -127,7 +131,7 @@ def _build_asset(spec: LinkupExtractSpec, builder: AssetBuilder) -> dg.AssetsDef
     return _extract
 
 
-def task_metadata(task: Task, written: SinkResult, table: TableWrite) -> dict[str, Any]:
+def task_metadata(task: Task, written: "SinkResult", table: "TableWrite") -> dict[str, Any]:
     """What a materialization from a Linkup task reports."""
     assert task.output is not None
     return {
@@ -179,7 +183,7 @@ def _already_materialized(context: dg.AssetExecutionContext, task_id: str) -> bo
 
 
 def _check_results(
-    spec: LinkupExtractSpec, task: Task, written: SinkResult
+    spec: LinkupExtractSpec, task: Task, written: "SinkResult"
 ) -> list[dg.AssetCheckResult]:
     assert task.output is not None
     rows_in_file = open_parquet(written.path).metadata.num_rows
@@ -194,6 +198,8 @@ def _check_results(
         )
     ]
     if spec.row_schema is not None:
+        from extract_assets.core.validation import check_rows
+
         report = check_rows(written.path, spec.row_schema)
         results.append(
             dg.AssetCheckResult(

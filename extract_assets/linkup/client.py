@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from pydantic import ValidationError
 
@@ -22,17 +22,19 @@ from extract_assets.core.errors import (
     TransportError,
 )
 from extract_assets.core.paid import landed_or_back_off
-from extract_assets.core.parquet import SinkResult, write_ndjson
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
 from extract_assets.core.storage import location
-from extract_assets.core.table import TableWriter
 from extract_assets.linkup.contract import (
     API,
     DEFAULT_BASE_URL,
     MAX_PAGE_SIZE,
 )
 from extract_assets.linkup.models import Task, TaskOutput, TaskPage
+
+if TYPE_CHECKING:
+    from extract_assets.core.parquet import SinkResult
+    from extract_assets.core.table import TableWriter
 
 logger = logging.getLogger("extract_assets.linkup")
 
@@ -247,6 +249,9 @@ class LinkupClient(ProviderClient):
         Fewer lines than `rowsReturned` is an error, never a smaller table: the download is
         tried again (`download_attempts` in all), and the target is left as it was if it fails.
         """
+        # The sink (pyarrow) loads when a result is written, not with the definitions.
+        from extract_assets.core.parquet import write_ndjson
+
         output = _completed_output(task)
         schema = json_schema if json_schema is not None else task.input.row_schema
         attempt = 1

@@ -16,10 +16,9 @@ import dagster as dg
 from extract_assets.accounts import Account
 from extract_assets.asset_settings import SpecSettings
 from extract_assets.builder import AssetBuilder, BuildOptions
-from extract_assets.core.contract import DEFAULT_CONTRACT, SchemaContract
+from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.paths import partition_file
-from extract_assets.core.table import TableWriter
 from extract_assets.instance_state import state_for
 from extract_assets.io_manager import binding_io_manager
 from extract_assets.linkup.assets import PROVIDER_FOLDER, task_metadata, task_tag
@@ -65,6 +64,9 @@ def build_linkup_task_outputs_asset(
             partitions_def=dg.DynamicPartitionsDefinition(name=where.named(TASKS_PARTITIONS)),
         )
         def _outputs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+            # The table and its sink (pyarrow) load in the run, not with the definitions.
+            from extract_assets.core.table import TableWriter
+
             resource: LinkupResource = builder.resource(context)
             task_id = context.partition_key
             folder = builder.folder(name)

@@ -9,7 +9,7 @@ import jsonschema
 from pydantic import ConfigDict, Field, field_validator
 
 from extract_assets.asset_settings import SpecSettings
-from extract_assets.core.contract import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
+from extract_assets.core.contract_setting import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.names import AssetName
 
 
