@@ -1,36 +1,39 @@
 """Rows of a date range into one Parquet folder per day: `{folder}/date=YYYY-MM-DD/part-0.parquet`.
 
-Rows arrive in pages, in whatever order; they are spooled to local NDJSON files, one per day,
-and each day is then staged by the folder's `TableWriter` and all days are published together
-on the table's schema (see `table`), replacing those days' previous files. The day lives in
-the folder name, Hive-style, and not in the file: DuckDB, Spark and pyarrow read `date` back
-from the path, and a second `date` column would clash with it.
+Rows arrive in pages, in whatever order; the next page is read while one is written (see
+`read_ahead`). Each page's rows are grouped by day and each group is
+made an Arrow table once (see `records_arrow`), held by day (see `spill`: memory up to a budget,
+then Arrow files); the days are then staged in order by the folder's `TableWriter` and all
+published together on the table's schema (see `table`), replacing those days' previous files.
+Each day is read with the types known before the write and fitted as the days before it left
+the table, as when each day was parsed on its own. The day lives in the folder name,
+Hive-style, and not in the file: DuckDB, Spark and pyarrow read `date` back from the path, and
+a second `date` column would clash with it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from extract_assets.core.contract import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.instants import utc_day
 from extract_assets.core.leftovers import temp_dir
 from extract_assets.core.parquet import SinkResult
 from extract_assets.core.paths import partition_file
+from extract_assets.core.read_ahead import read_ahead
+from extract_assets.core.records_arrow import records_tables
+from extract_assets.core.spill import TableSpill
 from extract_assets.core.state import SharedState
 from extract_assets.core.storage import Location
 from extract_assets.core.table import TableWrite, TableWriter
 
 logger = logging.getLogger("extract_assets.day_folders")
-
-_OPEN_FILES = 64
-_READ_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -81,66 +84,58 @@ def write_day_folders(
             folder, json_schema=json_schema, contract=contract, where=where, state=state
         ) as table,
     ):
-        spool = _Spool(Path(spool_dir))
+        held = TableSpill(Path(spool_dir))
+        known = table.schema
+        counts: Counter[str] = Counter()
         outside = 0
-        try:
-            for page in pages:
-                for row in page:
-                    record = dict(row)
-                    day = utc_day(record.pop(date_field, None))
-                    key = day.isoformat() if day is not None else ""
-                    if key not in wanted:
-                        outside += 1
-                        continue
-                    spool.add(key, record)
-        finally:
-            spool.close()
+        for page in read_ahead(pages):
+            for key, rows in _by_day(page, date_field).items():
+                if key not in wanted:
+                    outside += len(rows)
+                    continue
+                for part in records_tables(
+                    rows,
+                    known,
+                    leave_out=date_field,
+                    first_row=counts[key] + 1,
+                    converted=table.converted,
+                ):
+                    held.add(key, part)
+                counts[key] += len(rows)
         if outside:
             logger.warning("%d rows were dated outside %s..%s", outside, days[0], days[-1])
         for key, day in wanted.items():
-            table.stage_ndjson(
-                spool.chunks(key), day_file(folder, day), expected_rows=spool.counts[key]
-            )
+            table.stage_tables(held.tables(key), day_file(folder, day), expected_rows=counts[key])
         published = table.publish()
     written = {day: published.files[str(day_file(folder, day))] for day in days}
     return DayFolders(days=written, outside_range=outside, table=published)
 
 
-class _Spool:
-    """One append-only NDJSON file per day, with a bounded number of them open at once."""
+def _by_day(
+    rows: Sequence[Mapping[str, Any]], date_field: str
+) -> dict[str, list[Mapping[str, Any]]]:
+    """The rows by the ISO text of their UTC day ("" when unreadable), in arrival order.
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.counts: Counter[str] = Counter()
-        self._open: OrderedDict[str, IO[bytes]] = OrderedDict()
+    `utc_day` is asked once per distinct value: a page holds a few dates, many rows each.
+    """
+    days: dict[Any, str] = {}
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        value = row.get(date_field)
+        try:
+            key = days[value]
+        except KeyError:
+            key = days[value] = _day_key(value)
+        except TypeError:  # unhashable: a list or an object, never a date
+            key = ""
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [row]
+        else:
+            group.append(row)
+    return groups
 
-    def add(self, key: str, record: Mapping[str, Any]) -> None:
-        handle = self._handle(key)
-        handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode())
-        handle.write(b"\n")
-        self.counts[key] += 1
 
-    def _handle(self, key: str) -> IO[bytes]:
-        handle = self._open.get(key)
-        if handle is not None:
-            self._open.move_to_end(key)
-            return handle
-        if len(self._open) >= _OPEN_FILES:
-            _, oldest = self._open.popitem(last=False)
-            oldest.close()
-        handle = (self.root / f"{key}.ndjson").open("ab")
-        self._open[key] = handle
-        return handle
-
-    def close(self) -> None:
-        for handle in self._open.values():
-            handle.close()
-        self._open.clear()
-
-    def chunks(self, key: str) -> Iterator[bytes]:
-        path = self.root / f"{key}.ndjson"
-        if not path.exists():
-            return
-        with path.open("rb") as handle:
-            while chunk := handle.read(_READ_CHUNK):
-                yield chunk
+def _day_key(value: Any) -> str:
+    day = utc_day(value)
+    return day.isoformat() if day is not None else ""
