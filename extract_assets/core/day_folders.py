@@ -1,36 +1,45 @@
 """Rows of a date range into one Parquet folder per day: `{folder}/date=YYYY-MM-DD/part-0.parquet`.
 
-Rows arrive in pages, in whatever order; they are spooled to local NDJSON files, one per day,
-and each day is then staged by the folder's `TableWriter` and all days are published together
-on the table's schema (see `table`), replacing those days' previous files. The day lives in
-the folder name, Hive-style, and not in the file: DuckDB, Spark and pyarrow read `date` back
-from the path, and a second `date` column would clash with it.
+Rows arrive in pages, in whatever order; the next page is read while one is written (see
+`read_ahead`). Each page's rows are grouped by day, and each group is made an Arrow table once
+(see `records_arrow`) with no JSON text written or parsed again; a day's tables are checked
+against how the day would have been read on its own when it is staged (see `_DayRows`). Days
+are staged in order by the folder's `TableWriter` and all published together on the table's
+schema (see `table`, `commit`), replacing those days' previous files. The day lives in the
+folder name, Hive-style, and not in the file: DuckDB, Spark and pyarrow read `date` back from
+the path, and a second `date` column would clash with it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+import pyarrow as pa
 
 from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.instants import utc_day
 from extract_assets.core.leftovers import temp_dir
 from extract_assets.core.parquet import SinkResult
 from extract_assets.core.paths import day_file
+from extract_assets.core.read_ahead import read_ahead
+from extract_assets.core.records_arrow import records_tables
+from extract_assets.core.spill import TableSpill
 from extract_assets.core.state import SharedState
 from extract_assets.core.storage import Location
 from extract_assets.core.table import TableWrite, TableWriter
 
 logger = logging.getLogger("extract_assets.day_folders")
 
-_OPEN_FILES = 64
-_READ_CHUNK = 1 << 20
+# Rows held as Python objects (about 1 kB each) beside their Arrow tables, to read a day again.
+_PENDING_ROWS = 100_000
+# Arrow held in memory beyond that before it goes to disk.
+_HELD_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -72,66 +81,140 @@ def write_day_folders(
             folder, json_schema=json_schema, contract=contract, where=where, state=state
         ) as table,
     ):
-        spool = _Spool(Path(spool_dir))
+        held = _DayRows(TableSpill(Path(spool_dir), _HELD_BYTES), table, date_field)
         outside = 0
-        try:
-            for page in pages:
-                for row in page:
-                    record = dict(row)
-                    day = utc_day(record.pop(date_field, None))
-                    key = day.isoformat() if day is not None else ""
-                    if key not in wanted:
-                        outside += 1
-                        continue
-                    spool.add(key, record)
-        finally:
-            spool.close()
+        for page in read_ahead(pages):
+            for key, rows in _by_day(page, date_field).items():
+                if key in wanted:
+                    held.add(key, rows)
+                else:
+                    outside += len(rows)
         if outside:
             logger.warning("%d rows were dated outside %s..%s", outside, days[0], days[-1])
         for key, day in wanted.items():
-            table.stage_ndjson(
-                spool.chunks(key), day_file(folder, day), expected_rows=spool.counts[key]
+            table.stage_tables(
+                held.tables(key), day_file(folder, day), expected_rows=held.counts[key]
             )
         published = table.publish()
     written = {day: published.files[str(day_file(folder, day))] for day in days}
     return DayFolders(days=written, outside_range=outside, table=published)
 
 
-class _Spool:
-    """One append-only NDJSON file per day, with a bounded number of them open at once."""
+@dataclass
+class _Part:
+    """Rows of one day from one page, made Arrow as they came, with what that converted."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    rows: list[Mapping[str, Any]]
+    tables: list[pa.Table]
+    converted: Counter[str]
+
+
+class _DayRows:
+    """Rows by day, made Arrow as pages come (while the next page is read), each day's checked
+    against how it would have been read when it is staged.
+
+    The old writer read each day from its own NDJSON file when the days before it were in the
+    table: with the types those left (`TableWriter.schema`), all the day's rows at once. Rows
+    made Arrow early are kept if that changes nothing: the day's pages gave one schema, read
+    with the types the table still has for those columns. Otherwise (a column's type drifted,
+    or a column is `12` on one page and `12.5` on the next) the day is read again from its rows,
+    so a number in a column an earlier day made text keeps its JSON text. Past `_PENDING_ROWS`
+    rows are let go, their tables kept as they are (see `spill`), so memory stays bounded.
+    """
+
+    def __init__(self, held: TableSpill, table: TableWriter, date_field: str) -> None:
         self.counts: Counter[str] = Counter()
-        self._open: OrderedDict[str, IO[bytes]] = OrderedDict()
+        self._held = held
+        self._table = table
+        self._hint = table.schema
+        self._date_field = date_field
+        self._parts: dict[str, list[_Part]] = {}
+        self._pending_rows = 0
 
-    def add(self, key: str, record: Mapping[str, Any]) -> None:
-        handle = self._handle(key)
-        handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode())
-        handle.write(b"\n")
-        self.counts[key] += 1
+    def add(self, key: str, rows: list[Mapping[str, Any]]) -> None:
+        converted: Counter[str] = Counter()
+        tables = list(self._read(rows, self._hint, self.counts[key], converted))
+        self._parts.setdefault(key, []).append(_Part(rows, tables, converted))
+        self.counts[key] += len(rows)
+        self._pending_rows += len(rows)
+        if self._pending_rows >= _PENDING_ROWS:
+            for early, parts in self._parts.items():
+                for part in parts:
+                    self._table.converted.update(part.converted)
+                    for table in part.tables:
+                        self._held.add(early, table)
+            self._parts.clear()
+            self._pending_rows = 0
 
-    def _handle(self, key: str) -> IO[bytes]:
-        handle = self._open.get(key)
-        if handle is not None:
-            self._open.move_to_end(key)
-            return handle
-        if len(self._open) >= _OPEN_FILES:
-            _, oldest = self._open.popitem(last=False)
-            oldest.close()
-        handle = (self.root / f"{key}.ndjson").open("ab")
-        self._open[key] = handle
-        return handle
-
-    def close(self) -> None:
-        for handle in self._open.values():
-            handle.close()
-        self._open.clear()
-
-    def chunks(self, key: str) -> Iterator[bytes]:
-        path = self.root / f"{key}.ndjson"
-        if not path.exists():
+    def tables(self, key: str) -> Iterator[pa.Table]:
+        """The day's tables in arrival order; call it for each day in order, as it is staged."""
+        yield from self._held.tables(key)
+        parts = self._parts.pop(key, [])
+        if not parts:
             return
-        with path.open("rb") as handle:
-            while chunk := handle.read(_READ_CHUNK):
-                yield chunk
+        if self._as_read(parts):
+            for part in parts:
+                self._table.converted.update(part.converted)
+            yield pa.concat_tables(t for part in parts for t in part.tables)
+            return
+        rows = [row for part in parts for row in part.rows]
+        first = self.counts[key] - len(rows)
+        yield from self._read(rows, self._table.schema, first, self._table.converted)
+
+    def _as_read(self, parts: list[_Part]) -> bool:
+        tables = [table for part in parts for table in part.tables]
+        schema = tables[0].schema
+        now = self._table.schema
+        return all(t.schema.equals(schema) for t in tables) and all(
+            _read_alike(_type_of(self._hint, f.name), f.type, _type_of(now, f.name)) for f in schema
+        )
+
+    def _read(
+        self, rows: list[Mapping[str, Any]], known: pa.Schema, before: int, converted: Counter[str]
+    ) -> Iterator[pa.Table]:
+        return records_tables(
+            rows, known, leave_out=self._date_field, first_row=before + 1, converted=converted
+        )
+
+
+def _read_alike(told: pa.DataType | None, got: pa.DataType, known: pa.DataType | None) -> bool:
+    """Whether a column read when told `told` reads the same now that the table knows `known`:
+    the same hint, or no hint and a type that is the known one (or only nulls)."""
+    if told == known:
+        return True
+    return told is None and (got == known or pa.types.is_null(got))
+
+
+def _type_of(schema: pa.Schema, name: str) -> pa.DataType | None:
+    index = schema.get_field_index(name)
+    return schema.field(index).type if index >= 0 else None
+
+
+def _by_day(
+    rows: Sequence[Mapping[str, Any]], date_field: str
+) -> dict[str, list[Mapping[str, Any]]]:
+    """The rows by the ISO text of their UTC day ("" when unreadable), in arrival order.
+
+    `utc_day` is asked once per distinct value: a page holds a few dates, many rows each.
+    """
+    days: dict[Any, str] = {}
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        value = row.get(date_field)
+        try:
+            key = days[value]
+        except KeyError:
+            key = days[value] = _day_key(value)
+        except TypeError:  # unhashable: a list or an object, never a date
+            key = ""
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [row]
+        else:
+            group.append(row)
+    return groups
+
+
+def _day_key(value: Any) -> str:
+    day = utc_day(value)
+    return day.isoformat() if day is not None else ""

@@ -65,9 +65,11 @@ from extract_assets.core.storage import Location, RemotePath, location, upload
 __all__ = [
     "SinkResult",
     "StagedFile",
+    "ndjson_tables",
     "publish",
     "stage_ndjson",
     "stage_records",
+    "stage_tables",
     "write_ndjson",
     "write_records",
 ]
@@ -220,6 +222,30 @@ def stage_records(
                 )
             )
         return sink.finish(expected_rows)
+
+
+def stage_tables(
+    tables: Iterable[pa.Table],
+    target: Location,
+    staging: Path,
+    *,
+    known: pa.Schema,
+    fitter: Fitter,
+    expected_rows: int | None = None,
+    row_group_rows: int = 131_072,
+) -> StagedFile:
+    """Arrow tables (e.g. from `ndjson_tables`) into a complete temp file, like `stage_ndjson`."""
+    with _Sink(target, known, row_group_rows, fitter, staging) as sink:
+        for table in tables:
+            sink.add(table)
+        return sink.finish(expected_rows)
+
+
+def ndjson_tables(
+    block: bytes, known: pa.Schema, *, first_row: int, converted: Counter[str]
+) -> Iterator[pa.Table]:
+    """Whole NDJSON lines as Arrow tables, read exactly as `stage_ndjson` reads a block."""
+    yield from _parse_block(memoryview(block), known, first_row=first_row, converted=converted)
 
 
 def publish(staged: StagedFile) -> SinkResult:

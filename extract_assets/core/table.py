@@ -29,6 +29,7 @@ import fcntl
 import json
 import logging
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from typing import Any
 import pyarrow as pa
 
 from extract_assets.core.arrow_schema import json_schema_to_arrow, widen_schema
+from extract_assets.core.commit import publish_all
 from extract_assets.core.contract import (
     DEFAULT_CONTRACT,
     VARIANT_INFIX,
@@ -55,6 +57,7 @@ from extract_assets.core.parquet import (
     rewrite,
     stage_ndjson,
     stage_records,
+    stage_tables,
     staging_folder,
 )
 from extract_assets.core.state import SharedState
@@ -237,6 +240,18 @@ class TableWriter:
         """Records for the file at `target`, fitted to the table as they arrive."""
         return self._stage(stage_records, records, target, expected_rows)
 
+    def stage_tables(
+        self, tables: Iterable[pa.Table], target: Location, *, expected_rows: int | None = None
+    ) -> StagedFile:
+        """Arrow tables for the file at `target`, fitted to the table as they arrive."""
+        return self._stage(stage_tables, tables, target, expected_rows)
+
+    @property
+    def converted(self) -> Counter[str]:
+        """Values converted to their column's type so far, by column: readers that convert
+        (see `parquet.ndjson_tables`) count into it, so the write's changes report them."""
+        return self._fitter.changes.converted
+
     def _stage(
         self,
         stage: Callable[..., StagedFile],
@@ -314,18 +329,20 @@ class TableWriter:
             if not exists(target) and str(target) not in {str(s.target) for s in self._staged}:
                 staging = self._staging_for(target)
                 self._place(empty_file(final, staging, self.folder.name), target, final)
-        written = {}
-        while self._staged:
-            staged = self._staged.pop(0)
-            try:
-                if not staged.schema.equals(final):
-                    conformed = rewrite(staged.local, final, staged.local.parent, self.folder.name)
-                    staged.local.unlink(missing_ok=True)
-                    staged = _restaged(staged, conformed, final)
-                written[str(staged.target)] = publish(staged)
-            finally:
+        # Every staged file is conformed before any is published: a failure here leaves the
+        # table as it was.
+        for index, staged in enumerate(self._staged):
+            if not staged.schema.equals(final):
+                conformed = rewrite(staged.local, final, staged.local.parent, self.folder.name)
                 staged.local.unlink(missing_ok=True)
-        return written, rewritten
+                self._staged[index] = _restaged(staged, conformed, final)
+        ready, self._staged = self._staged, []
+        try:
+            results = publish_all(ready)
+        finally:
+            for staged in ready:
+                staged.local.unlink(missing_ok=True)
+        return {str(s.target): r for s, r in zip(ready, results, strict=True)}, rewritten
 
     def _publish_without_columns(
         self,
