@@ -626,7 +626,7 @@ class _Sink:
             self._flush(self._row_group_rows)
 
     def finish(self, expected_rows: int | None) -> StagedFile:
-        self._flush(self._pending_rows)
+        self._flush(self._pending_rows, last=True)
         self._writer.stop()
         if expected_rows is not None and self.rows != expected_rows:
             raise IncompleteResultError(
@@ -644,7 +644,7 @@ class _Sink:
             row_groups=self._row_groups,
         )
 
-    def _flush(self, rows: int) -> None:
+    def _flush(self, rows: int, *, last: bool = False) -> None:
         writable = _parquet_writable(self.schema)
         if not writable.equals(self.schema):
             self._pending = [conform_table(t, writable) for t in self._pending]
@@ -658,7 +658,7 @@ class _Sink:
             path = self._folder / f"{self._tag}.{len(self._segments)}.tmp"
             self._segments.append((path, self.schema))
         table = pa.concat_tables(self._pending) if self._pending else self.schema.empty_table()
-        self._writer.write(self._segments[-1][0], self.schema, table.slice(0, rows))
+        self._writer.write(self._segments[-1][0], self.schema, table.slice(0, rows), last=last)
         self._row_groups += rows > 0
         rest = table.slice(rows)
         self._pending = [rest] if rest.num_rows else []
@@ -691,7 +691,14 @@ class _RowGroupWriter:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
-    def write(self, path: Path, schema: pa.Schema, table: pa.Table) -> None:
+    def write(self, path: Path, schema: pa.Schema, table: pa.Table, *, last: bool = False) -> None:
+        if last and self._thread is None:
+            # A file of one row group (a day of a backfill, say): a thread would add only its
+            # start and join.
+            with _open_writer(path, schema) as writer:
+                if table.num_rows:
+                    writer.write_table(table, row_group_size=table.num_rows)
+            return
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="parquet-writer", daemon=True)
             self._thread.start()
