@@ -87,8 +87,11 @@ _PARSER_BLOCK_BYTES = 1 << 20
 _PARSE_AHEAD = 2
 _RECORDS_PER_BATCH = 20_000
 _FALLBACK_ROWS = 2_000
-# zstd: files a third smaller than snappy for about the same writing time.
-_COMPRESSION = "zstd"
+# snappy, a choice of speed over size: writing 1M realistic rows (345 MB of NDJSON) took
+# 0.61 CPU-seconds against zstd's 0.75 (encoding alone: 0.49), and the writer shares two cores
+# with the parser; the file is 41% larger (46.4 MB against 32.8). Every Parquet reader reads
+# both; a table compacted later may take zstd.
+_COMPRESSION = "snappy"
 # Arrow's 1 MiB default lets a unique column grow a ~30 MB dictionary per row group before it
 # falls back to plain encoding; 256 KiB gave smaller files, faster writes and less memory.
 _DICTIONARY_PAGE_BYTES = 256 << 10
