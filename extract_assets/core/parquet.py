@@ -1,12 +1,13 @@
 """Streaming sink: NDJSON bytes or JSON records → one Parquet file, committed atomically.
 
 Bytes are cut into blocks of a few MB at line ends and parsed by pyarrow's multi-threaded JSON
-reader; record batches are gathered into row groups of ``row_group_rows`` rows and written to a
-hidden temp file next to the target's table folder (see `_staging_folder`), which is fsynced and
-renamed over the target only when every row has arrived. When the target is a URL (see
-`storage`), the finished local file is uploaded straight to its final key instead, which object
-stores show only once complete. A background thread writes one row group while the next is
-gathered, so memory stays bounded by a block plus two row groups, whatever the result's size.
+reader, up to two blocks ahead of the one being added (see `_parsed_ahead`); record batches are
+gathered into row groups of ``row_group_rows`` rows and written to a hidden temp file next to the
+target's table folder (see `_staging_folder`), which is fsynced and renamed over the target only
+when every row has arrived. When the target is a URL (see `storage`), the finished local file is
+uploaded straight to its final key instead, which object stores show only once complete. A
+background thread writes one row group while the next is gathered, so memory stays bounded by three
+blocks plus two row groups, whatever the result's size.
 
 Schema: the JSON Schema when one is given (keys it does not declare are inferred, never dropped),
 else inferred. When a later block needs a wider type (see `arrow_schema` for the rules), the rows
