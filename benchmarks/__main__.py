@@ -30,7 +30,7 @@ from benchmarks import (
 from benchmarks.table import Row, markdown, number
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
-NDJSON_PATHS = ["--paths", "pyarrow", "pandas", "duckdb", "polars", "ours", "ours-http"]
+NDJSON_PATHS = ["--paths", "duckdb", "polars", "pyarrow", "pandas", "ours", "ours-http"]
 
 Collect = Callable[[list[str]], list[Row]]
 
@@ -39,8 +39,14 @@ PLAN: list[tuple[str, Collect, list[str], list[str]]] = [
     (
         "ndjson_to_parquet",
         ndjson_to_parquet.collect,
-        ["--rows", "250000", "--rows", "1000000", *NDJSON_PATHS],
-        ["--rows", "1000", "--rows", "2000", *NDJSON_PATHS],
+        [
+            *["--rows", "1000000", "--rows", "4000000", *NDJSON_PATHS],
+            *["--skip", "pandas@4000000", "--skip", "pyarrow@4000000"],
+        ],
+        [
+            *["--rows", "1000", "--rows", "2000", *NDJSON_PATHS],
+            *["--late-rows", "3000", "--late-after", "2000"],
+        ],
     ),
     (
         "schema_check",

@@ -20,7 +20,7 @@ from benchmarks.ndjson_to_parquet import OUT_ENV
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-PYARROW = "pyarrow read_json + write_table"
+DUCKDB = "DuckDB COPY read_json_auto"
 PANDAS = "pandas read_json + to_parquet"
 
 
@@ -85,14 +85,14 @@ def test_every_value_is_a_finite_non_negative_number(lines: list[Line]) -> None:
         assert math.isfinite(line.baseline_value) and line.baseline_value >= 0, line
 
 
-def test_ndjson_paths_have_throughput_and_peak_rss_against_pyarrow_at_two_sizes(
+def test_ndjson_paths_have_throughput_and_peak_rss_against_duckdb_at_two_sizes(
     lines: list[Line],
 ) -> None:
     for rows in ("1,000 rows", "2,000 rows"):
-        for path in ("pandas", "duckdb", "polars", "ours", "ours-http"):
+        for path in ("pandas", "pyarrow", "polars", "ours", "ours-http"):
             case = f"{path}, {rows} ("
-            speed = _find(lines, "NDJSON → Parquet", case, "throughput MB/s", PYARROW)
-            peak = _find(lines, "NDJSON → Parquet", case, "peak RSS MB", PYARROW)
+            speed = _find(lines, "NDJSON → Parquet", case, "throughput MB/s", DUCKDB)
+            peak = _find(lines, "NDJSON → Parquet", case, "peak RSS MB", DUCKDB)
             assert speed.value > 0 and speed.baseline_value > 0
             assert 10 < peak.value < 4000 and 10 < peak.baseline_value < 4000
 
@@ -102,6 +102,21 @@ def test_our_ndjson_paths_are_also_read_against_pandas(lines: list[Line]) -> Non
         for path in ("ours", "ours-http"):
             for figure in ("throughput MB/s", "peak RSS MB"):
                 assert _find(lines, "NDJSON → Parquet", f"{path}, {rows} (", figure, PANDAS)
+
+
+def test_the_load_during_the_ndjson_runs_is_read_against_the_cores(lines: list[Line]) -> None:
+    for rows in ("1,000 rows", "2,000 rows"):
+        load = _find(lines, "NDJSON → Parquet", rows, "load average (1 min)", "cores")
+        assert load.baseline_value >= 1
+
+
+def test_every_ndjson_path_says_how_much_of_a_late_key_it_kept(lines: list[Line]) -> None:
+    for path in ("pandas", "pyarrow", "duckdb", "polars", "ours", "ours-http"):
+        case = f"{path}, key first seen after 2,000 of 3,000 rows"
+        kept = _find(lines, "NDJSON → Parquet", case, "late-key values kept", "late-key values")
+        assert kept.baseline_value == 1000
+        if path.startswith("ours"):
+            assert kept.value == kept.baseline_value
 
 
 def test_each_ndjson_path_reports_its_own_peak_rss(lines: list[Line]) -> None:
