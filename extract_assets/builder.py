@@ -11,10 +11,17 @@ import dagster as dg
 
 from extract_assets.accounts import Account
 from extract_assets.asset_settings import SpecSettings
+from extract_assets.core.iceberg_catalog import (
+    CATALOG_ENV,
+    CatalogSettings,
+    IcebergTarget,
+    PartitionKind,
+)
 from extract_assets.core.options import check_options
 from extract_assets.core.paths import asset_folder, output_base
 from extract_assets.core.storage import Location
 from extract_assets.io_manager import IO_MANAGER_KEY, RESOURCE_DEFS, storage_metadata
+from extract_assets.table_settings import TableSettings
 from extract_assets.translator import (
     AssetProps,
     ExtractAssetsTranslator,
@@ -96,9 +103,35 @@ class AssetBuilder:
             )
         )
 
-    def storage(self, name: str, partition_column: str | None = None) -> dict[str, str]:
-        """The definition metadata that tells the IO manager where asset `name`'s files are."""
-        return storage_metadata(self.where.folder, name, self.output_dir, partition_column)
+    def storage(
+        self, name: str, partition_column: str | None = None, table: TableSettings | None = None
+    ) -> dict[str, str]:
+        """The definition metadata that tells the IO manager where asset `name`'s rows are:
+        its folder, or its Iceberg table and the variable naming its catalog."""
+        iceberg = table is not None and table.output_format() == "iceberg"
+        catalog = (table.iceberg_catalog_env or CATALOG_ENV) if table and iceberg else None
+        return storage_metadata(
+            self.where.folder, name, self.output_dir, partition_column, iceberg_catalog_env=catalog
+        )
+
+    def iceberg_target(
+        self, name: str, table: TableSettings, partition: tuple[str, PartitionKind] | None
+    ) -> IcebergTarget | None:
+        """Asset `name`'s Iceberg table, or None when the spec's format is Parquet; its
+        namespace is the account's folder (``extractto``, ``linkup.research``)."""
+        if table.output_format() != "iceberg":
+            return None
+        return IcebergTarget(
+            catalog=CatalogSettings(uri_env=table.iceberg_catalog_env or CATALOG_ENV),
+            output=output_base(self.output_dir),
+            namespace=tuple(self.where.folder.split("/")),
+            name=name,
+            partition=partition,
+        )
+
+    def kinds(self, provider: str, table: TableSettings) -> set[str]:
+        """The asset's kinds: the provider and its table format."""
+        return {provider, table.output_format()}
 
     def asset(
         self, asset_spec: dg.AssetSpec, *, stored: bool = True, **arguments: Any

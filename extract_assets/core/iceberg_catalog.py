@@ -117,7 +117,7 @@ def open_catalog(settings: CatalogSettings, output: Location) -> Catalog:
             "postgresql:// (or sqlite:///) URL for a SQL catalog, or an http(s):// REST "
             "catalog URL"
         )
-    properties = {"uri": uri, "warehouse": _warehouse(output), **_s3_properties()}
+    properties = {"uri": _with_driver(uri), "warehouse": _warehouse(output), **_s3_properties()}
     try:
         if scheme in {"http", "https"}:
             from pyiceberg.catalog.rest import RestCatalog
@@ -132,6 +132,15 @@ def open_catalog(settings: CatalogSettings, output: Location) -> Catalog:
             f"Cannot open the Iceberg catalog {redact(uri)} ({type(error).__name__}): check "
             f"{settings.uri_env} and that the catalog is up"
         ) from None
+
+
+def _with_driver(uri: str) -> str:
+    """A bare ``postgresql://`` URL with the driver we install, psycopg2 (SQLAlchemy 2.1 takes
+    a bare scheme for psycopg 3), as the shared state does."""
+    for bare in ("postgresql://", "postgres://"):
+        if uri.startswith(bare):
+            return "postgresql+psycopg2://" + uri[len(bare) :]
+    return uri
 
 
 def _warehouse(output: Location) -> str:
