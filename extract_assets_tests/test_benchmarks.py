@@ -227,6 +227,17 @@ def test_the_rewrites_peak_rss_at_the_larger_table_is_read_against_the_smaller(
         assert _find(lines, "table rewrite", case, "peak RSS above imports MB", "same at 5 days")
 
 
+def test_iceberg_writes_and_duckdbs_read_are_read_against_parquet_day_folders(
+    lines: list[Line],
+) -> None:
+    write = "7,000 rows, 7 days, one materialization"
+    for figure in ("rows/s", "peak RSS MB"):
+        line = _find(lines, "iceberg output", write, figure, "Parquet day folders")
+        assert line.value > 0 and line.baseline_value > 0, line
+    read = _find(lines, "iceberg output", "20 days x 100 rows", "read s", "Parquet day folders")
+    assert read.value > 0 and read.baseline_value > 0
+
+
 def test_dagster_fixed_cost_is_read_against_a_bare_asset_in_the_same_run(
     lines: list[Line],
 ) -> None:
