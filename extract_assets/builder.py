@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import dagster as dg
 
@@ -22,6 +22,11 @@ from extract_assets.core.paths import asset_folder, output_base
 from extract_assets.core.storage import Location
 from extract_assets.io_manager import IO_MANAGER_KEY, RESOURCE_DEFS, storage_metadata
 from extract_assets.table_settings import TableSettings
+
+if TYPE_CHECKING:
+    from extract_assets.core.contract_setting import SchemaContract
+    from extract_assets.core.state import SharedState
+    from extract_assets.core.table import TableWriter
 from extract_assets.translator import (
     AssetProps,
     ExtractAssetsTranslator,
@@ -127,6 +132,33 @@ class AssetBuilder:
             namespace=tuple(self.where.folder.split("/")),
             name=name,
             partition=partition,
+        )
+
+    def table_writer(
+        self,
+        name: str,
+        table: TableSettings,
+        partition: tuple[str, PartitionKind] | None,
+        *,
+        json_schema: Mapping[str, Any] | None,
+        contract: SchemaContract,
+        state: SharedState | None,
+    ) -> TableWriter:
+        """The writer of asset `name`'s table, in the spec's format (in the run: it loads
+        pyarrow, and pyiceberg for an Iceberg table)."""
+        from extract_assets.core.table import TableWriter
+
+        folder = self.folder(name)
+        where = f"{self.where.folder}/{name}"
+        target = self.iceberg_target(name, table, partition)
+        if target is None:
+            return TableWriter(
+                folder, json_schema=json_schema, contract=contract, where=where, state=state
+            )
+        from extract_assets.core.iceberg import IcebergTableWriter
+
+        return IcebergTableWriter(
+            folder, target, json_schema=json_schema, contract=contract, where=where
         )
 
     def kinds(self, provider: str, table: TableSettings) -> set[str]:

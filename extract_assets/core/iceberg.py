@@ -68,7 +68,8 @@ _KINDS: dict[PartitionKind, pa.DataType] = {"date": pa.date32(), "string": pa.st
 
 @dataclass(frozen=True)
 class IcebergCommit:
-    """What a commit landed: the snapshot, the table's metadata file and where the catalog is."""
+    """What a commit landed: the snapshot, the table's metadata file, where the catalog is, and
+    the data files written for each staged target."""
 
     snapshot_id: int
     metadata_location: str
@@ -77,6 +78,7 @@ class IcebergCommit:
     table: str
     attempts: int
     total_rows: int
+    data_files: dict[str, tuple[str, ...]]
 
 
 class IcebergTableWriter(TableWriter):
@@ -126,7 +128,7 @@ class IcebergTableWriter(TableWriter):
             attempt = 1
             while True:
                 try:
-                    files, committed = self._commit(table, final)
+                    files, data_files, committed = self._commit(table, final)
                     break
                 except _commit_failed() as error:
                     if attempt >= _ATTEMPTS:
@@ -147,6 +149,7 @@ class IcebergTableWriter(TableWriter):
             table=self.target.label,
             attempts=attempt,
             total_rows=int(snapshot.summary["total-records"] or 0) if snapshot.summary else 0,
+            data_files=data_files,
         )
         done, self._staged = self._staged, []
         for staged in done:
@@ -168,7 +171,9 @@ class IcebergTableWriter(TableWriter):
 
     # --- the commit ------------------------------------------------------------------------
 
-    def _commit(self, table: Table, final: pa.Schema) -> tuple[dict[str, SinkResult], Table]:
+    def _commit(
+        self, table: Table, final: pa.Schema
+    ) -> tuple[dict[str, SinkResult], dict[str, tuple[str, ...]], Table]:
         """One transaction: schema, data files, the replaced partitions' files out, the list of
         written partitions; raises CommitFailedException if another writer came first."""
         from pyiceberg.expressions import AlwaysTrue
@@ -181,13 +186,15 @@ class IcebergTableWriter(TableWriter):
         io = table.io
         written: list[Any] = []
         results: dict[str, SinkResult] = {}
+        paths: dict[str, tuple[str, ...]] = {}
         try:
             for staged, value in zip(self._staged, values, strict=True):
                 files = list(self._data_files(transaction, io, staged, value))
                 written.extend(files)
+                paths[str(staged.target)] = tuple(f.file_path for f in files)
                 results[str(staged.target)] = SinkResult(
                     path=files[0].file_path if files else str(staged.target),
-                    rows=staged.rows,
+                    rows=sum(f.record_count for f in files),
                     bytes=sum(f.file_size_in_bytes for f in files),
                     schema=final,
                     row_groups=len(files),
@@ -207,7 +214,7 @@ class IcebergTableWriter(TableWriter):
                 known = _written_partitions(table)
                 known.update(str(v) for v in values if v is not None)
                 transaction.set_properties({PARTITIONS_PROPERTY: ",".join(sorted(known))})
-            return results, transaction.commit_transaction()
+            return results, paths, transaction.commit_transaction()
         except BaseException:
             # Files of a commit that did not land are nobody's: remove them.
             for data_file in written:
