@@ -150,12 +150,19 @@ def _warehouse(output: Location) -> str:
 
 
 def _s3_properties() -> dict[str, str]:
-    """The object store's endpoint and keys from `EXTRACT_ASSETS_STORAGE_OPTIONS`, as pyiceberg
-    names them (``s3.endpoint``, ...)."""
+    """The object store's endpoint, keys and region as pyiceberg names them (``s3.endpoint``,
+    ...): from `EXTRACT_ASSETS_STORAGE_OPTIONS`, else from the standard AWS variables that
+    s3fs reads but pyiceberg's file IO does not (an endpoint, a region)."""
     names = {"endpoint_url": "endpoint", "key": "access-key-id", "secret": "secret-access-key"}
     options = storage_options()
     found = {f"s3.{names[k]}": str(v) for k, v in options.items() if k in names}
     client = options.get("client_kwargs")
     if isinstance(client, dict) and "region_name" in client:
         found["s3.region"] = str(client["region_name"])
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint and "s3.endpoint" not in found:
+        found["s3.endpoint"] = endpoint
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region and "s3.region" not in found:
+        found["s3.region"] = region
     return found
