@@ -104,7 +104,9 @@ class IcebergTableWriter(TableWriter):
             self._catalog = open_catalog(target.catalog, target.output)
             existing = self._load()
         known = _data_schema(existing, target) if existing is not None else None
-        if known is not None:
+        if known is None:
+            self.schema = self._declared  # not a Parquet schema document of the same folder
+        else:
             self.schema = _with_new_columns(known, self._declared)
             # The table's columns keep their types: Iceberg cannot rewrite them in place.
             self._fitter = Fitter(

@@ -260,3 +260,14 @@ def test_a_catalog_uri_of_an_unknown_kind_is_refused_naming_the_variable(
     with pytest.raises(ValueError, match="LAKE_CATALOG holds a thrift URI") as raised:
         open_catalog(CatalogSettings(uri_env="LAKE_CATALOG"), tmp_path)
     assert "pw" not in str(raised.value).replace("postgresql", "")
+
+
+def test_a_new_iceberg_table_does_not_take_the_columns_of_a_parquet_table_in_its_folder(
+    tmp_path: Path,
+) -> None:
+    parquet = [[{"date": WEEK[0].isoformat(), "old": "parquet only"}]]
+    write_day_folders(parquet, tmp_path / "extractto" / "ads", [WEEK[0]])
+
+    write(tmp_path, {WEEK[1]: [{"n": 1}]})
+
+    assert [f.name for f in table(tmp_path).schema().fields] == ["date", "n"]
