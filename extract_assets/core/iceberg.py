@@ -3,7 +3,7 @@
 The rows are staged exactly as for Parquet (`TableWriter`: complete local files, fitted to the
 table's schema as they arrive). Publishing then, in one catalog commit: evolves the table's
 schema with Iceberg's own schema evolution (columns are added, never rewritten), writes each
-staged file's row groups as data files (one row group in memory at a time), and replaces the
+staged file as one data file, row group by row group (one in memory at a time), and replaces the
 partitions this run wrote with them in one overwrite snapshot, so readers see all of the run's
 partitions or none. Another writer committing first makes the commit fail; the run then
 reloads the table and tries again (optimistic concurrency), so two runs writing different
@@ -46,6 +46,7 @@ from extract_assets.core.table import (
 if TYPE_CHECKING:
     from pyiceberg.expressions import BooleanExpression
     from pyiceberg.io import FileIO
+    from pyiceberg.manifest import DataFile
     from pyiceberg.table import Table, Transaction
 
 __all__ = [
@@ -226,30 +227,54 @@ class IcebergTableWriter(TableWriter):
 
     def _data_files(
         self, transaction: Transaction, io: FileIO, staged: StagedFile, value: Any
-    ) -> Iterator[Any]:
-        """The staged file's row groups as data files, one row group in memory at a time."""
-        from pyiceberg.io.pyarrow import write_file
+    ) -> Iterator[DataFile]:
+        """The staged file as one data file, written one row group at a time (so memory holds
+        one row group, as on the Parquet path); none for a file without rows."""
+        from pyiceberg.io.fileformat import FileFormatFactory
+        from pyiceberg.io.pyarrow import schema_to_pyarrow
+        from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
         from pyiceberg.partitioning import PartitionFieldValue, PartitionKey
-        from pyiceberg.table import WriteTask
+        from pyiceberg.table.locations import load_location_provider
+        from pyiceberg.typedef import Record
 
+        if staged.rows == 0:
+            return
         metadata = transaction.table_metadata
         schema = metadata.schema()
-        arrow = schema.as_arrow()
-        spec = metadata.spec()
         key = None
         if self.target.partition is not None:
+            spec = metadata.spec()
             key = PartitionKey(
                 field_values=[PartitionFieldValue(field=spec.fields[0], value=value)],
                 partition_spec=spec,
                 schema=schema,
             )
-        write_id = uuid.uuid4()
-        with pq.ParquetFile(staged.local) as source:
+        places = load_location_provider(metadata.location, metadata.properties)
+        path = places.new_data_location(f"00000-0-{uuid.uuid4()}.parquet", partition_key=key)
+        output = io.new_output(path)
+        # The file's columns carry the table's field ids, which readers match columns by.
+        with_ids = schema_to_pyarrow(schema, include_field_ids=True)
+        plain = pa.schema([f.with_nullable(True) for f in plain_arrow(with_ids)])
+        model = FileFormatFactory.get(FileFormat.PARQUET)
+        with (
+            pq.ParquetFile(staged.local) as source,
+            model.create_writer(output, schema, metadata.properties) as writer,
+        ):
             for index in range(source.num_row_groups):
                 group = self._with_partition(source.read_row_group(index), value)
-                batches = _fitted(group, arrow).to_batches()
-                task = WriteTask(write_id, index, schema, batches, partition_key=key)
-                yield from write_file(io, metadata, iter([task]))
+                writer.write(conform_table(group, plain).cast(with_ids))
+        yield DataFile.from_args(
+            content=DataFileContent.DATA,
+            file_path=path,
+            file_format=FileFormat.PARQUET,
+            partition=key.partition if key is not None else Record(),
+            file_size_in_bytes=len(output),
+            sort_order_id=None,
+            spec_id=metadata.default_spec_id,
+            equality_ids=None,
+            key_metadata=None,
+            **writer.result().to_serialized_dict(),
+        )
 
     def _with_partition(self, group: pa.Table, value: Any) -> pa.Table:
         if self.target.partition is None:
@@ -376,29 +401,34 @@ def _data_schema(table: Table, target: IcebergTarget) -> pa.Schema:
     return pa.schema([f.with_nullable(True) for f in schema])
 
 
-def _fitted(group: pa.Table, arrow: pa.Schema) -> pa.Table:
-    """A row group with exactly the Iceberg table's columns and types (a column it lacks is
-    null; one the table does not hold yet, null-typed, is left out)."""
-    return conform_table(group, pa.schema([f.with_nullable(True) for f in plain_arrow(arrow)]))
-
-
 def _check_in_place(before: pa.Schema, final: pa.Schema, target: IcebergTarget) -> None:
     """Refuse a type change Iceberg cannot make without rewriting the table's files."""
     for field in before:
         now = final.field(field.name).type
-        was = field.type
-        if now == was or pa.types.is_null(was) or _storable(now) == _storable(was):
-            continue
-        if pa.types.is_integer(was) and pa.types.is_integer(now) and now.bit_width == 64:
-            continue
-        if pa.types.is_floating(was) and pa.types.is_floating(now):
-            continue
-        raise OutputError(
-            f"{target.label}: column {field.name!r} is {was} in the Iceberg table, and this "
-            f"run's values need {now}. Iceberg changes a column's type in place only from int "
-            "to long or float to double; set schema_contract to variant (the values go to a "
-            "column beside it) or discard_value, or write to a new table. Nothing was written."
-        )
+        if not _evolves_in_place(field.type, now):
+            raise OutputError(
+                f"{target.label}: column {field.name!r} is {field.type} in the Iceberg table, "
+                f"and this run's values need {now}. Iceberg changes a column's type in place "
+                "only from int to long or float to double, or by adding fields to an object; "
+                "set schema_contract to variant (the values go to a column beside it) or "
+                "discard_value, or write to a new table. Nothing was written."
+            )
+
+
+def _evolves_in_place(was: pa.DataType, now: pa.DataType) -> bool:
+    """Whether Iceberg's schema evolution turns `was` into `now` without touching files."""
+    if was == now or pa.types.is_null(was) or _storable(now) == _storable(was):
+        return True
+    if pa.types.is_integer(was) and pa.types.is_integer(now):
+        return now.bit_width == 64
+    if pa.types.is_floating(was) and pa.types.is_floating(now):
+        return True
+    if pa.types.is_struct(was) and pa.types.is_struct(now):
+        index = {f.name: f.type for f in now}
+        return all(f.name in index and _evolves_in_place(f.type, index[f.name]) for f in was)
+    if pa.types.is_list(was) and pa.types.is_list(now):
+        return _evolves_in_place(was.value_type, now.value_type)
+    return False
 
 
 def in_partitions(column: str, values: Sequence[Any]) -> BooleanExpression:
