@@ -65,6 +65,9 @@ ICEBERG_SNAPSHOT = MetadataKey[int]("extract_assets/iceberg_snapshot_id", dg.Met
 ICEBERG_TABLE = MetadataKey[str]("extract_assets/iceberg_table", dg.MetadataValue.text)
 ICEBERG_LOCATION = MetadataKey[str]("extract_assets/iceberg_location", dg.MetadataValue.path)
 ICEBERG_CATALOG = MetadataKey[str]("extract_assets/iceberg_catalog", dg.MetadataValue.text)
+ICEBERG_CATALOG_NAME = MetadataKey[str](
+    "extract_assets/iceberg_catalog_name", dg.MetadataValue.text
+)
 ICEBERG_METADATA = MetadataKey[str]("extract_assets/iceberg_metadata", dg.MetadataValue.path)
 
 
@@ -98,6 +101,7 @@ def table_metadata(write: TableWrite) -> dict[str, Any]:
             **ICEBERG_TABLE.entry(commit.table),
             **ICEBERG_LOCATION.entry(commit.location),
             **ICEBERG_CATALOG.entry(commit.catalog),
+            **ICEBERG_CATALOG_NAME.entry(commit.catalog_name),
             **ICEBERG_METADATA.entry(commit.metadata_location),
         }
     return {

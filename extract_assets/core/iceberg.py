@@ -76,6 +76,7 @@ class IcebergCommit:
     metadata_location: str
     location: str
     catalog: str
+    catalog_name: str
     table: str
     attempts: int
     total_rows: int
@@ -149,6 +150,7 @@ class IcebergTableWriter(TableWriter):
             metadata_location=committed.metadata_location,
             location=committed.location(),
             catalog=self.target.catalog.describe(self.target.output),
+            catalog_name=self.target.catalog.name,
             table=self.target.label,
             attempts=attempt,
             total_rows=int(snapshot.summary["total-records"] or 0) if snapshot.summary else 0,

@@ -16,6 +16,7 @@ from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.extractto.spec import ExtractToExtractSpec
 from extract_assets.metadata import (
     ICEBERG_CATALOG,
+    ICEBERG_CATALOG_NAME,
     ICEBERG_LOCATION,
     ICEBERG_SNAPSHOT,
     ICEBERG_TABLE,
@@ -113,6 +114,7 @@ def test_the_materialization_reports_the_snapshot_the_location_and_the_catalog(
         assert ICEBERG_TABLE.read(metadata) == "extractto.ads"
         assert ICEBERG_LOCATION.read(metadata) == table.location()
         assert ICEBERG_CATALOG.read(metadata) == f"sqlite:///{tmp_path}/iceberg_catalog.db"
+        assert ICEBERG_CATALOG_NAME.read(metadata) == "extract_assets"
         assert metadata["dagster/row_count"].value == len(table.scan().to_arrow())
 
 
