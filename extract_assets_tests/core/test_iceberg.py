@@ -217,6 +217,7 @@ def _write_in_process(output: str, day: str, start: Any) -> None:
     write(Path(output), {date.fromisoformat(day): [{"n": int(day[-2:])}]})
 
 
+@pytest.mark.slow  # two Python processes, each importing pyiceberg
 def test_two_processes_committing_different_partitions_at_the_same_moment_both_land(
     tmp_path: Path,
 ) -> None:

@@ -59,6 +59,7 @@ def test_a_table_lands_in_a_postgresql_catalog_and_reports_it_without_the_passwo
     assert not (tmp_path / "iceberg_catalog.db").exists()
 
 
+@pytest.mark.slow  # two Python processes, each importing pyiceberg
 def test_two_machines_committing_different_days_through_postgresql_both_land(
     catalog_url: str, tmp_path: Path
 ) -> None:
