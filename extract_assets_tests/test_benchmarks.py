@@ -17,7 +17,9 @@ import pytest
 from benchmarks import machine, rss, table
 from benchmarks.ndjson_to_parquet import OUT_ENV
 
-pytestmark = pytest.mark.slow
+# One quick run of every benchmark: 150 s on the quiet machine, over 300 s beside three other
+# test workers on its two cores.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[1]
 PYARROW = "pyarrow read_json + write_table"
