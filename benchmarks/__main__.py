@@ -20,6 +20,7 @@ from benchmarks import (
     dagster_overhead,
     dataextractor_sync,
     extractto_backfill,
+    iceberg_output,
     machine,
     ndjson_to_parquet,
     schema_check,
@@ -89,6 +90,23 @@ PLAN: list[tuple[str, Collect, list[str], list[str]]] = [
         table_rewrite.collect,
         ["--days", "90", "--days", "365"],
         ["--days", "5", "--days", "20", "--rows-per-day", "200", "--repeat", "1"],
+    ),
+    (
+        "iceberg_output",
+        iceberg_output.collect,
+        ["--rows", "1000000", "--days", "365", "--rows-per-day", "2000"],
+        [
+            "--rows",
+            "7000",
+            "--days",
+            "20",
+            "--rows-per-day",
+            "100",
+            "--repeat",
+            "1",
+            "--reads",
+            "1",
+        ],
     ),
 ]
 

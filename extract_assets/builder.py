@@ -5,16 +5,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import dagster as dg
 
 from extract_assets.accounts import Account
 from extract_assets.asset_settings import SpecSettings
+from extract_assets.core.iceberg_catalog import (
+    CATALOG_ENV,
+    CatalogSettings,
+    IcebergTarget,
+    PartitionKind,
+)
 from extract_assets.core.options import check_options
 from extract_assets.core.paths import asset_folder, output_base
 from extract_assets.core.storage import Location
 from extract_assets.io_manager import IO_MANAGER_KEY, RESOURCE_DEFS, storage_metadata
+from extract_assets.table_settings import TableSettings
+
+if TYPE_CHECKING:
+    from extract_assets.core.contract_setting import SchemaContract
+    from extract_assets.core.state import SharedState
+    from extract_assets.core.table import TableWriter
 from extract_assets.translator import (
     AssetProps,
     ExtractAssetsTranslator,
@@ -96,9 +108,62 @@ class AssetBuilder:
             )
         )
 
-    def storage(self, name: str, partition_column: str | None = None) -> dict[str, str]:
-        """The definition metadata that tells the IO manager where asset `name`'s files are."""
-        return storage_metadata(self.where.folder, name, self.output_dir, partition_column)
+    def storage(
+        self, name: str, partition_column: str | None = None, table: TableSettings | None = None
+    ) -> dict[str, str]:
+        """The definition metadata that tells the IO manager where asset `name`'s rows are:
+        its folder, or its Iceberg table and the variable naming its catalog."""
+        iceberg = table is not None and table.output_format() == "iceberg"
+        catalog = (table.iceberg_catalog_env or CATALOG_ENV) if table and iceberg else None
+        return storage_metadata(
+            self.where.folder, name, self.output_dir, partition_column, iceberg_catalog_env=catalog
+        )
+
+    def iceberg_target(
+        self, name: str, table: TableSettings, partition: tuple[str, PartitionKind] | None
+    ) -> IcebergTarget | None:
+        """Asset `name`'s Iceberg table, or None when the spec's format is Parquet; its
+        namespace is the account's folder (``extractto``, ``linkup.research``)."""
+        if table.output_format() != "iceberg":
+            return None
+        return IcebergTarget(
+            catalog=CatalogSettings(uri_env=table.iceberg_catalog_env or CATALOG_ENV),
+            output=output_base(self.output_dir),
+            namespace=tuple(self.where.folder.split("/")),
+            name=name,
+            partition=partition,
+        )
+
+    def table_writer(
+        self,
+        name: str,
+        table: TableSettings,
+        partition: tuple[str, PartitionKind] | None,
+        *,
+        json_schema: Mapping[str, Any] | None,
+        contract: SchemaContract,
+        state: SharedState | None,
+    ) -> TableWriter:
+        """The writer of asset `name`'s table, in the spec's format (in the run: it loads
+        pyarrow, and pyiceberg for an Iceberg table)."""
+        from extract_assets.core.table import TableWriter
+
+        folder = self.folder(name)
+        where = f"{self.where.folder}/{name}"
+        target = self.iceberg_target(name, table, partition)
+        if target is None:
+            return TableWriter(
+                folder, json_schema=json_schema, contract=contract, where=where, state=state
+            )
+        from extract_assets.core.iceberg import IcebergTableWriter
+
+        return IcebergTableWriter(
+            folder, target, json_schema=json_schema, contract=contract, where=where
+        )
+
+    def kinds(self, provider: str, table: TableSettings) -> set[str]:
+        """The asset's kinds: the provider and its table format."""
+        return {provider, table.output_format()}
 
     def asset(
         self, asset_spec: dg.AssetSpec, *, stored: bool = True, **arguments: Any

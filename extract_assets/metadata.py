@@ -61,6 +61,14 @@ SCHEMA_CHANGE = "table_schema_unchanged"
 SCHEMA_CHANGE_METADATA = "extract_assets/schema_change"
 FILES_REWRITTEN_METADATA = "extract_assets/files_rewritten"
 SCHEMA_DOCUMENT_METADATA = "extract_assets/schema_document"
+ICEBERG_SNAPSHOT = MetadataKey[int]("extract_assets/iceberg_snapshot_id", dg.MetadataValue.int)
+ICEBERG_TABLE = MetadataKey[str]("extract_assets/iceberg_table", dg.MetadataValue.text)
+ICEBERG_LOCATION = MetadataKey[str]("extract_assets/iceberg_location", dg.MetadataValue.path)
+ICEBERG_CATALOG = MetadataKey[str]("extract_assets/iceberg_catalog", dg.MetadataValue.text)
+ICEBERG_CATALOG_NAME = MetadataKey[str](
+    "extract_assets/iceberg_catalog_name", dg.MetadataValue.text
+)
+ICEBERG_METADATA = MetadataKey[str]("extract_assets/iceberg_metadata", dg.MetadataValue.path)
 
 
 def column_schema(
@@ -82,9 +90,22 @@ def column_schema(
 
 
 def table_metadata(write: TableWrite) -> dict[str, Any]:
-    """What a materialization reports about its table: the schema, what changed, rewrites."""
+    """What a materialization reports about its table: the schema, what changed, rewrites,
+    and for an Iceberg table its snapshot, location and (redacted) catalog."""
     changes = write.changes
+    iceberg = {}
+    if write.iceberg is not None:
+        commit = write.iceberg
+        iceberg = {
+            **ICEBERG_SNAPSHOT.entry(commit.snapshot_id),
+            **ICEBERG_TABLE.entry(commit.table),
+            **ICEBERG_LOCATION.entry(commit.location),
+            **ICEBERG_CATALOG.entry(commit.catalog),
+            **ICEBERG_CATALOG_NAME.entry(commit.catalog_name),
+            **ICEBERG_METADATA.entry(commit.metadata_location),
+        }
     return {
+        **iceberg,
         "dagster/column_schema": column_schema(write.schema, write.descriptions),
         SCHEMA_CHANGE_METADATA: dg.MetadataValue.json(
             {

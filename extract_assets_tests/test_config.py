@@ -131,3 +131,31 @@ def test_a_key_variable_name_must_be_a_variable_name(tmp_path: Path) -> None:
     ) as failure:
         load_config(path)
     assert "lk-SECRET-123" not in str(failure.value)
+
+
+def test_a_spec_can_be_an_iceberg_table_whose_catalog_a_variable_names(tmp_path: Path) -> None:
+    entry = GOOD_ENTRY + "      table_format: iceberg\n      iceberg_catalog_env: LAKE_CATALOG\n"
+
+    (spec,) = load_config(write(tmp_path, "linkup:\n  extracts:\n" + entry)).linkup.extracts
+
+    assert (spec.output_format(), spec.iceberg_catalog_env) == ("iceberg", "LAKE_CATALOG")
+
+
+def test_a_catalog_uri_given_where_its_variable_belongs_is_refused_without_showing_it(
+    tmp_path: Path,
+) -> None:
+    entry = GOOD_ENTRY + "      iceberg_catalog_env: postgresql://lake:hunter2@db/lake\n"
+
+    with pytest.raises(ConfigError) as failure:
+        load_config(write(tmp_path, "linkup:\n  extracts:\n" + entry))
+
+    assert "field 'iceberg_catalog_env'" in str(failure.value)
+    assert "never the URI itself" in str(failure.value)
+    assert "hunter2" not in str(failure.value)
+
+
+def test_an_unknown_table_format_is_refused_naming_the_choices(tmp_path: Path) -> None:
+    entry = GOOD_ENTRY + "      table_format: delta\n"
+
+    with pytest.raises(ConfigError, match="field 'table_format': Input should be 'parquet' or"):
+        load_config(write(tmp_path, "linkup:\n  extracts:\n" + entry))

@@ -23,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 
 from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
+from extract_assets.core.iceberg_catalog import IcebergTarget
 from extract_assets.core.instants import utc_day
 from extract_assets.core.leftovers import temp_dir
 from extract_assets.core.parquet import SinkResult
@@ -65,6 +66,7 @@ def write_day_folders(
     contract: SchemaContract = DEFAULT_CONTRACT,
     where: str | None = None,
     state: SharedState | None = None,
+    iceberg: IcebergTarget | None = None,
 ) -> DayFolders:
     """Write every day in `days` (a day without rows gets an empty file, so old rows go).
 
@@ -72,14 +74,13 @@ def write_day_folders(
     offset is honoured, none means UTC); a row without a readable date counts as outside.
     `json_schema` types the columns (without `date_field`); every file of the folder gets the
     table's schema, which follows `contract` (see `contract`). Writers sharing a `state` take
-    turns publishing, on any machine.
+    turns publishing, on any machine. With `iceberg` the days land in that Iceberg table
+    instead, as one snapshot (see `iceberg`).
     """
     wanted = {day.isoformat(): day for day in days}
     with (
         temp_dir("spool") as spool_dir,
-        TableWriter(
-            folder, json_schema=json_schema, contract=contract, where=where, state=state
-        ) as table,
+        _writer(folder, json_schema, contract, where, state, iceberg) as table,
     ):
         held = _DayRows(TableSpill(Path(spool_dir), _HELD_BYTES), table, date_field)
         outside = 0
@@ -98,6 +99,25 @@ def write_day_folders(
         published = table.publish()
     written = {day: published.files[str(day_file(folder, day))] for day in days}
     return DayFolders(days=written, outside_range=outside, table=published)
+
+
+def _writer(
+    folder: Location,
+    json_schema: Mapping[str, Any] | None,
+    contract: SchemaContract,
+    where: str | None,
+    state: SharedState | None,
+    iceberg: IcebergTarget | None,
+) -> TableWriter:
+    if iceberg is None:
+        return TableWriter(
+            folder, json_schema=json_schema, contract=contract, where=where, state=state
+        )
+    from extract_assets.core.iceberg import IcebergTableWriter
+
+    return IcebergTableWriter(
+        folder, iceberg, json_schema=json_schema, contract=contract, where=where
+    )
 
 
 @dataclass

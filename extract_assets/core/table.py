@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -68,6 +68,9 @@ from extract_assets.core.storage import (
     open_parquet,
     upload,
 )
+
+if TYPE_CHECKING:
+    from extract_assets.core.iceberg import IcebergCommit
 
 __all__ = ["TableDocument", "TableWrite", "TableWriter", "read_document", "schema_document"]
 
@@ -157,7 +160,8 @@ def read_document(folder: Location) -> TableDocument | None:
 @dataclass(frozen=True)
 class TableWrite:
     """What one publish did: the files it wrote (by target), the table's schema, what changed
-    against the table as it was before, and how many earlier files it rewrote."""
+    against the table as it was before, how many earlier files it rewrote, and for an Iceberg
+    table the commit."""
 
     files: dict[str, SinkResult]
     schema: pa.Schema
@@ -168,6 +172,7 @@ class TableWrite:
     new_table: bool
     descriptions: dict[str, str]
     contract: str
+    iceberg: IcebergCommit | None = None
 
 
 class TableWriter:

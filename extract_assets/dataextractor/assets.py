@@ -93,8 +93,8 @@ def _tables_asset(spec: DataExtractorDatasetsSpec, builder: AssetBuilder) -> dg.
             spec,
             name,
             description=f"dataextractor.io {table}, by day of creation.",
-            kinds={"dataextractor", "parquet"},
-            metadata=builder.storage(name, DATE_COLUMN),
+            kinds=builder.kinds("dataextractor", spec),
+            metadata=builder.storage(name, DATE_COLUMN, spec),
             table=table,
         )
         .replace_attributes(partitions_def=partitions, skippable=True)
@@ -151,6 +151,7 @@ def _tables_asset(spec: DataExtractorDatasetsSpec, builder: AssetBuilder) -> dg.
                     contract=spec.schema_contract,
                     where=f"{where.folder}/{name}",
                     state=state_for(context.instance),
+                    iceberg=builder.iceberg_target(name, spec, (DATE_COLUMN, "date")),
                 )
                 key = table_spec.key
                 _add_partition_metadata(context, key, folder, written, listed)

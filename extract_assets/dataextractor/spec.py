@@ -12,11 +12,12 @@ from pydantic import Field
 from extract_assets.asset_settings import SpecSettings
 from extract_assets.core.contract_setting import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.names import AssetName
+from extract_assets.table_settings import TableSettings
 
 TABLES = ("datasets", "fields", "line_items", "ground_truth", "accuracy")
 
 
-class DataExtractorDatasetsSpec(SpecSettings):
+class DataExtractorDatasetsSpec(SpecSettings, TableSettings):
     """Five Parquet tables of the datasets created each day, from one pass over the API.
 
     >>> spec = DataExtractorDatasetsSpec(name="invoices", start_date="2026-11-01")

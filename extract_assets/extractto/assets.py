@@ -30,6 +30,7 @@ from extract_assets.metadata import (
 
 if TYPE_CHECKING:
     from extract_assets.core.day_folders import DayFolders
+    from extract_assets.core.iceberg_catalog import IcebergTarget
 
 PROVIDER_FOLDER = "extractto"
 EXTRACT_ID = MetadataKey[str]("extractto/extract_id", dg.MetadataValue.text)
@@ -107,10 +108,10 @@ def _extract_asset(
         spec,
         spec.name,
         description=f"Rows of Extract.to extract {spec.extract_id}, by date.",
-        kinds={"extractto", "parquet"},
+        kinds=builder.kinds("extractto", spec),
         metadata={
             **EXTRACT_ID.entry(spec.extract_id),
-            **builder.storage(spec.name, DATE_COLUMN),
+            **builder.storage(spec.name, DATE_COLUMN, spec),
         },
     )
     blocking = spec.checks.blocking
@@ -130,6 +131,7 @@ def _extract_asset(
         window = context.partition_time_window
         days = _days(window.start.date(), window.end.date())
         folder = builder.folder(spec.name)
+        iceberg = builder.iceberg_target(spec.name, spec, (DATE_COLUMN, "date"))
         with resource.get_client() as client:
             if config.sync:
                 extract = client.sync(
@@ -141,9 +143,23 @@ def _extract_asset(
             else:
                 extract = client.extract(spec.extract_id)
             written = _read_rows(
-                client, spec, extract, folder, days, client.state, f"{where.folder}/{spec.name}"
+                client,
+                spec,
+                extract,
+                folder,
+                days,
+                client.state,
+                f"{where.folder}/{spec.name}",
+                iceberg,
             )
-        context.log.info(f"Wrote {written.rows} rows into {len(days)} day folders under {folder}")
+        commit = written.table.iceberg
+        if commit is None:
+            context.log.info(f"Wrote {written.rows} rows into {len(days)} days under {folder}")
+        else:
+            context.log.info(
+                f"Committed {written.rows} rows of {len(days)} days to Iceberg table "
+                f"{commit.table} as snapshot {commit.snapshot_id}"
+            )
         _log_table_write(context, written)
         _add_partition_metadata(context, spec, extract, written, folder)
         return dg.MaterializeResult(
@@ -173,6 +189,7 @@ def _read_rows(
     days: list[date],
     state: SharedState | None,
     label: str,
+    iceberg: "IcebergTarget | None",
 ) -> "DayFolders":
     # The day folders and their sink (pyarrow) load in the run, not with the definitions.
     from extract_assets.core.day_folders import write_day_folders
@@ -193,6 +210,7 @@ def _read_rows(
         contract=spec.schema_contract,
         where=label,
         state=state,
+        iceberg=iceberg,
     )
 
 
@@ -211,7 +229,8 @@ def _add_partition_metadata(
     partitions = context.assets_def.partitions_def
     if not isinstance(partitions, dg.TimeWindowPartitionsDefinition):
         raise TypeError(f"{spec.name} must be time-partitioned")
-    total = _rows_in_folder(folder)
+    commit = written.table.iceberg
+    total = commit.total_rows if commit is not None else _rows_in_folder(folder)
     for key in context.partition_keys:
         window = partitions.time_window_for_partition_key(key)
         days = _days(window.start.date(), window.end.date())

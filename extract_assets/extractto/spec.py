@@ -10,6 +10,7 @@ from pydantic import Field
 from extract_assets.asset_settings import SpecSettings
 from extract_assets.core.contract_setting import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.names import AssetName
+from extract_assets.table_settings import TableSettings
 
 Grain = Literal["daily", "weekly", "monthly"]
 
@@ -18,7 +19,7 @@ class _Spec(SpecSettings):
     name: AssetName = Field(description="Asset name: letters, digits and '_'.")
 
 
-class ExtractToExtractSpec(_Spec):
+class ExtractToExtractSpec(_Spec, TableSettings):
     """An extract as a date-partitioned asset: each partition is a `date_from`..`date_to` run.
 
     >>> spec = ExtractToExtractSpec(name="ads", extract_id="e-1", start_date="2026-01-01")

@@ -8,7 +8,7 @@ import dagster as dg
 from extract_assets.builder import AssetBuilder, BuildOptions
 from extract_assets.core.errors import NotFoundError
 from extract_assets.core.paths import table_file
-from extract_assets.core.storage import open_parquet
+from extract_assets.core.storage import Location, open_parquet
 from extract_assets.instance_state import state_for
 from extract_assets.io_manager import binding_io_manager
 from extract_assets.linkup.client import LinkupClient
@@ -73,11 +73,11 @@ def _build_asset(spec: LinkupExtractSpec, builder: AssetBuilder) -> dg.AssetsDef
         spec,
         spec.name,
         description=f"Linkup extract of {spec.url}: {spec.q}",
-        kinds={"linkup", "parquet"},
+        kinds=builder.kinds("linkup", spec),
         metadata={
             **QUERY.entry(spec.q),
             **PAGE_URL.entry(spec.url),
-            **builder.storage(spec.name),
+            **builder.storage(spec.name, table=spec),
         },
     )
     blocking = spec.checks.blocking
@@ -102,16 +102,14 @@ def _build_asset(spec: LinkupExtractSpec, builder: AssetBuilder) -> dg.AssetsDef
 
     @builder.asset(asset_spec, check_specs=checks)
     def _extract(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        # The table and its sink (pyarrow) load in the run, not with the definitions.
-        from extract_assets.core.table import TableWriter
-
         resource: LinkupResource = builder.resource(context)
         folder = builder.folder(spec.name)
-        table = TableWriter(
-            folder,
+        table = builder.table_writer(
+            spec.name,
+            spec,
+            None,
             json_schema=spec.row_schema,
             contract=spec.schema_contract,
-            where=f"{where.folder}/{spec.name}",
             state=state_for(context.instance),
         )
         with resource.get_client() as client, table:
@@ -120,10 +118,11 @@ def _build_asset(spec: LinkupExtractSpec, builder: AssetBuilder) -> dg.AssetsDef
             written = client.write_result(task, str(table_file(folder)), table=table)
         assert table.published is not None
         context.log.info(f"Wrote {written.rows} rows to {written.path}")
+        files = written_files(table.published, table_file(folder), written)
         return dg.MaterializeResult(
             metadata=task_metadata(task, written, table.published),
             check_results=[
-                *_check_results(spec, task, written),
+                *_check_results(spec, task, files),
                 schema_change_check(table.published, blocking=blocking),
             ],
         )
@@ -182,11 +181,18 @@ def _already_materialized(context: dg.AssetExecutionContext, task_id: str) -> bo
     return TASK_ID.latest(context.instance, context.asset_key) == task_id
 
 
+def written_files(table: "TableWrite", target: Location, written: "SinkResult") -> list[str]:
+    """The Parquet files a task's rows landed in: the one file, or the Iceberg data files."""
+    if table.iceberg is None:
+        return [written.path]
+    return list(table.iceberg.data_files[str(target)])
+
+
 def _check_results(
-    spec: LinkupExtractSpec, task: Task, written: "SinkResult"
+    spec: LinkupExtractSpec, task: Task, files: list[str]
 ) -> list[dg.AssetCheckResult]:
     assert task.output is not None
-    rows_in_file = open_parquet(written.path).metadata.num_rows
+    rows_in_file = sum(open_parquet(path).metadata.num_rows for path in files)
     results = [
         dg.AssetCheckResult(
             check_name=ROW_COUNT_MATCHES_LINKUP,
@@ -200,16 +206,17 @@ def _check_results(
     if spec.row_schema is not None:
         from extract_assets.core.validation import check_rows
 
-        report = check_rows(written.path, spec.row_schema)
+        reports = [check_rows(path, spec.row_schema) for path in files]
+        examples = [example for report in reports for example in report.examples][:5]
         results.append(
             dg.AssetCheckResult(
                 check_name=ROWS_MATCH_SCHEMA,
-                passed=report.passed,
+                passed=all(report.passed for report in reports),
                 metadata={
-                    "rows_checked": report.rows_checked,
-                    "invalid_rows": report.invalid_rows,
+                    "rows_checked": sum(report.rows_checked for report in reports),
+                    "invalid_rows": sum(report.invalid_rows for report in reports),
                     "examples": dg.MetadataValue.md(
-                        "\n".join(f"- {e}" for e in report.examples) or "_none_"
+                        "\n".join(f"- {e}" for e in examples) or "_none_"
                     ),
                 },
             )

@@ -19,12 +19,14 @@ from extract_assets.builder import AssetBuilder, BuildOptions
 from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.cursor import SensorCursor
 from extract_assets.core.paths import partition_file
+from extract_assets.core.table_format import TableFormat
 from extract_assets.instance_state import state_for
 from extract_assets.io_manager import binding_io_manager
 from extract_assets.linkup.assets import PROVIDER_FOLDER, task_metadata, task_tag
 from extract_assets.linkup.models import Task
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.spec import LinkupExtractSpec
+from extract_assets.table_settings import TableSettings
 
 TASKS_PARTITIONS = "linkup_tasks"
 TASK_OUTPUTS_ASSET = "linkup_task_outputs"
@@ -37,6 +39,8 @@ def build_linkup_task_outputs_asset(
     group: str = "linkup",
     owners: Sequence[str] = (),
     schema_contract: SchemaContract = DEFAULT_CONTRACT,
+    table_format: TableFormat | None = None,
+    iceberg_catalog_env: str | None = None,
     **options: Unpack[BuildOptions],
 ) -> dg.AssetsDefinition:
     """The rows of Linkup tasks created outside Dagster, one partition per task id.
@@ -46,16 +50,19 @@ def build_linkup_task_outputs_asset(
     task's columns (a task's rows are null in the others'); a task's JSON Schema declares the
     columns new to the table, and values that do not fit a column the table already has follow
     `schema_contract`. With an `account`, the key, folder, resource, pool and the dynamic
-    partitions (`{account}_linkup_tasks`) are the account's.
+    partitions (`{account}_linkup_tasks`) are the account's. `table_format` and
+    `iceberg_catalog_env` make it an Iceberg table partitioned by `task_id` instead (see
+    `TableSettings`).
     """
+    table = TableSettings(table_format=table_format, iceberg_catalog_env=iceberg_catalog_env)
     builder = AssetBuilder.of(PROVIDER_FOLDER, **options)
     where = builder.where
     asset_spec = builder.asset_spec(
         SpecSettings(group=group, owners=list(owners)),
         name,
         description="Rows of Linkup extract tasks started outside Dagster, by task id.",
-        kinds={"linkup", "parquet"},
-        metadata=builder.storage(name, TASK_ID_COLUMN),
+        kinds=builder.kinds("linkup", table),
+        metadata=builder.storage(name, TASK_ID_COLUMN, table),
     )
     with binding_io_manager():
 
@@ -64,25 +71,23 @@ def build_linkup_task_outputs_asset(
             partitions_def=dg.DynamicPartitionsDefinition(name=where.named(TASKS_PARTITIONS)),
         )
         def _outputs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-            # The table and its sink (pyarrow) load in the run, not with the definitions.
-            from extract_assets.core.table import TableWriter
-
             resource: LinkupResource = builder.resource(context)
             task_id = context.partition_key
             folder = builder.folder(name)
             with resource.get_client() as client:
                 task = client.wait(task_id)
                 target = partition_file(folder, TASK_ID_COLUMN, task_id)
-                with TableWriter(
-                    folder,
+                with builder.table_writer(
+                    name,
+                    table,
+                    (TASK_ID_COLUMN, "string"),
                     json_schema=task.input.row_schema,
                     contract=schema_contract,
-                    where=f"{where.folder}/{name}",
                     state=state_for(context.instance),
-                ) as table:
-                    written = client.write_result(task, str(target), table=table)
-            assert table.published is not None
-            return dg.MaterializeResult(metadata=task_metadata(task, written, table.published))
+                ) as writer:
+                    written = client.write_result(task, str(target), table=writer)
+            assert writer.published is not None
+            return dg.MaterializeResult(metadata=task_metadata(task, written, writer.published))
 
     return _outputs
 

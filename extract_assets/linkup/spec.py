@@ -11,9 +11,10 @@ from pydantic import ConfigDict, Field, field_validator
 from extract_assets.asset_settings import SpecSettings
 from extract_assets.core.contract_setting import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.names import AssetName
+from extract_assets.table_settings import TableSettings
 
 
-class LinkupExtractSpec(SpecSettings):
+class LinkupExtractSpec(SpecSettings, TableSettings):
     """What to extract: a seed `url`, a query `q`, and optionally the JSON Schema of one row.
 
     >>> spec = LinkupExtractSpec(

@@ -1,0 +1,91 @@
+"""Read one Iceberg table with every reader the README names, and check they agree.
+
+pyiceberg (through the catalog), Polars `scan_iceberg` and DuckDB's iceberg extension (loaded
+from its wheel: DuckDB cannot download extensions here) each read the table's current
+metadata file, as the README shows. Rows become plain Python values as in `readers`, the
+partition column its plain string key, and columns holding only nulls are left out of each row
+(Iceberg keeps no column that has never held a value).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pyiceberg.table import Table
+
+from extract_assets_tests.readers import _partition_key, _sorted, describe_difference, normalise
+
+Row = dict[str, Any]
+READERS = ("pyiceberg", "polars", "duckdb")
+
+
+def duckdb_with_iceberg() -> Any:
+    """A DuckDB connection with the iceberg and avro extensions loaded from their wheels."""
+    import duckdb
+    import duckdb_extension_avro
+    import duckdb_extension_iceberg
+
+    connection = duckdb.connect()
+    for package, name in ((duckdb_extension_avro, "avro"), (duckdb_extension_iceberg, "iceberg")):
+        folder = Path(package.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+        connection.load_extension(str(folder / f"{name}.duckdb_extension"))
+    return connection
+
+
+def read_pyiceberg(table: Table) -> list[Row]:
+    return table.scan().to_arrow().to_pylist()
+
+
+def read_polars(table: Table) -> list[Row]:
+    import polars as pl
+
+    return pl.scan_iceberg(table.metadata_location).collect().to_dicts()
+
+
+def read_duckdb(table: Table) -> list[Row]:
+    location = table.metadata_location.replace("'", "''")
+    with duckdb_with_iceberg() as connection:
+        cursor = connection.execute(f"SELECT * FROM iceberg_scan('{location}')")
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+_READ: dict[str, Callable[[Table], list[Row]]] = {
+    "pyiceberg": read_pyiceberg,
+    "polars": read_polars,
+    "duckdb": read_duckdb,
+}
+
+
+def normalised(rows: list[Row], types: dict[str, Any], partition_column: str | None) -> list[Row]:
+    """Rows as plain values (see the module doc), sorted; None values left out."""
+    out = []
+    for row in rows:
+        plain = {}
+        for name, value in row.items():
+            if name == partition_column:
+                value = _partition_key(value)
+            else:
+                value = normalise(value, types.get(name))
+            if value is not None:
+                plain[str(name)] = value
+        out.append(plain)
+    return _sorted(out)
+
+
+def assert_iceberg_readers_agree(table: Table, partition_column: str | None) -> list[Row]:
+    """Every reader returns the rows pyiceberg returns; those rows."""
+    table.refresh()
+    types = {field.name: field.type for field in table.schema().as_arrow()}
+    rows = {name: normalised(read(table), types, partition_column) for name, read in _READ.items()}
+    expected = rows["pyiceberg"]
+    problems = [
+        f"{reader}: {problem}"
+        for reader, got in rows.items()
+        if (problem := describe_difference(expected, got))
+    ]
+    if problems:
+        raise AssertionError(f"The readers disagree on {table.name()}:\n" + "\n".join(problems))
+    return expected
