@@ -440,7 +440,7 @@ def in_partitions(column: str, values: Sequence[Any]) -> BooleanExpression:
     if not values:
         return AlwaysFalse()
     # pyiceberg annotates `In.__new__` without `cls`, which mypy reads as one argument too many.
-    return In(column, values)  # type: ignore[call-arg,misc]
+    return In(column, values)  # type: ignore[call-arg]
 
 
 def _written_partitions(table: Table) -> set[str]:
