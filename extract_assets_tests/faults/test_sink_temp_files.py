@@ -12,8 +12,10 @@ import pytest
 from extract_assets.core.day_folders import day_file
 from extract_assets.core.parquet import write_ndjson
 
-ROWS = 60_000  # about 6 MB: more than one 4 MiB parse block, so row groups go to disk mid-stream
-OBSERVE_AT = 55_000
+# About 15 MB: the sink parses up to two 4 MiB blocks ahead of the one it adds, so only once a
+# fourth block is being read are the first block's row groups sure to be on disk.
+ROWS = 160_000
+OBSERVE_AT = 150_000
 
 
 def not_parquet(folder: Path) -> list[str]:
