@@ -12,7 +12,8 @@ that holds both without losing a value:
 A value turned into a string keeps its JSON text (``1`` → ``"1"``, ``true`` → ``"true"``,
 ``{"a": 1}`` → ``'{"a":1}'``); a string stays as it is, unquoted. Numbers are spelled the way
 Arrow and Python print them (``1.0`` may become ``"1"``): the value survives, not the spelling.
-Dates and timestamps become ISO-8601 text.
+Dates and timestamps become ISO-8601 text. An integer beyond 2**53 in a column widened to
+float64 becomes the nearest double, as JSON readers read such a number.
 """
 
 from __future__ import annotations
@@ -294,6 +295,8 @@ def conform_array(array: _ArrayT, target: pa.DataType) -> _ArrayT:
         return _conform_struct(array, target)
     if pa.types.is_list(source) and pa.types.is_list(target):
         return _conform_list(array, target)
+    if pa.types.is_integer(source) and pa.types.is_floating(target):
+        return array.cast(target, safe=False)  # only precision beyond 2**53 goes
     return array.cast(target)
 
 

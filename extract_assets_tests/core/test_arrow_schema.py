@@ -255,6 +255,14 @@ def test_conforming_a_struct_adds_missing_fields_as_null_and_widens_others() -> 
     assert conform_array(array, target).to_pylist() == [{"x": 1.0, "y": None}, None]
 
 
+def test_conforming_integers_beyond_2_53_to_float64_gives_the_nearest_doubles() -> None:
+    big = [2**63 - 1, -(2**63), 2**53 + 1, None]
+
+    assert conform_array(pa.array(big), pa.float64()).to_pylist() == [
+        None if v is None else float(v) for v in big
+    ]
+
+
 def test_conforming_a_sliced_list_with_nulls_keeps_its_rows() -> None:
     array = pa.array([[1], None, [2, 3], [4]]).slice(1, 3)
     assert conform_array(array, pa.list_(pa.float64())).to_pylist() == [None, [2.0, 3.0], [4.0]]
