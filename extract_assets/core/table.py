@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import datetime as dt
 import errno
 import fcntl
@@ -72,7 +73,14 @@ from extract_assets.core.storage import (
 if TYPE_CHECKING:
     from extract_assets.core.iceberg import IcebergCommit
 
-__all__ = ["TableDocument", "TableWrite", "TableWriter", "read_document", "schema_document"]
+__all__ = [
+    "TableDocument",
+    "TableMark",
+    "TableWrite",
+    "TableWriter",
+    "read_document",
+    "schema_document",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +183,15 @@ class TableWrite:
     iceberg: IcebergCommit | None = None
 
 
+@dataclass(frozen=True)
+class TableMark:
+    """How far a `TableWriter` had staged: its schema, files and changes at that point."""
+
+    schema: pa.Schema
+    staged: int
+    changes: SchemaChanges
+
+
 class TableWriter:
     """Stages a materialization's files for one table, then publishes them on one schema.
 
@@ -250,6 +267,18 @@ class TableWriter:
     ) -> StagedFile:
         """Arrow tables for the file at `target`, fitted to the table as they arrive."""
         return self._stage(stage_tables, tables, target, expected_rows)
+
+    def mark(self) -> TableMark:
+        """Where staging stands now, to come back to with `roll_back`."""
+        return TableMark(self.schema, len(self._staged), copy.deepcopy(self._fitter.changes))
+
+    def roll_back(self, mark: TableMark) -> None:
+        """Forget what was staged since `mark`: its files, and what it did to the schema."""
+        for staged in self._staged[mark.staged :]:
+            staged.local.unlink(missing_ok=True)
+        del self._staged[mark.staged :]
+        self.schema = mark.schema
+        self._fitter.changes = copy.deepcopy(mark.changes)
 
     @property
     def converted(self) -> Counter[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, timedelta
@@ -111,10 +112,10 @@ _ROW = st.fixed_dictionaries(
 
 
 @st.composite
-def _pages(draw: st.DrawFn) -> list[list[dict[str, Any]]]:
+def _pages(draw: st.DrawFn, min_rows: int = 0) -> list[list[dict[str, Any]]]:
     """Pages of rows; a late column appears after the first page, one kind per day (its type
     drifts between days, never within one)."""
-    rows = draw(st.lists(_ROW, min_size=0, max_size=40))
+    rows = draw(st.lists(_ROW, min_size=min_rows, max_size=40))
     late_kind = {
         d: draw(st.sampled_from(["int", "text", "null"])) for d in range(-1, len(DAYS) + 1)
     }
@@ -161,6 +162,47 @@ def test_pages_land_as_the_reference_path_lands_them(
     assert read_with_all(ours_folder, "date", READERS) == read_with_all(
         theirs_folder, "date", READERS
     )
+
+
+@st.composite
+def _pages_mostly_in_order(draw: st.DrawFn) -> list[list[dict[str, Any]]]:
+    """Pages in date order, as a service usually sends them, with a few rows moved later: the
+    days staged while later pages are read must come out as if staged after the last."""
+    pages = draw(_pages(min_rows=12))
+    rows = sorted(
+        (row for page in pages for row in page),
+        key=lambda row: (utc_day(row["date"]) or date.min).isoformat(),
+    )
+    for _ in range(draw(st.integers(0, 2))):
+        early = draw(st.integers(0, len(rows) - 1))
+        rows.insert(draw(st.integers(early, len(rows) - 1)), rows.pop(early))
+    size = draw(st.integers(1, 4))
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(pages=_pages_mostly_in_order(), declared=st.booleans())
+def test_pages_mostly_in_date_order_land_as_the_reference_path_lands_them(
+    tmp_path_factory: pytest.TempPathFactory, pages: list[list[dict[str, Any]]], declared: bool
+) -> None:
+    schema = SCHEMA if declared else None
+    ours_folder = tmp_path_factory.mktemp("ours") / "ads"
+    theirs_folder = tmp_path_factory.mktemp("reference") / "ads"
+
+    ours = write_day_folders(pages, ours_folder, DAYS, json_schema=schema)
+    theirs = reference(pages, theirs_folder, DAYS, json_schema=schema)
+
+    assert {d: r.rows for d, r in ours.days.items()} == {d: r.rows for d, r in theirs.days.items()}
+    assert _fields(ours.table.schema) == _fields(theirs.table.schema)
+    assert ours.table.changes.converted == theirs.table.changes.converted
+    if len(ours.table.schema):
+        assert read_with_all(ours_folder, "date", READERS) == read_with_all(
+            theirs_folder, "date", READERS
+        )
 
 
 def _fields(schema: pa.Schema) -> dict[str, pa.DataType]:
@@ -236,6 +278,49 @@ def test_a_page_source_that_fails_fails_the_write_and_leaves_the_days_as_they_we
         {"n": 1, "date": "2026-11-01"}
     ]
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_days_are_staged_while_later_pages_are_still_being_read(tmp_path: Path) -> None:
+    days = [date(2026, 11, 1) + timedelta(days=n) for n in range(5)]
+    staged_before_last_page: list[int] = []
+
+    def pages() -> Iterator[list[dict[str, Any]]]:
+        for day in days[:-1]:
+            yield [{"date": day.isoformat(), "n": 1}]
+            yield [{"date": day.isoformat(), "n": 2}]
+        # Days 1 to 3 are complete once a page of day 4 came: give them time to be staged.
+        for _ in range(100):
+            if len(list(tmp_path.glob("*.tmp"))) >= 3:
+                break
+            time.sleep(0.05)
+        staged_before_last_page.append(len(list(tmp_path.glob("*.tmp"))))
+        yield [{"date": days[-1].isoformat(), "n": 3}]
+
+    written = write_day_folders(pages(), tmp_path / "ads", days)
+
+    assert staged_before_last_page[0] >= 3
+    assert [written.days[day].rows for day in days] == [2, 2, 2, 2, 1]
+
+
+def test_a_page_back_in_time_restages_the_days_from_the_one_it_brings_rows_to(
+    tmp_path: Path,
+) -> None:
+    days = [date(2026, 11, 1) + timedelta(days=n) for n in range(4)]
+    in_order = [[{"date": day.isoformat(), "n": n}] for n, day in enumerate(days)]
+    # Day 2 is staged with `n` whole numbers, day 3 after it; then day 2 gets text and a column.
+    late = [{"date": days[1].isoformat(), "n": "many", "note": "late"}]
+    pages = [*in_order, late, [{"date": days[3].isoformat(), "n": 9}]]
+
+    ours = write_day_folders(pages, tmp_path / "ours" / "ads", days)
+    theirs = reference(pages, tmp_path / "theirs" / "ads", days)
+
+    assert [ours.days[day].rows for day in days] == [1, 2, 1, 2]
+    assert _fields(ours.table.schema) == _fields(theirs.table.schema)
+    assert ours.table.changes.summary() == theirs.table.changes.summary()
+    assert read_with_all(tmp_path / "ours" / "ads", "date", READERS) == read_with_all(
+        tmp_path / "theirs" / "ads", "date", READERS
+    )
+    assert not list((tmp_path / "ours").glob("*.tmp"))
 
 
 def test_read_ahead_gives_every_item_in_order_and_raises_the_sources_error() -> None:
