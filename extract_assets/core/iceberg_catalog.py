@@ -5,7 +5,10 @@ Three kinds, told apart by the catalog's URI:
 - none given: a SQLite file, ``{output}/iceberg_catalog.db``, beside the tables (one machine);
 - ``postgresql://user:password@host/db`` (any SQLAlchemy URL): a SQL catalog in that database,
   the shared store of the distributed setup;
-- ``http(s)://...``: an Iceberg REST catalog.
+- ``http(s)://...``: an Iceberg REST catalog; the URI's user info is its credential:
+  ``https://client_id:client_secret@host/path`` an OAuth2 client credential, exchanged for a
+  token at the catalog's ``/v1/oauth/tokens``, and ``https://token@host/path`` a bearer token;
+  its query parameters are catalog properties (``?warehouse=lake&scope=...``).
 
 The URI may hold a password, so it never sits in config: the config names the environment
 variable that holds it, and errors and metadata only ever show it redacted (`redact`).
@@ -17,7 +20,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from extract_assets.core.storage import Location, RemotePath, storage_options
 
@@ -117,21 +120,53 @@ def open_catalog(settings: CatalogSettings, output: Location) -> Catalog:
             "postgresql:// (or sqlite:///) URL for a SQL catalog, or an http(s):// REST "
             "catalog URL"
         )
-    properties = {"uri": _with_driver(uri), "warehouse": _warehouse(output), **_s3_properties()}
+    properties = {"warehouse": _warehouse(output), **_s3_properties()}
     try:
         if scheme in {"http", "https"}:
             from pyiceberg.catalog.rest import RestCatalog
 
-            return RestCatalog(settings.name, **properties)
+            return RestCatalog(settings.name, **{**properties, **_rest_properties(uri)})
         from pyiceberg.catalog.sql import SqlCatalog
 
-        return SqlCatalog(settings.name, **properties)
+        return SqlCatalog(settings.name, **properties, uri=_with_driver(uri))
     except Exception as error:
         # The driver's message may quote the URI: only its kind and the redacted URI go on.
         raise ValueError(
-            f"Cannot open the Iceberg catalog {redact(uri)} ({type(error).__name__}): check "
-            f"{settings.uri_env} and that the catalog is up"
+            f"Cannot open the Iceberg catalog {redact(uri)} ({type(error).__name__}): "
+            + _advice(error, uri, settings.uri_env)
         ) from None
+
+
+# pyiceberg's errors for a credential the catalog refused (the token exchange or a request).
+_REFUSED = frozenset({"OAuthError", "UnauthorizedError", "ForbiddenError"})
+
+
+def _advice(error: Exception, uri: str, variable: str) -> str:
+    if type(error).__name__ not in _REFUSED:
+        return f"check {variable} and that the catalog is up"
+    if urlsplit(uri).username is None:
+        return (
+            f"the catalog wants a credential: give it in {variable} as "
+            "https://client_id:client_secret@host/path or https://token@host/path"
+        )
+    return f"the catalog refused the credential in {variable}"
+
+
+def _rest_properties(uri: str) -> dict[str, str]:
+    """pyiceberg's properties for a REST catalog URI: the URI without user info or query; the
+    user info as the credential, an OAuth2 client credential for ``client_id:client_secret@``
+    and a bearer token for ``token@`` (percent-decoded, so a secret may hold any character);
+    and each query parameter as the property it names (``?warehouse=lake``)."""
+    parts = urlsplit(uri)
+    bare = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+    found = {"uri": bare}
+    if parts.username is not None and parts.password is not None:
+        found["credential"] = f"{unquote(parts.username)}:{unquote(parts.password)}"
+        # pyiceberg's own default, named so that it does not warn that the default will go.
+        found["oauth2-server-uri"] = f"{bare.rstrip('/')}/v1/oauth/tokens"
+    elif parts.username is not None:
+        found["token"] = unquote(parts.username)
+    return {**found, **dict(parse_qsl(parts.query))}
 
 
 def _with_driver(uri: str) -> str:

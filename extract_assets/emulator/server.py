@@ -47,7 +47,7 @@ class EmulatorServer:
         self.seed = seed
         self._data_dir = data_dir
         self._log_level = log_level
-        self._running: _Running | None = None
+        self._running: ThreadedServer | None = None
         self._control: EmulatorControl | None = None
 
     @property
@@ -77,12 +77,14 @@ class EmulatorServer:
         """Bind the port and return once the server accepts connections."""
         if self._running is None:
             _install_drop_filter()
-            self._running = _Running.start(
-                self.host,
-                self.port,
-                create_app(seed=self.seed, data_dir=self._data_dir),
-                self._log_level,
-            )
+            app = create_app(seed=self.seed, data_dir=self._data_dir)
+            try:
+                self._running = ThreadedServer.start(
+                    self.host, self.port, app, self._log_level, name="emulator"
+                )
+            except RuntimeError:
+                app.state.emulator.close()
+                raise
         return self
 
     def stop(self) -> None:
@@ -92,6 +94,8 @@ class EmulatorServer:
             self._control = None
         if self._running is not None:
             self._running.stop()
+            # The app's lifespan closed the emulator already, unless the server never started.
+            self._running.app.state.emulator.close()
             self._running = None
 
     def __enter__(self) -> EmulatorServer:
@@ -105,14 +109,17 @@ class EmulatorServer:
     ) -> None:
         self.stop()
 
-    def _started(self) -> _Running:
+    def _started(self) -> ThreadedServer:
         if self._running is None:
             raise RuntimeError("the emulator is not running; call start() or use `with`")
         return self._running
 
 
 @dataclass
-class _Running:
+class ThreadedServer:
+    """An ASGI app served by uvicorn on a bound socket in a daemon thread (the emulator, and
+    test servers that need a real port)."""
+
     app: Starlette
     server: uvicorn.Server
     thread: threading.Thread
@@ -120,7 +127,9 @@ class _Running:
     port: int
 
     @classmethod
-    def start(cls, host: str, port: int, app: Starlette, log_level: str) -> _Running:
+    def start(
+        cls, host: str, port: int, app: Starlette, log_level: str, *, name: str
+    ) -> ThreadedServer:
         # Binding here, not in uvicorn, gives the port of `port=0` before the thread starts.
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -135,7 +144,7 @@ class _Running:
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="emulator", daemon=True
+            target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True
         )
         running = cls(app, server, thread, sock, sock.getsockname()[1])
         thread.start()
@@ -143,15 +152,13 @@ class _Running:
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
                 running.stop()
-                raise RuntimeError("the emulator did not start; see the uvicorn log above")
+                raise RuntimeError(f"the {name} server did not start; see the uvicorn log above")
             time.sleep(0.01)
         return running
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
-        # The app's lifespan closed the emulator already, unless the server never started.
-        self.app.state.emulator.close()
         self.sock.close()
 
 

@@ -28,6 +28,8 @@ from extract_assets_tests.iceberg_readers import assert_iceberg_readers_agree
 
 WEEK = [date(2026, 11, 1) + timedelta(days=n) for n in range(7)]
 INTEGER = {"properties": {"n": {"type": "integer"}}}
+# The test once in the default SQLite catalog and once through a REST catalog.
+in_each_catalog = pytest.mark.usefixtures("iceberg_catalog_kind")
 
 
 @pytest.fixture(autouse=True)
@@ -66,6 +68,7 @@ def table(output: Path) -> Table:
     return open_catalog(CatalogSettings(), output).load_table("extractto.ads")
 
 
+@in_each_catalog
 def test_a_window_of_seven_days_lands_as_one_snapshot(tmp_path: Path) -> None:
     written = write(tmp_path, {day: [{"n": day.day}, {"n": -day.day}] for day in WEEK})
 
@@ -75,6 +78,7 @@ def test_a_window_of_seven_days_lands_as_one_snapshot(tmp_path: Path) -> None:
     assert written.rows == 14
 
 
+@in_each_catalog
 def test_re_running_a_partition_replaces_exactly_that_partition(tmp_path: Path) -> None:
     write(tmp_path, {day: [{"n": day.day}] for day in WEEK})
     write(tmp_path, {WEEK[2]: [{"n": 100}, {"n": 101}]})
@@ -118,6 +122,7 @@ def test_the_reader_returns_the_partition_column_last_as_the_parquet_path_does(
     assert read.to_pylist() == [{"n": 1, "label": "a", "date": WEEK[0]}]
 
 
+@in_each_catalog
 def test_a_late_column_joins_by_schema_evolution_without_rewriting_earlier_files(
     tmp_path: Path,
 ) -> None:
@@ -193,6 +198,7 @@ class _Interrupted(IcebergTableWriter):
         return super()._commit(loaded, final)
 
 
+@in_each_catalog
 def test_a_writer_that_loses_the_commit_race_retries_and_both_partitions_land(
     tmp_path: Path,
 ) -> None:
@@ -217,6 +223,7 @@ def _write_in_process(output: str, day: str, start: Any) -> None:
     write(Path(output), {date.fromisoformat(day): [{"n": int(day[-2:])}]})
 
 
+@in_each_catalog
 @pytest.mark.slow  # two Python processes, each importing pyiceberg
 def test_two_processes_committing_different_partitions_at_the_same_moment_both_land(
     tmp_path: Path,

@@ -26,6 +26,8 @@ from extract_assets_tests.readers import read_pyarrow
 
 from .conftest import served_rows
 
+# The test once in the default SQLite catalog and once through a REST catalog.
+in_each_catalog = pytest.mark.usefixtures("iceberg_catalog_kind")
 WEEK = {
     "dagster/asset_partition_range_start": "2026-11-01",
     "dagster/asset_partition_range_end": "2026-11-07",
@@ -62,6 +64,7 @@ def backfill(
     )
 
 
+@in_each_catalog
 def test_a_week_lands_as_one_snapshot_that_every_reader_reads_like_the_parquet_path(
     fast_resource: ExtractToResource, extractto_url: str, messy: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -118,6 +121,7 @@ def test_the_materialization_reports_the_snapshot_the_location_and_the_catalog(
         assert metadata["dagster/row_count"].value == len(table.scan().to_arrow())
 
 
+@in_each_catalog
 def test_a_downstream_asset_reads_every_row_of_its_window_through_the_io_manager(
     fast_resource: ExtractToResource, extractto_url: str, messy: dict[str, Any], tmp_path: Path
 ) -> None:
