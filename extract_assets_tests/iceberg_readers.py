@@ -2,14 +2,17 @@
 
 pyiceberg (through the catalog), Polars `scan_iceberg` and DuckDB's iceberg extension (loaded
 from its wheel: DuckDB cannot download extensions here) each read the table's current
-metadata file, as the README shows. Rows become plain Python values as in `readers`, the
-partition column its plain string key, and columns holding only nulls are left out of each row
-(Iceberg keeps no column that has never held a value).
+metadata file, as the README shows; on object storage DuckDB reads through its httpfs extension
+with the S3 secret the caller gives, as a user creates it. Rows become plain Python values as in
+`readers`, the partition column its plain string key, and columns holding only nulls are left
+out of each row (Iceberg keeps no column that has never held a value).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +24,47 @@ Row = dict[str, Any]
 READERS = ("pyiceberg", "polars", "duckdb")
 
 
+@dataclass(frozen=True)
+class S3Secret:
+    """What DuckDB needs to read an S3-compatible store: keys, endpoint URL and region."""
+
+    key_id: str
+    secret: str
+    endpoint: str
+    region: str
+
+    def create_statement(self) -> str:
+        """The README's `CREATE SECRET`, path-style as S3-compatible servers expect."""
+        scheme, _, host = self.endpoint.partition("://")
+        options = {
+            "KEY_ID": self.key_id,
+            "SECRET": self.secret,
+            "ENDPOINT": host,
+            "REGION": self.region,
+            "URL_STYLE": "path",
+        }
+        values = ", ".join(f"{name} {_quoted(value)}" for name, value in options.items())
+        use_ssl = "true" if scheme == "https" else "false"
+        return f"CREATE SECRET (TYPE s3, {values}, USE_SSL {use_ssl})"
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def duckdb_with_iceberg() -> Any:
-    """A DuckDB connection with the iceberg and avro extensions loaded from their wheels."""
+    """A DuckDB connection with the iceberg, avro and httpfs extensions loaded from their wheels."""
     import duckdb
     import duckdb_extension_avro
+    import duckdb_extension_httpfs
     import duckdb_extension_iceberg
 
     connection = duckdb.connect()
-    for package, name in ((duckdb_extension_avro, "avro"), (duckdb_extension_iceberg, "iceberg")):
+    for package, name in (
+        (duckdb_extension_avro, "avro"),
+        (duckdb_extension_iceberg, "iceberg"),
+        (duckdb_extension_httpfs, "httpfs"),
+    ):
         folder = Path(package.__file__).parent / "extensions" / f"v{duckdb.__version__}"
         connection.load_extension(str(folder / f"{name}.duckdb_extension"))
     return connection
@@ -44,10 +80,13 @@ def read_polars(table: Table) -> list[Row]:
     return pl.scan_iceberg(table.metadata_location).collect().to_dicts()
 
 
-def read_duckdb(table: Table) -> list[Row]:
-    location = table.metadata_location.replace("'", "''")
+def read_duckdb(table: Table, s3: S3Secret | None = None) -> list[Row]:
     with duckdb_with_iceberg() as connection:
-        cursor = connection.execute(f"SELECT * FROM iceberg_scan('{location}')")
+        if s3 is not None:
+            connection.execute(s3.create_statement())
+        cursor = connection.execute(
+            f"SELECT * FROM iceberg_scan({_quoted(table.metadata_location)})"
+        )
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
@@ -77,9 +116,27 @@ def normalised(rows: list[Row], types: dict[str, Any], partition_column: str | N
 
 def assert_iceberg_readers_agree(table: Table, partition_column: str | None) -> list[Row]:
     """Every reader returns the rows pyiceberg returns; those rows."""
+    return _assert_agree(table, partition_column, _READ)
+
+
+def assert_duckdb_reads_what_pyiceberg_reads(
+    table: Table, partition_column: str | None, s3: S3Secret
+) -> list[Row]:
+    """DuckDB, given the `s3` secret, returns the rows pyiceberg returns from a table on object
+    storage; those rows. (Polars is left out: from the metadata file alone it knows no endpoint.)"""
+    return _assert_agree(
+        table,
+        partition_column,
+        {"pyiceberg": read_pyiceberg, "duckdb": partial(read_duckdb, s3=s3)},
+    )
+
+
+def _assert_agree(
+    table: Table, partition_column: str | None, reads: dict[str, Callable[[Table], list[Row]]]
+) -> list[Row]:
     table.refresh()
     types = {field.name: field.type for field in table.schema().as_arrow()}
-    rows = {name: normalised(read(table), types, partition_column) for name, read in _READ.items()}
+    rows = {name: normalised(read(table), types, partition_column) for name, read in reads.items()}
     expected = rows["pyiceberg"]
     problems = [
         f"{reader}: {problem}"
