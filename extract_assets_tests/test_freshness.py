@@ -101,7 +101,10 @@ def test_the_instance_reports_a_materialized_asset_fresh_then_stale_after_its_wi
         job = defs.resolve_implicit_job_def_def_for_assets([ASSET])
         assert job is not None
         assert job.execute_in_process(instance=instance, asset_selection=[ASSET]).success
-        materialized_at = time.time()
+        # The window starts at the materialization's event, which the run logs before it ends.
+        event = instance.get_latest_materialization_event(ASSET)
+        assert event is not None
+        materialized_at = event.timestamp
         deadline = time.monotonic() + STALE_WITHIN_SECONDS
         while time.monotonic() < deadline and (not seen or seen[-1] != "FAIL"):
             state = freshness_state(instance)

@@ -26,16 +26,20 @@ def catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CatalogSettings:
     return CatalogSettings(uri_env=VARIABLE)
 
 
-def test_a_week_lands_on_object_storage_and_reaches_a_downstream_asset(
-    extractto: ExtractToResource, extract_id: str, bucket: Bucket, catalog: CatalogSettings
-) -> None:
-    ads = ExtractToExtractSpec(
+def _iceberg_ads(extract_id: str) -> ExtractToExtractSpec:
+    return ExtractToExtractSpec(
         name="ads",
         extract_id=extract_id,
         start_date="2026-10-01",
         table_format="iceberg",
         iceberg_catalog_env=VARIABLE,
     )
+
+
+def test_a_week_lands_on_object_storage_and_reaches_a_downstream_asset(
+    extractto: ExtractToResource, extract_id: str, bucket: Bucket, catalog: CatalogSettings
+) -> None:
+    ads = _iceberg_ads(extract_id)
     seen: dict[str, pd.DataFrame] = {}
 
     @dg.asset(
@@ -83,13 +87,7 @@ def test_duckdb_reads_every_row_of_a_table_on_object_storage_that_pyiceberg_read
     catalog: CatalogSettings,
     s3_endpoint: str,
 ) -> None:
-    ads = ExtractToExtractSpec(
-        name="ads",
-        extract_id=extract_id,
-        start_date="2026-10-01",
-        table_format="iceberg",
-        iceberg_catalog_env=VARIABLE,
-    )
+    ads = _iceberg_ads(extract_id)
     dg.materialize(
         build_extractto_assets([ads], output_dir=bucket.url("lake")),
         resources={"extractto": extractto},
