@@ -1,9 +1,9 @@
 """Read one Iceberg table with every reader the README names, and check they agree.
 
-pyiceberg (through the catalog), Polars `scan_iceberg` and DuckDB's iceberg extension (loaded
-from its wheel: DuckDB cannot download extensions here) each read the table's current
-metadata file, as the README shows; on object storage DuckDB reads through its httpfs extension
-with the S3 secret the caller gives, as a user creates it. Rows become plain Python values as in
+pyiceberg and Polars `scan_iceberg` read the table the catalog loaded, and DuckDB's iceberg
+extension (loaded from its wheel: DuckDB cannot download extensions here) its current metadata
+file, as the README shows; on object storage DuckDB reads through its httpfs extension with the
+S3 secret the caller gives, as a user creates it. Rows become plain Python values as in
 `readers`, the partition column its plain string key, and columns holding only nulls are left
 out of each row (Iceberg keeps no column that has never held a value).
 """
@@ -77,7 +77,7 @@ def read_pyiceberg(table: Table) -> list[Row]:
 def read_polars(table: Table) -> list[Row]:
     import polars as pl
 
-    return pl.scan_iceberg(table.metadata_location).collect().to_dicts()
+    return pl.scan_iceberg(table).collect().to_dicts()
 
 
 def read_duckdb(table: Table, s3: S3Secret | None = None) -> list[Row]:
@@ -114,26 +114,12 @@ def normalised(rows: list[Row], types: dict[str, Any], partition_column: str | N
     return _sorted(out)
 
 
-def assert_iceberg_readers_agree(table: Table, partition_column: str | None) -> list[Row]:
-    """Every reader returns the rows pyiceberg returns; those rows."""
-    return _assert_agree(table, partition_column, _READ)
-
-
-def assert_duckdb_reads_what_pyiceberg_reads(
-    table: Table, partition_column: str | None, s3: S3Secret
+def assert_iceberg_readers_agree(
+    table: Table, partition_column: str | None, s3: S3Secret | None = None
 ) -> list[Row]:
-    """DuckDB, given the `s3` secret, returns the rows pyiceberg returns from a table on object
-    storage; those rows. (Polars is left out: from the metadata file alone it knows no endpoint.)"""
-    return _assert_agree(
-        table,
-        partition_column,
-        {"pyiceberg": read_pyiceberg, "duckdb": partial(read_duckdb, s3=s3)},
-    )
-
-
-def _assert_agree(
-    table: Table, partition_column: str | None, reads: dict[str, Callable[[Table], list[Row]]]
-) -> list[Row]:
+    """Every reader returns the rows pyiceberg returns (DuckDB given the `s3` secret for a
+    table on object storage); those rows."""
+    reads = {**_READ, "duckdb": partial(read_duckdb, s3=s3)}
     table.refresh()
     types = {field.name: field.type for field in table.schema().as_arrow()}
     rows = {name: normalised(read(table), types, partition_column) for name, read in reads.items()}

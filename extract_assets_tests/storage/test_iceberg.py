@@ -13,7 +13,7 @@ from extract_assets.core.storage import location
 from extract_assets.extractto.assets import build_extractto_assets
 from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.extractto.spec import ExtractToExtractSpec
-from extract_assets_tests.iceberg_readers import S3Secret, assert_duckdb_reads_what_pyiceberg_reads
+from extract_assets_tests.iceberg_readers import S3Secret, assert_iceberg_readers_agree
 
 from .conftest import Bucket
 
@@ -80,7 +80,7 @@ def test_a_week_lands_on_object_storage_and_reaches_a_downstream_asset(
     assert sorted(set(seen["ads"]["date"].astype(str))) == [f"2026-11-0{d}" for d in range(1, 8)]
 
 
-def test_duckdb_reads_every_row_of_a_table_on_object_storage_that_pyiceberg_reads(
+def test_polars_and_duckdb_read_every_row_of_a_table_on_object_storage_that_pyiceberg_reads(
     extractto: ExtractToResource,
     extract_id: str,
     bucket: Bucket,
@@ -105,7 +105,7 @@ def test_duckdb_reads_every_row_of_a_table_on_object_storage_that_pyiceberg_read
         region=os.environ["AWS_DEFAULT_REGION"],
     )
 
-    rows = assert_duckdb_reads_what_pyiceberg_reads(table, "date", secret)
+    rows = assert_iceberg_readers_agree(table, "date", secret)
 
     assert table.metadata_location.startswith(bucket.url("lake/extractto/ads/metadata/"))
     assert sorted({row["date"] for row in rows}) == ["2026-11-01", "2026-11-02", "2026-11-03"]
