@@ -21,6 +21,7 @@ from extract_assets.metadata import (
     ICEBERG_SNAPSHOT,
     ICEBERG_TABLE,
 )
+from extract_assets_tests.downstream import weekly_ads
 from extract_assets_tests.iceberg_readers import assert_iceberg_readers_agree, normalised
 from extract_assets_tests.readers import read_pyarrow
 
@@ -127,16 +128,7 @@ def test_a_downstream_asset_reads_every_row_of_its_window_through_the_io_manager
 ) -> None:
     seen: dict[str, pd.DataFrame] = {}
 
-    @dg.asset(
-        partitions_def=dg.DailyPartitionsDefinition(start_date="2026-10-01"),
-        ins={
-            "ads": dg.AssetIn(
-                "ads", partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-6)
-            )
-        },
-    )
-    def weekly(ads: pd.DataFrame) -> None:
-        seen["ads"] = ads
+    weekly = weekly_ads(seen)
 
     ads = spec(messy["id"], table_format="iceberg")
     backfill(fast_resource, tmp_path, ads)

@@ -19,6 +19,7 @@ from extract_assets.metadata import (
     SCHEMA_CHANGE,
     SCHEMA_CHANGE_METADATA,
 )
+from extract_assets_tests.downstream import weekly_ads
 from extract_assets_tests.readers import assert_all_readers_agree
 
 from .conftest import served_rows
@@ -87,16 +88,7 @@ def test_a_messy_week_reads_as_one_table_through_the_io_manager(
 ) -> None:
     seen: dict[str, pd.DataFrame] = {}
 
-    @dg.asset(
-        partitions_def=dg.DailyPartitionsDefinition(start_date="2026-10-01"),
-        ins={
-            "ads": dg.AssetIn(
-                "ads", partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-6)
-            )
-        },
-    )
-    def weekly(ads: pd.DataFrame) -> None:
-        seen["ads"] = ads
+    weekly = weekly_ads(seen)
 
     ads = spec(messy["id"])
     assert backfill(fast_resource, tmp_path, ads).success

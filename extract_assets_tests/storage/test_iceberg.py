@@ -13,6 +13,7 @@ from extract_assets.core.storage import location
 from extract_assets.extractto.assets import build_extractto_assets
 from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.extractto.spec import ExtractToExtractSpec
+from extract_assets_tests.downstream import weekly_ads
 from extract_assets_tests.iceberg_readers import S3Secret, assert_iceberg_readers_agree
 
 from .conftest import Bucket
@@ -42,16 +43,7 @@ def test_a_week_lands_on_object_storage_and_reaches_a_downstream_asset(
     ads = _iceberg_ads(extract_id)
     seen: dict[str, pd.DataFrame] = {}
 
-    @dg.asset(
-        partitions_def=dg.DailyPartitionsDefinition(start_date="2026-10-01"),
-        ins={
-            "ads": dg.AssetIn(
-                "ads", partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-6)
-            )
-        },
-    )
-    def weekly(ads: pd.DataFrame) -> None:
-        seen["ads"] = ads
+    weekly = weekly_ads(seen)
 
     assets = build_extractto_assets([ads], output_dir=bucket.url("lake"))
     dg.materialize(
