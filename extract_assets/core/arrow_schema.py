@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from extract_assets.core.json_text import json_text
 
 __all__ = [
+    "concat_tables",
     "conform_array",
     "conform_table",
     "json_schema_to_arrow",
@@ -251,6 +252,21 @@ def _finer_unit(a: str, b: str) -> str:
 # --- conforming Arrow data to a widened type -----------------------------------------------
 
 
+def concat_tables(tables: Sequence[pa.Table]) -> pa.Table:
+    """`pa.concat_tables`, keeping the count of rows without a column, which Arrow drops.
+
+    >>> rows = pa.table({"a": [1, 2]}).select([])
+    >>> concat_tables([rows, rows]).num_rows
+    4
+    """
+    if len(tables) == 1:
+        return tables[0]
+    joined = pa.concat_tables(tables)
+    if joined.num_columns:
+        return joined
+    return pa.table({"rows": pa.nulls(sum(t.num_rows for t in tables))}).select([])
+
+
 def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """`table` converted to `schema`, which must be a widening of its schema.
 
@@ -273,6 +289,8 @@ def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
             columns.append(pa.nulls(table.num_rows, field.type))
         else:
             columns.append(conform_array(table.column(index), field.type))
+    if not columns:
+        return table.select([])  # rows without a column keep their count
     return pa.Table.from_arrays(columns, schema=schema)
 
 

@@ -271,7 +271,8 @@ def fit_table(
         conform_array(columns[f.name], f.type) if f.name in columns else pa.nulls(rows, f.type)
         for f in grown
     ]
-    result = pa.Table.from_arrays(out, schema=grown)
+    # Rows without a column (only a partition's date, say) keep their count.
+    result = pa.Table.from_arrays(out, schema=grown) if out else table.select([])
     if keep is not None:
         before = result.num_rows
         result = result.filter(pc.fill_null(keep, True))

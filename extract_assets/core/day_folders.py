@@ -23,6 +23,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from extract_assets.core.arrow_schema import concat_tables
 from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.iceberg_catalog import IcebergTarget
 from extract_assets.core.instants import utc_day
@@ -158,15 +159,29 @@ class _DaysInOrder:
             self._in_order = False
         elif self._in_order and self._latest:
             while len(self._marks) < len(self._days) and self._days[len(self._marks)][0] < first:
-                self._stage_next()
+                key, day = self._days[len(self._marks)]
+                if not self._storable(key):
+                    break
+                self._stage(key, day)
         self._latest = max(self._latest, max(keys))
 
     def stage_rest(self) -> None:
-        while len(self._marks) < len(self._days):
-            self._stage_next()
+        """Stages the days not staged yet, in order; a day whose rows have no column but the
+        date waits until the days after it gave the table its columns (its rows get nulls)."""
+        waiting = []
+        for key, day in self._days[len(self._marks) :]:
+            if self._storable(key):
+                self._stage(key, day)
+            else:
+                waiting.append((key, day))
+        for key, day in waiting:
+            self._stage(key, day)
 
-    def _stage_next(self) -> None:
-        key, day = self._days[len(self._marks)]
+    def _storable(self, key: str) -> bool:
+        """Whether the day's rows can be stored now: a Parquet file needs a column."""
+        return bool(self._table.schema.names) or self._held.has_columns(key)
+
+    def _stage(self, key: str, day: date) -> None:
         mark = self._table.mark()
         self._table.stage_tables(
             self._held.tables(key),
@@ -205,12 +220,15 @@ class _DayRows:
         self._hint = table.schema
         self._date_field = date_field
         self._parts: dict[str, list[_Part]] = {}
+        self._with_columns: set[str] = set()
         self._spilled_converted: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._pending_rows = 0
 
     def add(self, key: str, rows: list[Mapping[str, Any]]) -> None:
         converted: Counter[str] = Counter()
         tables = list(self._read(rows, self._hint, self.counts[key], converted))
+        if any(table.num_columns for table in tables):
+            self._with_columns.add(key)
         self._parts.setdefault(key, []).append(_Part(rows, tables, converted))
         self.counts[key] += len(rows)
         self._pending_rows += len(rows)
@@ -223,6 +241,10 @@ class _DayRows:
             self._parts.clear()
             self._pending_rows = 0
 
+    def has_columns(self, key: str) -> bool:
+        """Whether any row of the day has a field besides the date."""
+        return key in self._with_columns
+
     def tables(self, key: str) -> Iterator[pa.Table]:
         """The day's tables in arrival order; call it for each day in order, as it is staged
         (again, after the table was rolled back to before it)."""
@@ -234,7 +256,7 @@ class _DayRows:
         if self._as_read(parts):
             for part in parts:
                 self._table.converted.update(part.converted)
-            yield pa.concat_tables(t for part in parts for t in part.tables)
+            yield concat_tables([t for part in parts for t in part.tables])
             return
         rows = [row for part in parts for row in part.rows]
         first = self.counts[key] - len(rows)

@@ -60,7 +60,7 @@ from extract_assets.core.arrow_schema import (
     python_column,
 )
 from extract_assets.core.contract import Fitter, convert_values
-from extract_assets.core.errors import IncompleteResultError
+from extract_assets.core.errors import IncompleteResultError, OutputError
 from extract_assets.core.leftovers import owner_token, temp_dir
 from extract_assets.core.storage import Location, RemotePath, location, upload
 
@@ -696,7 +696,8 @@ class _Sink:
         self._pending.append(conform_table(fitted, self.schema))
         self.rows += fitted.num_rows
         self._pending_rows += fitted.num_rows
-        while self._pending_rows >= self._row_group_rows:
+        # Rows without a column cost no memory: they wait for a later row to bring one.
+        while self._pending_rows >= self._row_group_rows and self.schema.names:
             self._flush(self._row_group_rows)
 
     def finish(self, expected_rows: int | None) -> StagedFile:
@@ -719,6 +720,13 @@ class _Sink:
         )
 
     def _flush(self, rows: int, *, last: bool = False) -> None:
+        if rows and not self.schema.names:
+            raise OutputError(
+                f"{self.rows:,} rows have no field to store (each is {{}}, or holds only the "
+                "date of its partition), and a Parquet file needs a column. Declare the "
+                "table's columns in its JSON schema: such rows are then stored with nulls. "
+                f"{self._target} was left as it was"
+            )
         writable = _parquet_writable(self.schema)
         if not writable.equals(self.schema):
             self._pending = [conform_table(t, writable) for t in self._pending]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from extract_assets.core.arrow_schema import concat_tables
+
 __all__ = ["TableSpill"]
 
 
@@ -61,5 +63,5 @@ def _runs(tables: list[pa.Table]) -> Iterator[pa.Table]:
     for end in range(1, len(tables) + 1):
         if end == len(tables) or not tables[end].schema.equals(tables[start].schema):
             run = tables[start:end]
-            yield run[0] if len(run) == 1 else pa.concat_tables(run)
+            yield concat_tables(run)
             start = end

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from extract_assets.core import day_folders
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
+from extract_assets.core.errors import OutputError
 from extract_assets.core.instants import utc_day
 from extract_assets.core.read_ahead import read_ahead
 from extract_assets.core.spill import TableSpill
@@ -315,6 +316,55 @@ def test_a_page_back_in_time_restages_the_days_from_the_one_it_brings_rows_to(
         tmp_path / "theirs" / "ads", "date", EVERY_READER
     )
     assert not list((tmp_path / "ours").glob("*.tmp"))
+
+
+_ONLY_DATES = [{"date": "2026-11-01"}, {"date": "2026-11-01T23:30:00-05:00"}]
+_WITH_A_COLUMN = [{"date": "2026-11-03", "n": 7}]
+
+
+@pytest.mark.parametrize(
+    "pages",
+    [
+        [_ONLY_DATES, _WITH_A_COLUMN],
+        [_WITH_A_COLUMN, _ONLY_DATES],
+        [_ONLY_DATES + _WITH_A_COLUMN],
+    ],
+    ids=["in date order", "back in time", "one page"],
+)
+def test_rows_holding_only_their_date_are_rows_of_nulls_in_the_columns_other_days_bring(
+    tmp_path: Path, pages: list[list[dict[str, Any]]]
+) -> None:
+    written = write_day_folders(pages, tmp_path / "ads", DAYS)
+
+    assert [written.days[day].rows for day in DAYS] == [1, 1, 1]
+    expected = [
+        {"n": None, "date": "2026-11-01"},
+        {"n": None, "date": "2026-11-02"},
+        {"n": 7, "date": "2026-11-03"},
+    ]
+    for rows in read_with_all(tmp_path / "ads", "date", EVERY_READER).values():
+        assert rows == expected
+
+
+def test_rows_holding_only_their_date_are_stored_with_nulls_in_a_declared_table(
+    tmp_path: Path,
+) -> None:
+    written = write_day_folders([_ONLY_DATES], tmp_path / "ads", DAYS[:2], json_schema=SCHEMA)
+
+    assert [written.days[day].rows for day in DAYS[:2]] == [1, 1]
+    rows = read_with_all(tmp_path / "ads", "date", ("duckdb",))["duckdb"]
+    assert [row["date"] for row in rows] == ["2026-11-01", "2026-11-02"]
+    assert {value for row in rows for key, value in row.items() if key != "date"} == {None}
+
+
+def test_rows_holding_only_their_date_in_a_table_without_columns_fail_and_write_nothing(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(OutputError, match="Declare the table's columns in its JSON schema"):
+        write_day_folders([_ONLY_DATES], tmp_path / "ads", DAYS[:2])
+
+    assert not list((tmp_path / "ads").rglob("*.parquet"))
+    assert not list(tmp_path.rglob("*.tmp"))
 
 
 def test_read_ahead_gives_every_item_in_order_and_raises_the_sources_error() -> None:

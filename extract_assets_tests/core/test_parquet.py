@@ -18,7 +18,7 @@ import pytest
 from extract_assets.core import parquet
 from extract_assets.core.arrow_schema import json_schema_to_arrow
 from extract_assets.core.contract import Fitter, SchemaContract
-from extract_assets.core.errors import IncompleteResultError
+from extract_assets.core.errors import IncompleteResultError, OutputError
 from extract_assets.core.parquet import SinkResult, write_ndjson, write_records
 from extract_assets.core.storage import location
 from extract_assets_tests.readers import read_with_all
@@ -395,6 +395,37 @@ def test_zero_rows_with_a_json_schema_write_an_empty_file_with_that_schema(tmp_p
 def test_zero_rows_without_a_schema_write_an_empty_file(tmp_path: Path) -> None:
     result = write_ndjson([], tmp_path / "out.parquet")
     assert (result.rows, pq.read_table(result.path).num_rows) == (0, 0)
+
+
+def test_rows_without_a_field_wait_for_a_later_row_to_bring_a_column(
+    tmp_path: Path, small_blocks: None
+) -> None:
+    data = ndjson([{}] * 30_000 + [{"id": 1}])
+    result = write_ndjson(pieces(data, 4096), tmp_path / "out.parquet", row_group_rows=1_000)
+
+    assert result.rows == 30_001
+    for rows in read_with_all(tmp_path, None, READERS).values():
+        assert rows == [{"id": 1}] + [{"id": None}] * 30_000
+
+
+def test_rows_without_any_field_are_refused_and_the_target_is_left_as_it_was(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "out.parquet"
+    write_ndjson([b'{"old": true}\n'], target)
+    before = target.read_bytes()
+
+    with pytest.raises(OutputError, match="2 rows have no field to store"):
+        write_ndjson([b"{}\n{}\n"], target, expected_rows=2)
+    assert target.read_bytes() == before
+    assert folder_listing(tmp_path) == ["out.parquet"]
+
+
+def test_rows_without_a_field_are_rows_of_nulls_in_a_declared_table(tmp_path: Path) -> None:
+    result = write_ndjson([b"{}\n{}\n"], tmp_path / "out.parquet", json_schema=SCHEMA)
+
+    assert result.rows == 2
+    assert read_rows(result.path) == [dict.fromkeys(["id", "at", "day", "meta"])] * 2
 
 
 def failing_after(data: bytes, count: int, error: BaseException) -> Iterator[bytes]:
