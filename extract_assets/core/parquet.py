@@ -29,6 +29,8 @@ Choices worth knowing:
   column is known, a JSON-text column) is parsed again with the standard library: exact, but
   about ten times slower, and only for that block.
 - An object that is always ``{}`` cannot be a Parquet struct; it is stored as JSON text.
+- A row that is ``{}`` is a row of nulls in the columns other rows bring; if no row brings a
+  column and none is declared, the write fails (`OutputError`): a Parquet file needs a column.
 """
 
 from __future__ import annotations
