@@ -86,6 +86,13 @@ def test_a_schema_that_is_not_one_row_object_is_refused(tmp_path: Path) -> None:
         load_config(path)
 
 
+def test_a_schema_that_is_not_valid_json_schema_is_refused(tmp_path: Path) -> None:
+    entry = GOOD_ENTRY + "      schema: {type: object, properties: {n: {type: 12}}}\n"
+    path = write(tmp_path, "linkup:\n  extracts:\n" + entry)
+    with pytest.raises(ConfigError, match=r"field 'schema'.*is not a valid JSON Schema"):
+        load_config(path)
+
+
 def test_repeated_names_are_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "linkup:\n  extracts:\n" + GOOD_ENTRY + GOOD_ENTRY)
     with pytest.raises(ConfigError, match="repeated: team"):
