@@ -25,6 +25,7 @@ from extract_assets_tests.production.dagster_home import (
     new_home,
     pools_settings,
     set_pool_limit,
+    set_pool_limits,
 )
 from extract_assets_tests.production.partition_runs import ASSET, PartitionRun, run_all_at_once
 
@@ -38,8 +39,7 @@ SLOW_SECONDS = 1.0
 def documented_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An instance with the repo's dagster.yaml and every pool command its comments show."""
     home = new_home(tmp_path_factory.mktemp("documented") / "dagster_home")
-    for pool, limit in documented_pool_limits().items():
-        set_pool_limit(home, pool, limit)
+    set_pool_limits(home, documented_pool_limits())
     return home
 
 
@@ -100,8 +100,7 @@ def test_the_instance_holds_the_documented_limits(documented_home: Path) -> None
 def test_a_backfill_never_calls_extractto_more_often_at_once_than_its_pool(
     postgres_home: Path, slow_extractto: EmulatorServer, tmp_path: Path
 ) -> None:
-    for pool, limit in documented_pool_limits().items():
-        set_pool_limit(postgres_home, pool, limit)
+    set_pool_limits(postgres_home, documented_pool_limits())
     limit = documented_pool_limits()["extractto"]
     assert len(DAYS) > limit
     assert backfill(slow_extractto, postgres_home, tmp_path / "data") <= limit
