@@ -59,7 +59,7 @@ PLAN: list[tuple[str, Collect, list[str], list[str]]] = [
         "extractto_backfill",
         extractto_backfill.collect,
         ["--days", "60"],
-        ["--days", "3", "--rows-per-day", "50"],
+        ["--days", "3", "--rows-per-day", "50", "--repeat", "1"],
     ),
     (
         "dataextractor_sync",
@@ -71,7 +71,7 @@ PLAN: list[tuple[str, Collect, list[str], list[str]]] = [
         "shared_rate",
         shared_rate.collect,
         ["--reads", "125", "--speed", "6"],
-        ["--reads", "24", "--speed", "12", "--runs", "1", "--runs", "2"],
+        ["--reads", "8", "--speed", "12", "--runs", "1", "--runs", "2"],
     ),
     (
         "sensor_tick",
