@@ -118,7 +118,7 @@ def days_over_ticks(
     """The days requested over `count` ticks, in order."""
     days: list[str] = []
     for _ in range(count):
-        result = tick(sensor, instance, resource, cursor)
+        result = tick(sensor, instance, resource, cursor, from_ref=False)
         days += requested(result)
         cursor = result.cursor or cursor
     return days

@@ -125,7 +125,7 @@ def play(
     def one_tick() -> None:
         nonlocal cursor
         at = emulator.control.now().timestamp()
-        result = tick(sensor, instance, resource, cursor)
+        result = tick(sensor, instance, resource, cursor, from_ref=False)
         played.ticks.append((at, requested(result)))
         cursor = result.cursor
 
