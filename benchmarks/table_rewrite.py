@@ -154,7 +154,7 @@ def copy_table(source: Path, target: Path) -> None:
 
 
 def _document(folder: Path) -> Path:
-    from extract_assets.core.table import schema_document
+    from extract_assets.core.paths import schema_document
 
     document = schema_document(folder)
     assert isinstance(document, Path)

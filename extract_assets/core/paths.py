@@ -11,6 +11,7 @@ from extract_assets.core.storage import Location, RemotePath, location
 OUTPUT_ENV = "EXTRACT_ASSETS_OUTPUT"
 # One file per table or per partition: the name readers glob for.
 PART_FILE = "part-0.parquet"
+DOCUMENT_SUFFIX = ".schema.json"
 
 
 def output_base(configured: str | os.PathLike[str] | None = None) -> Location:
@@ -42,6 +43,16 @@ def asset_folder(base: Location, provider: str, asset_name: str) -> Location:
     if not folder.is_relative_to(base):
         raise ValueError(f"asset folder {folder} would be outside the output folder {base}")
     return folder
+
+
+def schema_document(folder: Location) -> Location:
+    """Where a table's schema document lives: beside its folder, never inside it.
+
+    >>> from pathlib import Path
+    >>> schema_document(Path("/lake/extractto/ads"))
+    PosixPath('/lake/extractto/ads.schema.json')
+    """
+    return folder.parent / f"{folder.name}{DOCUMENT_SUFFIX}"
 
 
 def table_file(folder: Location) -> Location:

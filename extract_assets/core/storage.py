@@ -36,6 +36,7 @@ __all__ = [
     "is_url",
     "location",
     "open_parquet",
+    "read_text",
     "storage_options",
     "upload",
 ]
@@ -168,6 +169,19 @@ def glob_files(folder: Location, pattern: str) -> list[Location]:
     fs, path = folder.filesystem()
     found = fs.glob(f"{path.rstrip('/')}/{pattern}")
     return [RemotePath(fs.unstrip_protocol(name)) for name in sorted(found)]
+
+
+def read_text(where: Location) -> str | None:
+    """A small file's text (UTF-8), or None when there is none."""
+    if isinstance(where, Path):
+        return where.read_text(encoding="utf-8") if where.exists() else None
+    fs, path = where.filesystem()
+    # One whole GET: a file opened for reading checks each range against the object it first
+    # saw, and a writer replacing the file in between made the reader fail.
+    try:
+        return fs.cat_file(path).decode("utf-8")
+    except FileNotFoundError:
+        return None
 
 
 def exists(where: Location) -> bool:

@@ -61,12 +61,14 @@ from extract_assets.core.parquet import (
     stage_tables,
     staging_folder,
 )
+from extract_assets.core.paths import schema_document
 from extract_assets.core.state import SharedState
 from extract_assets.core.storage import (
     Location,
     exists,
     glob_files,
     open_parquet,
+    read_text,
     upload,
 )
 
@@ -79,24 +81,13 @@ __all__ = [
     "TableWrite",
     "TableWriter",
     "read_document",
-    "schema_document",
 ]
 
 logger = logging.getLogger(__name__)
 
-DOCUMENT_SUFFIX = ".schema.json"
 _FORMAT = "extract-assets table schema"
 _VERSION = 1
 _FILE_PATTERNS = ("*.parquet", "*=*/*.parquet")
-
-
-def schema_document(folder: Location) -> Location:
-    """Where a table's schema document lives: beside its folder, never inside it.
-
-    >>> schema_document(Path("/lake/extractto/ads"))
-    PosixPath('/lake/extractto/ads.schema.json')
-    """
-    return folder.parent / f"{folder.name}{DOCUMENT_SUFFIX}"
 
 
 @dataclass
@@ -151,18 +142,8 @@ class TableDocument:
 def read_document(folder: Location) -> TableDocument | None:
     """The table's schema document, or None before its first write."""
     where = schema_document(folder)
-    if isinstance(where, Path):
-        if not where.exists():
-            return None
-        return TableDocument.from_json(where.read_text(encoding="utf-8"), str(where))
-    fs, path = where.filesystem()
-    # One whole GET: a file opened for reading checks each range against the object it first
-    # saw, and a run replacing the document in between made the reader fail.
-    try:
-        text = fs.cat_file(path).decode("utf-8")
-    except FileNotFoundError:
-        return None
-    return TableDocument.from_json(text, str(where))
+    text = read_text(where)
+    return None if text is None else TableDocument.from_json(text, str(where))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Linkup extracts as Dagster assets: one asset per `LinkupExtractSpec`, written to Parquet."""
 
+import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -7,8 +8,8 @@ import dagster as dg
 
 from extract_assets.builder import AssetBuilder, BuildOptions
 from extract_assets.core.errors import NotFoundError
-from extract_assets.core.paths import table_file
-from extract_assets.core.storage import Location, open_parquet
+from extract_assets.core.paths import schema_document, table_file
+from extract_assets.core.storage import Location, open_parquet, read_text
 from extract_assets.instance_state import state_for
 from extract_assets.io_manager import binding_io_manager
 from extract_assets.linkup.client import LinkupClient
@@ -25,7 +26,7 @@ from extract_assets.metadata import (
 
 if TYPE_CHECKING:
     from extract_assets.core.parquet import SinkResult
-    from extract_assets.core.table import TableWrite
+    from extract_assets.core.table import TableWrite, TableWriter
 
 PROVIDER_FOLDER = "linkup"
 TASK_TAG_PREFIX = "extract_assets/linkup_task."
@@ -104,16 +105,27 @@ def _build_asset(spec: LinkupExtractSpec, builder: AssetBuilder) -> dg.AssetsDef
     def _extract(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource: LinkupResource = builder.resource(context)
         folder = builder.folder(spec.name)
-        table = builder.table_writer(
-            spec.name,
-            spec,
-            None,
-            json_schema=spec.row_schema,
-            contract=spec.schema_contract,
-            state=state_for(context.instance),
-        )
-        with resource.get_client() as client, table:
+
+        def table_writer() -> "TableWriter":
+            return builder.table_writer(
+                spec.name,
+                spec,
+                None,
+                json_schema=spec.row_schema,
+                contract=spec.schema_contract,
+                state=state_for(context.instance),
+            )
+
+        with resource.get_client() as client, contextlib.ExitStack() as stack:
+            # What the writer needs is reached before Linkup is paid: an Iceberg table's
+            # catalog by the writer itself, a Parquet table's storage by reading its schema
+            # document. A Parquet writer, which loads pyarrow, is built while Linkup works.
+            iceberg = builder.iceberg_target(spec.name, spec, None) is not None
+            early = stack.enter_context(table_writer()) if iceberg else None
+            if early is None:
+                read_text(schema_document(folder))
             task = _reattach_or_create(context, client, spec, where.named(spec.name))
+            table = early or stack.enter_context(table_writer())
             task = client.wait(task.id)
             written = client.write_result(task, str(table_file(folder)), table=table)
         assert table.published is not None

@@ -22,7 +22,8 @@ from extract_assets.core.contract import SchemaContract, SchemaContractError
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
 from extract_assets.core.errors import OutputError
 from extract_assets.core.leftovers import owner_token
-from extract_assets.core.table import TableWriter, read_document, schema_document
+from extract_assets.core.paths import schema_document
+from extract_assets.core.table import TableWriter, read_document
 from extract_assets.metadata import column_schema, table_metadata
 
 START = date(2026, 11, 1)

@@ -189,6 +189,21 @@ def test_a_truncated_download_fails_the_run_and_writes_nothing(
     assert not folder.exists() or list(folder.iterdir()) == []
 
 
+def test_a_table_that_cannot_be_read_fails_the_run_before_linkup_is_paid(
+    emulator: EmulatorServer,
+    fast_resource: LinkupResource,
+    tmp_path: Path,
+    instance: dg.DagsterInstance,
+) -> None:
+    (tmp_path / "linkup" / "team_members.schema.json").mkdir(parents=True)
+
+    result = materialize(fast_resource, tmp_path, instance)
+
+    assert not result.success
+    assert "team_members.schema.json" in event_log_text(instance, result)
+    assert emulator.control.linkup_tasks() == []
+
+
 def test_materializing_again_creates_a_new_task(
     emulator: EmulatorServer,
     fast_resource: LinkupResource,
