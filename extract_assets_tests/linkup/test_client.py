@@ -139,7 +139,7 @@ def test_a_download_logs_rows_bytes_and_rates_as_it_goes(
     during = progress_lines(caplog, task.id)[:-1]
     assert len(during) >= 2
     for line in during:
-        # Chunks come as they arrive (tens of kB), so the first lines may count kB.
+        # The transport reads pieces of up to 1 MiB, so a line may count kB or MB.
         assert re.search(
             r"[\d,]+ rows, [\d.]+ [kM]B in [\d.]+ s \([\d,]+ rows/s, [\d.]+ MB/s\)", line
         )

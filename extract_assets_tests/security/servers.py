@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -22,12 +23,22 @@ _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 
 
 @contextmanager
-def serving(app: ASGIApp) -> Iterator[str]:
-    """`app` served by uvicorn on 127.0.0.1 at a free port; yields its root URL."""
+def serving(app: ASGIApp, *, tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+    """`app` served by uvicorn on 127.0.0.1 at a free port; yields its root URL.
+
+    With `tls` (a certificate file and its key file), over HTTPS."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
+    certificate, key = tls if tls is not None else (None, None)
     server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, log_level="warning", access_log=False)
+        uvicorn.Config(
+            app,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            ssl_certfile=certificate,
+            ssl_keyfile=key,
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -36,7 +47,8 @@ def serving(app: ASGIApp) -> Iterator[str]:
         assert thread.is_alive() and time.monotonic() < deadline, "a test server did not start"
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        scheme = "https" if tls is not None else "http"
+        yield f"{scheme}://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
