@@ -19,6 +19,7 @@ from pathlib import Path
 from benchmarks import (
     dagster_overhead,
     dataextractor_sync,
+    download_transport,
     extractto_backfill,
     iceberg_output,
     machine,
@@ -48,6 +49,12 @@ PLAN: list[tuple[str, Collect, list[str], list[str]]] = [
             *["--rows", "1000", "--rows", "2000", *NDJSON_PATHS],
             *["--late-rows", "3000", "--late-after", "2000"],
         ],
+    ),
+    (
+        "download_transport",
+        download_transport.collect,
+        ["--rows", "1000000", "--repeat", "5"],
+        ["--rows", "1000", "--repeat", "1"],
     ),
     (
         "schema_check",

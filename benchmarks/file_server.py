@@ -8,6 +8,7 @@ costs the measured client as little as a real object store would, and a resumed 
 from __future__ import annotations
 
 import re
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,14 +62,21 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serving(folder: Path) -> Iterator[str]:
-    """Serve the files in `folder` on a free loopback port; yields the base URL."""
+def serving(folder: Path, *, tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+    """Serve the files in `folder` on a free loopback port; yields the base URL.
+
+    With `tls` (a certificate file and its key file), over HTTPS: the kernel cannot encrypt,
+    so the bytes are sent by Python's `ssl` instead of `sendfile`."""
     server = _FolderServer(folder)
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, name="file-server", daemon=True)
     thread.start()
     try:
         host, port = server.server_address[:2]
-        yield f"http://{host!s}:{port}"
+        yield f"{'https' if tls is not None else 'http'}://{host!s}:{port}"
     finally:
         server.shutdown()
         server.server_close()

@@ -132,6 +132,17 @@ def test_our_peak_rss_at_the_larger_input_is_read_against_the_smaller(lines: lis
         assert line.baseline == f"{path} at 1,000 rows"
 
 
+def test_downloads_are_read_against_httpxs_own_transport_over_http_and_https(
+    lines: list[Line],
+) -> None:
+    for scheme in ("HTTP", "HTTPS"):
+        case = f"{scheme}, 1,000 rows ("
+        for figure in ("reading thread CPU s", "wall s"):
+            assert _find(lines, "download", case, figure, "httpx's own transport")
+        pieces = _find(lines, "download", case, "pieces", "httpx's own transport")
+        assert 1 <= pieces.value < pieces.baseline_value
+
+
 def test_the_schema_check_is_read_against_the_materialization_and_the_check_before(
     lines: list[Line],
 ) -> None:
