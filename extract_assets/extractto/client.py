@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import partial
@@ -36,6 +37,7 @@ from extract_assets.extractto.contract import (
     CursorExpiredError,
 )
 from extract_assets.extractto.models import ConnectionRun, DataTable, Extract, Resource
+from extract_assets.extractto.page_cursor import trailing_cursor
 
 logger = logging.getLogger("extract_assets.extractto")
 
@@ -139,21 +141,38 @@ class ExtractToClient(ProviderClient):
     def _pages(
         self, path: str, params: Mapping[str, Any] | None = None, page_size: int = LIST_PAGE_SIZE
     ) -> Iterator[tuple[list[dict[str, Any]], int]]:
-        """Each page's items, with the size of the response body that carried them."""
-        cursor: str | None = None
-        while True:
-            query = {**(params or {}), "limit": page_size}
-            if cursor:
-                query["cursor"] = cursor
+        """Each page's items, with the size of the response body that carried them.
+
+        When a page ends with its cursor (see `page_cursor`), the next page is asked for on a
+        thread while this one is decoded and handed over; the decoded cursor is the one that
+        counts, and a page asked for with any other is not used.
+        """
+        query = {**(params or {}), "limit": page_size}
+        # A reader that stops early is not kept waiting for a page it will not read.
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="next-page")
+        try:
             response = self._api.request("GET", path, params=query)
-            body = response.json()
-            if isinstance(body, list):
-                yield body, len(response.content)
-                return
-            yield list(body.get("data") or []), len(response.content)
-            cursor = body.get("next_cursor")
-            if not cursor:
-                return
+            while True:
+                guessed = trailing_cursor(response.content)
+                ahead = (
+                    pool.submit(self._api.request, "GET", path, params={**query, "cursor": guessed})
+                    if guessed
+                    else None
+                )
+                body = response.json()
+                if isinstance(body, list):
+                    yield body, len(response.content)
+                    return
+                yield list(body.get("data") or []), len(response.content)
+                cursor = body.get("next_cursor")
+                if not cursor:
+                    return
+                if ahead is not None and cursor == guessed:
+                    response = ahead.result()
+                else:
+                    response = self._api.request("GET", path, params={**query, "cursor": cursor})
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _all(self, path: str) -> list[dict[str, Any]]:
         return [item for page, _ in self._pages(path) for item in page]

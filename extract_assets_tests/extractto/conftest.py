@@ -36,6 +36,12 @@ def quick_emulator(emulator: EmulatorServer) -> EmulatorServer:
 
 
 @pytest.fixture
+def small_extract(quick_emulator: EmulatorServer) -> dict[str, Any]:
+    """An extract writing 10 rows per day for its one account."""
+    return quick_emulator.control.add_extractto_extract("Ten a day", rows_per_day=10)
+
+
+@pytest.fixture
 def secret_key(quick_emulator: EmulatorServer) -> str:
     """An admin key with Billing permission, issued now."""
     quick_emulator.control.add_extractto_key(key=SECRET_KEY, role="admin", billing=True)

@@ -46,12 +46,6 @@ def keyed_client(
         made.close()
 
 
-@pytest.fixture
-def small_extract(quick_emulator: EmulatorServer) -> dict[str, Any]:
-    """An extract writing 10 rows per day for its one account."""
-    return quick_emulator.control.add_extractto_extract("Ten a day", rows_per_day=10)
-
-
 # Syncing
 
 

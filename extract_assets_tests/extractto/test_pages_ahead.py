@@ -1,0 +1,91 @@
+"""Row pages: the next page is asked for while this one is decoded and handed over."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from extract_assets.emulator import EmulatorServer
+from extract_assets.extractto.client import ExtractToClient
+from extract_assets_tests.security.servers import serving
+
+from .conftest import calls, served_rows, wait_until
+
+ROWS = [{"date": f"2026-09-{1 + n // 10:02d}", "id": n} for n in range(23)]
+
+
+def test_the_next_page_is_asked_for_before_the_reader_takes_it(
+    emulator: EmulatorServer,
+    client: ExtractToClient,
+    small_extract: dict[str, Any],
+) -> None:
+    client.sync(small_extract["id"], "2026-09-01", "2026-09-03")
+    table_id = small_extract["data_table_id"]
+    pages = client.iter_row_pages(table_id, "2026-09-01", "2026-09-03", page_size=7)
+    next(pages)
+    # Nothing more is asked of the generator: the second page is on its way all the same.
+    wait_until(
+        lambda: len(calls(emulator, "GET", f"/data-tables/{table_id}/rows")) == 2,
+        "the second page asked for",
+    )
+    pages.close()
+
+
+def test_every_row_comes_once_and_no_request_is_wasted(
+    emulator: EmulatorServer,
+    client: ExtractToClient,
+    small_extract: dict[str, Any],
+    extractto_url: str,
+) -> None:
+    client.sync(small_extract["id"], "2026-09-01", "2026-09-03")
+    table_id = small_extract["data_table_id"]
+    pages = list(client.iter_row_pages(table_id, "2026-09-01", "2026-09-03", page_size=7))
+    asked = calls(emulator, "GET", f"/data-tables/{table_id}/rows")
+    assert len(asked) == len(pages) == 5
+    assert [row for page in pages for row in page] == served_rows(
+        extractto_url, table_id, "2026-09-01", "2026-09-03"
+    )
+
+
+def envelope_app(style: str, asked: list[str | None]) -> Starlette:
+    """Pages of `ROWS`, 5 at a time, in an envelope written in `style`."""
+
+    async def rows(request: Request) -> Response:
+        cursor = request.query_params.get("cursor")
+        asked.append(cursor)
+        start = int(cursor or 0)
+        page = ROWS[start : start + int(request.query_params["limit"])]
+        after = str(start + len(page)) if start + len(page) < len(ROWS) else None
+        if style == "cursor first":
+            body = json.dumps({"next_cursor": after, "data": page})
+        elif style == "indented":
+            body = json.dumps({"data": page, "next_cursor": after}, indent=2)
+        else:
+            body = json.dumps({"data": page, "next_cursor": after}, separators=(",", ":"))
+        return Response(body, media_type="application/json")
+
+    return Starlette(routes=[Route("/data-tables/{table}/rows", rows)])
+
+
+@pytest.fixture(params=["cursor last", "cursor first", "indented"])
+def envelope_url(request: pytest.FixtureRequest) -> Iterator[tuple[str, list[str | None]]]:
+    asked: list[str | None] = []
+    with serving(envelope_app(request.param, asked)) as url:
+        yield url, asked
+
+
+def test_pages_are_read_whole_however_the_envelope_is_written(
+    envelope_url: tuple[str, list[str | None]],
+) -> None:
+    url, asked = envelope_url
+    with ExtractToClient("key", base_url=url, requests_per_minute=None) as client:
+        pages = list(client.iter_row_pages("t", "2026-09-01", "2026-09-03", page_size=5))
+    assert [row for page in pages for row in page] == ROWS
+    assert asked == [None, "5", "10", "15", "20"]
