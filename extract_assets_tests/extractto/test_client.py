@@ -305,12 +305,16 @@ def test_connection_runs_list_newest_first(client: ExtractToClient, demo: dict[s
 # Rows
 
 
-def test_rows_of_a_range_are_every_row_served_for_it(
-    client: ExtractToClient, small_extract: dict[str, Any], extractto_url: str
+def test_rows_of_a_range_are_every_row_served_for_it_one_request_a_page(
+    emulator: EmulatorServer,
+    client: ExtractToClient,
+    small_extract: dict[str, Any],
+    extractto_url: str,
 ) -> None:
     client.sync(small_extract["id"], "2026-09-01", "2026-09-03")
     table_id = small_extract["data_table_id"]
-    pages = client.iter_row_pages(table_id, "2026-09-01", "2026-09-03", page_size=7)
+    pages = list(client.iter_row_pages(table_id, "2026-09-01", "2026-09-03", page_size=7))
+    assert len(calls(emulator, "GET", f"/data-tables/{table_id}/rows")) == len(pages) == 5
     read = [row for page in pages for row in page]
     assert read == served_rows(extractto_url, table_id, "2026-09-01", "2026-09-03")
     assert len(read) == 30
