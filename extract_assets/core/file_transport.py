@@ -7,9 +7,10 @@ thread that also feeds the Parquet sink. urllib3 fills each piece from the socke
 pieces and 0.27 CPU-seconds for the same file over TLS on loopback (0.36 against 0.57 over plain
 HTTP, with the sink at work beside it).
 
-Only the transport changes. The client around it is httpx's, so redirects, timeouts, status
-handling and the proxies named in the environment (which httpx mounts on transports of its own)
-work as before, and urllib3's errors are raised as the httpx errors they correspond to.
+Only the transport changes. The client around it is httpx's, so redirects, timeouts and status
+handling work as before, and urllib3's errors are raised as the httpx errors they correspond
+to. httpx reads the proxies named in the environment only for its own transport, so where one
+is named, downloads keep httpx's (see `http.ApiClient`).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import random
 import re
 import ssl
 import time
+import urllib.request
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -187,6 +188,11 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def _proxied() -> bool:
+    """Whether the environment names a proxy for HTTP or HTTPS (read as httpx reads it)."""
+    return bool({"http", "https", "all"} & set(urllib.request.getproxies()))
+
+
 def _is_under(url: httpx.URL, base: httpx.URL) -> bool:
     base_path = base.path if base.path.endswith("/") else base.path + "/"
     return (
@@ -241,9 +247,10 @@ class ApiClient:
             verify=_tls_context(),
         )
         # Downloads go to other hosts (pre-signed object-store links): a client with no auth,
-        # whose transport reads large bodies in large pieces.
+        # whose transport reads large bodies in large pieces. httpx honours the proxies named
+        # in the environment only on its own transport, so a proxied machine keeps that one.
         self._files = httpx.Client(
-            transport=FileTransport(ssl_context=_tls_context()),
+            transport=None if _proxied() else FileTransport(ssl_context=_tls_context()),
             timeout=self.timeouts.to_httpx(),
             headers={"User-Agent": headers["User-Agent"]},
             follow_redirects=True,

@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from extract_assets.core.file_transport import FileTransport
 from extract_assets.core.http import ApiClient
+from extract_assets.core.retry import RetryPolicy
 from extract_assets.emulator import EmulatorServer
 from extract_assets.linkup.client import LinkupClient
 from extract_assets_tests.security.servers import Seen, redirecting_app, serving
@@ -185,3 +186,29 @@ def test_a_trusted_host_serves_the_exact_bytes_over_https(
         received = pieces(client, f"{secure}/bytes/{2 * PIECE + 5}")
     assert b"".join(received) == body_of(2 * PIECE + 5)
     assert [len(piece) for piece in received] == [PIECE, PIECE, 5]
+
+
+def test_a_download_goes_through_the_proxy_the_environment_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen = Seen()
+
+    async def answer(request: Request) -> Response:
+        seen.record(request)
+        return Response(b"from the proxy")
+
+    proxy = Starlette(routes=[Route("/{path:path}", answer)])
+    with serving(proxy) as proxy_url:
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy_url)
+        api = ApiClient(
+            provider="test",
+            base_url="http://127.0.0.1:9",
+            api_key="k",
+            retry=RetryPolicy(max_attempts=1),
+        )
+        with api:
+            # Nothing listens on the origin's port: only the proxy can answer.
+            assert b"".join(api.download("http://127.0.0.1:9/result.ndjson")) == b"from the proxy"
+    assert [path for path, _ in seen.requests] == ["/result.ndjson"]
