@@ -38,7 +38,15 @@ async def _bytes(request: Request) -> Response:
     return Response(body_of(int(request.path_params["size"])))
 
 
-BYTES_APP = Starlette(routes=[Route("/bytes/{size:int}", _bytes)])
+async def _target(request: Request) -> Response:
+    """The request target as it arrived, byte for byte."""
+    raw_path: bytes = request.scope["raw_path"]
+    return Response(raw_path + b"?" + request.scope["query_string"])
+
+
+BYTES_APP = Starlette(
+    routes=[Route("/bytes/{size:int}", _bytes), Route("/target/{rest:path}", _target)]
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +78,15 @@ def test_a_body_arrives_whole_in_pieces_of_one_mebibyte(origin: str, size: int) 
     assert b"".join(received) == body_of(size)
     assert all(len(piece) == PIECE for piece in received[:-1])
     assert len(received) == -(-size // PIECE)
+
+
+def test_a_signed_links_path_and_query_reach_the_host_byte_for_byte(origin: str) -> None:
+    target = (
+        "/target/a%2Fb/c~d/e%20f.ndjson?X-Amz-Credential=AK%2F20261206%2Fus-east-1%2Fs3"
+        "&X-Amz-Signature=ab%2Bcd%3D&x=a+b&y=%7E&z=caf%C3%A9&empty=&flag"
+    )
+    with files_client() as client:
+        assert client.get(f"{origin}{target}").content == target.encode()
 
 
 def test_a_body_left_half_read_does_not_spill_into_the_next_answer(origin: str) -> None:
