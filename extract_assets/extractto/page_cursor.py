@@ -1,10 +1,10 @@
 """The next page's cursor, read off the end of a page before the page itself is decoded.
 
 Pages are chained: the next one can be asked for only with the cursor the last one carries.
-Decoding a page of 10,000 rows takes the client about 17 ms, as long again as the service takes
-to make the next one, so the read waits on both in turn. The envelope, ``{"data": [...],
-"next_cursor": "..."}``, usually ends with its cursor, and then the cursor can be read first and
-the next page asked for while this one is decoded.
+Decoding a page of 10,000 rows (2.6 MB) takes the client about 17 ms, a quarter of what the
+emulator takes to make the next one, and the read waited on both in turn. The envelope,
+``{"data": [...], "next_cursor": "..."}``, usually ends with its cursor, and then the cursor
+can be read first and the next page asked for while this one is decoded.
 
 Only a cursor that is certainly the envelope's own is returned. A JSON string cannot hold an
 unescaped quote, so the text ``"next_cursor": "…"}`` at the very end of the body, after a comma
