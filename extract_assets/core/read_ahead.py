@@ -3,17 +3,18 @@
 A page of rows costs the service time to produce and us time to write; one after the other,
 the two add up. Here a thread asks for the next page while the caller writes the current one,
 so a read costs about the longer of the two. At most one item waits ahead, so memory holds
-two pages, not the result.
+two pages, not the result. `call_ahead` starts one call of that kind on its own.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from typing import TypeVar
 
-__all__ = ["read_ahead"]
+__all__ = ["call_ahead", "read_ahead"]
 
 T = TypeVar("T")
 
@@ -76,3 +77,26 @@ def read_ahead(items: Iterable[T]) -> Iterator[T]:
     finally:
         stop.set()
         thread.join()
+
+
+def call_ahead(call: Callable[[], T]) -> Future[T]:
+    """`call()` started on a thread of its own; the future holds its result or its error.
+
+    A daemon thread: a caller that no longer wants the result (a reader that stopped early)
+    never keeps the process from exiting while the call is still retrying.
+
+    >>> call_ahead(lambda: 6 * 7).result()
+    42
+    """
+    future: Future[T] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(call())
+        except BaseException as error:  # handed to whoever asks for the result
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="call-ahead", daemon=True).start()
+    return future

@@ -7,7 +7,6 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import partial
@@ -24,6 +23,7 @@ from extract_assets.core.errors import (
 from extract_assets.core.paid import landed_or_back_off
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
+from extract_assets.core.read_ahead import call_ahead
 from extract_assets.extractto.contract import (
     API,
     DEFAULT_BASE_URL,
@@ -148,31 +148,25 @@ class ExtractToClient(ProviderClient):
         counts, and a page asked for with any other is not used.
         """
         query = {**(params or {}), "limit": page_size}
-        # A reader that stops early is not kept waiting for a page it will not read.
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="next-page")
-        try:
-            response = self._api.request("GET", path, params=query)
-            while True:
-                guessed = trailing_cursor(response.content)
-                ahead = (
-                    pool.submit(self._api.request, "GET", path, params={**query, "cursor": guessed})
-                    if guessed
-                    else None
-                )
-                body = response.json()
-                if isinstance(body, list):
-                    yield body, len(response.content)
-                    return
-                yield list(body.get("data") or []), len(response.content)
-                cursor = body.get("next_cursor")
-                if not cursor:
-                    return
-                if ahead is not None and cursor == guessed:
-                    response = ahead.result()
-                else:
-                    response = self._api.request("GET", path, params={**query, "cursor": cursor})
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+        ask = partial(self._api.request, "GET", path)
+        response = ask(params=query)
+        while True:
+            guessed = trailing_cursor(response.content)
+            ahead = None
+            if guessed:
+                ahead = call_ahead(partial(ask, params={**query, "cursor": guessed}))
+            body = response.json()
+            if isinstance(body, list):
+                yield body, len(response.content)
+                return
+            yield list(body.get("data") or []), len(response.content)
+            cursor = body.get("next_cursor")
+            if not cursor:
+                return
+            if ahead is not None and cursor == guessed:
+                response = ahead.result()
+            else:
+                response = ask(params={**query, "cursor": cursor})
 
     def _all(self, path: str) -> list[dict[str, Any]]:
         return [item for page, _ in self._pages(path) for item in page]
