@@ -16,7 +16,7 @@ from extract_assets.emulator import EmulatorServer
 from extract_assets.extractto.client import ExtractToClient
 from extract_assets_tests.security.servers import serving
 
-from .conftest import calls, wait_until
+from .conftest import calls, served_rows, wait_until
 
 ROWS = [{"date": f"2026-09-{1 + n // 10:02d}", "id": n} for n in range(23)]
 
@@ -36,6 +36,22 @@ def test_the_next_page_is_asked_for_before_the_reader_takes_it(
         "the second page asked for",
     )
     pages.close()
+
+
+def test_pages_of_real_world_rows_are_read_whole_one_request_a_page(
+    quick_emulator: EmulatorServer,
+    client: ExtractToClient,
+    small_extract: dict[str, Any],
+    extractto_url: str,
+) -> None:
+    quick_emulator.control.set_profile("real-world", seed=5)
+    client.sync(small_extract["id"], "2026-09-01", "2026-09-03")
+    table_id = small_extract["data_table_id"]
+    pages = list(client.iter_row_pages(table_id, "2026-09-01", "2026-09-03", page_size=7))
+    assert len(calls(quick_emulator, "GET", f"/data-tables/{table_id}/rows")) == len(pages)
+    served = served_rows(extractto_url, table_id, "2026-09-01", "2026-09-03")
+    assert any(len(str(row["date"])) > 10 for row in served), "the profile sent no timestamp"
+    assert [row for page in pages for row in page] == served
 
 
 def envelope_app(style: str, asked: list[str | None]) -> Starlette:

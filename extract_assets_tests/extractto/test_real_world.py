@@ -91,13 +91,21 @@ def test_a_row_whose_insert_date_cannot_be_read_is_passed_over_and_the_tick_goes
     assert request.tags["dagster/asset_partition_range_start"] == day.isoformat()
 
 
+# A day of the demo's extract fits one page; 2,500 rows a day make the 5 days two pages, read
+# with the next one asked for while the first is decoded.
+@pytest.mark.parametrize("rows_per_day", [None, 2_500], ids=["one page", "two pages"])
 def test_every_row_lands_in_the_folder_of_its_utc_day(
     real_world: EmulatorServer,
     fast_resource: ExtractToResource,
     extractto_url: str,
     demo: dict[str, str],
     tmp_path: Path,
+    rows_per_day: int | None,
 ) -> None:
+    if rows_per_day is not None:
+        real_world.control.set_extractto_extract_scenario(
+            demo["extract_id"], rows_per_day=rows_per_day
+        )
     spec = ExtractToExtractSpec(name="ads", extract_id=demo["extract_id"], start_date="2026-10-01")
     ads = dg.materialize(
         build_extractto_assets([spec], output_dir=str(tmp_path)),
@@ -115,6 +123,7 @@ def test_every_row_lands_in_the_folder_of_its_utc_day(
     assert outside == [0] * 5
     served = served_rows(extractto_url, demo["data_table_id"], "2026-11-01", "2026-11-05")
     assert any(len(str(row["date"])) > 10 for row in served), "the profile sent no timestamp"
+    assert (len(served) > 10_000) == (rows_per_day is not None), "pages: not as the case says"
     expected: dict[str, int] = {}
     for row in served:
         day = utc_day_of(str(row["date"]))
