@@ -23,6 +23,12 @@ from typing import Any
 
 import httpx
 
+from extract_assets.core.content_encoding import (
+    BodyDecoder,
+    UnreadableEncodingError,
+    body_decoder,
+    coding_of,
+)
 from extract_assets.core.error_body import read_error_body
 from extract_assets.core.errors import (
     ApiError,
@@ -30,6 +36,7 @@ from extract_assets.core.errors import (
     BadRequestError,
     ConfigError,
     ConflictError,
+    IncompleteResultError,
     NotConnectedError,
     NotFoundError,
     PaymentRequiredError,
@@ -445,6 +452,32 @@ class ApiClient:
             url=url,
         )
 
+    def _decoder(self, coding: str, response: httpx.Response, url: str) -> BodyDecoder:
+        try:
+            return body_decoder(coding)
+        except UnreadableEncodingError as error:
+            raise self._unreadable(response, url, str(error)) from error
+
+    def _decoded(
+        self, decoder: BodyDecoder, chunk: bytes, response: httpx.Response, url: str
+    ) -> Iterator[bytes]:
+        try:
+            yield from decoder.feed(chunk)
+        except UnreadableEncodingError as error:
+            raise self._unreadable(response, url, str(error)) from error
+
+    def _unreadable(self, response: httpx.Response, url: str, why: str) -> UnreadableAnswerError:
+        return UnreadableAnswerError(
+            f"the downloaded file cannot be read: {why}",
+            provider=self.provider,
+            status=response.status_code,
+            request_id=self._context(response, "GET", url).request_id,
+            method="GET",
+            url=url,
+            hint="nothing was written; materialize again later, and if this persists, report "
+            f"it to {self.provider} with the request id",
+        )
+
     def _pause_or_raise(self, error: ApiError, attempt: int, deadline: float) -> None:
         if not error.retryable or attempt >= self.retry.max_attempts:
             raise error.after_attempts(attempt)
@@ -479,11 +512,16 @@ class ApiClient:
         `progress` counts the bytes (and with `count_lines` the lines, as rows, of a
         line-delimited file) against the size the server announces, and is finished at the end.
         Chunks are yielded as the transport reads them (`FileTransport`: up to 1 MiB each).
+        A body the host sent compressed anyway (`Content-Encoding: gzip` or `deflate`, as object
+        stores send objects stored compressed) is decoded, and resumed by its compressed bytes;
+        one that stops inside its compressed stream raises `IncompleteResultError`.
         """
         delivered = 0
         last_byte = b""
         attempt = 0
         refreshes = 0
+        decoder: BodyDecoder | None = None
+        first_coding = "identity"
         deadline = time.monotonic() + self.retry.deadline_seconds
         while True:
             headers = {"Accept-Encoding": "identity"}
@@ -515,21 +553,40 @@ class ApiClient:
                         self._pause_or_raise(failed, attempt, deadline)
                         continue
                     skip = _bytes_to_skip(response, delivered)
+                    coding = coding_of(response.headers.get("content-encoding"))
+                    if decoder is None:
+                        decoder, first_coding = self._decoder(coding, response, shown_url), coding
+                    elif coding != first_coding:
+                        raise self._unreadable(
+                            response,
+                            shown_url,
+                            f"the resumed download came with Content-Encoding {coding!r}, "
+                            f"where it began with {first_coding!r}",
+                        )
                     if progress is not None and progress.total_bytes is None:
                         progress.total_bytes = _announced_size(response)
+                    counting = progress is not None and count_lines
                     for chunk in response.iter_raw():
                         if skip:
                             dropped = min(skip, len(chunk))
                             chunk, skip = chunk[dropped:], skip - dropped
                         if chunk:
                             delivered += len(chunk)
-                            yield chunk
-                            # Counted once the consumer has the chunk, so a line logged here
-                            # never shows bytes ahead of what was processed.
+                            rows = 0
+                            for piece in self._decoded(decoder, chunk, response, shown_url):
+                                yield piece
+                                # Counted once the consumer has the piece, so a line logged
+                                # here never shows bytes ahead of what was processed.
+                                rows += _newlines(piece) if counting else 0
+                                last_byte = piece[-1:]
                             if progress is not None:
-                                rows = _newlines(chunk) if count_lines else 0
                                 progress.add(rows=rows, nbytes=len(chunk))
-                                last_byte = chunk[-1:]
+                    try:
+                        yield from decoder.finish()
+                    except EOFError as ended:
+                        raise IncompleteResultError(
+                            f"{ended} after {delivered:,} bytes (Content-Encoding {coding})"
+                        ) from ended
                     if progress is not None:
                         if count_lines and last_byte not in (b"", b"\n"):
                             progress.rows += 1  # a last line without its newline is a row too

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import hmac
 import os
@@ -110,18 +111,49 @@ def object_store_error(status: int, message: str) -> Response:
     return PlainTextResponse(message, status_code=status)
 
 
-async def ndjson_file_response(path: Path, keep_fraction: float | None = None) -> Response:
+async def ndjson_file_response(
+    path: Path, keep_fraction: float | None = None, *, gzip_encoded: bool = False
+) -> Response:
     """Serve an NDJSON file with Content-Length; with `keep_fraction`, only its first lines.
 
     The truncated response is complete at the HTTP level: only a client that compares the line
-    count with the row count the provider announced can tell.
+    count with the row count the provider announced can tell. With `gzip_encoded`, the file is
+    sent as an object store sends an object stored compressed: `Content-Encoding: gzip` whatever
+    the client accepts, and a `Range` counts the compressed bytes.
     """
+    if gzip_encoded:
+        compressed = await anyio.to_thread.run_sync(_gzipped, path, keep_fraction)
+        return FileResponse(compressed, media_type=NDJSON, headers={"Content-Encoding": "gzip"})
     if keep_fraction is None:
         return FileResponse(path, media_type=NDJSON)
     length = await anyio.to_thread.run_sync(_prefix_length, path, keep_fraction)
     return StreamingResponse(
         _read_prefix(path, length), media_type=NDJSON, headers={"Content-Length": str(length)}
     )
+
+
+def _gzipped(path: Path, keep_fraction: float | None) -> Path:
+    """The file (or its first lines), gzip-compressed beside it once."""
+    length = path.stat().st_size if keep_fraction is None else _prefix_length(path, keep_fraction)
+    target = path.with_name(f"{path.name}.{length}.gz")
+    if target.exists():
+        return target
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
+    try:
+        # mtime 0: the same bytes every time, so a resumed range never meets other bytes.
+        with (
+            path.open("rb") as source,
+            partial.open("wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out,
+        ):
+            remaining = length
+            while remaining > 0 and (chunk := source.read(min(_CHUNK, remaining))):
+                out.write(chunk)
+                remaining -= len(chunk)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
 
 
 def _prefix_length(path: Path, keep_fraction: float) -> int:

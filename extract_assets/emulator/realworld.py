@@ -32,6 +32,9 @@ Linkup
   none (naive, meaning UTC).
 - A `pending`, `processing` or `failed` task carries `output: {"creditsUsed": 0}` instead of
   null.
+- Result files are sent gzip-compressed (`Content-Encoding: gzip`) whatever `Accept-Encoding`
+  asks, as an object store sends an object stored compressed; a `Range` counts the compressed
+  bytes.
 - The listing and `GET /v1/extract/{id}` echo only `q` and `url` in `input` (no `schema`, no
   `verifyUrls`); the answer to `POST /v1/extract` still echoes all four.
 - Errors in other shapes: 401 as NestJS's `{"statusCode": 401, "message": "Unauthorized"}`;

@@ -5,6 +5,7 @@ Each test shows one trait over real HTTP; `extract_assets.emulator.realworld` li
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import time
@@ -344,6 +345,26 @@ def test_unfinished_and_failed_tasks_carry_a_partial_output(
     assert get_task(linkup, failed["id"])["output"] == {"creditsUsed": 0}
     completed = get_task(linkup, pending["id"])["output"]
     assert set(completed) == {"creditsUsed", "resultUrl", "rowsReturned"}
+
+
+def test_result_files_come_gzip_compressed_and_ranges_count_compressed_bytes(
+    linkup: httpx.Client, real_world: EmulatorControl
+) -> None:
+    real_world.add_linkup_scenario("rows", rows=200)
+    created = create_task(linkup, q="rows")
+    real_world.advance_clock(PAST_COMPLETION)
+    url = get_task(linkup, created["id"])["output"]["resultUrl"]
+    identity = {"Accept-Encoding": "identity"}
+    with httpx.stream("GET", url, headers=identity) as whole:
+        compressed = b"".join(whole.iter_raw())
+    assert whole.headers["content-encoding"] == "gzip"
+    with httpx.stream("GET", url, headers={**identity, "Range": "bytes=100-"}) as rest:
+        assert rest.status_code == 206
+        assert b"".join(rest.iter_raw()) == compressed[100:]
+    real_world.set_profile("default")
+    plain = httpx.get(url, headers=identity)
+    assert "content-encoding" not in plain.headers
+    assert gzip.decompress(compressed) == plain.content
 
 
 def test_get_and_listing_echo_only_q_and_url(

@@ -1,17 +1,24 @@
 """Linkup as real services answer (the emulator's real-world profile): offsets and naive
-timestamps, partial outputs, inputs echoed in part, error bodies of other shapes."""
+timestamps, partial outputs, inputs echoed in part, error bodies of other shapes, result files
+sent gzip-compressed whatever the client asks."""
 
+import json
 from pathlib import Path
 
 import dagster as dg
+import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from extract_assets.core.errors import NotFoundError, ServerError
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.emulator import EmulatorServer
 from extract_assets.linkup.client import LinkupClient
+from extract_assets.linkup.models import Task
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
+from extract_assets_tests.readers import read_with_all
 
 from .conftest import SECRET_KEY
 from .test_assets import materialize
@@ -97,3 +104,49 @@ def test_the_tasks_sensor_requests_an_outside_task_once_with_offset_timestamps(
     assert [r.partition_key for r in first.run_requests or []] == [task_id]
     later = tick(sensor, instance, fast_resource, first.cursor)
     assert not later.run_requests
+
+
+@pytest.fixture
+def gzipped_task(real_world: EmulatorServer, client: LinkupClient) -> Task:
+    real_world.control.add_linkup_scenario("compressed", rows=3_000)
+    return client.wait(client.create("compressed rows", "https://example.com/rows").id)
+
+
+def served_rows(task: Task) -> list[dict[str, object]]:
+    """The rows of the result file, as httpx's own decoder reads them."""
+    assert task.output is not None
+    answer = httpx.get(task.output.result_url, headers={"Accept-Encoding": "identity"})
+    assert answer.headers["content-encoding"] == "gzip"
+    return [json.loads(line) for line in answer.content.splitlines()]
+
+
+def test_a_result_sent_gzip_compressed_lands_whole_in_every_reader(
+    gzipped_task: Task, client: LinkupClient, tmp_path: Path
+) -> None:
+    served = served_rows(gzipped_task)
+    written = client.write_result(gzipped_task, tmp_path / "rows" / "part.parquet")
+    assert written.rows == len(served) == 3_000
+    names = sorted(str(row["name"]) for row in served)
+    readers = ("pyarrow", "duckdb", "polars", "pandas")
+    for reader, rows in read_with_all(tmp_path / "rows", None, readers).items():
+        assert sorted(str(row["name"]) for row in rows) == names, reader
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+# The 3,000 rows are 31 kB gzip-compressed: the first break always falls inside the body.
+@given(breaks=st.lists(st.integers(min_value=1, max_value=30_000), min_size=1, max_size=3))
+def test_a_compressed_download_broken_anywhere_resumes_by_its_compressed_bytes(
+    real_world: EmulatorServer, gzipped_task: Task, client: LinkupClient, breaks: list[int]
+) -> None:
+    expected = b"".join(json.dumps(row).encode() for row in served_rows(gzipped_task))
+    real_world.control.clear_faults()
+    for after in breaks:
+        real_world.control.add_fault(kind="drop", path="^/files/", after_bytes=after, times=1)
+    got = b"".join(client.iter_result(gzipped_task))
+    assert b"".join(json.dumps(json.loads(line)).encode() for line in got.splitlines()) == expected
+    downloads = [r for r in real_world.control.requests("linkup") if "/files/" in r["path"]]
+    assert len(downloads) >= 2

@@ -33,7 +33,9 @@ class LinkupProvider(Provider):
         self._views = TaskViews(self.state, context.clock, signer, self.files_prefix)
         api = build_api_app(self.state, self._views)
         self._api = JsonRewriteMiddleware(api, context.profile, rewriter(context.profile))
-        self._files = build_files_app(self.state, context.clock, signer, context.results)
+        self._files = build_files_app(
+            self.state, context.clock, signer, context.results, context.profile
+        )
 
     def api_app(self) -> ASGIApp:
         return self._api

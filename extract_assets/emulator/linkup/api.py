@@ -24,6 +24,7 @@ from extract_assets.emulator.linkup.errors import (
 )
 from extract_assets.emulator.linkup.state import RESULT_SUFFIX, LinkupState, LinkupTask
 from extract_assets.emulator.linkup.validation import parse_extract_request, parse_list_query
+from extract_assets.emulator.realworld import RealWorld
 from extract_assets.emulator.requests_log import exchange_of
 
 
@@ -111,9 +112,10 @@ def build_api_app(state: LinkupState, views: TaskViews) -> Starlette:
 
 
 def build_files_app(
-    state: LinkupState, clock: Clock, signer: UrlSigner, results: ResultStore
+    state: LinkupState, clock: Clock, signer: UrlSigner, results: ResultStore, profile: RealWorld
 ) -> Starlette:
-    """The file host: pre-signed URLs, no API key, object-store errors."""
+    """The file host: pre-signed URLs, no API key, object-store errors; under the real-world
+    profile, results stored gzip-compressed."""
 
     async def download(request: Request) -> Response:
         if "authorization" in request.headers:
@@ -133,7 +135,9 @@ def build_files_app(
             return object_store_error(404, "The specified key does not exist.")
         path = await results.path(task.content_key)
         exchange = exchange_of(request.scope)
-        return await ndjson_file_response(path, exchange.keep_fraction if exchange else None)
+        return await ndjson_file_response(
+            path, exchange.keep_fraction if exchange else None, gzip_encoded=profile.on
+        )
 
     return Starlette(routes=[Route("/{task_id}" + RESULT_SUFFIX, download, methods=["GET"])])
 

@@ -1,0 +1,116 @@
+"""Decoding a download's `Content-Encoding`: exact bytes however the body is split, bounded
+pieces, and a clear failure for a stream cut short or bytes in another coding."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from extract_assets.core.content_encoding import (
+    UnreadableEncodingError,
+    body_decoder,
+    coding_of,
+)
+
+bodies = st.binary(max_size=20_000) | st.text(max_size=5_000).map(str.encode)
+cuts = st.lists(st.integers(min_value=0, max_value=30_000), max_size=6)
+
+
+def split(data: bytes, at: list[int]) -> Iterator[bytes]:
+    points = sorted({min(point, len(data)) for point in at})
+    start = 0
+    for point in [*points, len(data)]:
+        yield data[start:point]
+        start = point
+
+
+def decoded(coding: str, received: Iterator[bytes], piece_bytes: int = 4 << 20) -> bytes:
+    decoder = body_decoder(coding, piece_bytes=piece_bytes)
+    out = [piece for chunk in received for piece in decoder.feed(chunk)]
+    out.extend(decoder.finish())
+    return b"".join(out)
+
+
+def raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+@given(body=bodies, at=cuts)
+def test_gzip_split_anywhere_decodes_to_the_exact_bytes(body: bytes, at: list[int]) -> None:
+    assert decoded("gzip", split(gzip.compress(body), at)) == body
+
+
+@given(members=st.lists(bodies, min_size=2, max_size=4), at=cuts)
+def test_gzip_of_several_members_decodes_to_all_of_them(
+    members: list[bytes], at: list[int]
+) -> None:
+    received = b"".join(gzip.compress(member) for member in members)
+    assert decoded("gzip", split(received, at)) == b"".join(members)
+
+
+def test_zero_padding_after_the_last_gzip_member_is_ignored() -> None:
+    assert decoded("gzip", iter([gzip.compress(b"a\n") + bytes(512)])) == b"a\n"
+
+
+@given(body=bodies, at=cuts, wrapped=st.booleans())
+def test_deflate_zlib_wrapped_or_raw_decodes_to_the_exact_bytes(
+    body: bytes, at: list[int], wrapped: bool
+) -> None:
+    sent = zlib.compress(body) if wrapped else raw_deflate(body)
+    assert decoded("deflate", split(sent, at)) == body
+
+
+@given(body=st.binary(min_size=1, max_size=20_000), data=st.data())
+def test_a_gzip_stream_cut_short_fails_at_its_end(body: bytes, data: st.DataObject) -> None:
+    sent = gzip.compress(body)
+    cut = data.draw(st.integers(min_value=1, max_value=len(sent) - 1))
+    with pytest.raises(EOFError, match="gzip stream stopped before its end"):
+        decoded("gzip", iter([sent[:cut]]))
+
+
+def test_pieces_stay_small_however_well_the_body_compresses() -> None:
+    body = b'{"id": 1, "name": "same row"}\n' * 400_000  # 12 MB that gzip makes 35 kB
+    decoder = body_decoder("gzip", piece_bytes=1 << 20)
+    pieces = [piece for piece in decoder.feed(gzip.compress(body))]
+    assert max(map(len, pieces)) <= 1 << 20
+    assert b"".join(pieces) == body
+
+
+@pytest.mark.parametrize("piece_bytes", [1, 100, 4096])
+def test_output_zlib_still_holds_when_the_input_is_spent_arrives(piece_bytes: int) -> None:
+    body = b"a" * 100_000  # raw deflate has no trailer after the last bytes that expand
+    assert decoded("deflate", iter([raw_deflate(body)]), piece_bytes=piece_bytes) == body
+
+
+def test_bytes_that_are_not_gzip_are_unreadable() -> None:
+    with pytest.raises(UnreadableEncodingError, match="not valid gzip"):
+        decoded("gzip", iter([b'{"id": 1}\n']))
+
+
+def test_a_coding_this_package_cannot_read_is_named_in_the_error() -> None:
+    with pytest.raises(UnreadableEncodingError, match=r"Content-Encoding 'br'.*gzip, deflate"):
+        body_decoder(coding_of("br"))
+
+
+def test_identity_passes_the_bytes_as_they_come() -> None:
+    assert decoded(coding_of(None), iter([b"a", b"", b"b\n"])) == b"ab\n"
+
+
+@pytest.mark.parametrize(
+    ("header", "coding"),
+    [("gzip", "gzip"), ("X-Gzip", "gzip"), (" GZIP ", "gzip"), ("identity", "identity"),
+     ("", "identity"), ("gzip, identity", "gzip"), ("deflate, gzip", "deflate, gzip")],
+)  # fmt: skip
+def test_a_header_names_its_coding_in_lower_case(header: str, coding: str) -> None:
+    assert coding_of(header) == coding
+
+
+def test_two_codings_in_a_row_are_refused_by_name() -> None:
+    with pytest.raises(UnreadableEncodingError, match="'deflate, gzip'"):
+        body_decoder(coding_of("deflate, gzip"))

@@ -1,0 +1,105 @@
+"""Downloads a file host sent compressed anyway: decoded, and failing clearly when they cannot
+be (a stream cut short, a coding we cannot read, bytes that are not what the header says)."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from extract_assets.core.errors import IncompleteResultError, UnreadableAnswerError
+from extract_assets.core.http import ApiClient
+from extract_assets.core.retry import RetryPolicy
+from extract_assets_tests.security.servers import Seen, serving
+
+ROWS = b"".join(b'{"id": %d, "name": "row %d"}\n' % (n, n) for n in range(2_000))
+GZIPPED = gzip.compress(ROWS)
+seen = Seen()
+
+
+def encoded(body: bytes, coding: str, status: int = 200) -> Response:
+    return Response(body, status_code=status, headers={"Content-Encoding": coding})
+
+
+async def cut_short(request: Request) -> Response:
+    return encoded(GZIPPED[: len(GZIPPED) // 2], "gzip")
+
+
+async def brotli(request: Request) -> Response:
+    seen.record(request)
+    return encoded(b"\x1b\x00\x00", "br")
+
+
+async def mislabelled(request: Request) -> Response:
+    return encoded(ROWS, "gzip")
+
+
+async def switching(request: Request) -> Response:
+    """gzip that breaks half way, then a resumed range sent uncompressed."""
+    if "range" in request.headers:
+        return Response(ROWS[1000:], status_code=206, headers={"Content-Range": "bytes 1000-"})
+
+    async def half() -> AsyncIterator[bytes]:
+        yield GZIPPED[:1000]
+        raise ConnectionError("the host went away")
+
+    headers = {"Content-Encoding": "gzip", "Content-Length": str(len(GZIPPED))}
+    return StreamingResponse(half(), headers=headers)
+
+
+app = Starlette(
+    routes=[
+        Route("/cut-short.ndjson", cut_short),
+        Route("/brotli.ndjson", brotli),
+        Route("/mislabelled.ndjson", mislabelled),
+        Route("/switching.ndjson", switching),
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[str]:
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture
+def api() -> Iterator[ApiClient]:
+    retry = RetryPolicy(max_attempts=3, backoff_base_seconds=0.01)
+    with ApiClient(
+        provider="Linkup", base_url="http://127.0.0.1:9", api_key="k", retry=retry
+    ) as client:
+        yield client
+
+
+def test_a_gzip_body_that_stops_before_its_end_is_an_incomplete_result(
+    host: str, api: ApiClient
+) -> None:
+    with pytest.raises(IncompleteResultError, match="gzip stream stopped before its end"):
+        b"".join(api.download(f"{host}/cut-short.ndjson"))
+
+
+def test_a_coding_we_cannot_read_fails_at_once_naming_it(host: str, api: ApiClient) -> None:
+    seen.requests.clear()
+    with pytest.raises(UnreadableAnswerError) as raised:
+        b"".join(api.download(f"{host}/brotli.ndjson"))
+    assert "Content-Encoding 'br'" in str(raised.value)
+    assert "What to do: nothing was written" in str(raised.value)
+    assert len(seen.requests) == 1
+
+
+def test_bytes_that_are_not_the_coding_the_header_names_are_unreadable(
+    host: str, api: ApiClient
+) -> None:
+    with pytest.raises(UnreadableAnswerError, match="not valid gzip"):
+        b"".join(api.download(f"{host}/mislabelled.ndjson"))
+
+
+def test_a_resumed_download_in_another_coding_is_refused(host: str, api: ApiClient) -> None:
+    with pytest.raises(UnreadableAnswerError, match="began with 'gzip'"):
+        b"".join(api.download(f"{host}/switching.ndjson"))
