@@ -191,6 +191,7 @@ class DataExtractorClient(ProviderClient):
         )
         while True:
             cursor: str | None = None
+            followed: set[str] = set()
             try:
                 while True:
                     page = self.dataset_page(cursor=cursor, **filters)
@@ -214,9 +215,18 @@ class DataExtractorClient(ProviderClient):
                             progress.finish(note="the reader needed no more pages")
                             raise
                     cursor = page.next_cursor
+                    if cursor in followed:
+                        # Its pages were read already: following it again would loop forever.
+                        logger.warning(
+                            "dataextractor.io handed out cursor %r a second time; its pages "
+                            "were read, so the listing ends here",
+                            cursor,
+                        )
+                        cursor = None
                     if not cursor:
                         progress.finish()
                         return
+                    followed.add(cursor)
             except CursorExpiredError:
                 restarts += 1
                 if restarts > _MAX_CURSOR_RESTARTS:

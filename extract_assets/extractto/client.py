@@ -150,10 +150,11 @@ class ExtractToClient(ProviderClient):
         query = {**(params or {}), "limit": page_size}
         ask = partial(self._api.request, "GET", path)
         response = ask(params=query)
+        followed: set[str] = set()
         while True:
             guessed = trailing_cursor(response.content)
             ahead = None
-            if guessed:
+            if guessed and guessed not in followed:
                 ahead = call_ahead(partial(ask, params={**query, "cursor": guessed}))
             body = response.json()
             if isinstance(body, list):
@@ -163,6 +164,16 @@ class ExtractToClient(ProviderClient):
             cursor = body.get("next_cursor")
             if not cursor:
                 return
+            if cursor in followed:
+                # Its pages were read already: following it again would read them forever.
+                logger.warning(
+                    "Extract.to: %s handed out cursor %r a second time; its pages were read, "
+                    "so the listing ends here",
+                    path,
+                    cursor,
+                )
+                return
+            followed.add(cursor)
             if ahead is not None and cursor == guessed:
                 response = ahead.result()
             else:

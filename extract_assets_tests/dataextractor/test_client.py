@@ -3,6 +3,10 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from extract_assets.core.errors import (
     AuthenticationError,
@@ -11,6 +15,7 @@ from extract_assets.core.errors import (
 )
 from extract_assets.dataextractor.client import DataExtractorClient, DatasetFailedError
 from extract_assets.emulator import EmulatorServer
+from extract_assets_tests.security.servers import serving
 
 KEY = "dx-CLIENT-TESTS-1234567890"
 PDF = b"%PDF-1.7\n" + b"0" * 2_000
@@ -209,3 +214,33 @@ def test_a_revoked_key_fails_with_what_to_do(
     with pytest.raises(AuthenticationError, match="DATAEXTRACTOR_API_KEY") as failure:
         client.dataset("ds_missing")
     assert KEY not in str(failure.value)
+
+
+def looping_listing(asked: list[str | None]) -> Starlette:
+    """Three pages whose last cursor leads back to the second: a -> b -> a."""
+    pages = {None: ("a", ["d1", "d2"]), "a": ("b", ["d3"]), "b": ("a", ["d4"])}
+
+    async def datasets(request: Request) -> JSONResponse:
+        cursor = request.query_params.get("cursor")
+        asked.append(cursor)
+        after, ids = pages[cursor]
+        data = [{"id": i, "status": "completed", "created_at": "2026-12-01T00:00:00Z"} for i in ids]
+        return JSONResponse({"data": data, "next_cursor": after})
+
+    return Starlette(routes=[Route("/api/v1/datasets", datasets)])
+
+
+@pytest.mark.timeout(30)  # without the guard, the listing never ends
+def test_a_cursor_handed_out_twice_ends_the_listing_with_every_dataset_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    asked: list[str | None] = []
+    with (
+        serving(looping_listing(asked)) as url,
+        DataExtractorClient("key", base_url=url, reads_per_minute=10_000) as looping,
+        caplog.at_level(logging.WARNING, logger="extract_assets.dataextractor"),
+    ):
+        ids = [d.id for page in looping.iter_dataset_pages() for d in page]
+    assert ids == ["d1", "d2", "d3", "d4"]
+    assert asked == [None, "a", "b"]
+    assert "cursor 'a' a second time" in caplog.text

@@ -1,8 +1,10 @@
-"""Row pages: the next page is asked for while this one is decoded and handed over."""
+"""Row pages: the next page is asked for while this one is decoded and handed over, and a
+cursor handed out a second time ends them."""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -89,3 +91,30 @@ def test_pages_are_read_whole_however_the_envelope_is_written(
         pages = list(client.iter_row_pages("t", "2026-09-01", "2026-09-03", page_size=5))
     assert [row for page in pages for row in page] == ROWS
     assert asked == [None, "5", "10", "15", "20"]
+
+
+@pytest.mark.timeout(30)  # without the guard, the listing never ends
+def test_a_cursor_handed_out_twice_ends_the_pages_with_every_row_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    asked: list[str | None] = []
+    after = {None: "a", "a": "b", "b": "a"}  # the last page leads back to the second
+
+    async def rows(request: Request) -> Response:
+        cursor = request.query_params.get("cursor")
+        asked.append(cursor)
+        page = [{"date": "2026-09-01", "id": f"{cursor}-{n}"} for n in range(2)]
+        return Response(json.dumps({"data": page, "next_cursor": after[cursor]}))
+
+    app = Starlette(routes=[Route("/data-tables/{table}/rows", rows)])
+    with (
+        serving(app) as url,
+        ExtractToClient("key", base_url=url) as looping,
+        caplog.at_level(logging.WARNING, logger="extract_assets.extractto"),
+    ):
+        pages = list(looping.iter_row_pages("t1", "2026-09-01", "2026-09-01", page_size=2))
+    assert [row["id"] for page in pages for row in page] == [
+        "None-0", "None-1", "a-0", "a-1", "b-0", "b-1"
+    ]  # fmt: skip
+    assert asked == [None, "a", "b"]
+    assert "cursor 'a' a second time" in caplog.text
