@@ -191,7 +191,9 @@ class DataExtractorClient(ProviderClient):
         )
         while True:
             cursor: str | None = None
-            followed: set[str] = set()
+            # cursor → datasets delivered when it was followed: cursors are opaque, and one may
+            # come back with the next page (a scroll), but a loop brings nothing new.
+            followed: dict[str, int] = {}
             try:
                 while True:
                     page = self.dataset_page(cursor=cursor, **filters)
@@ -215,18 +217,17 @@ class DataExtractorClient(ProviderClient):
                             progress.finish(note="the reader needed no more pages")
                             raise
                     cursor = page.next_cursor
-                    if cursor in followed:
-                        # Its pages were read already: following it again would loop forever.
+                    if cursor is not None and followed.get(cursor) == len(delivered):
                         logger.warning(
-                            "dataextractor.io handed out cursor %r a second time; its pages "
-                            "were read, so the listing ends here",
+                            "dataextractor.io handed out cursor %r again with nothing new since "
+                            "it was last followed: its pages loop, so the listing ends here",
                             cursor,
                         )
                         cursor = None
                     if not cursor:
                         progress.finish()
                         return
-                    followed.add(cursor)
+                    followed[cursor] = len(delivered)
             except CursorExpiredError:
                 restarts += 1
                 if restarts > _MAX_CURSOR_RESTARTS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -40,6 +41,7 @@ from extract_assets.extractto.models import ConnectionRun, DataTable, Extract, R
 from extract_assets.extractto.page_cursor import trailing_cursor
 
 logger = logging.getLogger("extract_assets.extractto")
+_FINGERPRINT_BYTES = 64 << 10
 
 Collection = Literal["connectors", "sources", "destinations", "connections", "triggers"]
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -150,11 +152,11 @@ class ExtractToClient(ProviderClient):
         query = {**(params or {}), "limit": page_size}
         ask = partial(self._api.request, "GET", path)
         response = ask(params=query)
-        followed: set[str] = set()
+        followed: dict[str, bytes] = {}  # cursor → the fingerprint of the page it fetched
         while True:
             guessed = trailing_cursor(response.content)
             ahead = None
-            if guessed and guessed not in followed:
+            if guessed:
                 ahead = call_ahead(partial(ask, params={**query, "cursor": guessed}))
             body = response.json()
             if isinstance(body, list):
@@ -164,20 +166,22 @@ class ExtractToClient(ProviderClient):
             cursor = body.get("next_cursor")
             if not cursor:
                 return
-            if cursor in followed:
-                # Its pages were read already: following it again would read them forever.
-                logger.warning(
-                    "Extract.to: %s handed out cursor %r a second time; its pages were read, "
-                    "so the listing ends here",
-                    path,
-                    cursor,
-                )
-                return
-            followed.add(cursor)
             if ahead is not None and cursor == guessed:
                 response = ahead.result()
             else:
                 response = ask(params={**query, "cursor": cursor})
+            # Cursors are opaque: one may come back with the next rows (a scroll), but the same
+            # page for the same cursor again means the pages loop.
+            seen = _fingerprint(response.content)
+            if followed.get(cursor) == seen:
+                logger.warning(
+                    "Extract.to: %s answered cursor %r with the same page a second time; its "
+                    "pages loop, so the read ends here",
+                    path,
+                    cursor,
+                )
+                return
+            followed[cursor] = seen
 
     def _all(self, path: str) -> list[dict[str, Any]]:
         return [item for page, _ in self._pages(path) for item in page]
@@ -491,3 +495,12 @@ def _our_sync_ended(extract: Extract, baseline: Any) -> bool:
     if extract.status == ERROR:
         return True
     return extract.last_sync is not None and (baseline is None or extract.last_sync > baseline)
+
+
+def _fingerprint(page: bytes) -> bytes:
+    """Tells pages apart by their length and their ends only (64 KiB each), which costs little
+    whatever the page's size."""
+    digest = hashlib.blake2b(len(page).to_bytes(8, "big"), digest_size=16)
+    digest.update(page[:_FINGERPRINT_BYTES])
+    digest.update(page[-_FINGERPRINT_BYTES:])
+    return digest.digest()

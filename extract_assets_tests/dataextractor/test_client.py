@@ -1,6 +1,7 @@
 import logging
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -216,31 +217,49 @@ def test_a_revoked_key_fails_with_what_to_do(
     assert KEY not in str(failure.value)
 
 
-def looping_listing(asked: list[str | None]) -> Starlette:
-    """Three pages whose last cursor leads back to the second: a -> b -> a."""
-    pages = {None: ("a", ["d1", "d2"]), "a": ("b", ["d3"]), "b": ("a", ["d4"])}
+def listing(
+    pages: dict[str | None, tuple[str | None, list[str]]], asked: list[str | None]
+) -> Starlette:
+    """`GET /api/v1/datasets` answering each cursor with the next cursor and dataset ids that
+    `pages` give it; a list of answers is used one after the other."""
+    answers = {
+        cursor: iter(answer) if isinstance(answer, list) else None
+        for cursor, answer in pages.items()
+    }
 
     async def datasets(request: Request) -> JSONResponse:
         cursor = request.query_params.get("cursor")
         asked.append(cursor)
-        after, ids = pages[cursor]
+        served = answers[cursor]
+        after, ids = next(served) if served is not None else pages[cursor]
         data = [{"id": i, "status": "completed", "created_at": "2026-12-01T00:00:00Z"} for i in ids]
         return JSONResponse({"data": data, "next_cursor": after})
 
     return Starlette(routes=[Route("/api/v1/datasets", datasets)])
 
 
+def listed(pages: dict[str | None, Any], asked: list[str | None]) -> list[str]:
+    with (
+        serving(listing(pages, asked)) as url,
+        DataExtractorClient("key", base_url=url, reads_per_minute=10_000) as lister,
+    ):
+        return [d.id for page in lister.iter_dataset_pages() for d in page]
+
+
 @pytest.mark.timeout(30)  # without the guard, the listing never ends
-def test_a_cursor_handed_out_twice_ends_the_listing_with_every_dataset_once(
+def test_a_cursor_that_leads_back_ends_the_listing_once_nothing_new_comes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     asked: list[str | None] = []
-    with (
-        serving(looping_listing(asked)) as url,
-        DataExtractorClient("key", base_url=url, reads_per_minute=10_000) as looping,
-        caplog.at_level(logging.WARNING, logger="extract_assets.dataextractor"),
-    ):
-        ids = [d.id for page in looping.iter_dataset_pages() for d in page]
-    assert ids == ["d1", "d2", "d3", "d4"]
-    assert asked == [None, "a", "b"]
-    assert "cursor 'a' a second time" in caplog.text
+    loop = {None: ("a", ["d1", "d2"]), "a": ("b", ["d3"]), "b": ("a", ["d4"])}
+    with caplog.at_level(logging.WARNING, logger="extract_assets.dataextractor"):
+        assert listed(loop, asked) == ["d1", "d2", "d3", "d4"]
+    assert asked == [None, "a", "b", "a", "b"]
+    assert "cursor 'a' again with nothing new" in caplog.text
+
+
+def test_a_cursor_handed_out_again_with_the_next_datasets_is_followed_to_the_end() -> None:
+    asked: list[str | None] = []
+    scroll = {None: ("s", ["d1"]), "s": [("s", ["d2"]), ("s", ["d3"]), (None, ["d4"])]}
+    assert listed(scroll, asked) == ["d1", "d2", "d3", "d4"]
+    assert asked == [None, "s", "s", "s"]

@@ -93,28 +93,43 @@ def test_pages_are_read_whole_however_the_envelope_is_written(
     assert asked == [None, "5", "10", "15", "20"]
 
 
-@pytest.mark.timeout(30)  # without the guard, the listing never ends
-def test_a_cursor_handed_out_twice_ends_the_pages_with_every_row_once(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    asked: list[str | None] = []
-    after = {None: "a", "a": "b", "b": "a"}  # the last page leads back to the second
+def cursor_app(answers: dict[str | None, list[str | None]], asked: list[str | None]) -> Starlette:
+    """Rows pages: each cursor is answered with the next of its `answers` (the cursor to hand
+    out next), its rows named after the cursor and how often it was asked for."""
+    times: dict[str | None, int] = {}
 
     async def rows(request: Request) -> Response:
         cursor = request.query_params.get("cursor")
         asked.append(cursor)
-        page = [{"date": "2026-09-01", "id": f"{cursor}-{n}"} for n in range(2)]
-        return Response(json.dumps({"data": page, "next_cursor": after[cursor]}))
+        turn = times[cursor] = times.get(cursor, -1) + 1
+        after = answers[cursor][min(turn, len(answers[cursor]) - 1)]
+        fresh = turn if len(answers[cursor]) > 1 else 0
+        page = [{"date": "2026-09-01", "id": f"{cursor}{fresh}-{n}"} for n in range(2)]
+        return Response(json.dumps({"data": page, "next_cursor": after}))
 
-    app = Starlette(routes=[Route("/data-tables/{table}/rows", rows)])
-    with (
-        serving(app) as url,
-        ExtractToClient("key", base_url=url) as looping,
-        caplog.at_level(logging.WARNING, logger="extract_assets.extractto"),
-    ):
-        pages = list(looping.iter_row_pages("t1", "2026-09-01", "2026-09-01", page_size=2))
-    assert [row["id"] for page in pages for row in page] == [
-        "None-0", "None-1", "a-0", "a-1", "b-0", "b-1"
-    ]  # fmt: skip
-    assert asked == [None, "a", "b"]
-    assert "cursor 'a' a second time" in caplog.text
+    return Starlette(routes=[Route("/data-tables/{table}/rows", rows)])
+
+
+def read_ids(answers: dict[str | None, list[str | None]], asked: list[str | None]) -> list[str]:
+    with serving(cursor_app(answers, asked)) as url, ExtractToClient("key", base_url=url) as reader:
+        pages = reader.iter_row_pages("t1", "2026-09-01", "2026-09-01", page_size=2)
+        return [str(row["id"]).removesuffix("-0") for page in pages for row in page[:1]]
+
+
+@pytest.mark.timeout(30)  # without the guard, the pages never end
+def test_a_cursor_answered_with_the_same_page_again_ends_the_pages(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    asked: list[str | None] = []
+    loop: dict[str | None, list[str | None]] = {None: ["a"], "a": ["b"], "b": ["a"]}
+    with caplog.at_level(logging.WARNING, logger="extract_assets.extractto"):
+        assert read_ids(loop, asked) == ["None0", "a0", "b0"]
+    assert asked == [None, "a", "b", "a"]
+    assert "answered cursor 'a' with the same page a second time" in caplog.text
+
+
+def test_a_cursor_handed_out_again_with_the_next_rows_is_followed_to_the_end() -> None:
+    asked: list[str | None] = []
+    scroll: dict[str | None, list[str | None]] = {None: ["s"], "s": ["s", "s", None]}
+    assert read_ids(scroll, asked) == ["None0", "s0", "s1", "s2"]
+    assert asked == [None, "s", "s", "s"]
