@@ -11,12 +11,14 @@ import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import get_args
 
 import dagster as dg
 
 from extract_assets.config import load_config
 from extract_assets.core.errors import ConfigError
 from extract_assets.emulator import EmulatorServer, serve
+from extract_assets.emulator.realworld import ProfileName
 from extract_assets.headless import materialize_all
 from extract_assets.pools import apply_pool_limits, pool_limits
 from extract_assets.providers import providers
@@ -34,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     emulate.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback address"
     )
+    _profile_arguments(emulate)
     emulate.set_defaults(run=_emulate)
 
     for provider in providers():
@@ -55,9 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     demo.add_argument("--port", type=int, default=3000, help="port of the Dagster UI")
     demo.add_argument("--emulator-port", type=int, default=0, help="0 picks a free port")
+    _profile_arguments(demo)
     demo.set_defaults(
         run=lambda args: _demo(
-            headless=args.headless, ui_port=args.port, emulator_port=args.emulator_port
+            headless=args.headless,
+            ui_port=args.port,
+            emulator_port=args.emulator_port,
+            profile=(args.profile, args.profile_seed),
         )
     )
 
@@ -66,22 +73,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def _profile_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--profile",
+        choices=get_args(ProfileName),
+        default="default",
+        help="answer as the contracts show (default) or as real services do (real-world)",
+    )
+    command.add_argument(
+        "--profile-seed", type=int, default=0, help="seed of the real-world profile's choices"
+    )
+
+
 def _emulate(args: argparse.Namespace) -> int:
     try:
-        serve(host=args.host, port=args.port, seed=args.seed, allow_remote=args.allow_remote)
+        serve(
+            host=args.host,
+            port=args.port,
+            seed=args.seed,
+            allow_remote=args.allow_remote,
+            profile=(args.profile, args.profile_seed),
+        )
     except ValueError as exc:
         print(f"extract-assets emulate: {exc}", file=sys.stderr)
         return 2
     return 0
 
 
-def _demo(*, headless: bool, ui_port: int, emulator_port: int) -> int:
+def _demo(
+    *, headless: bool, ui_port: int, emulator_port: int, profile: tuple[ProfileName, int]
+) -> int:
     project = Path.cwd()
     if not (project / "workspace.yaml").exists() or not (project / "dagster.yaml").exists():
         print("Run the demo from the project folder (with workspace.yaml and dagster.yaml).")
         return 2
     home = _prepare_dagster_home(project)
     with EmulatorServer(port=emulator_port) as emulator, ExitStack() as extras:
+        name, seed = profile
+        emulator.control.set_profile(name, seed=seed)
         environment = {"DAGSTER_HOME": str(home)}
         for provider in providers():
             environment |= provider.demo_environment(emulator)
@@ -90,7 +119,8 @@ def _demo(*, headless: bool, ui_port: int, emulator_port: int) -> int:
             project / "data"
         )
         os.environ.update(environment)
-        print(f"Emulator serving on {emulator.url}")
+        shown = "" if name == "default" else f" ({name} profile, seed {seed})"
+        print(f"Emulator serving on {emulator.url}{shown}")
         if headless:
             return materialize_all()
         return _dagster_dev(project, ui_port)

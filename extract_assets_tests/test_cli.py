@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import httpx
 import pyarrow.parquet as pq
 import pytest
 
 from extract_assets.pools import POOL_LIMITS
+from extract_assets_tests.readers import describe_difference, read_with_all
+from extract_assets_tests.security.test_binding import free_port, started, wait_for_port
 
 pytestmark = pytest.mark.slow
 
@@ -149,3 +152,34 @@ def test_the_emulator_refuses_a_public_address_unless_told() -> None:
     )
     assert done.returncode != 0
     assert "loopback" in done.stderr
+
+
+def test_the_emulator_starts_with_the_profile_it_is_given(tmp_path: Path) -> None:
+    port = free_port()
+    command = [*DEMO[:3], "emulate", "--port", str(port), "--profile", "real-world"]
+    with started([*command, "--profile-seed", "4"], demo_env(tmp_path)) as process:
+        wait_for_port(process, port, "extract-assets emulate")
+        profile = httpx.get(f"http://127.0.0.1:{port}/_emulator/profile").json()
+    assert profile == {"name": "real-world", "seed": 4}
+
+
+def test_the_headless_demo_lands_whole_under_the_real_world_profile(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*DEMO, "--profile", "real-world", "--profile-seed", "3"],
+        cwd=PROJECT,
+        env=demo_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "(real-world profile, seed 3)" in done.stdout
+    assert f"{DEMO_PARTITIONS} of {DEMO_PARTITIONS} asset partitions materialized" in done.stdout
+    tables = [p.parent for p in (tmp_path / "data").glob("*/*/**/part-0.parquet")]
+    folders = {t.parent if t.name.startswith("date=") else t for t in tables}
+    assert len(folders) == 9  # 3 Linkup tables, 1 Extract.to table, 5 dataextractor.io tables
+    for folder in sorted(folders):
+        partition = "date" if any(folder.glob("date=*")) else None
+        rows = read_with_all(folder, partition, ("pyarrow", "duckdb", "polars", "pandas"))
+        problems = [describe_difference(rows["pyarrow"], got) for got in rows.values()]
+        assert rows["pyarrow"] and not any(problems), (folder, problems)

@@ -18,6 +18,7 @@ from extract_assets.emulator.app import create_app
 from extract_assets.emulator.client import EmulatorControl
 from extract_assets.emulator.faults import InjectedDropLogFilter
 from extract_assets.emulator.instance import Emulator
+from extract_assets.emulator.realworld import ProfileName
 
 _STARTUP_TIMEOUT = 10.0
 _drop_filter = InjectedDropLogFilter()
@@ -171,12 +172,16 @@ def serve(
     allow_remote: bool = False,
     log_level: str = "info",
     access_log: bool = False,
+    profile: tuple[ProfileName, int] = ("default", 0),
 ) -> None:
-    """Serve the emulator in the foreground until interrupted (Ctrl-C)."""
+    """Serve the emulator in the foreground until interrupted (Ctrl-C), answering with
+    `profile` (its name and seed; see `realworld`) until the control API says otherwise."""
     check_host(host, allow_remote)
     _install_drop_filter()
+    app = create_app(seed=seed, data_dir=data_dir)
+    app.state.emulator.profile.set(*profile)
     uvicorn.run(
-        create_app(seed=seed, data_dir=data_dir),
+        app,
         host=host,
         port=port,
         log_level=log_level,
