@@ -52,8 +52,26 @@ async def switching(request: Request) -> Response:
     return StreamingResponse(half(), headers=headers)
 
 
+drops_left = [0]
+
+
+async def ignoring_ranges(request: Request) -> Response:
+    """gzip that breaks half way once; then the whole body again, whatever `Range` asks."""
+    headers = {"Content-Encoding": "gzip", "Content-Length": str(len(GZIPPED))}
+    if not drops_left[0]:
+        return Response(GZIPPED, headers=headers)
+    drops_left[0] -= 1
+
+    async def half() -> AsyncIterator[bytes]:
+        yield GZIPPED[: len(GZIPPED) // 2]
+        raise ConnectionError("the host went away")
+
+    return StreamingResponse(half(), headers=headers)
+
+
 app = Starlette(
     routes=[
+        Route("/ignoring-ranges.ndjson", ignoring_ranges),
         Route("/cut-short.ndjson", cut_short),
         Route("/brotli.ndjson", brotli),
         Route("/mislabelled.ndjson", mislabelled),
@@ -103,3 +121,11 @@ def test_bytes_that_are_not_the_coding_the_header_names_are_unreadable(
 def test_a_resumed_download_in_another_coding_is_refused(host: str, api: ApiClient) -> None:
     with pytest.raises(UnreadableAnswerError, match="began with 'gzip'"):
         b"".join(api.download(f"{host}/switching.ndjson"))
+
+
+def test_a_compressed_download_resumed_where_ranges_are_ignored_arrives_whole(
+    host: str, api: ApiClient
+) -> None:
+    drops_left[0] = 2
+    assert b"".join(api.download(f"{host}/ignoring-ranges.ndjson")) == ROWS
+    assert drops_left[0] == 0
