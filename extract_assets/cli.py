@@ -18,7 +18,7 @@ import dagster as dg
 from extract_assets.config import load_config
 from extract_assets.core.errors import ConfigError
 from extract_assets.emulator import EmulatorServer, serve
-from extract_assets.emulator.realworld import ProfileName
+from extract_assets.emulator.client import ProfileName
 from extract_assets.headless import materialize_all
 from extract_assets.pools import apply_pool_limits, pool_limits
 from extract_assets.providers import providers

@@ -71,13 +71,14 @@ import json
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-ProfileName = Literal["default", "real-world"]
+from extract_assets.emulator.client import ProfileName
+
 _T = TypeVar("_T")
 
 # How real services were seen to write instants: with an offset, or with none (UTC).

@@ -15,10 +15,9 @@ import uvicorn
 from starlette.applications import Starlette
 
 from extract_assets.emulator.app import create_app
-from extract_assets.emulator.client import EmulatorControl
+from extract_assets.emulator.client import EmulatorControl, ProfileName
 from extract_assets.emulator.faults import InjectedDropLogFilter
 from extract_assets.emulator.instance import Emulator
-from extract_assets.emulator.realworld import ProfileName
 
 _STARTUP_TIMEOUT = 10.0
 _drop_filter = InjectedDropLogFilter()
