@@ -212,7 +212,10 @@ def measure_polling(url: str, datasets: int, new: int) -> PollingMeasured:
         _refill()
         old_seconds, old_requests = _old_tick(ticker, resource, today - timedelta(days=3))
         control.advance_clock(60)
-        control.seed_dataextractor_datasets(new, created_seconds_ago=30, account=DX_ACCOUNT)
+        # Created a second ago by our clock: the emulator's runs an hour ahead by now, and near
+        # midnight its today is our tomorrow, a day partition that does not exist yet.
+        ahead = (control.now() - datetime.now(UTC)).total_seconds()
+        control.seed_dataextractor_datasets(new, created_seconds_ago=ahead + 1, account=DX_ACCOUNT)
         _refill()
         fresh = ticker.tick(idle.cursor)
         _expect("new datasets'", fresh.run_requests, 1)

@@ -168,6 +168,8 @@ class PollCursor(SensorCursor):
     looked_up: str | None = None
     # Final datasets a version-1 cursor handled: consulted until the first pass finishes.
     legacy_handled: dict[str, str] = field(default_factory=dict)
+    # Days found before their partition exists (our tomorrow) -> the key of their run.
+    early: dict[str, str] = field(default_factory=dict)
 
     # The top pass.
 
@@ -381,6 +383,7 @@ class PollCursor(SensorCursor):
             adopt=bool(data.get("adopt", False)),
             looked_up=data.get("looked_up"),
             legacy_handled=_ungroup(data.get("legacy_handled", {})),
+            early=dict(data.get("early", {})),
         )
 
     @classmethod
@@ -424,6 +427,7 @@ class PollCursor(SensorCursor):
             "adopt": self.adopt,
             "looked_up": self.looked_up,
             "legacy_handled": _group(self.legacy_handled),
+            "early": self.early,
         }
 
 

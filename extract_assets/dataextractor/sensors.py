@@ -37,9 +37,11 @@ _STUCK_AFTER_DAYS = 7
 
 @dataclass
 class _WebhookCursor(SensorCursor):
-    """Every stored event up to sequence number `seq` is handled."""
+    """Every stored event up to sequence number `seq` is handled; `early` holds the days whose
+    partition did not exist yet, with the newest event's `seq` (see `_runs_of_days`)."""
 
     seq: int = 0
+    early: dict[str, str] = field(default_factory=dict)
 
 
 def build_dataextractor_webhook_sensor(
@@ -89,18 +91,21 @@ def build_dataextractor_webhook_sensor(
         cursor = _WebhookCursor.parse(context.cursor)
         store = WebhookStore(shared or path)
         events = store.events_after(cursor.seq, max_events_per_tick)
-        if not events:
+        if not events and not cursor.early:
             return dg.SkipReason("no new webhook events")
-        resource: DataExtractorResource = getattr(context.resources, resource_key)
-        with resource.get_client(retry_deadline_seconds=time_budget_seconds / 2) as client:
-            newest_seq_of_day, handled = _days_of_events(
-                context, client, spec, events, cursor.seq, started + time_budget_seconds
-            )
-        requests = [
-            dg.RunRequest(run_key=f"webhook:{day}:{seq}", partition_key=day)
-            for day, seq in sorted(newest_seq_of_day.items())
-        ]
-        return dg.SensorResult(run_requests=requests, cursor=_WebhookCursor(seq=handled).dump())
+        newest_seq_of_day: dict[str, int] = {}
+        handled = cursor.seq
+        if events:
+            resource: DataExtractorResource = getattr(context.resources, resource_key)
+            with resource.get_client(retry_deadline_seconds=time_budget_seconds / 2) as client:
+                newest_seq_of_day, handled = _days_of_events(
+                    context, client, spec, events, cursor.seq, started + time_budget_seconds
+                )
+        due = {**cursor.early, **{day: str(seq) for day, seq in newest_seq_of_day.items()}}
+        requests, early = _runs_of_days(context, spec, due, "webhook")
+        return dg.SensorResult(
+            run_requests=requests, cursor=_WebhookCursor(seq=handled, early=early).dump()
+        )
 
     return _sensor
 
@@ -113,9 +118,8 @@ def _days_of_events(
     handled: int,
     deadline: float,
 ) -> tuple[dict[str, int], int]:
-    """Each day partition the events touch with the newest such event's `seq`, and the `seq`
-    of the last event handled (in order, from `handled` on, until the deadline)."""
-    partitions = spec.partitions()
+    """Each day the events touch with the newest such event's `seq`, and the `seq` of the last
+    event handled (in order, from `handled` on, until the deadline)."""
     newest_seq_of_day: dict[str, int] = {}
     day_of: dict[str, str | None] = {}
     for seq, event in events:
@@ -133,7 +137,7 @@ def _days_of_events(
                     context.log.warning(f"dataextractor.io unavailable, resuming later: {error}")
                     break
             day = day_of[dataset_id]
-            if day is not None and partitions.has_partition_key(day):
+            if day is not None:
                 newest_seq_of_day[day] = seq
         handled = seq
         # Checked after an event, not before: every tick makes progress, however short.
@@ -242,15 +246,41 @@ def build_dataextractor_polling_sensor(
             context.log.warning(f"no longer watching datasets stuck in processing: {stuck}")
         cursor.prune(cutoff)
         found = tick.found
-        partitions = spec.partitions()
-        requests = [
-            dg.RunRequest(run_key=f"poll:{day}:{_digest(_reasons(found, day))}", partition_key=day)
-            for day in found.days()
-            if partitions.has_partition_key(day)
-        ]
+        due = {**cursor.early, **{day: _digest(_reasons(found, day)) for day in found.days()}}
+        requests, cursor.early = _runs_of_days(context, spec, due, "poll")
         return dg.SensorResult(run_requests=requests, cursor=cursor.dump())
 
     return _sensor
+
+
+def _runs_of_days(
+    context: dg.SensorEvaluationContext,
+    spec: DataExtractorDatasetsSpec,
+    due: dict[str, str],
+    kind: str,
+) -> tuple[list[dg.RunRequest], dict[str, str]]:
+    """A run, keyed `{kind}:{day}:{due[day]}`, for each day of `due` that has a partition, and
+    the days after the last partition, to keep for a later tick.
+
+    Such a day is our tomorrow: the provider's clock ran ahead of ours across midnight. Its
+    partition appears once our clock gets there, and the dataset, already listed or reported,
+    would not be seen again. Days before the first partition are not the spec's.
+    """
+    partitions = spec.partitions()
+    last = partitions.get_last_partition_key()
+    requests: list[dg.RunRequest] = []
+    early: dict[str, str] = {}
+    for day, key in sorted(due.items()):
+        if partitions.has_partition_key(day):
+            requests.append(dg.RunRequest(run_key=f"{kind}:{day}:{key}", partition_key=day))
+        elif last is not None and day > last:
+            early[day] = key
+    if early:
+        context.log.info(
+            f"datasets of {', '.join(early)} were created after today by this clock: their run "
+            "is requested once the day's partition exists"
+        )
+    return requests, early
 
 
 def _reasons(found: Found, day: str) -> list[str]:

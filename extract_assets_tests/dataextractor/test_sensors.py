@@ -8,6 +8,7 @@ import dagster as dg
 import httpx
 import pytest
 from dagster._core.definitions.sensor_definition import SensorExecutionData
+from dagster._core.test_utils import freeze_time
 
 from extract_assets.dataextractor.assets import build_dataextractor_assets
 from extract_assets.dataextractor.contract import SIGNATURE_HEADER
@@ -211,7 +212,7 @@ def test_an_event_for_a_dataset_that_no_longer_exists_requests_nothing(
     receiver.store.add(completed("evt_1", "ds_gone"))
     result = tick(webhook_sensor, instance, resource, None)
     assert not result.run_requests
-    assert result.cursor == '{"seq": 1, "version": 1}'
+    assert json.loads(result.cursor or "") == {"seq": 1, "early": {}, "version": 1}
 
 
 def test_a_tick_out_of_time_resumes_where_it_stopped(
@@ -489,3 +490,46 @@ def test_the_sensors_start_stopped(receiver: Receiver) -> None:
         build_dataextractor_polling_sensor(SPEC),
     ]
     assert {sensor.default_status for sensor in sensors} == {dg.DefaultSensorStatus.STOPPED}
+
+
+# Dagster's clock (which says which day partitions exist) half a minute before and after the
+# midnight that starts TODAY, while the provider's clock is already in TODAY.
+BEFORE_MIDNIGHT = datetime.combine(TODAY, datetime.min.time(), UTC) - timedelta(seconds=30)
+AFTER_MIDNIGHT = datetime.combine(TODAY, datetime.min.time(), UTC) + timedelta(seconds=30)
+
+
+def test_polling_requests_a_day_found_before_its_partition_exists_once_it_exists(
+    emulator: EmulatorServer,
+    account: str,
+    polling_sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: DataExtractorResource,
+) -> None:
+    seed(emulator, account, TODAY.isoformat())
+    with freeze_time(BEFORE_MIDNIGHT):
+        early = tick(polling_sensor, instance, resource, None)
+    assert not early.run_requests
+    with freeze_time(AFTER_MIDNIGHT):
+        caught_up = tick(polling_sensor, instance, resource, early.cursor)
+        assert requested(caught_up) == [TODAY.isoformat()]
+        assert not tick(polling_sensor, instance, resource, caught_up.cursor).run_requests
+
+
+def test_an_event_of_a_day_before_its_partition_exists_is_requested_once_it_exists(
+    emulator: EmulatorServer,
+    account: str,
+    receiver: Receiver,
+    webhook_sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: DataExtractorResource,
+) -> None:
+    [dataset_id] = seed(emulator, account, TODAY.isoformat())
+    receiver.store.add(completed("evt_1", dataset_id))
+    with freeze_time(BEFORE_MIDNIGHT):
+        early = tick(webhook_sensor, instance, resource, None)
+    assert not early.run_requests
+    with freeze_time(AFTER_MIDNIGHT):
+        caught_up = tick(webhook_sensor, instance, resource, early.cursor)
+        runs = [(r.partition_key, r.run_key) for r in caught_up.run_requests or []]
+        assert runs == [(TODAY.isoformat(), f"webhook:{TODAY.isoformat()}:1")]
+        assert not tick(webhook_sensor, instance, resource, caught_up.cursor).run_requests
