@@ -9,8 +9,9 @@ downloads it from a stdlib file server on loopback (`file_server`, sendfile, Ran
 `LinkupClient.write_result`, exactly as a Linkup result is downloaded and written; every other
 path reads the same bytes from disk (a warm page cache). `--source emulator` takes a Linkup
 result of N rows from the emulator instead (its rows compress about 300:1 and flatter every
-path). Each path runs in a child process of its own, so that each peak RSS is that path's alone,
-and throughput is printed as a ratio against the named baseline, DuckDB's local-file
+path). Each path runs in a child process of its own, so that each peak RSS and CPU time (of
+every thread: the engine's, the download's, the writer's) is that path's alone, and throughput
+is printed as a ratio against the named baseline, DuckDB's local-file
 ``COPY (SELECT * FROM read_json_auto(f)) TO … (FORMAT parquet)``. The 1-minute load average is
 read before every run and printed beside the figures.
 
@@ -31,6 +32,7 @@ import importlib
 import json
 import os
 import random
+import resource
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -282,9 +284,11 @@ def run_path(name: str, src: Path, dst: Path, args: argparse.Namespace) -> dict[
         importlib.import_module(module)
     dst.unlink(missing_ok=True)
     import_rss_mb = peak_rss_mb()
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     reported = entry.run(src, dst, args)
     seconds = time.perf_counter() - started
+    cpu_seconds = _cpu_seconds() - cpu_before
     rows = pq.read_metadata(dst).num_rows
     if reported >= 0 and reported != rows:
         raise RuntimeError(f"{name} reported {reported} rows but its file holds {rows}")
@@ -294,12 +298,19 @@ def run_path(name: str, src: Path, dst: Path, args: argparse.Namespace) -> dict[
         "path": name,
         "rows": rows,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "input_bytes": src.stat().st_size,
         "output_bytes": dst.stat().st_size,
         "peak_rss_mb": peak_rss_mb(),
         "import_rss_mb": import_rss_mb,
         "late_values": 0 if late is None else len(late) - late.null_count,
     }
+
+
+def _cpu_seconds() -> float:
+    """CPU time of every thread of this process (a path's child): its engine's threads too."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure(names: list[str], src: Path, rows: int, repeat: int) -> dict[str, dict[str, Any]]:
@@ -362,8 +373,8 @@ def report(rows: int, results: dict[str, dict[str, Any]]) -> list[str]:
     size_mb = next(iter(results.values()))["input_bytes"] / 1e6
     print(f"\n{rows:,} rows, {size_mb:,.0f} MB of NDJSON")
     header = (
-        f"{'path':<12} {'rows':>10} {'MB/s':>6} {'vs ' + BASELINE:>10} {'peak RSS MB':>11} "
-        f"{'after imports':>13} {'Parquet MB':>10} {'load':>5}"
+        f"{'path':<12} {'rows':>10} {'MB/s':>6} {'vs ' + BASELINE:>10} {'CPU s':>6} "
+        f"{'peak RSS MB':>11} {'after imports':>13} {'Parquet MB':>10} {'load':>5}"
     )
     print(header)
     print("-" * len(header))
@@ -371,8 +382,9 @@ def report(rows: int, results: dict[str, dict[str, Any]]) -> list[str]:
         versus = f"{_speed(result) / _speed(base):.2f}x" if base else "-"
         print(
             f"{name:<12} {result['rows']:>10,} {_speed(result):>6.0f} {versus:>10} "
-            f"{result['peak_rss_mb']:>11.0f} {result['import_rss_mb']:>13.0f} "
-            f"{result['output_bytes'] / 1e6:>10.1f} {result['load']:>5.2f}"
+            f"{result['cpu_seconds']:>6.2f} {result['peak_rss_mb']:>11.0f} "
+            f"{result['import_rss_mb']:>13.0f} {result['output_bytes'] / 1e6:>10.1f} "
+            f"{result['load']:>5.2f}"
         )
     missed = []
     for name in (n for n in results if PATHS[n].ours):
@@ -487,9 +499,10 @@ _VERSUS_PANDAS = ("ours", "ours+schema", "ours-http")
 
 
 def table_rows(measured: Measured) -> list[Row]:
-    """Throughput and peak RSS of every path against DuckDB, ours against pandas too, our peak
-    RSS at the largest size against the smallest, the load during each size's runs, and the
-    late key's values each path kept."""
+    """Throughput, peak RSS and CPU seconds (every thread) of every path against DuckDB,
+    throughput and peak RSS of ours against pandas too, our peak RSS at the largest size
+    against the smallest, the load during each size's runs, and the late key's values each
+    path kept."""
     by_size = measured.by_size
     table: list[Row] = []
     for rows, results in by_size.items():
@@ -511,6 +524,9 @@ def table_rows(measured: Measured) -> list[Row]:
                         other["peak_rss_mb"],
                     ),
                 ]
+                if base == BASELINE:
+                    cpu, other_cpu = result["cpu_seconds"], other["cpu_seconds"]
+                    table.append(Row(BENCHMARK, case, "CPU s", cpu, label, other_cpu))
         load = max(result["load"] for result in results.values())
         cores = float(os.cpu_count() or 1)
         table.append(

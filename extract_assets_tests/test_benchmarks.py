@@ -99,6 +99,14 @@ def test_ndjson_paths_have_throughput_and_peak_rss_against_duckdb_at_two_sizes(
             assert 10 < peak.value < 4000 and 10 < peak.baseline_value < 4000
 
 
+def test_ndjson_paths_report_the_cpu_seconds_of_every_thread_against_duckdb(
+    lines: list[Line],
+) -> None:
+    for path in ("pandas", "pyarrow", "polars", "ours", "ours-http"):
+        cpu = _find(lines, "NDJSON → Parquet", f"{path}, 2,000 rows (", "CPU s", DUCKDB)
+        assert cpu.value > 0 and cpu.baseline_value > 0
+
+
 def test_our_ndjson_paths_are_also_read_against_pandas(lines: list[Line]) -> None:
     for rows in ("1,000 rows", "2,000 rows"):
         for path in ("ours", "ours-http"):
