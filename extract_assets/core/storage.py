@@ -20,12 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import fsspec
-from fsspec.callbacks import DEFAULT_CALLBACK, Callback
-from fsspec.core import url_to_fs
-
 if TYPE_CHECKING:
+    import fsspec
     import pyarrow.parquet as pq
+    from fsspec.callbacks import Callback
 
 __all__ = [
     "STORAGE_OPTIONS_ENV",
@@ -75,6 +73,9 @@ class RemotePath:
 
     def filesystem(self) -> tuple[fsspec.AbstractFileSystem, str]:
         """The fsspec filesystem (with `storage_options()`) and the path inside it."""
+        # fsspec loads with the first remote path (~65 ms), not with every code location.
+        from fsspec.core import url_to_fs
+
         fs, path = url_to_fs(self.url, **storage_options())
         return fs, path
 
@@ -145,6 +146,8 @@ def upload(
     `part_bytes` sets the multipart chunk size of filesystems that take one (s3fs: at least
     5 MiB; by default 50 MiB); `callback` is told each part's bytes once it has been sent.
     """
+    from fsspec.callbacks import DEFAULT_CALLBACK
+
     fs, path = target.filesystem()
     extra: dict[str, Any] = {"chunksize": part_bytes} if part_bytes is not None else {}
     fs.put_file(os.fspath(local), path, callback=callback or DEFAULT_CALLBACK, **extra)
