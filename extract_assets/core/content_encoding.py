@@ -34,9 +34,9 @@ class BodyDecoder(Protocol):
         """The file's bytes that `data`, the next bytes received, completes."""
         ...
 
-    def finish(self) -> Iterator[bytes]:
-        """The rest of the file once every byte was received; raises `EOFError` when the
-        encoded stream stopped before its end."""
+    def finish(self) -> None:
+        """Once every byte was received: raises `EOFError` when the encoded stream stopped
+        before its end (zlib hands out all it can as the bytes arrive; nothing is held back)."""
         ...
 
 
@@ -59,8 +59,7 @@ def body_decoder(coding: str, *, piece_bytes: int = _PIECE_BYTES) -> BodyDecoder
     >>> decoder = body_decoder("gzip")
     >>> b"".join(decoder.feed(__import__("gzip").compress(b'{"id": 1}\\n')))
     b'{"id": 1}\\n'
-    >>> list(decoder.finish())
-    []
+    >>> decoder.finish()
     """
     if coding == "identity":
         return _Identity()
@@ -79,8 +78,8 @@ class _Identity:
         if data:
             yield data
 
-    def finish(self) -> Iterator[bytes]:
-        return iter(())
+    def finish(self) -> None:
+        pass
 
 
 class _Inflater:
@@ -88,7 +87,6 @@ class _Inflater:
     which HTTP defines as zlib-wrapped but some servers send raw."""
 
     def __init__(self, window: int | None, piece_bytes: int, *, members: bool) -> None:
-        self._window = window
         self._piece = piece_bytes
         self._members = members
         self._inflate = zlib.decompressobj(window) if window is not None else None
@@ -127,10 +125,9 @@ class _Inflater:
             else:
                 data = self._inflate.unconsumed_tail
 
-    def finish(self) -> Iterator[bytes]:
+    def finish(self) -> None:
         if self._head or (self._started and not self._ended):
             raise EOFError(f"the {self._name} stream stopped before its end")
-        return iter(())
 
     @property
     def _name(self) -> str:

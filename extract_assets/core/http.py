@@ -582,7 +582,7 @@ class ApiClient:
                             if progress is not None:
                                 progress.add(rows=rows, nbytes=len(chunk))
                     try:
-                        yield from decoder.finish()
+                        decoder.finish()
                     except EOFError as ended:
                         raise IncompleteResultError(
                             f"{ended} after {delivered:,} bytes (Content-Encoding {coding})"

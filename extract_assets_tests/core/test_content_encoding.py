@@ -32,7 +32,7 @@ def split(data: bytes, at: list[int]) -> Iterator[bytes]:
 def decoded(coding: str, received: Iterator[bytes], piece_bytes: int = 4 << 20) -> bytes:
     decoder = body_decoder(coding, piece_bytes=piece_bytes)
     out = [piece for chunk in received for piece in decoder.feed(chunk)]
-    out.extend(decoder.finish())
+    decoder.finish()
     return b"".join(out)
 
 

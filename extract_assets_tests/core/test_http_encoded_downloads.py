@@ -39,34 +39,35 @@ async def mislabelled(request: Request) -> Response:
     return encoded(ROWS, "gzip")
 
 
-async def switching(request: Request) -> Response:
-    """gzip that breaks half way, then a resumed range sent uncompressed."""
-    if "range" in request.headers:
-        return Response(ROWS[1000:], status_code=206, headers={"Content-Range": "bytes 1000-"})
+GZIP_HEADERS = {"Content-Encoding": "gzip", "Content-Length": str(len(GZIPPED))}
 
-    async def half() -> AsyncIterator[bytes]:
-        yield GZIPPED[:1000]
+
+def broken_gzip(after: int) -> StreamingResponse:
+    """The gzip body announced whole, whose connection breaks after `after` bytes."""
+
+    async def part() -> AsyncIterator[bytes]:
+        yield GZIPPED[:after]
         raise ConnectionError("the host went away")
 
-    headers = {"Content-Encoding": "gzip", "Content-Length": str(len(GZIPPED))}
-    return StreamingResponse(half(), headers=headers)
+    return StreamingResponse(part(), headers=GZIP_HEADERS)
+
+
+async def switching(request: Request) -> Response:
+    """gzip that breaks, then a resumed range sent uncompressed."""
+    if "range" in request.headers:
+        return Response(ROWS[1000:], status_code=206, headers={"Content-Range": "bytes 1000-"})
+    return broken_gzip(1000)
 
 
 drops_left = [0]
 
 
 async def ignoring_ranges(request: Request) -> Response:
-    """gzip that breaks half way once; then the whole body again, whatever `Range` asks."""
-    headers = {"Content-Encoding": "gzip", "Content-Length": str(len(GZIPPED))}
+    """gzip that breaks half way while `drops_left`; then the whole body, whatever `Range` asks."""
     if not drops_left[0]:
-        return Response(GZIPPED, headers=headers)
+        return Response(GZIPPED, headers=GZIP_HEADERS)
     drops_left[0] -= 1
-
-    async def half() -> AsyncIterator[bytes]:
-        yield GZIPPED[: len(GZIPPED) // 2]
-        raise ConnectionError("the host went away")
-
-    return StreamingResponse(half(), headers=headers)
+    return broken_gzip(len(GZIPPED) // 2)
 
 
 app = Starlette(
