@@ -3,6 +3,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import dagster as dg
 import httpx
@@ -498,14 +499,19 @@ BEFORE_MIDNIGHT = datetime.combine(TODAY, datetime.min.time(), UTC) - timedelta(
 AFTER_MIDNIGHT = datetime.combine(TODAY, datetime.min.time(), UTC) + timedelta(seconds=30)
 
 
+@pytest.mark.parametrize("profile", ["default", "real-world"])
 def test_polling_requests_a_day_found_before_its_partition_exists_once_it_exists(
     emulator: EmulatorServer,
     account: str,
     polling_sensor: dg.SensorDefinition,
     instance: dg.DagsterInstance,
     resource: DataExtractorResource,
+    profile: Literal["default", "real-world"],
 ) -> None:
-    seed(emulator, account, TODAY.isoformat())
+    # Real-world: `created_at` with offsets (+05:30 writes the small hours as a later day) or
+    # none, and datasets seeded on either side of midnight UTC.
+    emulator.control.set_profile(profile, seed=2)
+    seed(emulator, account, TODAY.isoformat(), count=6)
     with freeze_time(BEFORE_MIDNIGHT):
         early = tick(polling_sensor, instance, resource, None)
     assert not early.run_requests

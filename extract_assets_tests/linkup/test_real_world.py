@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extract_assets.core.errors import NotFoundError, ServerError
+from extract_assets.core.errors import IncompleteResultError, NotFoundError, ServerError
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.emulator import EmulatorServer
 from extract_assets.linkup.client import LinkupClient
@@ -150,3 +150,12 @@ def test_a_compressed_download_broken_anywhere_resumes_by_its_compressed_bytes(
     assert b"".join(json.dumps(json.loads(line)).encode() for line in got.splitlines()) == expected
     downloads = [r for r in real_world.control.requests("linkup") if "/files/" in r["path"]]
     assert len(downloads) >= 2
+
+
+def test_a_compressed_result_missing_its_last_lines_fails_and_leaves_no_file(
+    real_world: EmulatorServer, gzipped_task: Task, client: LinkupClient, tmp_path: Path
+) -> None:
+    real_world.control.add_fault(kind="truncate", keep_fraction=0.5)
+    with pytest.raises(IncompleteResultError, match="1,500 rows arrived but 3,000"):
+        client.write_result(gzipped_task, tmp_path / "rows.parquet")
+    assert list(tmp_path.iterdir()) == []
