@@ -90,12 +90,31 @@ class _Body(httpx.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         with _as_httpx_errors(self._request):
-            while piece := self._answer.read(_PIECE_BYTES, decode_content=False):
+            while True:
+                try:
+                    piece = self._answer.read(_PIECE_BYTES, decode_content=False)
+                except exceptions.ProtocolError as broken:
+                    if arrived := _arrived_before(broken):
+                        yield arrived
+                    raise
+                if not piece:
+                    return
                 yield piece
 
     def close(self) -> None:
         self._answer.close()
         self._answer.release_conn()
+
+
+def _arrived_before(broken: exceptions.ProtocolError) -> bytes:
+    """What arrived of the piece being read when a chunked body broke.
+
+    http.client keeps it in its `IncompleteRead`, and urllib3 passes that on as the cause.
+    Handed on, the download resumes after these bytes rather than before them; dropped, a body
+    that always breaks before its last chunk would never get past its first piece.
+    """
+    arrived = getattr(broken.__cause__, "partial", b"")
+    return arrived if isinstance(arrived, bytes) else b""
 
 
 @contextmanager

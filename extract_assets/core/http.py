@@ -544,7 +544,9 @@ class ApiClient:
                         )
                         url = refresh_url()
                         continue
-                    if not response.is_success:
+                    # A 416 to our Range: the file may have ended where the connection broke.
+                    ended = response.status_code == 416 and "Range" in headers
+                    if not response.is_success and not ended:
                         response.read()
                         context = self._context(response, "GET", shown_url)
                         failed = generic_error(response, context)
@@ -552,10 +554,14 @@ class ApiClient:
                         attempt += 1
                         self._pause_or_raise(failed, attempt, deadline)
                         continue
-                    skip = _bytes_to_skip(response, delivered)
+                    skip = _bytes_to_skip(response, delivered) if not ended else 0
                     coding = coding_of(response.headers.get("content-encoding"))
                     if decoder is None:
                         decoder, first_coding = self._decoder(coding, response, shown_url), coding
+                    elif ended:
+                        response.read()
+                        _check_ends_at(response, delivered)
+                        coding = first_coding  # a 416's own body is the host's, not the file's
                     elif coding != first_coding:
                         raise self._unreadable(
                             response,
@@ -566,7 +572,7 @@ class ApiClient:
                     if progress is not None and progress.total_bytes is None:
                         progress.total_bytes = _announced_size(response)
                     counting = progress is not None and count_lines
-                    for chunk in response.iter_raw():
+                    for chunk in response.iter_raw() if not ended else ():
                         if skip:
                             dropped = min(skip, len(chunk))
                             chunk, skip = chunk[dropped:], skip - dropped
@@ -609,6 +615,27 @@ def _newlines(chunk: bytes) -> int:
     import numpy as np  # loaded with the first download, not with the definitions
 
     return int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == _NEWLINE))
+
+
+def _check_ends_at(refused: httpx.Response, delivered: int) -> None:
+    """After a 416 to `Range: bytes={delivered}-`: return if the file is `delivered` bytes
+    long (its end arrived, the connection broke before the host said so), else raise
+    `IncompleteResultError`, so the file is downloaded again from its start.
+
+    Object stores answer a range that starts at the end with 416, and should say the length
+    (`Content-Range: bytes */N`); without it, the bytes that arrived may not be the whole file.
+    """
+    length = refused.headers.get("content-range", "").removeprefix("bytes */")
+    if not length.isdigit():
+        raise IncompleteResultError(
+            f"the host refused to resume at byte {delivered:,} (HTTP 416) and did not say how "
+            "long the file is"
+        )
+    if int(length) != delivered:
+        raise IncompleteResultError(
+            f"the file is {int(length):,} bytes long now, but {delivered:,} had arrived: it "
+            "changed while it was downloaded"
+        )
 
 
 def _announced_size(response: httpx.Response) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from extract_assets.core.file_transport import FileTransport
@@ -44,8 +44,22 @@ async def _target(request: Request) -> Response:
     return Response(raw_path + b"?" + request.scope["query_string"])
 
 
+async def _chunked_then_broken(request: Request) -> Response:
+    """`size` bytes sent chunked (no length announced), then the connection breaks."""
+
+    async def sent() -> AsyncIterator[bytes]:
+        yield body_of(int(request.path_params["size"]))
+        raise ConnectionError("the host went away")
+
+    return StreamingResponse(sent())
+
+
 BYTES_APP = Starlette(
-    routes=[Route("/bytes/{size:int}", _bytes), Route("/target/{rest:path}", _target)]
+    routes=[
+        Route("/bytes/{size:int}", _bytes),
+        Route("/target/{rest:path}", _target),
+        Route("/chunked-then-broken/{size:int}", _chunked_then_broken),
+    ]
 )
 
 
@@ -152,6 +166,20 @@ def test_a_connection_broken_mid_body_raises_httpx_remote_protocol_error(
     emulator.control.add_fault(kind="drop", path="^/files/", after_bytes=100_000, times=1)
     with files_client() as client, pytest.raises(httpx.RemoteProtocolError):
         pieces(client, result_url)
+
+
+@pytest.mark.parametrize("size", [1, 70_000, PIECE + 5])
+def test_a_chunked_body_that_breaks_hands_on_every_byte_that_arrived_first(
+    origin: str, size: int
+) -> None:
+    arrived: list[bytes] = []
+    with (
+        files_client() as client,
+        client.stream("GET", f"{origin}/chunked-then-broken/{size}") as r,
+    ):
+        with pytest.raises(httpx.RemoteProtocolError):
+            arrived.extend(r.iter_raw())
+    assert b"".join(arrived) == body_of(size)
 
 
 def test_an_answer_slower_than_the_read_timeout_raises_httpx_read_timeout(

@@ -14,7 +14,6 @@ from starlette.routing import Route
 
 from extract_assets.core.errors import IncompleteResultError, UnreadableAnswerError
 from extract_assets.core.http import ApiClient
-from extract_assets.core.retry import RetryPolicy
 from extract_assets_tests.security.servers import Seen, serving
 
 ROWS = b"".join(b'{"id": %d, "name": "row %d"}\n' % (n, n) for n in range(2_000))
@@ -87,46 +86,37 @@ def host() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def api() -> Iterator[ApiClient]:
-    retry = RetryPolicy(max_attempts=3, backoff_base_seconds=0.01)
-    with ApiClient(
-        provider="Linkup", base_url="http://127.0.0.1:9", api_key="k", retry=retry
-    ) as client:
-        yield client
-
-
 def test_a_gzip_body_that_stops_before_its_end_is_an_incomplete_result(
-    host: str, api: ApiClient
+    host: str, downloads: ApiClient
 ) -> None:
     with pytest.raises(IncompleteResultError, match="gzip stream stopped before its end"):
-        b"".join(api.download(f"{host}/cut-short.ndjson"))
+        b"".join(downloads.download(f"{host}/cut-short.ndjson"))
 
 
-def test_a_coding_we_cannot_read_fails_at_once_naming_it(host: str, api: ApiClient) -> None:
+def test_a_coding_we_cannot_read_fails_at_once_naming_it(host: str, downloads: ApiClient) -> None:
     seen.requests.clear()
     with pytest.raises(UnreadableAnswerError) as raised:
-        b"".join(api.download(f"{host}/brotli.ndjson"))
+        b"".join(downloads.download(f"{host}/brotli.ndjson"))
     assert "Content-Encoding 'br'" in str(raised.value)
     assert "What to do: nothing was written" in str(raised.value)
     assert len(seen.requests) == 1
 
 
 def test_bytes_that_are_not_the_coding_the_header_names_are_unreadable(
-    host: str, api: ApiClient
+    host: str, downloads: ApiClient
 ) -> None:
     with pytest.raises(UnreadableAnswerError, match="not valid gzip"):
-        b"".join(api.download(f"{host}/mislabelled.ndjson"))
+        b"".join(downloads.download(f"{host}/mislabelled.ndjson"))
 
 
-def test_a_resumed_download_in_another_coding_is_refused(host: str, api: ApiClient) -> None:
+def test_a_resumed_download_in_another_coding_is_refused(host: str, downloads: ApiClient) -> None:
     with pytest.raises(UnreadableAnswerError, match="began with 'gzip'"):
-        b"".join(api.download(f"{host}/switching.ndjson"))
+        b"".join(downloads.download(f"{host}/switching.ndjson"))
 
 
 def test_a_compressed_download_resumed_where_ranges_are_ignored_arrives_whole(
-    host: str, api: ApiClient
+    host: str, downloads: ApiClient
 ) -> None:
     drops_left[0] = 2
-    assert b"".join(api.download(f"{host}/ignoring-ranges.ndjson")) == ROWS
+    assert b"".join(downloads.download(f"{host}/ignoring-ranges.ndjson")) == ROWS
     assert drops_left[0] == 0

@@ -1,0 +1,20 @@
+"""Fixtures shared by the core tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from extract_assets.core.http import ApiClient
+from extract_assets.core.retry import RetryPolicy
+
+
+@pytest.fixture
+def downloads() -> Iterator[ApiClient]:
+    """A client for downloads from loopback test hosts: three attempts, short pauses."""
+    retry = RetryPolicy(max_attempts=3, backoff_base_seconds=0.01)
+    with ApiClient(
+        provider="Linkup", base_url="http://127.0.0.1:9", api_key="k", retry=retry
+    ) as client:
+        yield client
