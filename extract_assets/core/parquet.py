@@ -63,6 +63,7 @@ from extract_assets.core.arrow_schema import (
 )
 from extract_assets.core.contract import Fitter, convert_values
 from extract_assets.core.errors import IncompleteResultError, OutputError
+from extract_assets.core.json_integers import may_hold_rounded_integers
 from extract_assets.core.leftovers import owner_token, temp_dir
 from extract_assets.core.storage import Location, RemotePath, location, upload
 
@@ -464,23 +465,32 @@ def _parse_whole(block: memoryview, known: pa.Schema) -> tuple[list[pa.Table], C
 def _parse_block(
     block: memoryview, known: pa.Schema, *, first_row: int, converted: Counter[str]
 ) -> Iterator[pa.Table]:
-    hint = _parse_hint(known)
+    table = _read_by_pyarrow(block, known)
+    if table is not None:
+        yield _restore_dates(table, known)
+        return
+    # The standard library reads the block instead, a slice at a time to bound the Python
+    # objects.
+    lines = [line for line in bytes(block).splitlines() if line.strip()]
+    for start in range(0, len(lines), _FALLBACK_ROWS):
+        row = first_row + start
+        rows = _json_rows(lines[start : start + _FALLBACK_ROWS], row)
+        table = _records_table(rows, known, first_row=row, converted=converted)
+        yield _restore_dates(table, known)
+
+
+def _read_by_pyarrow(block: memoryview, known: pa.Schema) -> pa.Table | None:
+    """The block as pyarrow reads it told `known`, or None where that would not be exact:
+    typically a column holds several JSON kinds in this block, which pyarrow refuses, or an
+    integer beyond int64, which it rounds into a float."""
     try:
-        table = _read_json(block, hint)
+        table = _read_json(block, _parse_hint(known))
         retyped = _without_inferred_timestamps(table.schema, known)
         if retyped is not None:
             table = _read_json(block, retyped)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        # Typically a column holds several JSON kinds in this block, which pyarrow refuses.
-        # The standard library reads it instead, a slice at a time to bound the Python objects.
-        lines = [line for line in bytes(block).splitlines() if line.strip()]
-        for start in range(0, len(lines), _FALLBACK_ROWS):
-            row = first_row + start
-            rows = _json_rows(lines[start : start + _FALLBACK_ROWS], row)
-            table = _records_table(rows, known, first_row=row, converted=converted)
-            yield _restore_dates(table, known)
-    else:
-        yield _restore_dates(table, known)
+        return None
+    return None if may_hold_rounded_integers(table, block) else table
 
 
 def _read_json(block: memoryview, hint: pa.Schema | None) -> pa.Table:
