@@ -35,6 +35,7 @@ Choices worth knowing:
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import itertools
 import json
@@ -52,6 +53,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.json as pj
 import pyarrow.parquet as pq
@@ -66,6 +68,7 @@ from extract_assets.core.errors import IncompleteResultError, OutputError
 from extract_assets.core.json_integers import may_hold_rounded_integers
 from extract_assets.core.leftovers import owner_token, temp_dir
 from extract_assets.core.storage import Location, RemotePath, location, upload
+from extract_assets.core.text_repair import Repairs
 
 __all__ = [
     "SinkResult",
@@ -221,6 +224,7 @@ def stage_records(
     """Records into a complete temp file in `staging`, like `stage_ndjson`."""
     with _Sink(target, known, row_group_rows, fitter, staging) as sink:
         rows = iter(records)
+        repairs = Repairs()
         while batch := list(itertools.islice(rows, _RECORDS_PER_BATCH)):
             sink.add(
                 _records_table(
@@ -228,8 +232,10 @@ def stage_records(
                     sink.schema,
                     first_row=sink.rows + 1,
                     converted=fitter.changes.converted,
+                    repairs=repairs,
                 )
             )
+        repairs.report()
         return sink.finish(expected_rows)
 
 
@@ -472,17 +478,20 @@ def _parse_block(
     # The standard library reads the block instead, a slice at a time to bound the Python
     # objects.
     lines = [line for line in bytes(block).splitlines() if line.strip()]
+    repairs = Repairs()
     for start in range(0, len(lines), _FALLBACK_ROWS):
         row = first_row + start
-        rows = _json_rows(lines[start : start + _FALLBACK_ROWS], row)
-        table = _records_table(rows, known, first_row=row, converted=converted)
+        rows = _json_rows(lines[start : start + _FALLBACK_ROWS], row, repairs)
+        table = _records_table(rows, known, first_row=row, converted=converted, repairs=repairs)
         yield _restore_dates(table, known)
+    repairs.report()
 
 
 def _read_by_pyarrow(block: memoryview, known: pa.Schema) -> pa.Table | None:
     """The block as pyarrow reads it told `known`, or None where that would not be exact:
-    typically a column holds several JSON kinds in this block, which pyarrow refuses, or an
-    integer beyond int64, which it rounds into a float."""
+    typically a column holds several JSON kinds in this block, which pyarrow refuses; or an
+    integer beyond int64, which it rounds into a float; or bytes that are not UTF-8, which it
+    keeps in a string as they are."""
     try:
         table = _read_json(block, _parse_hint(known))
         retyped = _without_inferred_timestamps(table.schema, known)
@@ -490,7 +499,22 @@ def _read_by_pyarrow(block: memoryview, known: pa.Schema) -> pa.Table | None:
             table = _read_json(block, retyped)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    return None if may_hold_rounded_integers(table, block) else table
+    if may_hold_rounded_integers(table, block) or not _is_utf8(block):
+        return None
+    return table
+
+
+def _is_utf8(block: memoryview) -> bool:
+    """Whether the block is UTF-8: pyarrow copies the bytes of a string as they are, so text
+    that is not would land in the file and make every reader fail on it. An ASCII block (the
+    common case, told by one pass of numpy) is; another is decoded in full to tell."""
+    if int(np.frombuffer(block, np.uint8).max(initial=0)) < 0x80:
+        return True
+    try:
+        codecs.utf_8_decode(block, "strict", True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _read_json(block: memoryview, hint: pa.Schema | None) -> pa.Table:
@@ -520,11 +544,14 @@ def _parse_json(block: memoryview, hint: pa.Schema | None) -> pa.Table:
     return pj.read_json(source, read_options, parse_options, memory_pool=_POOL)
 
 
-def _json_rows(lines: list[bytes], first_row: int) -> list[Any]:
+def _json_rows(lines: list[bytes], first_row: int, repairs: Repairs) -> list[Any]:
     rows = []
     for offset, line in enumerate(lines):
         try:
-            rows.append(json.loads(line))
+            try:
+                rows.append(json.loads(line))
+            except UnicodeDecodeError:
+                rows.append(repairs.json_line(line))
         except json.JSONDecodeError as error:
             raise ValueError(
                 f"NDJSON row {first_row + offset} is not valid JSON: {error}"
@@ -533,11 +560,27 @@ def _json_rows(lines: list[bytes], first_row: int) -> list[Any]:
 
 
 def _records_table(
-    rows: list[Any], known: pa.Schema, *, first_row: int, converted: Counter[str]
+    rows: list[Any],
+    known: pa.Schema,
+    *,
+    first_row: int,
+    converted: Counter[str],
+    repairs: Repairs,
 ) -> pa.Table:
     for offset, row in enumerate(rows):
         if not isinstance(row, Mapping):
             raise ValueError(f"row {first_row + offset} is a {type(row).__name__}, not an object")
+    try:
+        table, counts = _python_table(rows, known)
+    except UnicodeEncodeError:
+        table, counts = _python_table(repairs.without_lone_surrogates(rows), known)
+    converted.update(counts)
+    return table
+
+
+def _python_table(rows: list[Mapping[str, Any]], known: pa.Schema) -> tuple[pa.Table, Counter[str]]:
+    """The rows as a table of `known`'s types where they fit, and what that converted."""
+    converted: Counter[str] = Counter()
     names = list(dict.fromkeys(itertools.chain.from_iterable(rows)))
     columns = []
     for name in names:
@@ -553,7 +596,7 @@ def _records_table(
         if count and column.type == hint:
             converted[name] += count  # else the fitter converts (and counts) them itself
         columns.append(column)
-    return pa.Table.from_arrays(columns, names=names)
+    return pa.Table.from_arrays(columns, names=names), converted
 
 
 def _parse_hint(known: pa.Schema) -> pa.Schema | None:

@@ -57,7 +57,10 @@ def records_tables(
 def _json_line(record: Mapping[str, Any], leave_out: str | None) -> bytes:
     if leave_out is not None and leave_out in record:
         record = {k: v for k, v in record.items() if k != leave_out}
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    # A lone surrogate, which UTF-8 cannot hold, is written as its JSON escape; the sink's exact
+    # reader then replaces it (see `text_repair`).
+    return text.encode("utf-8", "backslashreplace") + b"\n"
 
 
 def _direct(
