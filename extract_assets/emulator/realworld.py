@@ -48,6 +48,8 @@ Extract.to
   `-05:00`, `+05:30`, `-08:00`), never with `Z`.
 - `__insert_date` of data-table rows has no offset and no fraction, SQL style:
   `"2026-12-04 16:01:14"` (UTC, truncated to the second).
+- The `account_name` of one generated row in 50 ends in an emoji cut in two, as a service
+  that truncates text by UTF-16 units leaves it: JSON holds the lone first half as `\\ud83d`.
 - The `date` of some rows (one in four of the rows the emulator generates, and of served rows
   the emulator adds a `date` to) is a timestamp with an offset of an instant inside the row's
   UTC day; for half of them the text date is the day before or after:
@@ -75,6 +77,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from starlette.datastructures import MutableHeaders
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from extract_assets.emulator.client import ProfileName
@@ -243,7 +246,15 @@ class JsonRewriteMiddleware:
 
 
 def json_bytes(content: Any) -> bytes:
-    """JSON as Starlette's JSONResponse writes it."""
+    """JSON as Starlette's JSONResponse writes it, except that a lone surrogate, which UTF-8
+    cannot hold, is written as its escape (`\\ud83d`), as JavaScript's `JSON.stringify` does."""
     return json.dumps(
         content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode("utf-8")
+    ).encode("utf-8", "backslashreplace")
+
+
+class EscapingJSONResponse(JSONResponse):
+    """A JSONResponse written by `json_bytes`, for answers that may hold a lone surrogate."""
+
+    def render(self, content: Any) -> bytes:
+        return json_bytes(content)

@@ -481,6 +481,20 @@ def test_some_row_dates_are_timestamps_of_the_same_utc_day(
     assert plain == {"2026-03-02", "2026-03-03", "2026-03-04"}
 
 
+def test_some_account_names_end_in_half_an_emoji_escaped_as_javascript_writes_it(
+    extractto: httpx.Client, real_world: EmulatorControl
+) -> None:
+    table = synced_demo(extractto, real_world, "2026-03-01", "2026-03-05")
+    answer = extractto.get(f"/data-tables/{table}/rows", params={"limit": 10_000})
+    assert (
+        answer.content.count(b' \\ud83d"')
+        == sum(row["account_name"].endswith(" \ud83d") for row in answer.json()["data"])
+        > 0
+    )
+    names = {row["account_name"].removesuffix(" \ud83d") for row in answer.json()["data"]}
+    assert not any("\ud83d" in name for name in names)
+
+
 def test_served_rows_keep_their_own_values(
     extractto: httpx.Client, real_world: EmulatorControl
 ) -> None:

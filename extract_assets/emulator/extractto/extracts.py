@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from extract_assets.emulator.clock import iso_z
 from extract_assets.emulator.extractto import rows
-from extract_assets.emulator.extractto.realworld import row_date
+from extract_assets.emulator.extractto.realworld import cut_text, row_date
 from extract_assets.emulator.extractto.resources import Account
 from extract_assets.emulator.extractto.served import Profile, ServedDays, messy_days, serve
 from extract_assets.emulator.realworld import RealWorld, sql_utc
@@ -240,8 +240,9 @@ class Extract:
         """Up to `limit` rows from `start` within the dates, and where the next page starts.
 
         Rows come in (date, account, row index) order; only the rows of this page are built.
-        With `real_world` on, `__insert_date` has no offset and the `date` the emulator writes
-        is sometimes a timestamp inside the row's UTC day (see `emulator.realworld`).
+        With `real_world` on, `__insert_date` has no offset, the `date` the emulator writes
+        is sometimes a timestamp inside the row's UTC day, and an account name sometimes ends
+        in half an emoji (see `emulator.realworld`).
         """
         real = real_world if real_world is not None and real_world.on else None
         columns = self.columns()
@@ -301,8 +302,9 @@ class Extract:
                 )
                 if real is not None:
                     for index, row in enumerate(built, start=first_row):
-                        spelled = row_date(real, date.fromordinal(day), self.id, account.id, index)
-                        row["date"] = spelled or row["date"]
+                        which = (date.fromordinal(day), self.id, account.id, index)
+                        row["date"] = row_date(real, *which) or row["date"]
+                        row["account_name"] = cut_text(real, row["account_name"], *which)
                 page += built
                 if stop < total:
                     return page, (day, account_index, stop)

@@ -28,6 +28,7 @@ from extract_assets.emulator.extractto.listing import (
 )
 from extract_assets.emulator.extractto.rows import DEFAULT_FIELDS
 from extract_assets.emulator.extractto.state import ExtracttoState
+from extract_assets.emulator.realworld import EscapingJSONResponse
 
 
 def extract_routes(state: ExtracttoState, pager: Pager) -> list[Route]:
@@ -140,7 +141,7 @@ def table_routes(state: ExtracttoState, pager: Pager) -> list[Route]:
         start = (int(position[0]), int(position[1]), int(position[2])) if position else None
         page, after = found.read(first, last, start, limit, state.context.profile)
         next_cursor = pager.cursor(scope, list(after), now) if after else None
-        return JSONResponse({"data": page, "next_cursor": next_cursor})
+        return EscapingJSONResponse({"data": page, "next_cursor": next_cursor})
 
     return [
         Route("/data-tables/{id}", get_table, methods=["GET"]),

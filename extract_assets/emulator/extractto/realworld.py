@@ -22,6 +22,10 @@ TIME_KEYS = ("created_at", "updated_at", "last_sync", "started_at", "finished_at
 _ROWS_PATH = re.compile(r"^/data-tables/[^/]+/rows$")
 # One row date in this many is written as a timestamp with an offset.
 TIMESTAMP_DATE_EVERY = 4
+# One generated row in this many has its account name cut through an emoji.
+CUT_TEXT_EVERY = 50
+# The first half of 😀 (U+1F600): what is left of it when text is cut by UTF-16 units.
+HALF_AN_EMOJI = "\ud83d"
 
 
 def fault_body(status: int) -> Response | None:
@@ -73,3 +77,12 @@ def row_date(profile: RealWorld, day: date, *parts: object) -> str | None:
     if roll % TIMESTAMP_DATE_EVERY != 0:
         return None
     return day_timestamp(day, roll >> 8)
+
+
+def cut_text(profile: RealWorld, text: str, *parts: object) -> str:
+    """`text` followed by an emoji cut in two, as a service that truncates text by UTF-16 units
+    leaves it (JSON then escapes the lone half: `"\\ud83d"`), for one row in
+    `CUT_TEXT_EVERY`; else `text` as it is."""
+    if profile.roll("extractto", "cut-text", *parts) % CUT_TEXT_EVERY != 0:
+        return text
+    return f"{text} {HALF_AN_EMOJI}"
