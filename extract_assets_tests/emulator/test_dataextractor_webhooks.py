@@ -246,9 +246,11 @@ def test_retries_back_off_exponentially(
     attempts = attempts_until(control, lambda found: len(found) >= 4)
     times = [_seconds(a["time"]) for a in attempts]
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    # 0.1, 0.2 and 0.4 s, each late by up to one 0.1 s check of the dispatcher.
+    # 0.1, 0.2 and 0.4 s, each late by one 0.1 s check of the dispatcher, or by more on a busy
+    # machine (a full suite once stalled one for a second); the default scale's 1, 2 and 4 s
+    # would still break the bound by the third retry.
     for gap, delay in zip(gaps, (0.1, 0.2, 0.4), strict=True):
-        assert delay <= gap < delay + 0.25
+        assert delay <= gap < delay + 2.0
 
 
 def test_delivery_gives_up_after_five_retries(
