@@ -111,6 +111,7 @@ def table_metadata(write: TableWrite) -> dict[str, Any]:
             {
                 "summary": changes.summary(),
                 "columns_added": changes.added,
+                "keys_renamed": changes.renamed,
                 "types_widened": {k: {"from": a, "to": b} for k, (a, b) in changes.widened.items()},
                 "values_converted": dict(changes.converted),
                 "values_to_variant": dict(changes.to_variant),

@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from extract_assets.core.arrow_schema import conform_array, widen_type
+from extract_assets.core.column_names import ColumnNames
 from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.errors import ExtractAssetsError
 
@@ -81,10 +82,12 @@ class SchemaChanges:
     to_variant: Counter[str] = field(default_factory=Counter)
     discarded_values: Counter[str] = field(default_factory=Counter)
     discarded_rows: int = 0
+    renamed: dict[str, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(
             self.added
+            or self.renamed
             or self.widened
             or self.converted
             or self.to_variant
@@ -96,6 +99,16 @@ class SchemaChanges:
         if name not in self.added:
             self.added.append(name)
 
+    def key_renamed(self, key: str, column: str) -> None:
+        """A new key went to a column of another name (see `column_names`)."""
+        self.renamed[key] = column
+        logger.warning(
+            "key %r is stored as column %r: the table has a column whose name differs from it "
+            "only in case, which Spark, DuckDB and Hive cannot tell apart",
+            key,
+            column,
+        )
+
     def type_widened(self, name: str, old: pa.DataType, new: pa.DataType) -> None:
         first = self.widened.get(name, (str(old), ""))[0]
         self.widened[name] = (first, str(new))
@@ -105,6 +118,7 @@ class SchemaChanges:
         parts = []
         if self.added:
             parts.append("added " + ", ".join(self.added))
+        parts.extend(f"key {key} stored as {name}" for key, name in self.renamed.items())
         parts.extend(f"{name} widened {old} → {new}" for name, (old, new) in self.widened.items())
         parts.extend(f"{n} values of {name} converted" for name, n in self.converted.items())
         parts.extend(f"{n} values moved to {name}" for name, n in self.to_variant.items())
@@ -199,6 +213,7 @@ def fit_table(
     """
     fields = list(schema)
     names = [f.name for f in fields]
+    holding = ColumnNames(names)
     columns: dict[str, pa.ChunkedArray] = {}
     keep: pa.ChunkedArray | None = None
 
@@ -206,22 +221,27 @@ def fit_table(
         nonlocal keep
         keep = mask if keep is None else pc.and_(keep, mask)
 
-    for name, array in zip(table.column_names, table.columns, strict=True):
-        if name not in names:
+    for key, array in zip(table.column_names, table.columns, strict=True):
+        column = holding.column_of(key)
+        if column is None:
             present = array.length() - array.null_count
             if contract == "freeze" and present:
-                raise _frozen(where, f"a new column {name!r} ({array.type})")
+                raise _frozen(where, f"a new column {key!r} ({array.type})")
             if contract in {"discard_value", "discard_row"} and present:
                 if contract == "discard_row":
                     drop_rows(pc.is_null(array))
                 else:
-                    changes.discarded_values[name] += present
+                    changes.discarded_values[key] += present
                 continue
+            name = holding.add(key)
+            if name != key:
+                changes.key_renamed(key, name)
             fields.append(pa.field(name, array.type))
             names.append(name)
             columns[name] = array
             changes.column_added(name)
             continue
+        name = column
         index = names.index(name)
         target = fields[index].type
         fitted, rejected, converted = _convert(array, target)
@@ -258,6 +278,7 @@ def fit_table(
             if variant not in names:
                 fields.append(pa.field(variant, kind))
                 names.append(variant)
+                holding.note(variant)
                 changes.column_added(variant)
             vindex = names.index(variant)
             vtarget = widen_type(fields[vindex].type, kind)

@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from extract_assets.core.arrow_schema import concat_tables
+from extract_assets.core.column_names import keyed
 from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.iceberg_catalog import IcebergTarget
 from extract_assets.core.instants import utc_day
@@ -265,9 +266,9 @@ class _DayRows:
     def _as_read(self, parts: list[_Part]) -> bool:
         tables = [table for part in parts for table in part.tables]
         schema = tables[0].schema
-        now = self._table.schema
+        told, now = keyed(self._hint), keyed(self._table.schema)
         return all(t.schema.equals(schema) for t in tables) and all(
-            _read_alike(_type_of(self._hint, f.name), f.type, _type_of(now, f.name)) for f in schema
+            _read_alike(_type_of(told, f.name), f.type, _type_of(now, f.name)) for f in schema
         )
 
     def _read(

@@ -63,6 +63,7 @@ from extract_assets.core.arrow_schema import (
     json_schema_to_arrow,
     python_column,
 )
+from extract_assets.core.column_names import keyed
 from extract_assets.core.contract import Fitter, convert_values
 from extract_assets.core.errors import IncompleteResultError, OutputError
 from extract_assets.core.json_integers import may_hold_rounded_integers
@@ -229,7 +230,7 @@ def stage_records(
             sink.add(
                 _records_table(
                     batch,
-                    sink.schema,
+                    keyed(sink.schema),
                     first_row=sink.rows + 1,
                     converted=fitter.changes.converted,
                     repairs=repairs,
@@ -471,6 +472,7 @@ def _parse_whole(block: memoryview, known: pa.Schema) -> tuple[list[pa.Table], C
 def _parse_block(
     block: memoryview, known: pa.Schema, *, first_row: int, converted: Counter[str]
 ) -> Iterator[pa.Table]:
+    known = keyed(known)  # told by key: a column may hold a key of another name
     table = _read_by_pyarrow(block, known)
     if table is not None:
         yield _restore_dates(table, known)

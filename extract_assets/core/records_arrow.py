@@ -21,6 +21,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from extract_assets.core.column_names import keyed
 from extract_assets.core.parquet import ndjson_tables
 
 __all__ = ["records_tables"]
@@ -46,7 +47,7 @@ def records_tables(
     fit, as `parquet.stage_ndjson` would read them; exact conversions count into `converted`."""
     if not records:
         return
-    table = _direct(records, known, leave_out)
+    table = _direct(records, keyed(known), leave_out)
     if table is not None:
         yield table
         return

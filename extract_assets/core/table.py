@@ -440,6 +440,7 @@ class TableWriter:
             to_variant=values.to_variant,
             discarded_values=values.discarded_values,
             discarded_rows=values.discarded_rows,
+            renamed=values.renamed,
         )
         if new_table and len(self._declared) == 0:
             changes.added = [name for name in values.added if VARIANT_INFIX in name]

@@ -12,7 +12,7 @@ the two libraries differ, and the library itself words the few example rows repo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from extract_assets.core.arrow_check import (
     declared_types,
     non_finite,
 )
+from extract_assets.core.column_names import column_key
 from extract_assets.core.storage import open_parquet
 
 _BATCH_ROWS = 65_536
@@ -63,7 +64,7 @@ def check_rows(
     rows = _RowChecker(json_schema)
     checked = invalid = 0
     examples: list[str] = []
-    for batch in open_parquet(path).iter_batches(batch_size=_BATCH_ROWS):
+    for batch in _rows_by_key(path):
         bad = rows.breaks(batch)
         invalid += int(bad.sum())
         for index in np.flatnonzero(bad)[: max_examples - len(examples)]:
@@ -79,7 +80,7 @@ def check_rows_one_by_one(
     validator = _python_validator(json_schema)
     checked = invalid = 0
     examples: list[str] = []
-    for batch in open_parquet(path).iter_batches(batch_size=_BATCH_ROWS):
+    for batch in _rows_by_key(path):
         for row in batch.to_pylist():
             message = _first_error(validator, row_as_json(row), checked)
             checked += 1
@@ -88,6 +89,12 @@ def check_rows_one_by_one(
                 if len(examples) < max_examples:
                     examples.append(message)
     return SchemaReport(rows_checked=checked, invalid_rows=invalid, examples=examples)
+
+
+def _rows_by_key(path: str | Path) -> Iterator[pa.RecordBatch]:
+    """The file's rows with each column named by the key it holds (see `column_names`)."""
+    for batch in open_parquet(path).iter_batches(batch_size=_BATCH_ROWS):
+        yield batch.rename_columns([column_key(name) for name in batch.schema.names])
 
 
 def row_as_json(value: Any) -> Any:
