@@ -6,7 +6,9 @@ is one Spark refuses to read ("the column `price` already exists"), and DuckDB r
 it reads. So the key that comes second is stored as `price__case_2` (`__case_3`, ... while
 that is taken), and every later batch puts that key's values there too. The name says which
 key it holds, so the table needs nothing else to keep that choice: not its schema document,
-not an Iceberg catalog's copy of the schema.
+not an Iceberg catalog's copy of the schema. The keys of an object inside a column (a struct's
+children, at any depth, in lists too) are kept apart the same way (`case_apart`): Spark
+refuses `{"s": {"X": 1, "x": 2}}` as it refuses `X` and `x` side by side.
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ import re
 
 import pyarrow as pa
 
-__all__ = ["CASE_INFIX", "ColumnNames", "column_key", "keyed"]
+__all__ = [
+    "CASE_INFIX",
+    "ColumnNames",
+    "case_apart",
+    "column_key",
+    "keyed",
+    "keyed_type",
+    "view_keyed",
+]
 
 CASE_INFIX = "__case_"
 _RENAMED = re.compile(rf"(.+){CASE_INFIX}([2-9]|[1-9][0-9]+)")
@@ -32,16 +42,82 @@ def column_key(name: str) -> str:
 
 
 def keyed(schema: pa.Schema) -> pa.Schema:
-    """`schema` with each column named by the key it holds: what a reader of JSON is told.
+    """`schema` with each column and each object key inside named by the key it holds: what a
+    reader of JSON is told.
 
     >>> keyed(pa.schema([("Price", pa.int64()), ("price__case_2", pa.string())])).names
     ['Price', 'price']
     """
-    if not any(_RENAMED.fullmatch(name) for name in schema.names):
+    fields = [
+        field.with_name(column_key(field.name)).with_type(keyed_type(field.type))
+        for field in schema
+    ]
+    if all(new.equals(old) for new, old in zip(fields, schema, strict=True)):
         return schema
-    return pa.schema(
-        [field.with_name(column_key(field.name)) for field in schema], metadata=schema.metadata
-    )
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+def keyed_type(kind: pa.DataType) -> pa.DataType:
+    """`kind` with each object key inside named by the key it holds.
+
+    >>> keyed_type(pa.struct([("X", pa.int64()), ("x__case_2", pa.int64())]))
+    StructType(struct<X: int64, x: int64>)
+    """
+    if pa.types.is_struct(kind):
+        return pa.struct(
+            [f.with_name(column_key(f.name)).with_type(keyed_type(f.type)) for f in kind]
+        )
+    if pa.types.is_list(kind):
+        return pa.list_(kind.value_field.with_type(keyed_type(kind.value_type)))
+    if pa.types.is_large_list(kind):
+        return pa.large_list(kind.value_field.with_type(keyed_type(kind.value_type)))
+    return kind
+
+
+def case_apart(values: pa.ChunkedArray, known: pa.DataType | None) -> pa.ChunkedArray:
+    """`values` with the keys of the objects inside named apart ignoring case, and found in
+    `known` (the column's type in the table) as earlier batches named them; the values are
+    untouched (Arrow's `view`: the same buffers, other names).
+
+    >>> case_apart(pa.chunked_array([[{"X": 1, "x": 2}]]), None).type
+    StructType(struct<X: int64, x__case_2: int64>)
+    """
+    apart = _apart_type(values.type, known)
+    if apart.equals(values.type):
+        return values
+    return pa.chunked_array([chunk.view(apart) for chunk in values.chunks], type=apart)
+
+
+def view_keyed(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """`values` with each object key inside named by the key it holds (see `keyed_type`)."""
+    kind = keyed_type(values.type)
+    if kind.equals(values.type):
+        return values
+    if isinstance(values, pa.ChunkedArray):
+        return pa.chunked_array([chunk.view(kind) for chunk in values.chunks], type=kind)
+    return values.view(kind)
+
+
+def _apart_type(kind: pa.DataType, known: pa.DataType | None) -> pa.DataType:
+    if pa.types.is_struct(kind):
+        earlier = (
+            {f.name: f.type for f in known}
+            if known is not None and pa.types.is_struct(known)
+            else {}
+        )
+        names = ColumnNames(list(earlier))
+        children = []
+        for child in kind:
+            name = names.column_of(child.name) or names.add(child.name)
+            children.append(
+                child.with_name(name).with_type(_apart_type(child.type, earlier.get(name)))
+            )
+        return pa.struct(children)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        item = known.value_type if known is not None and kind.id == known.id else None
+        field = kind.value_field.with_type(_apart_type(kind.value_type, item))
+        return pa.list_(field) if pa.types.is_list(kind) else pa.large_list(field)
+    return kind
 
 
 class ColumnNames:

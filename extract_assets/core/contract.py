@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from extract_assets.core.arrow_schema import conform_array, widen_type
-from extract_assets.core.column_names import ColumnNames
+from extract_assets.core.column_names import ColumnNames, case_apart
 from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.errors import ExtractAssetsError
 
@@ -223,6 +223,7 @@ def fit_table(
 
     for key, array in zip(table.column_names, table.columns, strict=True):
         column = holding.column_of(key)
+        array = case_apart(array, None if column is None else fields[names.index(column)].type)
         if column is None:
             present = array.length() - array.null_count
             if contract == "freeze" and present:

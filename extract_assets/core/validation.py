@@ -30,7 +30,7 @@ from extract_assets.core.arrow_check import (
     declared_types,
     non_finite,
 )
-from extract_assets.core.column_names import column_key
+from extract_assets.core.column_names import column_key, view_keyed
 from extract_assets.core.storage import open_parquet
 
 _BATCH_ROWS = 65_536
@@ -94,7 +94,10 @@ def check_rows_one_by_one(
 def _rows_by_key(path: str | Path) -> Iterator[pa.RecordBatch]:
     """The file's rows with each column named by the key it holds (see `column_names`)."""
     for batch in open_parquet(path).iter_batches(batch_size=_BATCH_ROWS):
-        yield batch.rename_columns([column_key(name) for name in batch.schema.names])
+        yield pa.RecordBatch.from_arrays(
+            [view_keyed(column) for column in batch.columns],
+            names=[column_key(name) for name in batch.schema.names],
+        )
 
 
 def row_as_json(value: Any) -> Any:
