@@ -17,18 +17,10 @@ import re
 
 import pyarrow as pa
 
-__all__ = [
-    "CASE_INFIX",
-    "ColumnNames",
-    "case_apart",
-    "column_key",
-    "keyed",
-    "keyed_type",
-    "view_keyed",
-]
+__all__ = ["ColumnNames", "case_apart", "column_key", "keyed", "view_keyed"]
 
-CASE_INFIX = "__case_"
-_RENAMED = re.compile(rf"(.+){CASE_INFIX}([2-9]|[1-9][0-9]+)")
+_CASE_INFIX = "__case_"
+_RENAMED = re.compile(rf"(.+){_CASE_INFIX}([2-9]|[1-9][0-9]+)")
 
 
 def column_key(name: str) -> str:
@@ -49,7 +41,7 @@ def keyed(schema: pa.Schema) -> pa.Schema:
     ['Price', 'price']
     """
     fields = [
-        field.with_name(column_key(field.name)).with_type(keyed_type(field.type))
+        field.with_name(column_key(field.name)).with_type(_keyed_type(field.type))
         for field in schema
     ]
     if all(new.equals(old) for new, old in zip(fields, schema, strict=True)):
@@ -57,20 +49,20 @@ def keyed(schema: pa.Schema) -> pa.Schema:
     return pa.schema(fields, metadata=schema.metadata)
 
 
-def keyed_type(kind: pa.DataType) -> pa.DataType:
+def _keyed_type(kind: pa.DataType) -> pa.DataType:
     """`kind` with each object key inside named by the key it holds.
 
-    >>> keyed_type(pa.struct([("X", pa.int64()), ("x__case_2", pa.int64())]))
+    >>> _keyed_type(pa.struct([("X", pa.int64()), ("x__case_2", pa.int64())]))
     StructType(struct<X: int64, x: int64>)
     """
     if pa.types.is_struct(kind):
         return pa.struct(
-            [f.with_name(column_key(f.name)).with_type(keyed_type(f.type)) for f in kind]
+            [f.with_name(column_key(f.name)).with_type(_keyed_type(f.type)) for f in kind]
         )
     if pa.types.is_list(kind):
-        return pa.list_(kind.value_field.with_type(keyed_type(kind.value_type)))
+        return pa.list_(kind.value_field.with_type(_keyed_type(kind.value_type)))
     if pa.types.is_large_list(kind):
-        return pa.large_list(kind.value_field.with_type(keyed_type(kind.value_type)))
+        return pa.large_list(kind.value_field.with_type(_keyed_type(kind.value_type)))
     return kind
 
 
@@ -89,8 +81,8 @@ def case_apart(values: pa.ChunkedArray, known: pa.DataType | None) -> pa.Chunked
 
 
 def view_keyed(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """`values` with each object key inside named by the key it holds (see `keyed_type`)."""
-    kind = keyed_type(values.type)
+    """`values` with each object key inside named by the key it holds (see `_keyed_type`)."""
+    kind = _keyed_type(values.type)
     if kind.equals(values.type):
         return values
     if isinstance(values, pa.ChunkedArray):
@@ -148,7 +140,7 @@ class ColumnNames:
         name, number = key, 1
         while name.casefold() in self._folded or column_key(name) != key:
             number += 1
-            name = f"{key}{CASE_INFIX}{number}"
+            name = f"{key}{_CASE_INFIX}{number}"
         self._by_key[key] = name
         self._folded.add(name.casefold())
         return name
