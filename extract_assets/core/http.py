@@ -544,9 +544,12 @@ class ApiClient:
                         )
                         url = refresh_url()
                         continue
-                    # A 416 to our Range: the file may have ended where the connection broke.
-                    ended = response.status_code == 416 and "Range" in headers
-                    if not response.is_success and not ended:
+                    if response.status_code == 416 and "Range" in headers:
+                        # Our range starts where the connection broke: the file may end there.
+                        response.read()
+                        _check_ends_at(response, delivered)
+                        break
+                    if not response.is_success:
                         response.read()
                         context = self._context(response, "GET", shown_url)
                         failed = generic_error(response, context)
@@ -554,14 +557,10 @@ class ApiClient:
                         attempt += 1
                         self._pause_or_raise(failed, attempt, deadline)
                         continue
-                    skip = _bytes_to_skip(response, delivered) if not ended else 0
+                    skip = _bytes_to_skip(response, delivered)
                     coding = coding_of(response.headers.get("content-encoding"))
                     if decoder is None:
                         decoder, first_coding = self._decoder(coding, response, shown_url), coding
-                    elif ended:
-                        response.read()
-                        _check_ends_at(response, delivered)
-                        coding = first_coding  # a 416's own body is the host's, not the file's
                     elif coding != first_coding:
                         raise self._unreadable(
                             response,
@@ -572,7 +571,7 @@ class ApiClient:
                     if progress is not None and progress.total_bytes is None:
                         progress.total_bytes = _announced_size(response)
                     counting = progress is not None and count_lines
-                    for chunk in response.iter_raw() if not ended else ():
+                    for chunk in response.iter_raw():
                         if skip:
                             dropped = min(skip, len(chunk))
                             chunk, skip = chunk[dropped:], skip - dropped
@@ -587,17 +586,7 @@ class ApiClient:
                                 last_byte = piece[-1:]
                             if progress is not None:
                                 progress.add(rows=rows, nbytes=len(chunk))
-                    try:
-                        decoder.finish()
-                    except EOFError as ended:
-                        raise IncompleteResultError(
-                            f"{ended} after {delivered:,} bytes (Content-Encoding {coding})"
-                        ) from ended
-                    if progress is not None:
-                        if count_lines and last_byte not in (b"", b"\n"):
-                            progress.rows += 1  # a last line without its newline is a row too
-                        progress.finish()
-                    return
+                    break
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 attempt += 1
                 error = self._transport_error(exc, "GET", shown_url, "download broke")
@@ -607,6 +596,17 @@ class ApiClient:
                     self.provider,
                     delivered,
                 )
+        assert decoder is not None  # a range is asked for only once a body has begun
+        try:
+            decoder.finish()
+        except EOFError as ended:
+            raise IncompleteResultError(
+                f"{ended} after {delivered:,} bytes (Content-Encoding {first_coding})"
+            ) from ended
+        if progress is not None:
+            if count_lines and last_byte not in (b"", b"\n"):
+                progress.rows += 1  # a last line without its newline is a row too
+            progress.finish()
 
 
 def _newlines(chunk: bytes) -> int:

@@ -4,7 +4,7 @@ be (a stream cut short, a coding we cannot read, bytes that are not what the hea
 from __future__ import annotations
 
 import gzip
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from starlette.applications import Starlette
@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from extract_assets.core.errors import IncompleteResultError, UnreadableAnswerError
 from extract_assets.core.http import ApiClient
-from extract_assets_tests.security.servers import Seen, serving
+from extract_assets_tests.security.servers import Seen
 
 ROWS = b"".join(b'{"id": %d, "name": "row %d"}\n' % (n, n) for n in range(2_000))
 GZIPPED = gzip.compress(ROWS)
@@ -78,12 +78,6 @@ app = Starlette(
         Route("/switching.ndjson", switching),
     ]
 )
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[str]:
-    with serving(app) as url:
-        yield url
 
 
 def test_a_gzip_body_that_stops_before_its_end_is_an_incomplete_result(

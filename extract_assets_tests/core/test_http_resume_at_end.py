@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from extract_assets.core.errors import IncompleteResultError
 from extract_assets.core.http import ApiClient
-from extract_assets_tests.security.servers import Seen, serving
+from extract_assets_tests.security.servers import Seen
 
 ROWS = b"".join(b'{"id": %d, "name": "row %d"}\n' % (n, n) for n in range(2_000))
 GZIPPED = gzip.compress(ROWS)
@@ -90,12 +90,6 @@ app = Starlette(
         ),
     ]
 )
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[str]:
-    with serving(app) as url:
-        yield url
 
 
 def test_a_416_giving_the_length_that_arrived_ends_the_download_whole(
