@@ -223,7 +223,8 @@ def fit_table(
 
     for key, array in zip(table.column_names, table.columns, strict=True):
         column = holding.column_of(key)
-        array = case_apart(array, None if column is None else fields[names.index(column)].type)
+        index = -1 if column is None else names.index(column)
+        array = case_apart(array, None if column is None else fields[index].type)
         if column is None:
             present = array.length() - array.null_count
             if contract == "freeze" and present:
@@ -243,7 +244,6 @@ def fit_table(
             changes.column_added(name)
             continue
         name = column
-        index = names.index(name)
         target = fields[index].type
         fitted, rejected, converted = _convert(array, target)
         if rejected is None:

@@ -508,7 +508,7 @@ def _read_by_pyarrow(block: memoryview, known: pa.Schema) -> pa.Table | None:
 
 def _is_utf8(block: memoryview) -> bool:
     """Whether the block is UTF-8: pyarrow copies the bytes of a string as they are, so text
-    that is not would land in the file and make every reader fail on it. An ASCII block (the
+    that is not would land in the file, where readers fail on it. An ASCII block (the
     common case, told by one pass of numpy) is; another is decoded in full to tell."""
     if int(np.frombuffer(block, np.uint8).max(initial=0)) < 0x80:
         return True
