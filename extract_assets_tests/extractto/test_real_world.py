@@ -16,7 +16,7 @@ from extract_assets.extractto.client import ExtractToClient
 from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.extractto.sensors import build_extractto_sensor
 from extract_assets.extractto.spec import ExtractToExtractSpec
-from extract_assets_tests.readers import read_with_all
+from extract_assets_tests.readers import assert_all_readers_agree, read_with_all
 
 from .conftest import SECRET_KEY, served_rows
 from .test_sensors import Tick, outside_sync
@@ -137,6 +137,53 @@ def test_every_row_lands_in_the_folder_of_its_utc_day(
             got[row["date"]] = got.get(row["date"], 0) + 1
         assert got == expected, reader
         assert sorted(row["account_name"] for row in rows) == cut, reader
+
+
+def test_rows_spelled_every_way_a_service_may_land_in_one_table_every_reader_reads(
+    real_world: EmulatorServer,
+    fast_resource: ExtractToResource,
+    demo: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    # Rows of a data table as messy as the contract allows, on top of the profile's row dates
+    # with offsets: a field spelled in two cases (inside an object too), a uint64 id, numbers
+    # sent as text, keys that come late, text beyond ASCII. (The profile's own rows bring an
+    # emoji cut in two: see `test_every_row_lands_in_the_folder_of_its_utc_day`.)
+    real_world.control.set_extractto_served_rows(
+        demo["extract_id"],
+        {
+            "2026-11-01": [
+                {"Price": 1, "order_id": 18446744073709551615, "spend": "12.5"},
+                {"price": 2, "order_id": 7, "spend": 3, "meta": {"Tag": "a"}},
+            ],
+            "2026-11-02": [
+                {"price": "4", "order_id": 9, "meta": {"tag": "b", "Tag": "c"}},
+                {"Price": 5, "note": "José 😀", "late": True},
+            ],
+        },
+    )
+    spec = ExtractToExtractSpec(name="ads", extract_id=demo["extract_id"], start_date="2026-10-01")
+    ads = dg.materialize(
+        build_extractto_assets([spec], output_dir=str(tmp_path)),
+        resources={"extractto": fast_resource},
+        tags={
+            "dagster/asset_partition_range_start": "2026-11-01",
+            "dagster/asset_partition_range_end": "2026-11-02",
+        },
+    )
+    assert ads.success
+    rows = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date")
+    assert len(rows) == 4
+    names = list(rows[0])
+    assert len({name.casefold() for name in names}) == len(names)
+    assert sorted(str(row["order_id"]) for row in rows) == [
+        "18446744073709551615",
+        "7",
+        "9",
+        "None",
+    ]
+    assert "José 😀" in [row["note"] for row in rows]
+    assert {"Tag": "c", "tag__case_2": "b"} in [row["meta"] for row in rows]
 
 
 @pytest.mark.parametrize(("status", "body"), [(500, "provider"), (502, "html"), (503, "empty")])
