@@ -9,6 +9,11 @@ key it holds, so the table needs nothing else to keep that choice: not its schem
 not an Iceberg catalog's copy of the schema. The keys of an object inside a column (a struct's
 children, at any depth, in lists too) are kept apart the same way (`case_apart`): Spark
 refuses `{"s": {"X": 1, "x": 2}}` as it refuses `X` and `x` side by side.
+
+The empty key is valid JSON (a table scraped with a blank header cell brings one), but DuckDB
+reads a column of no name as `C0` and an object holding such a key as a struct whose children
+have lost every name. So it is stored the same way, as `__case_2`: the second spelling of a key
+whose first, the empty name, no column can take.
 """
 
 from __future__ import annotations
@@ -20,14 +25,14 @@ import pyarrow as pa
 __all__ = ["ColumnNames", "case_apart", "column_key", "keyed", "view_keyed"]
 
 _CASE_INFIX = "__case_"
-_RENAMED = re.compile(rf"(.+){_CASE_INFIX}([2-9]|[1-9][0-9]+)")
+_RENAMED = re.compile(rf"(.*){_CASE_INFIX}([2-9]|[1-9][0-9]+)")
 
 
 def column_key(name: str) -> str:
     """The JSON key a column holds.
 
-    >>> column_key("price__case_2"), column_key("Price")
-    ('price', 'Price')
+    >>> column_key("price__case_2"), column_key("Price"), column_key("__case_2")
+    ('price', 'Price', '')
     """
     renamed = _RENAMED.fullmatch(name)
     return renamed.group(1) if renamed else name
@@ -136,9 +141,9 @@ class ColumnNames:
 
     def add(self, key: str) -> str:
         """The name of a new column for `key`: the key itself, unless it differs only in case
-        from a column's name (or is itself spelled like a renamed column's name)."""
+        from a column's name, is itself spelled like a renamed column's name, or is empty."""
         name, number = key, 1
-        while name.casefold() in self._folded or column_key(name) != key:
+        while not name or name.casefold() in self._folded or column_key(name) != key:
             number += 1
             name = f"{key}{_CASE_INFIX}{number}"
         self._by_key[key] = name

@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from extract_assets.core.arrow_schema import conform_array, widen_type
-from extract_assets.core.column_names import ColumnNames, case_apart
+from extract_assets.core.column_names import ColumnNames, case_apart, column_key
 from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.errors import ExtractAssetsError
 
@@ -102,12 +102,16 @@ class SchemaChanges:
     def key_renamed(self, key: str, column: str) -> None:
         """A new key went to a column of another name (see `column_names`)."""
         self.renamed[key] = column
-        logger.warning(
-            "key %r is stored as column %r: the table has a column whose name differs from it "
-            "only in case, which Spark, DuckDB and Hive cannot tell apart",
-            key,
-            column,
-        )
+        if not key:
+            why = "DuckDB cannot name a column of no name"
+        elif column_key(key) != key:
+            why = "the key is spelled as a renamed key's column is"
+        else:
+            why = (
+                "the table has a column whose name differs from it only in case, which Spark, "
+                "DuckDB and Hive cannot tell apart"
+            )
+        logger.warning("key %r is stored as column %r: %s", key, column, why)
 
     def type_widened(self, name: str, old: pa.DataType, new: pa.DataType) -> None:
         first = self.widened.get(name, (str(old), ""))[0]

@@ -40,6 +40,12 @@ def test_a_key_spelled_like_a_renamed_column_is_not_taken_for_one() -> None:
     assert ColumnNames([stored]).column_of("x__case_2") == stored
 
 
+def test_the_empty_key_gets_a_column_named_for_it() -> None:
+    names = ColumnNames(["a"])
+    stored = names.add("")
+    assert (stored, column_key(stored), names.column_of("")) == ("__case_2", "", "__case_2")
+
+
 def read_by_every_reader(lines: bytes, folder: Path) -> list[dict[str, Any]]:
     """`lines` written as one table file, read back by every reader (which must agree)."""
     write_ndjson([lines], folder / "part-0.parquet")
@@ -138,8 +144,8 @@ def written_in_blocks(rows: list[dict[str, Any]], block_bytes: int, folder: Path
     return target
 
 
-# Keys spelled as a base word in any mix of cases, a few of them per row.
-KEYS = st.sampled_from(["id", "name"]).flatmap(
+# Keys spelled as a base word in any mix of cases, or empty, a few of them per row.
+KEYS = st.sampled_from(["id", "name", ""]).flatmap(
     lambda word: st.tuples(*[st.sampled_from([c.lower(), c.upper()]) for c in word]).map("".join)
 )
 ROWS = st.lists(
@@ -157,6 +163,7 @@ def test_any_keys_in_any_case_land_unique_ignoring_case_with_every_value(
     target = written_in_blocks(rows, block_bytes, tmp_path_factory.mktemp("keys"))
     names = pq.read_schema(target).names
     assert len({name.casefold() for name in names}) == len(names)
+    assert all(names)
     read = pq.read_table(target).to_pylist()
     assert [{column_key(k): v for k, v in row.items() if v is not None} for row in read] == rows
     assert duckdb.sql(f"SELECT * FROM '{target}'").columns == names
@@ -196,5 +203,33 @@ def test_object_keys_in_any_case_land_unique_ignoring_case_at_every_level(
     for column in schema:
         children = [f.name for f in column.type] if pa.types.is_struct(column.type) else []
         assert len({name.casefold() for name in children}) == len(children)
+        assert all(children)
     read = [by_key(row) for row in pq.read_table(target).to_pylist()]
     assert read == [by_key(row) for row in rows]
+
+
+def test_an_empty_key_reads_by_name_in_every_reader_spark_included(tmp_path: Path) -> None:
+    lines = b'{"": 1, "s": {"": 2, "b": 3}, "l": [{"": 4}]}\n{"": 5, "s": {"b": 6}}\n'
+    rows = read_by_every_reader(lines, tmp_path / "scraped")
+    assert sorted((row["__case_2"], row["s"]["b"]) for row in rows) == [(1, 3), (5, 6)]
+    assert {"__case_2": 2, "b": 3} in [row["s"] for row in rows]
+
+
+def test_the_schema_check_judges_the_empty_keys_column_by_its_key(tmp_path: Path) -> None:
+    target = tmp_path / "t" / "scraped.parquet"
+    write_ndjson([b'{"": 1, "s": {"": "x"}}\n'], target)
+    schema = {
+        "type": "object",
+        "properties": {
+            "": {"type": "integer"},
+            "s": {
+                "type": "object",
+                "properties": {"": {"type": "string"}},
+                "required": [""],
+                "additionalProperties": False,
+            },
+        },
+        "required": [""],
+        "additionalProperties": False,
+    }
+    assert_the_schema_check_passes(target, schema)
