@@ -43,6 +43,7 @@ from extract_assets.core.arrow_schema import conform_array, widen_type
 from extract_assets.core.column_names import ColumnNames, case_apart, column_key
 from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.errors import ExtractAssetsError
+from extract_assets.core.instants import parse_instant
 
 __all__ = [
     "DEFAULT_CONTRACT",
@@ -504,15 +505,12 @@ def _text_to_time(chunk: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Ar
 def _parse_time(text: Any, target: pa.DataType) -> dt.date | dt.datetime | None:
     if not isinstance(text, str):
         return None
+    if not pa.types.is_date32(target):
+        return parse_instant(text)
     try:
-        if pa.types.is_date32(target):
-            return dt.date.fromisoformat(text) if len(text) == 10 else None
-        moment = dt.datetime.fromisoformat(text)
+        return dt.date.fromisoformat(text) if len(text) == 10 else None
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
 
 
 _python_converters: dict[str, Callable[[str], Any]] = {

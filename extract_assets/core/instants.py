@@ -38,6 +38,8 @@ def parse_instant(value: Any) -> datetime | None:
 
     >>> parse_instant("2026-12-04 16:01:14").isoformat()
     '2026-12-04T16:01:14+00:00'
+    >>> parse_instant("2026-12-04t16:01:14z").isoformat()
+    '2026-12-04T16:01:14+00:00'
     >>> parse_instant("yesterday") is None
     True
     """
@@ -45,6 +47,8 @@ def parse_instant(value: Any) -> datetime | None:
         return utc_instant(value)
     if not isinstance(value, str) or not value:
         return None
+    if value[-1] == "z":  # RFC 3339 allows it, Python reads only "Z"
+        value = value[:-1] + "Z"
     try:
         return utc_instant(datetime.fromisoformat(value))
     except ValueError:

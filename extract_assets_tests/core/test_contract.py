@@ -85,6 +85,17 @@ def test_timestamps_with_offsets_become_utc_instants_and_naive_ones_are_taken_as
     ]
 
 
+def test_a_timestamp_in_rfc_3339s_lower_case_keeps_its_column_a_timestamp() -> None:
+    schema = pa.schema([("at", pa.timestamp("us", tz="UTC"))])
+    table, grown, changes = fit(
+        {"at": ["2026-11-29t00:10:00z", "2026-11-29t00:10:00+02:00"]},
+        schema,
+        declared=frozenset({"at"}),
+    )
+    assert grown == schema and not changes.to_variant
+    assert [v.hour for v in table.column("at").to_pylist()] == [0, 22]
+
+
 def test_anything_fits_a_text_column_as_its_json_text() -> None:
     schema = pa.schema([("s", pa.string())])
     table, _, _ = fit({"s": [1, 2]}, schema, declared=frozenset({"s"}))

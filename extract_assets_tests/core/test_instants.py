@@ -22,6 +22,10 @@ def test_a_timestamp_without_an_offset_is_taken_as_utc() -> None:
     assert parse_instant("2026-12-04 16:01:14") == datetime(2026, 12, 4, 16, 1, 14, tzinfo=UTC)
 
 
+def test_rfc_3339s_lower_case_t_and_z_read_as_their_capitals() -> None:
+    assert parse_instant("2026-12-04t16:01:14z") == datetime(2026, 12, 4, 16, 1, 14, tzinfo=UTC)
+
+
 def test_a_plain_date_is_its_own_day() -> None:
     assert utc_day("2026-11-29") == date(2026, 11, 29)
 
@@ -40,10 +44,14 @@ def test_models_hold_every_timestamp_as_a_utc_instant() -> None:
     moment=st.datetimes(
         min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
     ),
-    minutes=st.integers(min_value=-14 * 60, max_value=14 * 60),
+    minutes=st.one_of(st.just(0), st.integers(min_value=-14 * 60, max_value=14 * 60)),
+    zulu=st.sampled_from(["Z", "z", "+00:00"]),
+    separator=st.sampled_from(["T", "t", " "]),
 )
-def test_any_spelling_of_an_instant_gives_the_same_day(moment: datetime, minutes: int) -> None:
-
-    spelled = moment.astimezone(timezone(timedelta(minutes=minutes))).isoformat()
+def test_any_spelling_of_an_instant_gives_the_same_day(
+    moment: datetime, minutes: int, zulu: str, separator: str
+) -> None:
+    local = moment.astimezone(timezone(timedelta(minutes=minutes)))
+    spelled = local.isoformat(separator).replace("+00:00", zulu)
     assert utc_day(spelled) == moment.date()
     assert parse_instant(spelled) == moment
