@@ -598,6 +598,8 @@ def _python_table(rows: list[Mapping[str, Any]], known: pa.Schema) -> tuple[pa.T
         if count and column.type == hint:
             converted[name] += count  # else the fitter converts (and counts) them itself
         columns.append(column)
+    if not columns:  # rows of no key: a table of no column still holds their count
+        return pa.table([pa.nulls(len(rows))], names=[""]).select([]), converted
     return pa.Table.from_arrays(columns, names=names), converted
 
 

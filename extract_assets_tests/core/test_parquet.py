@@ -408,6 +408,32 @@ def test_rows_without_a_field_wait_for_a_later_row_to_bring_a_column(
         assert rows == [{"id": 1}] + [{"id": None}] * 30_000
 
 
+def test_records_without_a_field_in_a_batch_of_their_own_are_kept_as_rows_of_nulls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parquet, "_RECORDS_PER_BATCH", 2)
+    result = write_records([{"id": 1}, {}, {}, {}, {"id": 5}], tmp_path / "out.parquet")
+
+    assert result.rows == 5
+    assert read_rows(result.path) == [{"id": n} for n in [1, None, None, None, 5]]
+
+
+def test_rows_without_a_field_among_rows_read_exactly_are_kept_as_rows_of_nulls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parquet, "_FALLBACK_ROWS", 2)  # a slice of `{}` rows alone
+    lines = b'{"n": 1}\n{"n": "x"}\n{}\n{}\n{"n": 2}\n'  # number and text: read exactly
+    result = write_ndjson([lines], tmp_path / "out.parquet", expected_rows=5)
+
+    assert read_rows(result.path) == [{"n": v} for v in ["1", "x", None, None, "2"]]
+
+
+def test_records_without_any_field_are_refused_as_ndjson_rows_are(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="1 rows have no field to store"):
+        write_records([{}], tmp_path / "out.parquet")
+    assert folder_listing(tmp_path) == []
+
+
 def test_rows_without_any_field_are_refused_and_the_target_is_left_as_it_was(
     tmp_path: Path,
 ) -> None:
