@@ -82,7 +82,7 @@ def case_apart(values: pa.ChunkedArray, known: pa.DataType | None) -> pa.Chunked
     apart = _apart_type(values.type, known)
     if apart.equals(values.type):
         return values
-    return pa.chunked_array([chunk.view(apart) for chunk in values.chunks], type=apart)
+    return pa.chunked_array([_renamed(chunk, apart) for chunk in values.chunks], type=apart)
 
 
 def view_keyed(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
@@ -91,8 +91,48 @@ def view_keyed(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
     if kind.equals(values.type):
         return values
     if isinstance(values, pa.ChunkedArray):
-        return pa.chunked_array([chunk.view(kind) for chunk in values.chunks], type=kind)
-    return values.view(kind)
+        return pa.chunked_array([_renamed(chunk, kind) for chunk in values.chunks], type=kind)
+    return _renamed(values, kind)
+
+
+def _renamed(values: pa.Array, kind: pa.DataType) -> pa.Array:
+    """`values` as `kind`, a type of the same shape whose object keys have other names.
+
+    Arrow's `view` does it without a copy, but gives an invalid array when a null-typed array
+    is inside (`[[null, null]]` as `list<null>`: its offsets then run past its one item), so
+    such an array is put together again from its parts (copied first if it is a slice, which
+    Arrow cannot give a list its nulls on).
+
+    >>> kind = pa.struct([("y", pa.list_(pa.null()))])
+    >>> _renamed(pa.array([{"x": [None, None]}]), kind).to_pylist()
+    [{'y': [None, None]}]
+    """
+    if not _holds_null_type(kind):
+        return values.view(kind)
+    if pa.types.is_struct(kind):
+        children = [_renamed(values.field(i), field.type) for i, field in enumerate(kind)]
+        return pa.StructArray.from_arrays(children, fields=list(kind), mask=_nulls(values))
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        if values.offset:
+            values = pa.concat_arrays([values])
+        items = _renamed(values.values, kind.value_type)
+        rebuild = pa.ListArray if pa.types.is_list(kind) else pa.LargeListArray
+        return rebuild.from_arrays(values.offsets, items, type=kind, mask=_nulls(values))
+    return values
+
+
+def _holds_null_type(kind: pa.DataType) -> bool:
+    if pa.types.is_null(kind):
+        return True
+    if pa.types.is_struct(kind):
+        return any(_holds_null_type(field.type) for field in kind)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _holds_null_type(kind.value_type)
+    return False
+
+
+def _nulls(values: pa.Array) -> pa.Array | None:
+    return values.is_null() if values.null_count else None
 
 
 def _apart_type(kind: pa.DataType, known: pa.DataType | None) -> pa.DataType:

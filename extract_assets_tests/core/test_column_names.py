@@ -107,6 +107,16 @@ def test_object_keys_differing_only_in_case_read_in_every_reader_spark_included(
     assert [{"A": 1, "a__case_2": None}, {"A": None, "a__case_2": 2}] in [row["l"] for row in rows]
 
 
+def test_object_keys_apart_by_case_beside_lists_of_nulls_read_in_every_reader(
+    tmp_path: Path,
+) -> None:
+    lines = b'{"s": {"a": [null, null], "A": null}, "l": [{"b": [null], "B": 1}]}\n'
+    rows = read_by_every_reader(lines, tmp_path / "offers")
+    assert rows == [
+        {"s": {"a": [None, None], "A__case_2": None}, "l": [{"b": [None], "B__case_2": 1}]}
+    ]
+
+
 def test_a_later_run_puts_an_object_key_where_an_earlier_run_put_it(tmp_path: Path) -> None:
     folder = tmp_path / "ads"
     first = [{"date": "2026-12-01", "s": {"X": 1}}, {"date": "2026-12-02", "s": {"x": 2}}]
