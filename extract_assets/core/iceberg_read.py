@@ -3,6 +3,14 @@
 The partition column comes last and non-null, as the Parquet path restores it from the folder
 names, and columns have the types our writers use, so a downstream asset gets the same table
 whichever format its upstream was written in.
+
+The data files the scan plans are read here, not by pyiceberg's reader, which turns a null list
+of objects into an empty one (apache/iceberg-python#3833; the files hold the null, and DuckDB,
+Spark and Polars read it). Each file's columns are found by their Iceberg field ids, so a column
+renamed by another engine is still found; a file written before a column joined or widened
+(int to long, float to double, an object gaining keys) is brought to the table's schema as the
+Parquet path brings an older day. A scan that must apply deletes or filter rows inside files
+(neither of which this package writes) is left to pyiceberg.
 """
 
 from __future__ import annotations
@@ -14,6 +22,8 @@ from extract_assets.core.iceberg_catalog import IcebergTarget, open_catalog
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from pyiceberg.schema import Schema
+    from pyiceberg.table import FileScanTask, Table
 
 __all__ = ["read_iceberg"]
 
@@ -53,7 +63,12 @@ def read_iceberg(target: IcebergTarget, values: Sequence[Any] | None, asset: str
                 "materialize those partitions first"
             )
         row_filter = in_partitions(name, texts)
-    read = table.scan(row_filter=row_filter).to_arrow()
+    scan = table.scan(row_filter=row_filter)
+    tasks = list(scan.plan_files())
+    if all(not task.delete_files and task.residual == AlwaysTrue() for task in tasks):
+        read = _files(table, tasks)
+    else:
+        read = scan.to_arrow()
     schema = plain_arrow(read.schema)
     if target.partition is not None and target.partition[0] in schema.names:
         name = target.partition[0]
@@ -62,3 +77,35 @@ def read_iceberg(target: IcebergTarget, values: Sequence[Any] | None, asset: str
         schema = schema.remove(index).append(field)
         read = read.select([*schema.names])
     return read.cast(pa.schema(schema))
+
+
+def _files(table: Table, tasks: list[FileScanTask]) -> pa.Table:
+    """The rows of the tasks' data files, in the table's current schema."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from extract_assets.core.arrow_schema import conform_table
+    from extract_assets.core.iceberg import plain_arrow
+
+    current = table.schema()
+    schema = plain_arrow(current.as_arrow())
+    parts = []
+    for task in tasks:
+        with table.io.new_input(task.file.file_path).open() as stream:
+            data = pq.read_table(stream)
+        names = [_current_name(current, field) for field in data.schema]
+        data = data.rename_columns(names)
+        data = data.cast(plain_arrow(data.schema))
+        parts.append(conform_table(data.select([n for n in names if n in schema.names]), schema))
+    return pa.concat_tables(parts) if parts else schema.empty_table()
+
+
+def _current_name(current: Schema, field: pa.Field) -> str:
+    """The name the table's schema now gives the column `field` of a data file."""
+    found = (field.metadata or {}).get(b"PARQUET:field_id")
+    if found is None:
+        return field.name
+    try:
+        return current.find_column_name(int(found)) or field.name
+    except ValueError:
+        return field.name

@@ -100,6 +100,27 @@ def test_a_partition_rerun_without_rows_reads_as_no_rows(tmp_path: Path) -> None
     assert read.column("n").to_pylist() == [2]
 
 
+def test_a_null_list_of_objects_reads_back_null_not_empty(tmp_path: Path) -> None:
+    write(tmp_path, {WEEK[0]: [{"n": 1}, {"n": 2, "items": [{"sku": "a"}]}, {"n": 3, "items": []}]})
+
+    read = read_iceberg(target(tmp_path), [WEEK[0]], "ads")
+    assert sorted(zip(read["n"].to_pylist(), read["items"].to_pylist(), strict=True)) == [
+        (1, None),
+        (2, [{"sku": "a"}]),
+        (3, []),
+    ]
+    assert_iceberg_readers_agree(table(tmp_path), "date")
+
+
+def test_a_column_another_engine_renamed_is_read_under_its_new_name(tmp_path: Path) -> None:
+    write(tmp_path, {WEEK[0]: [{"n": 1, "label": "x"}]})
+    with table(tmp_path).update_schema() as update:
+        update.rename_column("label", "title")
+
+    read = read_iceberg(target(tmp_path), [WEEK[0]], "ads")
+    assert read.select(["n", "title"]).to_pylist() == [{"n": 1, "title": "x"}]
+
+
 def test_a_day_never_materialized_is_an_error_that_names_it(tmp_path: Path) -> None:
     write(tmp_path, {WEEK[0]: [{"n": 1}]})
 
