@@ -94,18 +94,17 @@ def _files(table: Table, tasks: list[FileScanTask]) -> pa.Table:
         with table.io.new_input(task.file.file_path).open() as stream:
             data = pq.read_table(stream)
         names = [_current_name(current, field) for field in data.schema]
-        data = data.rename_columns(names)
+        kept = [i for i, name in enumerate(names) if name in schema.names]
+        data = data.select(kept).rename_columns([names[i] for i in kept])
         data = data.cast(plain_arrow(data.schema))
-        parts.append(conform_table(data.select([n for n in names if n in schema.names]), schema))
+        parts.append(conform_table(data, schema))
     return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
-def _current_name(current: Schema, field: pa.Field) -> str:
-    """The name the table's schema now gives the column `field` of a data file."""
+def _current_name(current: Schema, field: pa.Field) -> str | None:
+    """The name the table's schema now gives the column `field` of a data file (None: the
+    column was dropped)."""
     found = (field.metadata or {}).get(b"PARQUET:field_id")
     if found is None:
         return field.name
-    try:
-        return current.find_column_name(int(found)) or field.name
-    except ValueError:
-        return field.name
+    return current.find_column_name(int(found))

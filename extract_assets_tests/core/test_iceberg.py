@@ -9,9 +9,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from pyiceberg.table import Table
+from pyiceberg.types import StringType
 
 from extract_assets.core.day_folders import write_day_folders
 from extract_assets.core.errors import OutputError
@@ -119,6 +121,28 @@ def test_a_column_another_engine_renamed_is_read_under_its_new_name(tmp_path: Pa
 
     read = read_iceberg(target(tmp_path), [WEEK[0]], "ads")
     assert read.select(["n", "title"]).to_pylist() == [{"n": 1, "title": "x"}]
+
+
+def test_a_column_another_engine_dropped_and_added_again_reads_as_the_new_column(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, {WEEK[0]: [{"n": 1, "label": "x"}]})
+    with table(tmp_path).update_schema() as update:
+        update.delete_column("label")
+    with table(tmp_path).update_schema() as update:
+        update.add_column("label", StringType())
+
+    read = read_iceberg(target(tmp_path), [WEEK[0]], "ads")
+    assert read.select(["n", "label"]).to_pylist() == [{"n": 1, "label": None}]
+
+
+def test_rows_another_writer_appended_are_read_with_ours(tmp_path: Path) -> None:
+    write(tmp_path, {WEEK[0]: [{"n": 1}]})
+    ads = table(tmp_path)
+    ads.append(pa.table({"date": [WEEK[0]], "n": [2]}).cast(ads.schema().as_arrow()))
+
+    read = read_iceberg(target(tmp_path), [WEEK[0]], "ads")
+    assert sorted(read["n"].to_pylist()) == [1, 2]
 
 
 def test_a_day_never_materialized_is_an_error_that_names_it(tmp_path: Path) -> None:
