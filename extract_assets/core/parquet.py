@@ -231,7 +231,7 @@ def stage_records(
                 _records_table(
                     batch,
                     keyed(sink.schema),
-                    first_row=sink.rows + 1,
+                    first_row=sink.arrived + 1,
                     converted=fitter.changes.converted,
                     repairs=repairs,
                 )
@@ -427,7 +427,7 @@ def _parsed_ahead(
     if ahead < 1:
         for block in blocks:
             yield from _parse_block(
-                block, sink.schema, first_row=sink.rows + 1, converted=converted
+                block, sink.schema, first_row=sink.arrived + 1, converted=converted
             )
         return
     pool = ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="ndjson-parse")
@@ -458,7 +458,7 @@ def _settle(guess: _Guess, sink: _Sink, converted: Counter[str]) -> list[pa.Tabl
     else:
         guess.parsed.cancel()
     return list(
-        _parse_block(guess.block, sink.schema, first_row=sink.rows + 1, converted=converted)
+        _parse_block(guess.block, sink.schema, first_row=sink.arrived + 1, converted=converted)
     )
 
 
@@ -708,6 +708,9 @@ class _Sink:
             raise ValueError(f"row_group_rows must be positive, not {row_group_rows}")
         self.schema = schema
         self.rows = 0
+        # Rows given to `add`, which a `discard_row` contract may leave out of `rows`: what a
+        # provider's count is checked against, and what a row's number counts.
+        self.arrived = 0
         self._fitter = fitter
         self._target = target
         self._row_group_rows = row_group_rows
@@ -739,6 +742,7 @@ class _Sink:
     def add(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
+        self.arrived += table.num_rows
         fitted, schema = self._fitter(table, self.schema)
         schema = _relax_required(schema, fitted)
         for field in self.schema:
@@ -757,9 +761,9 @@ class _Sink:
     def finish(self, expected_rows: int | None) -> StagedFile:
         self._flush(self._pending_rows, last=True)
         self._writer.stop()
-        if expected_rows is not None and self.rows != expected_rows:
+        if expected_rows is not None and self.arrived != expected_rows:
             raise IncompleteResultError(
-                f"{self.rows:,} rows arrived but {expected_rows:,} were expected; "
+                f"{self.arrived:,} rows arrived but {expected_rows:,} were expected; "
                 f"{self._target} was left as it was"
             )
         final = self._segments[0][0] if len(self._segments) == 1 else self._merge()

@@ -87,7 +87,10 @@ def _build_asset(spec: LinkupExtractSpec, builder: AssetBuilder) -> dg.AssetsDef
             ROW_COUNT_MATCHES_LINKUP,
             asset=asset_spec.key,
             blocking=blocking,
-            description="The Parquet file holds exactly the rowsReturned that Linkup reported.",
+            description=(
+                "The Parquet file holds exactly the rowsReturned that Linkup reported (less the "
+                "rows the schema contract discard_row left out)."
+            ),
         ),
         schema_change_check_spec(asset_spec.key, spec.schema_contract, blocking=blocking),
     ]
@@ -134,7 +137,7 @@ def _build_asset(spec: LinkupExtractSpec, builder: AssetBuilder) -> dg.AssetsDef
         return dg.MaterializeResult(
             metadata=task_metadata(task, written, table.published),
             check_results=[
-                *_check_results(spec, task, files),
+                *_check_results(spec, task, files, table.published.changes.discarded_rows),
                 schema_change_check(table.published, blocking=blocking),
             ],
         )
@@ -201,16 +204,17 @@ def written_files(table: "TableWrite", target: Location, written: "SinkResult") 
 
 
 def _check_results(
-    spec: LinkupExtractSpec, task: Task, files: list[str]
+    spec: LinkupExtractSpec, task: Task, files: list[str], discarded: int
 ) -> list[dg.AssetCheckResult]:
     assert task.output is not None
     rows_in_file = sum(open_parquet(path).metadata.num_rows for path in files)
     results = [
         dg.AssetCheckResult(
             check_name=ROW_COUNT_MATCHES_LINKUP,
-            passed=rows_in_file == task.output.rows_returned,
+            passed=rows_in_file + discarded == task.output.rows_returned,
             metadata={
                 "rows_in_file": rows_in_file,
+                "rows_discarded": discarded,
                 "rows_returned": task.output.rows_returned,
             },
         )

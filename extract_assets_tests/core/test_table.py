@@ -20,7 +20,7 @@ import pytest
 
 from extract_assets.core.contract import SchemaContract, SchemaContractError
 from extract_assets.core.day_folders import DayFolders, day_file, write_day_folders
-from extract_assets.core.errors import OutputError
+from extract_assets.core.errors import IncompleteResultError, OutputError
 from extract_assets.core.leftovers import owner_token
 from extract_assets.core.paths import schema_document
 from extract_assets.core.table import TableWriter, read_document
@@ -183,6 +183,36 @@ def test_a_frozen_table_fails_names_the_change_and_writes_nothing(tmp_path: Path
     assert {p: p.read_bytes() for p in folder.rglob("*.parquet")} == before
     assert schema_document(folder).read_text() == document
     assert [p.name for p in folder.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_discard_row_leaves_out_the_rows_that_do_not_fit_and_writes_every_day(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    rows = {
+        START: [{"impressions": "n/a"}, {"impressions": 1}],
+        START + timedelta(days=1): [{"impressions": "n/a"}],
+    }
+    written = write(folder, rows, json_schema=DECLARED, contract="discard_row")
+
+    assert {day: r.rows for day, r in written.days.items()} == {
+        START: 1,
+        START + timedelta(days=1): 0,
+    }
+    assert written.table.changes.discarded_rows == 2
+    assert assert_one_table(folder).column("impressions").to_pylist() == [1]
+
+
+def test_discard_row_checks_a_providers_count_against_the_rows_that_arrived(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "linkup" / "team"
+    lines = b'{"impressions": "n/a"}\n{"impressions": 1}\n'
+    with TableWriter(folder, json_schema=DECLARED, contract="discard_row") as table:
+        staged = table.stage_ndjson([lines], folder / "part-0.parquet", expected_rows=2)
+        with pytest.raises(IncompleteResultError, match="2 rows arrived but 3 were expected"):
+            table.stage_ndjson([lines], folder / "part-1.parquet", expected_rows=3)
+    assert staged.rows == 1
 
 
 def test_the_schema_document_sits_beside_the_folder_with_columns_a_person_reads(

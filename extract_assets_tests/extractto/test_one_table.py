@@ -120,6 +120,36 @@ def test_the_materialization_reports_what_changed_and_the_check_sees_it(
     assert (evaluation.check_name, evaluation.passed) == (SCHEMA_CHANGE, False)
 
 
+def test_discard_row_leaves_out_the_rows_that_do_not_fit_and_the_run_succeeds(
+    fast_resource: ExtractToResource,
+    quick_emulator: EmulatorServer,
+    tmp_path: Path,
+) -> None:
+    extract = quick_emulator.control.add_extractto_extract("Ads", sync_seconds=0)
+    quick_emulator.control.set_extractto_served_rows(
+        extract["id"],
+        {
+            "2026-11-01": [{"campaign_id": "c1", "impressions": 5}],
+            "2026-11-02": [
+                {"campaign_id": "c2", "impressions": "about 40"},
+                {"campaign_id": "c3", "impressions": 7},
+            ],
+        },
+        columns=[
+            {"name": "campaign_id", "type": "string"},
+            {"name": "impressions", "type": "integer"},
+        ],
+    )
+
+    result = backfill(fast_resource, tmp_path, spec(extract["id"], schema_contract="discard_row"))
+
+    assert result.success
+    rows = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date")
+    assert sorted(row["campaign_id"] for row in rows) == ["c1", "c3"]
+    change = result.asset_materializations_for_node("ads")[0].metadata[SCHEMA_CHANGE_METADATA]
+    assert isinstance(change.value, dict) and change.value["rows_discarded"] == 1
+
+
 def test_a_frozen_table_fails_with_the_column_types_and_setting_and_writes_nothing(
     fast_resource: ExtractToResource,
     quick_emulator: EmulatorServer,

@@ -110,6 +110,33 @@ def test_every_asset_check_passes_on_a_good_result(
     }
 
 
+def test_rows_discard_row_leaves_out_count_toward_linkups_rows_returned(
+    fast_resource: LinkupResource, tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    # Ids the agent writes from 2**63 - 1 up: all but the first are beyond the declared int64.
+    schema = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "id": {"type": "integer", "minimum": 2**63 - 1, "maximum": 2**63 + 2},
+        },
+        "required": ["name", "id"],
+    }
+    spec = LinkupExtractSpec(
+        name="ids", q=TEAM.q, url=TEAM.url, schema=schema, schema_contract="discard_row"
+    )
+
+    result = materialize(fast_resource, tmp_path, instance, spec)
+
+    assert result.success
+    [check] = [
+        e for e in result.get_asset_check_evaluations() if e.check_name == ROW_COUNT_MATCHES_LINKUP
+    ]
+    counts = {key: value.value for key, value in check.metadata.items()}
+    assert check.passed and counts["rows_discarded"] > 0
+    assert counts["rows_in_file"] + counts["rows_discarded"] == counts["rows_returned"]
+
+
 def test_a_failed_task_fails_the_run_with_linkups_error(
     emulator: EmulatorServer,
     fast_resource: LinkupResource,
