@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from extract_assets.core.column_names import schema_apart
 from extract_assets.core.json_text import json_text
 
 __all__ = [
@@ -75,7 +76,7 @@ def json_schema_to_arrow(json_schema: Mapping[str, Any]) -> pa.Schema:
     if not isinstance(properties, Mapping):
         return pa.schema([])
     required = set(row.get("required") or ())
-    return pa.schema(
+    declared = pa.schema(
         pa.field(
             name,
             _arrow_type(node, json_schema, ()),
@@ -83,6 +84,7 @@ def json_schema_to_arrow(json_schema: Mapping[str, Any]) -> pa.Schema:
         )
         for name, node in properties.items()
     )
+    return schema_apart(declared)  # properties apart only by case: see `column_names`
 
 
 def _allows_null(node: Mapping[str, Any]) -> bool:

@@ -22,7 +22,7 @@ import re
 
 import pyarrow as pa
 
-__all__ = ["ColumnNames", "case_apart", "column_key", "keyed", "view_keyed"]
+__all__ = ["ColumnNames", "case_apart", "column_key", "keyed", "schema_apart", "view_keyed"]
 
 _CASE_INFIX = "__case_"
 _RENAMED = re.compile(rf"(.*){_CASE_INFIX}([2-9]|[1-9][0-9]+)")
@@ -69,6 +69,24 @@ def _keyed_type(kind: pa.DataType) -> pa.DataType:
     if pa.types.is_large_list(kind):
         return pa.large_list(kind.value_field.with_type(_keyed_type(kind.value_type)))
     return kind
+
+
+def schema_apart(schema: pa.Schema) -> pa.Schema:
+    """`schema`, named by keys (as a JSON Schema's properties name columns), with its columns
+    and the object keys inside named apart as rows' keys are.
+
+    >>> schema_apart(pa.schema([("Price", pa.int64()), ("price", pa.int64()), ("", pa.int8())]))
+    Price: int64
+    price__case_2: int64
+    __case_2: int8
+    """
+    names = ColumnNames([])
+    fields = [
+        field.with_name(names.add(field.name)).with_type(_apart_type(field.type, None))
+        for field in schema
+    ]
+    apart = pa.schema(fields, metadata=schema.metadata)
+    return schema if apart.equals(schema) else apart
 
 
 def case_apart(values: pa.ChunkedArray, known: pa.DataType | None) -> pa.ChunkedArray:

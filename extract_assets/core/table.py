@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from extract_assets.core.arrow_schema import json_schema_to_arrow, widen_schema
+from extract_assets.core.column_names import ColumnNames, column_key
 from extract_assets.core.commit import publish_all
 from extract_assets.core.contract import (
     DEFAULT_CONTRACT,
@@ -200,14 +201,19 @@ class TableWriter:
         self._declared = declared
         self._descriptions = _descriptions(json_schema)
         self._contract = contract
-        self._fitter = Fitter(
-            declared=frozenset(declared.names), contract=contract, where=where or str(folder)
-        )
         document = read_document(folder)
         # A column the table already has keeps the table's type, even if this write declares
         # another (a task of `linkup_task_outputs` with its own JSON Schema): its values are
         # fitted to it by the contract. Newly declared columns join the table.
         self.schema = _with_new_columns(document.schema, declared) if document else declared
+        holding = ColumnNames(self.schema.names)
+        self._fitter = Fitter(
+            declared=frozenset(
+                holding.column_of(column_key(name)) or name for name in declared.names
+            ),
+            contract=contract,
+            where=where or str(folder),
+        )
         self._staged: list[StagedFile] = []
         self._exit = contextlib.ExitStack()
         self._staging: Path | None = None
@@ -519,7 +525,13 @@ def _grow(table: pa.Schema, other: pa.Schema) -> pa.Schema:
 
 
 def _with_new_columns(table: pa.Schema, declared: pa.Schema) -> pa.Schema:
-    new = [f for f in declared if table.get_field_index(f.name) < 0]
+    """`table` with the declared columns it lacks, found and named by the keys they hold."""
+    holding = ColumnNames(table.names)
+    new = [
+        field.with_name(holding.add(key))
+        for field in declared
+        if holding.column_of(key := column_key(field.name)) is None
+    ]
     return pa.schema([*table, *new], metadata=table.metadata) if new else table
 
 
@@ -534,8 +546,10 @@ def _descriptions(json_schema: Mapping[str, Any] | None) -> dict[str, str]:
     properties = (json_schema or {}).get("properties")
     if not isinstance(properties, Mapping):
         return {}
+    names = ColumnNames([])  # the columns the properties get, as `json_schema_to_arrow` names them
+    columns = {name: names.add(name) for name in properties}
     return {
-        name: node["description"]
+        columns[name]: node["description"]
         for name, node in properties.items()
         if isinstance(node, Mapping) and isinstance(node.get("description"), str)
     }

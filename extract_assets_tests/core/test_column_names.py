@@ -243,3 +243,46 @@ def test_the_schema_check_judges_the_empty_keys_column_by_its_key(tmp_path: Path
         "additionalProperties": False,
     }
     assert_the_schema_check_passes(target, schema)
+
+
+def test_a_json_schema_declaring_keys_apart_only_by_case_gives_columns_every_reader_reads(
+    tmp_path: Path,
+) -> None:
+    schema = {
+        "properties": {
+            "Price": {"type": "integer"},
+            "price": {"type": "number"},
+            "": {"type": "string"},
+            "s": {"type": "object", "properties": {"X": {"type": "integer"}, "x": {}}},
+        }
+    }
+    folder = tmp_path / "offers"
+    written = write_ndjson(
+        [b'{"Price": 1, "price": 2.5, "": "a", "s": {"X": 3, "x": "y"}}\n'],
+        folder / "part-0.parquet",
+        json_schema=schema,
+    )
+    assert written.schema.names == ["Price", "price__case_2", "__case_2", "s"]
+    rows = assert_all_readers_agree(folder, None)
+    assert rows == [
+        {"Price": 1, "price__case_2": 2.5, "__case_2": "a", "s": {"X": 3, "x__case_2": "y"}}
+    ]
+
+
+def test_a_declared_key_apart_only_by_case_from_a_column_the_table_has_gets_its_own(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "ads"
+    write_day_folders([[{"date": "2026-12-01", "Price": 1}]], folder, [date(2026, 12, 1)])
+    again = write_day_folders(
+        [[{"date": "2026-12-02", "price": 2.5}]],
+        folder,
+        [date(2026, 12, 2)],
+        json_schema={"properties": {"price": {"type": "number"}}},
+    )
+    assert again.table.schema.names == ["Price", "price__case_2"]
+    rows = assert_all_readers_agree(folder, "date")
+    assert sorted(str((row["Price"], row["price__case_2"])) for row in rows) == [
+        "(1, None)",
+        "(None, 2.5)",
+    ]
