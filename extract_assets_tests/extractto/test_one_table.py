@@ -120,14 +120,30 @@ def test_the_materialization_reports_what_changed_and_the_check_sees_it(
     assert (evaluation.check_name, evaluation.passed) == (SCHEMA_CHANGE, False)
 
 
+def campaign_extract(
+    emulator: EmulatorServer, days: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    """An extract whose data table has a text `campaign_id` and an integer `impressions`,
+    serving `days`."""
+    extract = emulator.control.add_extractto_extract("Ads", sync_seconds=0)
+    emulator.control.set_extractto_served_rows(
+        extract["id"],
+        days,
+        columns=[
+            {"name": "campaign_id", "type": "string"},
+            {"name": "impressions", "type": "integer"},
+        ],
+    )
+    return extract
+
+
 def test_discard_row_leaves_out_the_rows_that_do_not_fit_and_the_run_succeeds(
     fast_resource: ExtractToResource,
     quick_emulator: EmulatorServer,
     tmp_path: Path,
 ) -> None:
-    extract = quick_emulator.control.add_extractto_extract("Ads", sync_seconds=0)
-    quick_emulator.control.set_extractto_served_rows(
-        extract["id"],
+    extract = campaign_extract(
+        quick_emulator,
         {
             "2026-11-01": [{"campaign_id": "c1", "impressions": 5}],
             "2026-11-02": [
@@ -135,10 +151,6 @@ def test_discard_row_leaves_out_the_rows_that_do_not_fit_and_the_run_succeeds(
                 {"campaign_id": "c3", "impressions": 7},
             ],
         },
-        columns=[
-            {"name": "campaign_id", "type": "string"},
-            {"name": "impressions", "type": "integer"},
-        ],
     )
 
     result = backfill(fast_resource, tmp_path, spec(extract["id"], schema_contract="discard_row"))
@@ -155,14 +167,8 @@ def test_a_frozen_table_fails_with_the_column_types_and_setting_and_writes_nothi
     quick_emulator: EmulatorServer,
     tmp_path: Path,
 ) -> None:
-    extract = quick_emulator.control.add_extractto_extract("Ads", sync_seconds=0)
-    quick_emulator.control.set_extractto_served_rows(
-        extract["id"],
-        {"2026-11-01": [{"campaign_id": "c1", "impressions": 5}], "2026-11-02": []},
-        columns=[
-            {"name": "campaign_id", "type": "string"},
-            {"name": "impressions", "type": "integer"},
-        ],
+    extract = campaign_extract(
+        quick_emulator, {"2026-11-01": [{"campaign_id": "c1", "impressions": 5}], "2026-11-02": []}
     )
     ads = spec(extract["id"], schema_contract="freeze")
     assert backfill(fast_resource, tmp_path, ads).success
