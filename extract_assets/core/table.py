@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from extract_assets.core.arrow_schema import json_schema_to_arrow, widen_schema
-from extract_assets.core.column_names import ColumnNames, column_key
+from extract_assets.core.column_names import ColumnNames, column_key, schema_apart
 from extract_assets.core.commit import publish_all
 from extract_assets.core.contract import (
     DEFAULT_CONTRACT,
@@ -546,8 +546,9 @@ def _descriptions(json_schema: Mapping[str, Any] | None) -> dict[str, str]:
     properties = (json_schema or {}).get("properties")
     if not isinstance(properties, Mapping):
         return {}
-    names = ColumnNames([])  # the columns the properties get, as `json_schema_to_arrow` names them
-    columns = {name: names.add(name) for name in properties}
+    # The columns the properties get, named as `json_schema_to_arrow` names them.
+    named = schema_apart(pa.schema([(name, pa.null()) for name in properties]))
+    columns = dict(zip(properties, named.names, strict=True))
     return {
         columns[name]: node["description"]
         for name, node in properties.items()

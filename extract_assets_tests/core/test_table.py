@@ -215,6 +215,21 @@ def test_discard_row_checks_a_providers_count_against_the_rows_that_arrived(
     assert staged.rows == 1
 
 
+def test_a_declared_key_named_apart_by_case_keeps_its_description(tmp_path: Path) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    schema = {
+        "properties": {
+            "Price": {"type": "integer", "description": "List price."},
+            "price": {"type": "number", "description": "Price paid."},
+        }
+    }
+    write(folder, {START: [{"Price": 1, "price": 2.5}]}, json_schema=schema)
+    document = json.loads((tmp_path / "extractto" / "ads.schema.json").read_text())
+    described = {c["name"]: c.get("description") for c in document["columns"]}
+    assert described["Price"] == "List price."
+    assert described["price__case_2"] == "Price paid."
+
+
 def test_the_schema_document_sits_beside_the_folder_with_columns_a_person_reads(
     tmp_path: Path,
 ) -> None:
