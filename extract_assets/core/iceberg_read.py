@@ -16,6 +16,7 @@ Parquet path brings an older day. A scan that must apply deletes or filter rows 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from extract_assets.core.iceberg_catalog import IcebergTarget, open_catalog
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from pyiceberg.table import FileScanTask, Table
 
 __all__ = ["read_iceberg"]
+
+# Threads reading data files at once (pyiceberg's own default is the machine's cores + 4).
+_READERS = 8
 
 
 def read_iceberg(target: IcebergTarget, values: Sequence[Any] | None, asset: str) -> pa.Table:
@@ -89,15 +93,19 @@ def _files(table: Table, tasks: list[FileScanTask]) -> pa.Table:
 
     current = table.schema()
     schema = plain_arrow(current.as_arrow())
-    parts = []
-    for task in tasks:
+
+    def read(task: FileScanTask) -> pa.Table:
         with table.io.new_input(task.file.file_path).open() as stream:
             data = pq.read_table(stream)
         names = [_current_name(current, field) for field in data.schema]
         kept = [i for i, name in enumerate(names) if name in schema.names]
         data = data.select(kept).rename_columns([names[i] for i in kept])
-        data = data.cast(plain_arrow(data.schema))
-        parts.append(conform_table(data, schema))
+        return conform_table(data.cast(plain_arrow(data.schema)), schema)
+
+    # Files are read on threads, as pyiceberg reads them: a year of days is 365 small files,
+    # and pyarrow reads without the GIL.
+    with ThreadPoolExecutor(max_workers=_READERS) as pool:
+        parts = list(pool.map(read, tasks))
     return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
