@@ -102,11 +102,14 @@ RESOURCE_DEFS: dict[str, Any] = {IO_MANAGER_KEY: DEFAULT_IO_MANAGER}
 def binding_io_manager() -> Iterator[None]:
     """Around asset decorators given `RESOURCE_DEFS`.
 
-    `resource_defs` is a beta parameter; its warning would reach everyone who merely builds
-    our assets, about a choice that is ours, so it is silenced here and only here.
+    `resource_defs` is a beta parameter, and so is `backfill_policy`, which the partitioned
+    assets set (one run per backfill); their warnings would reach everyone who merely builds
+    our assets, about choices that are ours, so they are silenced here and only here.
     """
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*`resource_defs`", category=dg.BetaWarning)
+        warnings.filterwarnings(
+            "ignore", message=".*`(resource_defs|backfill_policy)`", category=dg.BetaWarning
+        )
         yield
 
 

@@ -1,3 +1,5 @@
+import warnings
+
 import dagster as dg
 import pytest
 
@@ -22,6 +24,13 @@ def test_loading_definitions_makes_no_provider_request(
     defs.resolve_sensor_def("documents_webhook_sensor")
     defs.resolve_sensor_def("documents_polling_sensor")
     assert emulator.control.requests() == []
+
+
+def test_loading_definitions_warns_of_nothing_in_beta_that_the_package_chose() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        definitions_from_config(DEMO_CONFIG)
+    assert [str(w.message) for w in caught if issubclass(w.category, dg.BetaWarning)] == []
 
 
 def test_the_demo_declares_assets_of_every_provider() -> None:
