@@ -37,6 +37,8 @@ VALUES = st.recursive(
 )
 ROWS = st.lists(st.dictionaries(KEYS, VALUES, max_size=4), min_size=1, max_size=15)
 
+pytestmark = pytest.mark.slow  # sixty tables read by five readers, Spark included: ~20 s
+
 
 def written(rows: list[dict[str, Any]], how: str, size: int, target: Path) -> int:
     """`rows` written to `target` as NDJSON in pieces of `size` bytes (and blocks of about as
