@@ -49,6 +49,21 @@ def tick(
         yield Tick(assets, sensor, instance, fast_resource)
 
 
+def backfill_ads(
+    resource: ExtractToResource, extract_id: str, output: Path, last_day: str
+) -> dg.ExecuteInProcessResult:
+    """The extract as the asset `ads`, backfilled in one run from 2026-11-01 to `last_day`."""
+    spec = ExtractToExtractSpec(name="ads", extract_id=extract_id, start_date="2026-10-01")
+    return dg.materialize(
+        build_extractto_assets([spec], output_dir=str(output)),
+        resources={"extractto": resource},
+        tags={
+            "dagster/asset_partition_range_start": "2026-11-01",
+            "dagster/asset_partition_range_end": last_day,
+        },
+    )
+
+
 def utc_day_of(text: str) -> str:
     """The test's own reading of a row's date: a plain date, or a timestamp's UTC day."""
     if len(text) == 10:
@@ -106,15 +121,7 @@ def test_every_row_lands_in_the_folder_of_its_utc_day(
         real_world.control.set_extractto_extract_scenario(
             demo["extract_id"], rows_per_day=rows_per_day
         )
-    spec = ExtractToExtractSpec(name="ads", extract_id=demo["extract_id"], start_date="2026-10-01")
-    ads = dg.materialize(
-        build_extractto_assets([spec], output_dir=str(tmp_path)),
-        resources={"extractto": fast_resource},
-        tags={
-            "dagster/asset_partition_range_start": "2026-11-01",
-            "dagster/asset_partition_range_end": "2026-11-05",
-        },
-    )
+    ads = backfill_ads(fast_resource, demo["extract_id"], tmp_path, "2026-11-05")
     assert ads.success
     outside = [
         m.metadata["extract_assets/rows_outside_window"].value
@@ -162,15 +169,7 @@ def test_rows_spelled_every_way_a_service_may_land_in_one_table_every_reader_rea
             ],
         },
     )
-    spec = ExtractToExtractSpec(name="ads", extract_id=demo["extract_id"], start_date="2026-10-01")
-    ads = dg.materialize(
-        build_extractto_assets([spec], output_dir=str(tmp_path)),
-        resources={"extractto": fast_resource},
-        tags={
-            "dagster/asset_partition_range_start": "2026-11-01",
-            "dagster/asset_partition_range_end": "2026-11-02",
-        },
-    )
+    ads = backfill_ads(fast_resource, demo["extract_id"], tmp_path, "2026-11-02")
     assert ads.success
     rows = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date")
     assert len(rows) == 4
