@@ -139,17 +139,38 @@ def test_a_replayed_delivery_is_acknowledged_but_stored_once(
     assert receiver.stored() == ["evt_1"]
 
 
-async def _flood(url: str, deliveries: list[Delivery], connections: int) -> list[int]:
+@dataclass
+class Flood:
+    statuses: list[int]
+    resent: int
+
+
+async def _flood(url: str, deliveries: list[Delivery], connections: int) -> Flood:
+    """Send every delivery as dataextractor.io does, which delivers again (up to five times) when
+    an answer does not come: a kept-alive connection the server closes just as a delivery goes
+    out on it is such a case, and it comes when this busy machine stalls for the keep-alive's 5 s.
+    """
     limits = httpx.Limits(max_connections=connections)
+    resent = 0
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         gate = asyncio.Semaphore(connections)
 
-        async def send(delivery: Delivery) -> int:
-            async with gate:
-                answer = await client.post(url, content=delivery.body, headers=delivery.headers())
-                return answer.status_code
+        async def post(delivery: Delivery) -> int:
+            answer = await client.post(url, content=delivery.body, headers=delivery.headers())
+            return answer.status_code
 
-        return list(await asyncio.gather(*(send(d) for d in deliveries)))
+        async def send(delivery: Delivery) -> int:
+            nonlocal resent
+            async with gate:
+                for _ in range(4):
+                    try:
+                        return await post(delivery)
+                    except httpx.TransportError:
+                        resent += 1
+                return await post(delivery)
+
+        statuses = list(await asyncio.gather(*(send(d) for d in deliveries)))
+    return Flood(statuses, resent)
 
 
 @pytest.mark.slow
@@ -168,8 +189,11 @@ def test_after_a_flood_only_genuine_events_are_stored_once_and_the_receiver_stil
     ]
     deliveries = good + good + bad
     random.Random(0).shuffle(deliveries)
-    statuses = asyncio.run(_flood(receiver.url, deliveries, connections=64))
-    assert statuses.count(202) == 400 and statuses.count(200) == 400
+    flood = asyncio.run(_flood(receiver.url, deliveries, connections=64))
+    statuses = flood.statuses
+    assert statuses.count(202) + statuses.count(200) == len(good) * 2
+    # A delivery sent again may find its event stored by the attempt whose answer was lost.
+    assert 400 - flood.resent <= statuses.count(202) <= 400
     assert statuses.count(401) + statuses.count(400) == len(bad)
     after = genuine("evt_after_the_flood")
     assert deliver(http, receiver, after).status_code == 202
