@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Self, TypedDict, Unpack
+from typing import Any, Self, TypedDict, TypeVar, Unpack
+
+from pydantic import BaseModel
 
 from extract_assets.core.http import ApiClient, ErrorFactory, Timeouts
 from extract_assets.core.options import check_options
+from extract_assets.core.payload import parse_each, parse_payload
 from extract_assets.core.polling import PollPolicy
 from extract_assets.core.ratelimit import Pacer, SharedRateLimiter, shared_limiter
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.core.state import SharedState
+
+M = TypeVar("M", bound=BaseModel)
+
+logger = logging.getLogger("extract_assets")
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,24 @@ class ProviderClient:
 
     def close(self) -> None:
         self._api.close()
+
+    def _read(self, model: type[M], payload: Any, what: str) -> M:
+        """An answer read as `model`; one that does not fit is an `UnreadableAnswerError`."""
+        return parse_payload(model, payload, provider=self._api.provider, what=what)
+
+    def _read_each(self, model: type[M], items: Iterable[Any], what: str) -> list[M]:
+        """The items of a listing read as `model`; one that does not fit is logged and passed
+        over, so it neither hides the others nor stops a sensor."""
+        parsed, misfits = parse_each(model, items)
+        for item in misfits:
+            logger.warning(
+                "%s: %s %s cannot be read and is passed over: %s",
+                self._api.provider,
+                what,
+                item.id,
+                item.reason,
+            )
+        return parsed
 
     def __enter__(self) -> Self:
         return self

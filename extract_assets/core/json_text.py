@@ -18,8 +18,9 @@ def json_text(value: Any) -> str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float) and math.isfinite(value):
-        return repr(value)  # what json.dumps writes, without its per-call overhead
+    # What json.dumps writes, without its per-call overhead; an int of any size is finite.
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        return repr(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 

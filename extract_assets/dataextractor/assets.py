@@ -19,7 +19,7 @@ from extract_assets.core.storage import Location, RemotePath
 from extract_assets.dataextractor.client import (
     DataExtractorClient,
     DatasetFailedError,
-    UnreadableDataset,
+    Misfit,
     check_document,
 )
 from extract_assets.dataextractor.ledger import Submission, SubmissionLedger
@@ -169,7 +169,7 @@ class _Listed:
 
     final: int = 0
     processing: Counter[date] = field(default_factory=Counter)
-    unreadable: list[UnreadableDataset] = field(default_factory=list)
+    unreadable: list[Misfit] = field(default_factory=list)
 
 
 def _spool_window(

@@ -10,8 +10,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Unpack
 
-from pydantic import ValidationError
-
 from extract_assets.core.client import ClientOptions, ProviderClient
 from extract_assets.core.errors import (
     ExtractAssetsError,
@@ -20,6 +18,7 @@ from extract_assets.core.errors import (
     TransportError,
 )
 from extract_assets.core.paid import landed_or_back_off
+from extract_assets.core.payload import Misfit, parse_each
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
 from extract_assets.dataextractor.contract import (
@@ -79,14 +78,6 @@ def check_document(content: bytes, filename: str) -> str:
 
 
 @dataclass(frozen=True)
-class UnreadableDataset:
-    """A listed dataset that could not be read at all: its id (if it has one) and why."""
-
-    id: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class DatasetPage:
     """One page of the listing: its datasets, the cursor of the next page (None on the last),
     the size of the answer in bytes, and the datasets that could not be read (left out)."""
@@ -94,7 +85,7 @@ class DatasetPage:
     datasets: list[Dataset]
     next_cursor: str | None
     nbytes: int
-    unreadable: list[UnreadableDataset] = field(default_factory=list)
+    unreadable: list[Misfit] = field(default_factory=list)
 
 
 class DataExtractorClient(ProviderClient):
@@ -126,7 +117,7 @@ class DataExtractorClient(ProviderClient):
 
     def dataset(self, dataset_id: str) -> Dataset:
         payload = self._api.json("GET", f"/api/v1/datasets/{dataset_id}", bucket=READ_BUCKET)
-        return Dataset.model_validate(payload)
+        return self._read(Dataset, payload, f"dataset {dataset_id}")
 
     def dataset_page(
         self,
@@ -152,7 +143,7 @@ class DataExtractorClient(ProviderClient):
         query = {key: value for key, value in filters.items() if value is not None}
         response = self._api.request("GET", "/api/v1/datasets", params=query, bucket=READ_BUCKET)
         body = response.json()
-        datasets, unreadable = _read_datasets(body.get("data") or [])
+        datasets, unreadable = parse_each(Dataset, body.get("data") or [])
         return DatasetPage(
             datasets, body.get("next_cursor") or None, len(response.content), unreadable
         )
@@ -165,7 +156,7 @@ class DataExtractorClient(ProviderClient):
         is_verified: bool | None = None,
         search: str | None = None,
         page_size: int = PAGE_SIZE,
-        unreadable: list[UnreadableDataset] | None = None,
+        unreadable: list[Misfit] | None = None,
     ) -> Iterator[list[Dataset]]:
         """Datasets newest first, page by page, with the filters given; stop iterating to stop.
 
@@ -271,7 +262,7 @@ class DataExtractorClient(ProviderClient):
                     bucket=WRITE_BUCKET,
                     idempotent=False,
                 )
-                return Dataset.model_validate(payload)
+                return self._read(Dataset, payload, f"the dataset of the upload {name}")
             except (ServerError, TransportError) as exc:
                 # The upload may have been accepted before its answer was lost: look for it
                 # before sending it again, which would pay for a second extraction.
@@ -307,7 +298,7 @@ class DataExtractorClient(ProviderClient):
         payload = self._api.json(
             "PUT", f"/api/v1/datasets/{dataset_id}/ground_truth", json=body, bucket=WRITE_BUCKET
         )
-        return Dataset.model_validate(payload)
+        return self._read(Dataset, payload, f"dataset {dataset_id}")
 
     def wait(self, dataset_id: str, *, poll: PollPolicy | None = None) -> Dataset:
         """Poll until the dataset is `complete` (returned) or `failed` (raised)."""
@@ -322,18 +313,3 @@ class DataExtractorClient(ProviderClient):
         if dataset.status != "complete":
             raise DatasetFailedError(dataset)
         return dataset
-
-
-def _read_datasets(items: list[Any]) -> tuple[list[Dataset], list[UnreadableDataset]]:
-    datasets, unreadable = [], []
-    for item in items:
-        try:
-            datasets.append(Dataset.model_validate(item))
-        except ValidationError as error:
-            known = item.get("id") if isinstance(item, dict) else None
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "the dataset"
-            unreadable.append(
-                UnreadableDataset(str(known or "?"), f"{where}: {first['msg']}"[:200])
-            )
-    return datasets, unreadable

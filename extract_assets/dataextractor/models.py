@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from extract_assets.core.instants import UtcDateTime
+from extract_assets.core.json_text import json_text
+from extract_assets.core.payload import Items, Message, Payload
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+class _Model(Payload):
+    model_config = ConfigDict(extra="allow")
+
+
+def _scalar(value: Any) -> Any:
+    return json_text(value) if isinstance(value, dict | list) else value
+
+
+Value = Annotated[str | bool | int | float | None, BeforeValidator(_scalar)]
+"""A value kept as sent: text, a number or a boolean; an object or a list as its JSON text."""
 
 
 class BoundingBox(_Model):
@@ -36,7 +45,7 @@ class ExtractedField(_Model):
     and boolean may arrive as JSON numbers and booleans)."""
 
     name: str
-    value: str | bool | int | float | None = None
+    value: Value = None
     type: str | None = None
     confidence: float | None = None
     bounding_box: BoundingBox | None = None
@@ -46,22 +55,15 @@ class ExtractedField(_Model):
     def _box_or_none(cls, value: Any) -> Any:
         return value if isinstance(value, dict | list | tuple) else None
 
-    @field_validator("value", mode="before")
-    @classmethod
-    def _scalar(cls, value: Any) -> Any:
-        if isinstance(value, dict | list):
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        return value
-
 
 class LineItem(_Model):
     index: int
-    fields: list[ExtractedField] = Field(default_factory=list)
+    fields: Items[ExtractedField] = Field(default_factory=list)
 
 
 class TruthValue(_Model):
     name: str
-    value: str | bool | int | float | None = None
+    value: Value = None
 
 
 class FieldScore(_Model):
@@ -73,14 +75,14 @@ class Accuracy(_Model):
     """Scores; `fields` is also read from a map ``{"total": 0.9}``."""
 
     overall_accuracy: float | None = None
-    fields: list[FieldScore] = Field(default_factory=list)
+    fields: Items[FieldScore] = Field(default_factory=list)
 
     @field_validator("fields", mode="before")
     @classmethod
     def _from_map(cls, value: Any) -> Any:
         if isinstance(value, dict):
             return [{"name": name, "score": score} for name, score in value.items()]
-        return value or []
+        return value
 
 
 class Dataset(_Model):
@@ -90,14 +92,14 @@ class Dataset(_Model):
     status: str
     dataset_type: str | None = None
     customer_id: str | None = None
-    is_verified: bool = False
+    is_verified: bool | None = False
     filename: str | None = None
     created_at: UtcDateTime
     updated_at: UtcDateTime | None = None
-    error: str | None = None
-    fields: list[ExtractedField] = Field(default_factory=list)
-    line_items: list[LineItem] = Field(default_factory=list)
-    ground_truth: list[TruthValue] = Field(default_factory=list)
+    error: Message | None = None
+    fields: Items[ExtractedField] = Field(default_factory=list)
+    line_items: Items[LineItem] = Field(default_factory=list)
+    ground_truth: Items[TruthValue] = Field(default_factory=list)
     accuracy: Accuracy | None = None
     matching: Any = None
 

@@ -11,6 +11,7 @@ type boolean the text ``true``/``false``. Anything else leaves them null: nothin
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -84,11 +85,16 @@ def _text(value: str | bool | float | None) -> str | None:
 
 def _number(field: ExtractedField) -> float | None:
     value = field.value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
     if isinstance(value, str) and field.type in _NUMERIC_TYPES and _NUMBER_TEXT.match(value):
-        return float(value.replace(",", ""))
-    return None
+        value = value.replace(",", "")
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    # Past a double's range the number is left to `value`, which keeps its digits.
+    return number if math.isfinite(number) else None
 
 
 def _boolean(field: ExtractedField) -> bool | None:

@@ -20,6 +20,9 @@ dataextractor.io
   `currency`, except that a value of 1000 or more is sometimes text with thousands separators
   (`"1,234.50"`), and a JSON boolean for type `boolean`.
 - `accuracy.fields` is, for some datasets, a map `{"field_name": score}` instead of a list.
+- For some datasets, `fields`, `line_items` and `ground_truth` of a `processing` dataset are
+  `null` instead of empty, and the `error` of a `failed` one is an object
+  `{"code": "extraction_failed", "message": "..."}` instead of text.
 - `bounding_box` is, for some fields, an array `[x, y, width, height]` (no page) and, for
   others, missing altogether.
 - The listing shifts while it is read: every page read with a `cursor` first creates a new
@@ -31,7 +34,8 @@ Linkup
 - `createdAt` / `updatedAt` are written with an offset (`+02:00`, `-05:00`, `+05:30`) or with
   none (naive, meaning UTC).
 - A `pending`, `processing` or `failed` task carries `output: {"creditsUsed": 0}` instead of
-  null.
+  null. For some tasks `error` is an object `{"code": "EXTRACTION_FAILED", "message": "..."}`
+  instead of text.
 - Result files are sent gzip-compressed (`Content-Encoding: gzip`) whatever `Accept-Encoding`
   asks, as an object store sends an object stored compressed; a `Range` counts the compressed
   bytes.
@@ -46,6 +50,9 @@ Extract.to
 - `created_at`, `updated_at`, `last_sync`, `started_at`, `finished_at` of extracts,
   connections, runs, sources, destinations and triggers are written with an offset (`+02:00`,
   `-05:00`, `+05:30`, `-08:00`), never with `Z`.
+- An `account_id` of digits only (HubSpot's `4242424`) is a JSON number in those answers, and
+  the `error` of a failed or cancelled run is an object `{"code": "sync_failed", "message":
+  "..."}`.
 - `__insert_date` of data-table rows has no offset and no fraction, SQL style:
   `"2026-12-04 16:01:14"` (UTC, truncated to the second).
 - The `account_name` of one generated row in 50 ends in an emoji cut in two, as a service

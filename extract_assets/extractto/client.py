@@ -188,22 +188,23 @@ class ExtractToClient(ProviderClient):
 
     def resources(self, collection: Collection) -> list[Resource]:
         """Every connector, source, destination, connection or trigger."""
-        return [Resource.model_validate(item) for item in self._all(f"/{collection}")]
+        return self._read_each(Resource, self._all(f"/{collection}"), f"one of the {collection}")
 
     def resource(self, collection: Collection, resource_id: str) -> Resource:
-        return Resource.model_validate(self._api.json("GET", f"/{collection}/{resource_id}"))
+        payload = self._api.json("GET", f"/{collection}/{resource_id}")
+        return self._read(Resource, payload, f"{collection} {resource_id}")
 
     def create_resource(self, collection: Collection, body: Mapping[str, Any]) -> Resource:
         """Create a source, destination, connection or trigger (Creator or Admin role)."""
         payload = self._api.json("POST", f"/{collection}", json=dict(body), idempotent=False)
-        return Resource.model_validate(payload)
+        return self._read(Resource, payload, f"the created {collection} item")
 
     def update_resource(
         self, collection: Collection, resource_id: str, body: Mapping[str, Any]
     ) -> Resource:
         """Change the fields sent, leave the others (PATCH)."""
         payload = self._api.json("PATCH", f"/{collection}/{resource_id}", json=dict(body))
-        return Resource.model_validate(payload)
+        return self._read(Resource, payload, f"{collection} {resource_id}")
 
     def delete_resource(self, collection: Collection, resource_id: str) -> None:
         self._api.request("DELETE", f"/{collection}/{resource_id}")
@@ -219,15 +220,15 @@ class ExtractToClient(ProviderClient):
     def run_connection(self, connection_id: str) -> ConnectionRun:
         """Trigger a run; a run already in progress makes this a `ConflictError` (409)."""
         payload = self._api.json("POST", f"/connections/{connection_id}/run", idempotent=False)
-        return ConnectionRun.model_validate(payload)
+        return self._read(ConnectionRun, payload, "the started run")
 
     def connection_runs(self, connection_id: str) -> list[ConnectionRun]:
         runs = self._all(f"/connections/{connection_id}/runs")
-        return [ConnectionRun.model_validate(run) for run in runs]
+        return self._read_each(ConnectionRun, runs, "run")
 
     def connection_run(self, connection_id: str, run_id: str) -> ConnectionRun:
         payload = self._api.json("GET", f"/connections/{connection_id}/runs/{run_id}")
-        return ConnectionRun.model_validate(payload)
+        return self._read(ConnectionRun, payload, f"run {run_id}")
 
     def wait_for_connection_run(
         self, connection_id: str, run_id: str, *, poll: PollPolicy | None = None
@@ -246,30 +247,32 @@ class ExtractToClient(ProviderClient):
         return run
 
     def extracts(self) -> list[Extract]:
-        return [Extract.model_validate(item) for item in self._all("/extracts")]
+        return self._read_each(Extract, self._all("/extracts"), "extract")
 
     def extract(self, extract_id: str) -> Extract:
-        return Extract.model_validate(self._api.json("GET", f"/extracts/{extract_id}"))
+        return self._read(Extract, self._api.json("GET", f"/extracts/{extract_id}"), "the extract")
 
     def create_extract(self, body: Mapping[str, Any]) -> Extract:
         payload = self._api.json("POST", "/extracts", json=dict(body), idempotent=False)
-        return Extract.model_validate(payload)
+        return self._read(Extract, payload, "the created extract")
 
     def replace_extract(self, extract_id: str, body: Mapping[str, Any]) -> Extract:
         """Replace the updatable attributes (PUT)."""
         payload = self._api.json("PUT", f"/extracts/{extract_id}", json=dict(body))
-        return Extract.model_validate(payload)
+        return self._read(Extract, payload, "the extract")
 
     def update_extract(self, extract_id: str, body: Mapping[str, Any]) -> Extract:
         """Change only the attributes sent (PATCH)."""
         payload = self._api.json("PATCH", f"/extracts/{extract_id}", json=dict(body))
-        return Extract.model_validate(payload)
+        return self._read(Extract, payload, "the extract")
 
     def pause_extract(self, extract_id: str) -> Extract:
-        return Extract.model_validate(self._api.json("POST", f"/extracts/{extract_id}/pause"))
+        payload = self._api.json("POST", f"/extracts/{extract_id}/pause")
+        return self._read(Extract, payload, "the paused extract")
 
     def unpause_extract(self, extract_id: str) -> Extract:
-        return Extract.model_validate(self._api.json("POST", f"/extracts/{extract_id}/unpause"))
+        payload = self._api.json("POST", f"/extracts/{extract_id}/unpause")
+        return self._read(Extract, payload, "the unpaused extract")
 
     def run_extract(
         self,
@@ -285,7 +288,7 @@ class ExtractToClient(ProviderClient):
             start, end = date_range(date_from, date_to)
             body = {"date_from": start, "date_to": end}
         payload = self._api.json("POST", f"/extracts/{extract_id}/run", json=body, idempotent=False)
-        return Extract.model_validate(payload)
+        return self._read(Extract, payload, "the extract started")
 
     def sync(
         self,
@@ -379,7 +382,8 @@ class ExtractToClient(ProviderClient):
         return after if _sync_began(before, after) else None
 
     def data_table(self, table_id: str) -> DataTable:
-        return DataTable.model_validate(self._api.json("GET", f"/data-tables/{table_id}"))
+        payload = self._api.json("GET", f"/data-tables/{table_id}")
+        return self._read(DataTable, payload, "the data table")
 
     def iter_row_pages(
         self,

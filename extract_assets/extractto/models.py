@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from extract_assets.core.instants import UtcDateTime
+from extract_assets.core.payload import Items, Message, Payload
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+class _Model(Payload):
+    model_config = ConfigDict(extra="allow")
 
 
 class Extract(_Model):
@@ -29,7 +30,7 @@ class Extract(_Model):
     created_at: UtcDateTime | None = None
     last_sync: UtcDateTime | None = None
     status: str
-    error_text: str | None = None
+    error_text: Message | None = None
     schedules_limit: int | None = None
     sync_historical_data: date | None = None
     data_table_id: str | None = None
@@ -47,7 +48,7 @@ class DataTable(_Model):
     id: str
     title: str | None = None
     extract_id: str | None = None
-    columns: list[Column] = Field(default_factory=list)
+    columns: Items[Column] = Field(default_factory=list)
     row_count: int | None = None
 
 
@@ -59,7 +60,7 @@ class ConnectionRun(_Model):
     status: str
     started_at: UtcDateTime | None = None
     finished_at: UtcDateTime | None = None
-    error: str | None = None
+    error: Message | None = None
     rows_synced: int | None = None
 
 

@@ -10,8 +10,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Unpack
 
-from pydantic import ValidationError
-
 from extract_assets.core.client import ClientOptions, ProviderClient, one_rate
 from extract_assets.core.errors import (
     DeadlineExceededError,
@@ -107,7 +105,7 @@ class LinkupClient(ProviderClient):
             sent_at = datetime.now(UTC)
             try:
                 payload = self._api.json("POST", "/v1/extract", json=body, idempotent=False)
-                return Task.model_validate(payload)
+                return self._read(Task, payload, "the created task")
             except QueueFullError as exc:
                 waited = time.monotonic() - started
                 if waited + queue_wait > self.queue_wait_seconds:
@@ -142,7 +140,7 @@ class LinkupClient(ProviderClient):
 
     def get(self, task_id: str) -> Task:
         """The task as Linkup has it now."""
-        return Task.model_validate(self._api.json("GET", f"/v1/extract/{task_id}"))
+        return self._read(Task, self._api.json("GET", f"/v1/extract/{task_id}"), f"task {task_id}")
 
     def list(
         self,
@@ -161,19 +159,8 @@ class LinkupClient(ProviderClient):
         }
         payload = self._api.json("GET", "/v1/extract", params=params)
         items = payload.get("data") if isinstance(payload, dict) else None
-        tasks = []
-        for item in items if isinstance(items, list) else []:
-            try:
-                tasks.append(Task.model_validate(item))
-            except ValidationError as error:
-                # One task in an odd shape must not hide the others (or stop a sensor).
-                known = item.get("id") if isinstance(item, dict) else None
-                logger.warning(
-                    "Linkup task %s cannot be read and is passed over: %s",
-                    known or "?",
-                    error.errors()[0]["msg"],
-                )
-        listing = TaskPage.model_validate({**payload, "data": []})
+        tasks = self._read_each(Task, items if isinstance(items, list) else [], "task")
+        listing = self._read(TaskPage, {**payload, "data": []}, "the page of tasks")
         return listing.model_copy(update={"data": tasks})
 
     def iter_tasks(

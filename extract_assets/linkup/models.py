@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from extract_assets.core.instants import UtcDateTime
+from extract_assets.core.payload import Items, Message, Payload
 from extract_assets.linkup.contract import FINAL_STATUSES
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+class _Model(Payload):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
 
 class TaskInput(_Model):
@@ -50,9 +51,14 @@ class Task(_Model):
     status: str
     created_at: UtcDateTime = Field(alias="createdAt")
     updated_at: UtcDateTime = Field(alias="updatedAt")
-    error: str | None = None
+    error: Message | None = None
     input: TaskInput = TaskInput()
     output: TaskOutput | None = None
+
+    @field_validator("input", mode="before")
+    @classmethod
+    def _no_input_echoed(cls, value: Any) -> Any:
+        return {} if value is None else value
 
     @field_validator("output", mode="before")
     @classmethod
@@ -79,4 +85,4 @@ class TaskPage(_Model):
     """One page of `GET /v1/extract`."""
 
     metadata: PageMetadata
-    data: list[Task]
+    data: Items[Task]

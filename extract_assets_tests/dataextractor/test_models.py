@@ -1,10 +1,13 @@
 """dataextractor.io answers read tolerantly: no dataset lost because one field looks different."""
 
+import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from extract_assets.dataextractor.client import _read_datasets
+from extract_assets.core.payload import parse_each
 from extract_assets.dataextractor.models import Dataset, ExtractedField
 from extract_assets.dataextractor.tables import ROWS
 
@@ -33,6 +36,8 @@ def field_row(value: Any, kind: str | None = None, **extra: Any) -> dict[str, An
         ("12,34", "number", "12,34", None),
         ("INV-1", "text", "INV-1", None),
         ("1234", "text", "1234", None),
+        (10**400, "number", "1" + "0" * 400, None),
+        ("9" * 400, "number", "9" * 400, None),
     ],
 )
 def test_a_value_is_kept_as_sent_with_a_number_beside_it_where_it_is_one(
@@ -80,6 +85,66 @@ def test_a_field_value_of_an_unknown_kind_is_kept_as_json_text() -> None:
 
 def test_a_dataset_that_cannot_be_read_is_named_and_the_others_are_kept() -> None:
     items = [BASE, {**BASE, "id": "ds_2", "created_at": "yesterday"}, {**BASE, "id": "ds_3"}]
-    datasets, unreadable = _read_datasets(items)
+    datasets, unreadable = parse_each(Dataset, items)
     assert [d.id for d in datasets] == ["ds_1", "ds_3"]
     assert [(u.id, u.reason.split(":")[0]) for u in unreadable] == [("ds_2", "created_at")]
+
+
+SCALAR = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+VALUE = SCALAR | st.lists(SCALAR, max_size=3) | st.dictionaries(st.text(), SCALAR, max_size=3)
+TEXT = st.none() | st.text() | st.integers()
+FIELD = st.fixed_dictionaries(
+    {"name": st.text() | st.integers(), "value": VALUE},
+    optional={
+        "type": st.sampled_from(["string", "number", "date", "currency", "boolean"]) | TEXT,
+        "confidence": st.none() | st.floats(0, 1),
+        "bounding_box": st.none()
+        | st.lists(st.floats(0, 1), max_size=5)
+        | st.fixed_dictionaries({"page": st.integers(1, 9), "x": st.floats(0, 1)}),
+    },
+)
+FIELDS = st.none() | st.lists(FIELD, max_size=4)
+DATASET = st.fixed_dictionaries(
+    {
+        "id": st.text(min_size=1) | st.integers(),
+        "created_at": st.just(BASE["created_at"]),
+        "status": st.sampled_from(["processing", "complete", "failed"]),
+    },
+    optional={
+        "customer_id": TEXT,
+        "dataset_type": TEXT,
+        "filename": TEXT,
+        "is_verified": st.none() | st.booleans(),
+        "error": TEXT | st.dictionaries(st.text(), SCALAR, max_size=2),
+        "fields": FIELDS,
+        "line_items": st.none()
+        | st.lists(
+            st.fixed_dictionaries({"index": st.integers(0, 9), "fields": FIELDS}), max_size=3
+        ),
+        "ground_truth": st.none()
+        | st.lists(st.fixed_dictionaries({"name": st.text(), "value": VALUE}), max_size=3),
+        "accuracy": st.none()
+        | st.fixed_dictionaries(
+            {"overall_accuracy": st.none() | st.floats(0, 1)},
+            optional={
+                "fields": st.none()
+                | st.dictionaries(st.text(), st.none() | st.floats(0, 1), max_size=3)
+            },
+        ),
+    },
+)
+
+
+@given(DATASET)
+def test_a_dataset_in_any_shape_real_services_send_gives_a_row_for_each_of_its_parts(
+    sent: dict[str, Any],
+) -> None:
+    dataset = Dataset.model_validate(json.loads(json.dumps(sent)))
+    rows = {table: list(rows(dataset)) for table, rows in ROWS.items()}
+    assert len(rows["datasets"]) == 1
+    assert len(rows["fields"]) == len(sent.get("fields") or [])
+    items = sent.get("line_items") or []
+    assert len(rows["line_items"]) == sum(len(item["fields"] or []) for item in items)
+    assert len(rows["ground_truth"]) == len(sent.get("ground_truth") or [])
+    for row in rows["fields"] + rows["line_items"]:
+        assert row["value"] is None or isinstance(row["value"], str)

@@ -1,7 +1,8 @@
 """dataextractor.io as real services answer (the emulator's real-world profile): offsets and
 naive timestamps near midnight, values as numbers and booleans, accuracy as a map, boxes as
-arrays or missing, a listing that shifts while it is read."""
+arrays or missing, null lists, errors as objects, a listing that shifts while it is read."""
 
+import json
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,8 +48,8 @@ def utc_day(text: str) -> str:
     )
 
 
-def listed(emulator: EmulatorServer) -> list[dict[str, Any]]:
-    """Every final dataset of the account, read straight from the API."""
+def listed(emulator: EmulatorServer, *, final_only: bool = True) -> list[dict[str, Any]]:
+    """Every (final) dataset of the account, read straight from the API."""
     headers = {"Authorization": f"Bearer {API_KEY}"}
     url = f"{emulator.base_url('dataextractor')}/api/v1/datasets"
     found, cursor = [], None
@@ -58,7 +59,7 @@ def listed(emulator: EmulatorServer) -> list[dict[str, Any]]:
         found += body["data"]
         cursor = body["next_cursor"]
         if not cursor:
-            return [d for d in found if d["status"] != "processing"]
+            return [d for d in found if d["status"] != "processing" or not final_only]
 
 
 def backfill(resource: DataExtractorResource, output: Path) -> dg.ExecuteInProcessResult:
@@ -109,6 +110,41 @@ def test_no_dataset_is_lost_because_one_field_looks_different(
                 assert numbers[(dataset["id"], field["name"])] == value
     scores = read_with_all(folder / "docs_accuracy", "date", READERS)["pyarrow"]
     assert len(scores) == sum(len((d["accuracy"] or {}).get("fields") or []) for d in held)
+
+
+def test_datasets_sent_with_null_lists_or_an_error_object_are_read_not_left_out(
+    real_world: EmulatorServer, resource: DataExtractorResource, tmp_path: Path
+) -> None:
+    real_world.control.seed_dataextractor_datasets(
+        8,
+        account=ACCOUNT,
+        date_from="2026-11-01",
+        date_to="2026-11-05",
+        verified_share=0,
+        failed_share=0,
+        processing_share=1.0,
+        processing_seconds=86_400,
+    )
+    sent = [
+        d
+        for d in listed(real_world, final_only=False)
+        if "2026-11-01" <= utc_day(d["created_at"]) <= "2026-11-05"
+    ]
+    objects = {d["id"]: d["error"] for d in sent if isinstance(d["error"], dict)}
+    assert objects, "the profile sent no error as an object"
+    assert any(d["fields"] is None for d in sent), "the profile sent no null list"
+    result = backfill(resource, tmp_path)
+    unreadable = [
+        m.metadata["dataextractor/unreadable_datasets"].value
+        for m in result.asset_materializations_for_node("docs")
+        if m.asset_key == dg.AssetKey("docs_datasets")
+    ]
+    assert unreadable == [0] * 5
+    for reader, rows in read_with_all(
+        tmp_path / "dataextractor" / "docs_datasets", "date", READERS
+    ).items():
+        errors = {r["dataset_id"]: r["error"] for r in rows if r["dataset_id"] in objects}
+        assert {key: json.loads(text) for key, text in errors.items()} == objects, reader
 
 
 def test_the_processing_left_out_is_counted_per_day(

@@ -1,18 +1,21 @@
 """Extract.to as real services answer (the emulator's real-world profile): `__insert_date`
-without an offset, row dates as timestamps with offsets, error bodies of other shapes."""
+without an offset, row dates as timestamps with offsets, account ids as numbers, run errors as
+objects, error bodies of other shapes."""
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import httpx
 import pytest
 
 from extract_assets.core.errors import ServerError
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.emulator import EmulatorServer
 from extract_assets.extractto.assets import build_extractto_assets
-from extract_assets.extractto.client import ExtractToClient
+from extract_assets.extractto.client import ConnectionRunFailedError, ExtractToClient
 from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.extractto.sensors import build_extractto_sensor
 from extract_assets.extractto.spec import ExtractToExtractSpec
@@ -104,6 +107,39 @@ def test_a_row_whose_insert_date_cannot_be_read_is_passed_over_and_the_tick_goes
     outside_sync(real_world, demo["extract_id"], day, day)
     (request,) = tick()
     assert request.tags["dagster/asset_partition_range_start"] == day.isoformat()
+
+
+def test_an_extract_whose_account_id_is_a_number_is_read_and_the_sensor_still_ticks(
+    real_world: EmulatorServer,
+    tick: Tick,
+    client: ExtractToClient,
+    extractto_url: str,
+) -> None:
+    added = real_world.control.add_extractto_extract("Numbered account", account_id="98765")
+    answer = httpx.get(
+        f"{extractto_url}/extracts/{added['id']}",
+        headers={"Authorization": f"Bearer {SECRET_KEY}"},
+    )
+    assert answer.json()["account_id"] == 98765
+    assert {e.id: e.account_id for e in client.extracts()}[added["id"]] == "98765"
+    assert tick() == []
+
+
+def test_a_failed_run_whose_error_is_an_object_raises_with_its_message(
+    real_world: EmulatorServer, client: ExtractToClient
+) -> None:
+    connection = real_world.control.add_extractto_connection("Failing")
+    real_world.control.set_extractto_connection_scenario(
+        connection["id"], outcome="failed", error="OAuth token revoked"
+    )
+    run = client.run_connection(connection["id"])
+    with pytest.raises(ConnectionRunFailedError, match="OAuth token revoked"):
+        client.wait_for_connection_run(connection["id"], run.id)
+    (listed,) = client.connection_runs(connection["id"])
+    assert json.loads(listed.error or "") == {
+        "code": "sync_failed",
+        "message": "OAuth token revoked",
+    }
 
 
 # A day of the demo's extract fits one page; 2,500 rows a day make the 5 days two pages, read

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from extract_assets.core.errors import IncompleteResultError, NotFoundError, ServerError
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.emulator import EmulatorServer
-from extract_assets.linkup.client import LinkupClient
+from extract_assets.linkup.client import LinkupClient, LinkupTaskFailedError
 from extract_assets.linkup.models import Task
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
@@ -159,3 +159,20 @@ def test_a_compressed_result_missing_its_last_lines_fails_and_leaves_no_file(
     with pytest.raises(IncompleteResultError, match="1,500 rows arrived but 3,000"):
         client.write_result(gzipped_task, tmp_path / "rows.parquet")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_task_whose_error_is_an_object_raises_with_its_message(
+    real_world: EmulatorServer, client: LinkupClient, linkup_url: str
+) -> None:
+    real_world.control.add_linkup_scenario(match="broken page", fail="Seed URL returned HTTP 500")
+    sent = set()
+    for n in range(6):
+        task = client.create(f"broken page {n}", "https://example.com/x")
+        with pytest.raises(LinkupTaskFailedError, match="Seed URL returned HTTP 500"):
+            client.wait(task.id)
+        answer = httpx.get(
+            f"{linkup_url}/v1/extract/{task.id}",
+            headers={"Authorization": f"Bearer {SECRET_KEY}"},
+        )
+        sent.add(type(answer.json()["error"]))
+    assert sent == {dict, str}

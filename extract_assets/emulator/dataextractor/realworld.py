@@ -53,6 +53,11 @@ def dataset(profile: RealWorld, found: dict[str, Any]) -> dict[str, Any]:
     if isinstance(accuracy, dict) and profile.roll("de", dataset_id, "accuracy") % 2 == 0:
         scores = accuracy.get("fields") or []
         accuracy["fields"] = {s["name"]: s["score"] for s in scores}
+    roll = profile.roll("de", dataset_id, "shape")
+    if found.get("status") == "processing" and roll % 2 == 0:
+        found.update(fields=None, line_items=None, ground_truth=None)
+    if found.get("status") == "failed" and isinstance(found.get("error"), str) and roll % 2 == 0:
+        found["error"] = {"code": "extraction_failed", "message": found["error"]}
     return found
 
 

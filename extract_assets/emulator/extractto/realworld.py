@@ -67,6 +67,11 @@ def _resource(profile: RealWorld, item: Any) -> Any:
     for key in TIME_KEYS:
         if key in item:
             item[key] = profile.respell(item[key], OFFSETS, "extractto", item["id"], key)
+    account = item.get("account_id")
+    if isinstance(account, str) and account.isdigit():
+        item["account_id"] = int(account)
+    if isinstance(item.get("error"), str):
+        item["error"] = {"code": "sync_failed", "message": item["error"]}
     return item
 
 

@@ -48,12 +48,15 @@ def rewriter(profile: RealWorld) -> Rewrite:
 
 def task(profile: RealWorld, found: dict[str, Any], *, echo_all: bool) -> dict[str, Any]:
     """A task as real Linkup writes it: other time spellings, a partial output before it
-    completes, only `q` and `url` echoed when read back."""
+    completes, an error as an object for some, only `q` and `url` echoed when read back."""
     task_id = found.get("id")
     for key in ("createdAt", "updatedAt"):
         found[key] = profile.respell(found.get(key), OFFSETS_AND_NAIVE, "linkup", task_id, key)
     if found.get("status") != "completed" and found.get("output") is None:
         found["output"] = {"creditsUsed": 0}
+    error = found.get("error")
+    if isinstance(error, str) and profile.roll("linkup", task_id, "error") % 2 == 0:
+        found["error"] = {"code": "EXTRACTION_FAILED", "message": error}
     given = found.get("input")
     if not echo_all and isinstance(given, dict):
         found["input"] = {key: given[key] for key in ("q", "url") if key in given}
