@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Self
 
+from extract_assets.core.errors import ConfigError
+
 
 @dataclass
 class SensorCursor:
@@ -25,11 +27,20 @@ class SensorCursor:
 
     @classmethod
     def parse(cls, text: str | None) -> Self:
-        data = json.loads(text) if text else {}
-        version = data.pop("version", None)
-        if version != cls.VERSION:
-            return cls.upgrade(version, data)
-        return cls.from_json(data)
+        """The cursor saved as `text`; a text this sensor did not save (set by hand in the UI,
+        or left by another sensor of the same name) is a `ConfigError` saying how to clear it."""
+        try:
+            data = json.loads(text) if text else {}
+            version = data.pop("version", None)
+            if version != cls.VERSION:
+                return cls.upgrade(version, data)
+            return cls.from_json(data)
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise ConfigError(
+                f"the sensor's cursor {_excerpt(text)} is not one it saved. Clear it in the "
+                "Dagster UI (the sensor's page, Cursor) or with `dagster sensor cursor <sensor "
+                "name> --delete`: the sensor then starts as on its first tick."
+            ) from error
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -49,3 +60,8 @@ class SensorCursor:
 
     def dump(self) -> str:
         return json.dumps({"version": self.VERSION, **self.to_json()}, sort_keys=True)
+
+
+def _excerpt(text: str | None, limit: int = 60) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= limit else f"{shown[:limit]}…"

@@ -6,6 +6,7 @@ import dagster as dg
 import pytest
 from dagster._core.definitions.sensor_definition import SensorExecutionData
 
+from extract_assets.core.errors import ConfigError
 from extract_assets.emulator import EmulatorServer
 from extract_assets.extractto.assets import build_extractto_assets
 from extract_assets.extractto.resource import ExtractToResource
@@ -241,4 +242,15 @@ def test_executing_the_requested_run_reads_rows_without_a_new_run_request(
         for day in (first, last)
     }
     assert all(counts.values())
+    assert tick() == []
+
+
+def test_a_cursor_set_by_hand_fails_the_tick_saying_how_to_clear_it(
+    tick: Tick, demo: dict[str, str]
+) -> None:
+    tick.cursor = "2026-11-01"
+    with pytest.raises(ConfigError, match="is not one it saved") as failure:
+        tick()
+    assert "dagster sensor cursor <sensor name> --delete" in str(failure.value)
+    tick.cursor = None
     assert tick() == []
