@@ -310,7 +310,10 @@ class ApiClient:
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         """`request` and decode the JSON body; a body that is not JSON is a typed error."""
-        response = self.request(method, path, **kwargs)
+        return self.decode(self.request(method, path, **kwargs), method)
+
+    def decode(self, response: httpx.Response, method: str) -> Any:
+        """The JSON body of `response`; a body that is not JSON is an `UnreadableAnswerError`."""
         try:
             return response.json()
         except ValueError:

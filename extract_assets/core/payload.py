@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from extract_assets.core.errors import UnreadableAnswerError
 from extract_assets.core.json_text import json_text
@@ -46,6 +46,16 @@ Message = Annotated[str, BeforeValidator(_text)]
 
 Items = Annotated[list[T], BeforeValidator(_empty_if_null)]
 """A list, also when sent as `null` (as services often send an empty one)."""
+
+
+class CursorPage(Payload):
+    """One page of a listing paged by `next_cursor`: its items as sent, each to be read on its
+    own (see `parse_each`), and the cursor of the next page (None on the last)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    data: Items[Any] = Field(default_factory=list)
+    next_cursor: str | None = None
 
 
 def misfit(error: ValidationError, whole: str = "the payload") -> str:

@@ -18,7 +18,7 @@ from extract_assets.core.errors import (
     TransportError,
 )
 from extract_assets.core.paid import landed_or_back_off
-from extract_assets.core.payload import Misfit, parse_each
+from extract_assets.core.payload import CursorPage, Misfit, parse_each
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
 from extract_assets.dataextractor.contract import (
@@ -142,11 +142,9 @@ class DataExtractorClient(ProviderClient):
         }
         query = {key: value for key, value in filters.items() if value is not None}
         response = self._api.request("GET", "/api/v1/datasets", params=query, bucket=READ_BUCKET)
-        body = response.json()
-        datasets, unreadable = parse_each(Dataset, body.get("data") or [])
-        return DatasetPage(
-            datasets, body.get("next_cursor") or None, len(response.content), unreadable
-        )
+        page = self._read(CursorPage, self._api.decode(response, "GET"), "a page of datasets")
+        datasets, unreadable = parse_each(Dataset, page.data)
+        return DatasetPage(datasets, page.next_cursor or None, len(response.content), unreadable)
 
     def iter_dataset_pages(
         self,

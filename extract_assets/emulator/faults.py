@@ -37,7 +37,13 @@ class FaultRule(BaseModel):
         description="regex searched in the provider-relative path: /v1/... or /files/<name>",
     )
     method: str | None = None
-    status: int = Field(default=500, ge=400, le=599)
+    status: int = Field(
+        default=500,
+        ge=200,
+        le=599,
+        description="an error status, or 200 with a `body` other than the provider's: a proxy "
+        "or captive portal that answers in the service's place",
+    )
     retry_after: str | None = Field(
         default=None, description="Retry-After value (seconds or an HTTP date); 429 gets '1'"
     )
@@ -60,6 +66,8 @@ class FaultRule(BaseModel):
     def _body_is_for_status_faults(self) -> FaultRule:
         if self.body != "provider" and self.kind != "status":
             raise ValueError("body applies to status faults only")
+        if self.status < 400 and self.body == "provider":
+            raise ValueError("a status below 400 needs a body other than the provider's")
         return self
 
     @field_validator("path")

@@ -22,6 +22,7 @@ from extract_assets.core.errors import (
     TransportError,
 )
 from extract_assets.core.paid import landed_or_back_off
+from extract_assets.core.payload import CursorPage
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
 from extract_assets.core.read_ahead import call_ahead
@@ -158,12 +159,13 @@ class ExtractToClient(ProviderClient):
             ahead = None
             if guessed:
                 ahead = call_ahead(partial(ask, params={**query, "cursor": guessed}))
-            body = response.json()
+            body = self._api.decode(response, "GET")
             if isinstance(body, list):
                 yield body, len(response.content)
                 return
-            yield list(body.get("data") or []), len(response.content)
-            cursor = body.get("next_cursor")
+            page = self._read(CursorPage, body, f"a page of {path}")
+            yield page.data, len(response.content)
+            cursor = page.next_cursor
             if not cursor:
                 return
             if ahead is not None and cursor == guessed:
