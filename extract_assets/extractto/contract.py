@@ -5,6 +5,8 @@ See `shared/providers/extractto.md`. When the real shapes are published, this is
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from extract_assets.core.client import Api
@@ -82,22 +84,44 @@ def _hint(status: int, detail: str) -> str | None:
     return None
 
 
+_TEXT = {"type": "string"}
+_INTEGER = {"type": "integer"}
+_NUMBER = {"type": "number"}
+_BOOLEAN = {"type": "boolean"}
+_DATE = {"type": "string", "format": "date"}
+_INSTANT = {"type": "string", "format": "date-time"}
+# The names databases and warehouses give their types, lower case and without parameters.
 _COLUMN_TYPES: dict[str, dict[str, str]] = {
-    "string": {"type": "string"},
-    "text": {"type": "string"},
-    "integer": {"type": "integer"},
-    "int": {"type": "integer"},
-    "number": {"type": "number"},
-    "float": {"type": "number"},
-    "decimal": {"type": "number"},
-    "numeric": {"type": "number"},
-    "boolean": {"type": "boolean"},
-    "bool": {"type": "boolean"},
-    "date": {"type": "string", "format": "date"},
-    "datetime": {"type": "string", "format": "date-time"},
-    "date-time": {"type": "string", "format": "date-time"},
-    "timestamp": {"type": "string", "format": "date-time"},
+    **dict.fromkeys(["string", "text", "str", "varchar", "char", "character varying"], _TEXT),
+    **dict.fromkeys(
+        ["integer", "int", "int64", "int32", "bigint", "smallint", "tinyint", "long"], _INTEGER
+    ),
+    **dict.fromkeys(
+        [
+            *["number", "float", "float64", "float32", "double", "double precision", "real"],
+            *["decimal", "numeric", "bignumeric"],
+        ],
+        _NUMBER,
+    ),
+    **dict.fromkeys(["boolean", "bool"], _BOOLEAN),
+    "date": _DATE,
+    **dict.fromkeys(
+        [
+            *["datetime", "date-time", "timestamp", "timestamptz", "timestamp with time zone"],
+            *["timestamp without time zone", "timestamp_tz", "timestamp_ntz", "timestamp_ltz"],
+        ],
+        _INSTANT,
+    ),
 }
+_PARAMETERS = re.compile(r"\(.*?\)")
+
+
+def _column_type(kind: str) -> dict[str, str]:
+    """The JSON Schema of a column type as a data table names it: any case, with or without
+    parameters (`DECIMAL(12,2)`, `VARCHAR(255)`, `TIMESTAMP(6) WITH TIME ZONE`); {} when
+    unknown."""
+    name = " ".join(_PARAMETERS.sub(" ", kind).lower().split())
+    return dict(_COLUMN_TYPES.get(name, {}))
 
 
 def columns_json_schema(
@@ -106,14 +130,10 @@ def columns_json_schema(
     """A JSON Schema for rows from a data table's `columns` (name, type); unknown types stay
     untyped, so their values are kept as JSON text rather than guessed.
 
-    >>> columns_json_schema([("clicks", "integer"), ("date", "date")], drop=frozenset({"date"}))
+    >>> columns_json_schema([("clicks", "INT64"), ("date", "date")], drop=frozenset({"date"}))
     {'type': 'object', 'properties': {'clicks': {'type': 'integer'}}}
     """
-    properties = {
-        name: dict(_COLUMN_TYPES.get(kind.lower(), {}))
-        for name, kind in columns
-        if name not in drop
-    }
+    properties = {name: _column_type(kind) for name, kind in columns if name not in drop}
     return {"type": "object", "properties": properties}
 
 

@@ -224,3 +224,46 @@ def test_every_file_has_the_table_schema_after_a_rerun_adds_a_column(
     rows = assert_all_readers_agree(folder, "date")
     assert [r["region"] for r in rows if r["region"]] == ["EU"]
     assert json.loads((tmp_path / "extractto" / "ads.schema.json").read_text())["columns"]
+
+
+def test_column_types_named_as_warehouses_name_them_type_the_table(
+    fast_resource: ExtractToResource,
+    quick_emulator: EmulatorServer,
+    tmp_path: Path,
+) -> None:
+    extract = quick_emulator.control.add_extractto_extract("Warehouse ads", sync_seconds=0)
+    row = {
+        "campaign_id": 17,
+        "impressions": "1200",
+        "cost": "3.50",
+        "active": "true",
+        "seen_at": "2026-11-01 10:00:00+02:00",
+    }
+    quick_emulator.control.set_extractto_served_rows(
+        extract["id"],
+        {"2026-11-01": [row]},
+        columns=[
+            {"name": "campaign_id", "type": "VARCHAR(64)"},
+            {"name": "impressions", "type": "INT64"},
+            {"name": "cost", "type": "NUMERIC(12, 2)"},
+            {"name": "active", "type": "Bool"},
+            {"name": "seen_at", "type": "TIMESTAMP(6) WITH TIME ZONE"},
+        ],
+    )
+    assert backfill(fast_resource, tmp_path, spec(extract["id"])).success
+    folder = tmp_path / "extractto" / "ads"
+    schema = pq.read_schema(next(folder.glob("date=*/*.parquet")))
+    assert {name: str(schema.field(name).type) for name in row} == {
+        "campaign_id": "string",
+        "impressions": "int64",
+        "cost": "double",
+        "active": "bool",
+        "seen_at": "timestamp[us, tz=UTC]",
+    }
+    (read,) = assert_all_readers_agree(folder, "date")
+    assert (read["campaign_id"], read["impressions"], read["cost"], read["active"]) == (
+        "17",
+        1200,
+        3.5,
+        True,
+    )
