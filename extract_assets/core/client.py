@@ -20,8 +20,6 @@ from extract_assets.core.state import SharedState
 
 M = TypeVar("M", bound=BaseModel)
 
-logger = logging.getLogger("extract_assets")
-
 
 @dataclass(frozen=True)
 class Api:
@@ -105,13 +103,15 @@ class ProviderClient:
         """An answer read as `model`; one that does not fit is an `UnreadableAnswerError`."""
         return parse_payload(model, payload, provider=self._api.provider, what=what)
 
-    def _read_each(self, model: type[M], items: Iterable[Any], what: str) -> list[M]:
-        """The items of a listing read as `model`; one that does not fit is logged and passed
-        over, so it neither hides the others nor stops a sensor."""
+    def _read_each(
+        self, model: type[M], items: Iterable[Any], what: str, logger: logging.Logger
+    ) -> list[M]:
+        """The items of a listing read as `model`; one that does not fit is logged to `logger`
+        and passed over, so it neither hides the others nor stops a sensor."""
         parsed, misfits = parse_each(model, items)
         for item in misfits:
             logger.warning(
-                "%s: %s %s cannot be read and is passed over: %s",
+                "%s %s %s cannot be read and is passed over: %s",
                 self._api.provider,
                 what,
                 item.id,

@@ -190,7 +190,9 @@ class ExtractToClient(ProviderClient):
 
     def resources(self, collection: Collection) -> list[Resource]:
         """Every connector, source, destination, connection or trigger."""
-        return self._read_each(Resource, self._all(f"/{collection}"), f"one of the {collection}")
+        return self._read_each(
+            Resource, self._all(f"/{collection}"), collection.removesuffix("s"), logger
+        )
 
     def resource(self, collection: Collection, resource_id: str) -> Resource:
         payload = self._api.json("GET", f"/{collection}/{resource_id}")
@@ -226,7 +228,7 @@ class ExtractToClient(ProviderClient):
 
     def connection_runs(self, connection_id: str) -> list[ConnectionRun]:
         runs = self._all(f"/connections/{connection_id}/runs")
-        return self._read_each(ConnectionRun, runs, "run")
+        return self._read_each(ConnectionRun, runs, "run", logger)
 
     def connection_run(self, connection_id: str, run_id: str) -> ConnectionRun:
         payload = self._api.json("GET", f"/connections/{connection_id}/runs/{run_id}")
@@ -249,7 +251,7 @@ class ExtractToClient(ProviderClient):
         return run
 
     def extracts(self) -> list[Extract]:
-        return self._read_each(Extract, self._all("/extracts"), "extract")
+        return self._read_each(Extract, self._all("/extracts"), "extract", logger)
 
     def extract(self, extract_id: str) -> Extract:
         return self._read(Extract, self._api.json("GET", f"/extracts/{extract_id}"), "the extract")

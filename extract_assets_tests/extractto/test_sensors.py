@@ -12,6 +12,7 @@ from extract_assets.extractto.assets import build_extractto_assets
 from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.extractto.sensors import build_extractto_sensor
 from extract_assets.extractto.spec import ExtractToExtractSpec
+from extract_assets_tests.security.servers import Seen, proxy_app, serving
 
 from .conftest import run_requests, served_rows
 
@@ -254,3 +255,28 @@ def test_a_cursor_set_by_hand_fails_the_tick_saying_how_to_clear_it(
     assert "dagster sensor cursor <sensor name> --delete" in str(failure.value)
     tick.cursor = None
     assert tick() == []
+
+
+def test_an_extract_that_cannot_be_read_is_passed_over_and_the_tick_goes_on(
+    emulator: EmulatorServer,
+    assets: list[dg.AssetsDefinition],
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    fast_resource: ExtractToResource,
+    demo: dict[str, str],
+    today: date,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    odd = emulator.control.add_extractto_extract("Odd one")
+    broken = ('"title":"Odd one"', '"title":{"en":"Odd one"}')
+    with serving(proxy_app(Seen(), emulator.url, broken)) as api:
+        settings = {**fast_resource.model_dump(), "base_url": f"{api}/extractto"}
+        tick = Tick(assets, sensor, instance, ExtractToResource(**settings))
+        assert tick() == []
+        first, last = today - timedelta(days=3), today - timedelta(days=2)
+        outside_sync(emulator, demo["extract_id"], first, last)
+        (request,) = tick()
+    assert request.tags[RANGE_START] == first.isoformat()
+    assert f"Extract.to extract {odd['id']} cannot be read and is passed over: title" in (
+        caplog.text
+    )
