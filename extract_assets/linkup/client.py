@@ -268,11 +268,17 @@ class LinkupClient(ProviderClient):
 
 
 def _completed_output(task: Task) -> TaskOutput:
-    if task.output is None:
+    if task.output is not None:
+        return task.output
+    if task.status == "completed":
         raise ExtractAssetsError(
-            f"Linkup task {task.id} is {task.status!r}; its result exists only once completed."
+            f"Linkup task {task.id} is completed but its output lacks resultUrl or "
+            "rowsReturned, so there is no file to read or row count to check it by. Nothing "
+            "was written; materialize again later, and report the task id to Linkup if it stays so."
         )
-    return task.output
+    raise ExtractAssetsError(
+        f"Linkup task {task.id} is {task.status!r}; its result exists only once completed."
+    )
 
 
 def _same_input(task: Task, body: Mapping[str, Any]) -> bool:

@@ -12,6 +12,7 @@ from extract_assets.core.errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,
+    ExtractAssetsError,
     IncompleteResultError,
     NotConnectedError,
     NotFoundError,
@@ -21,6 +22,7 @@ from extract_assets.core.errors import (
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.emulator import EmulatorServer
 from extract_assets.linkup.client import LinkupClient, LinkupTaskFailedError
+from extract_assets_tests.security.servers import Seen, proxy_app, serving
 
 from .conftest import SECRET_KEY
 
@@ -291,3 +293,15 @@ def test_a_result_link_refused_again_and_again_ends_with_what_to_do(
     downloads = [r for r in emulator.control.requests() if "/files/" in str(r["path"])]
     assert len(downloads) == 4
     assert not (tmp_path / "team.parquet").exists()
+
+
+def test_a_completed_task_without_its_row_count_says_so_and_writes_nothing(
+    emulator: EmulatorServer, secret_key: str, tmp_path: Path
+) -> None:
+    no_count = ('"rowsReturned":', '"rowsCounted":')
+    with serving(proxy_app(Seen(), emulator.url, no_count)) as api:
+        with LinkupClient(secret_key, base_url=f"{api}/linkup") as client:
+            task = client.wait(client.create("Team members", "https://example.com/team").id)
+            with pytest.raises(ExtractAssetsError, match="completed but its output lacks"):
+                client.write_result(task, tmp_path / "team.parquet")
+    assert list(tmp_path.iterdir()) == []
