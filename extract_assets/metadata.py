@@ -56,6 +56,7 @@ class MetadataKey(Generic[T]):
 
 
 ROWS_OUTSIDE_WINDOW = MetadataKey[int]("extract_assets/rows_outside_window", dg.MetadataValue.int)
+ROWS_WITHOUT_DATE = MetadataKey[int]("extract_assets/rows_without_date", dg.MetadataValue.int)
 
 SCHEMA_CHANGE = "table_schema_unchanged"
 SCHEMA_CHANGE_METADATA = "extract_assets/schema_change"

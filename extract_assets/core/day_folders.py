@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from extract_assets.core.arrow_schema import concat_tables
 from extract_assets.core.column_names import keyed
+from extract_assets.core.contract import SchemaContractError
 from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.iceberg_catalog import IcebergTarget
 from extract_assets.core.instants import utc_day
@@ -48,11 +49,13 @@ _HELD_BYTES = 64 << 20
 
 @dataclass(frozen=True)
 class DayFolders:
-    """What `write_day_folders` wrote: each day's result, and rows dated outside the range."""
+    """What `write_day_folders` wrote: each day's result, the rows dated outside the range,
+    and the rows with no readable date (left out: they belong to no day)."""
 
     days: dict[date, SinkResult]
     outside_range: int
     table: TableWrite
+    undated: int = 0
 
     @property
     def rows(self) -> int:
@@ -74,7 +77,9 @@ def write_day_folders(
     """Write every day in `days` (a day without rows gets an empty file, so old rows go).
 
     A row's day is its `date_field` as a plain date, or the UTC day of a timestamp there (an
-    offset is honoured, none means UTC); a row without a readable date counts as outside.
+    offset is honoured, none means UTC). A row without a readable date belongs to no day: it is
+    left out, counted and logged with examples; under `freeze` it fails the write before
+    anything is written.
     `json_schema` types the columns (without `date_field`); every file of the folder gets the
     table's schema, which follows `contract` (see `contract`). Writers sharing a `state` take
     turns publishing, on any machine. With `iceberg` the days land in that Iceberg table
@@ -88,21 +93,44 @@ def write_day_folders(
         held = _DayRows(TableSpill(Path(spool_dir), _HELD_BYTES), table, date_field)
         staging = _DaysInOrder(held, table, folder, wanted)
         outside = 0
+        undated: Counter[str] = Counter()
         for page in read_ahead(pages):
             seen = []
             for key, rows in _by_day(page, date_field).items():
                 if key in wanted:
                     held.add(key, rows)
                     seen.append(key)
+                elif key == "":
+                    undated.update(repr(row.get(date_field))[:40] for row in rows)
                 else:
                     outside += len(rows)
             staging.page_read(seen)
         if outside:
             logger.warning("%d rows were dated outside %s..%s", outside, days[0], days[-1])
+        if undated:
+            _left_undated(undated, date_field, contract, where)
         staging.stage_rest()
         published = table.publish()
     written = {day: published.files[str(day_file(folder, day))] for day in days}
-    return DayFolders(days=written, outside_range=outside, table=published)
+    return DayFolders(days=written, outside_range=outside, table=published, undated=undated.total())
+
+
+def _left_undated(
+    values: Counter[str], date_field: str, contract: SchemaContract, where: str | None
+) -> None:
+    """Rows with no readable date, by the text of their date: fail under freeze, else warn."""
+    examples = ", ".join(sorted(values)[:3])
+    what = (
+        f"{values.total()} rows have no readable `{date_field}` (such as {examples}), so they "
+        "belong to no day"
+    )
+    if contract == "freeze":
+        raise SchemaContractError(
+            f"{where or 'the table'} is set to schema_contract: freeze, and {what}. Nothing was "
+            "written. Fix the source, or set schema_contract to another choice to leave such "
+            "rows out (they are counted in extract_assets/rows_without_date)."
+        )
+    logger.warning("%s: %s; they are left out", where or "the table", what)
 
 
 def _writer(

@@ -21,6 +21,7 @@ from extract_assets.extractto.spec import ExtractToConnectionSpec, ExtractToExtr
 from extract_assets.io_manager import binding_io_manager
 from extract_assets.metadata import (
     ROWS_OUTSIDE_WINDOW,
+    ROWS_WITHOUT_DATE,
     MetadataKey,
     preview_markdown,
     schema_change_check,
@@ -249,6 +250,7 @@ def _add_partition_metadata(
                 **DATE_FROM.entry(days[0].isoformat()),
                 **DATE_TO.entry(days[-1].isoformat()),
                 **ROWS_OUTSIDE_WINDOW.entry(written.outside_range),
+                **ROWS_WITHOUT_DATE.entry(written.undated),
             },
         )
 

@@ -267,3 +267,47 @@ def test_column_types_named_as_warehouses_name_them_type_the_table(
         3.5,
         True,
     )
+
+
+UNDATED = {
+    "2026-11-01": [
+        {"campaign_id": "c1", "impressions": 5},
+        {"campaign_id": "c2", "impressions": 6, "date": None},
+        {"campaign_id": "c3", "impressions": 7, "date": "yesterday"},
+    ],
+    "2026-11-02": [{"campaign_id": "c4", "impressions": 8, "date": "2026-10-20"}],
+}
+
+
+def test_rows_with_no_readable_date_are_left_out_counted_apart_from_rows_outside_the_window(
+    fast_resource: ExtractToResource, quick_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    extract = campaign_extract(quick_emulator, UNDATED)
+    result = backfill(fast_resource, tmp_path, spec(extract["id"]))
+    assert result.success
+    rows = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date")
+    assert [row["campaign_id"] for row in rows] == ["c1"]
+    metadata = result.asset_materializations_for_node("ads")[0].metadata
+    assert metadata["extract_assets/rows_without_date"].value == 2
+    assert metadata["extract_assets/rows_outside_window"].value == 1
+
+
+def test_under_freeze_rows_with_no_readable_date_fail_the_run_and_nothing_is_written(
+    fast_resource: ExtractToResource, quick_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    extract = campaign_extract(quick_emulator, {"2026-11-01": UNDATED["2026-11-01"][:1]})
+    ads = spec(extract["id"], schema_contract="freeze")
+    assert backfill(fast_resource, tmp_path, ads).success
+    folder = tmp_path / "extractto" / "ads"
+    before = {p: p.read_bytes() for p in folder.rglob("*.parquet")}
+    quick_emulator.control.set_extractto_served_rows(extract["id"], UNDATED)
+
+    failed = backfill(fast_resource, tmp_path, ads)
+
+    assert not failed.success
+    (failure,) = failed.get_step_failure_events()
+    cause = failure.step_failure_data.error.cause
+    assert cause is not None
+    assert "2 rows have no readable `date` (such as 'yesterday', None)" in cause.message
+    assert "Nothing was written" in cause.message
+    assert {p: p.read_bytes() for p in folder.rglob("*.parquet")} == before
