@@ -58,7 +58,7 @@ class CursorPage(Payload):
     next_cursor: str | None = None
 
 
-def misfit(error: ValidationError, whole: str = "the payload") -> str:
+def first_problem(error: ValidationError, whole: str = "the payload") -> str:
     """The first field of `error` and what is wrong with it, without the value sent."""
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"]) or whole
@@ -81,7 +81,7 @@ def parse_payload(model: type[M], payload: Any, *, provider: str, what: str) -> 
         return model.model_validate(payload)
     except ValidationError as error:
         raise UnreadableAnswerError(
-            f"{what} is not in the shape the API documents: {misfit(error, what)}",
+            f"{what} is not in the shape the API documents: {first_problem(error, what)}",
             provider=provider,
             hint="nothing was written; if a newer version of extract-assets does not read it, "
             f"report it to {provider} and to extract-assets with this message",
@@ -112,5 +112,5 @@ def parse_each(model: type[M], items: Iterable[Any]) -> tuple[list[M], list[Misf
             parsed.append(model.model_validate(item))
         except ValidationError as error:
             known = item.get("id") if isinstance(item, dict) else None
-            misfits.append(Misfit(str(known or "?"), misfit(error, "the item")[:200]))
+            misfits.append(Misfit(str(known or "?"), first_problem(error, "the item")[:200]))
     return parsed, misfits
