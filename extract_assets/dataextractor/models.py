@@ -105,9 +105,16 @@ class Dataset(_Model):
 
 
 class WebhookEvent(_Model):
-    """A webhook delivery: `event_id` makes a repeated delivery harmless."""
+    """A webhook delivery: `event_id` makes a repeated delivery harmless. A signed delivery is
+    genuine, so nothing else in it may get it refused: a `created_at` that is not a time is kept
+    as its text, and `data: null` is read as no data."""
 
     event_id: str
     event_type: str
-    created_at: UtcDateTime | None = None
+    created_at: UtcDateTime | str | None = Field(default=None, union_mode="left_to_right")
     data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _no_data(cls, value: Any) -> Any:
+        return {} if value is None else value

@@ -202,3 +202,19 @@ def test_without_a_secret_the_receiver_refuses_to_start_naming_the_variable(
     monkeypatch.setenv(WEBHOOK_SECRET_ENV, "")
     with pytest.raises(ConfigError, match=WEBHOOK_SECRET_ENV):
         serve(db_path=tmp_path / "webhooks.sqlite3", secret=secret)
+
+
+def test_a_signed_event_with_no_data_and_an_unreadable_time_is_stored_not_refused(
+    http: httpx.Client, receiver: Receiver
+) -> None:
+    body = json.dumps(
+        {
+            "event_id": "evt_odd",
+            "event_type": "extraction.failed",
+            "created_at": "just now",
+            "data": None,
+        }
+    ).encode()
+    assert post(http, receiver, body, sign(body)).status_code == 202
+    [(_, event)] = receiver.store.events_after(0, limit=10)
+    assert (event.event_id, event.created_at, event.data) == ("evt_odd", "just now", {})
