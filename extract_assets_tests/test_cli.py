@@ -180,6 +180,6 @@ def test_the_headless_demo_lands_whole_under_the_real_world_profile(tmp_path: Pa
     assert len(folders) == 9  # 3 Linkup tables, 1 Extract.to table, 5 dataextractor.io tables
     for folder in sorted(folders):
         partition = "date" if any(folder.glob("date=*")) else None
-        rows = read_with_all(folder, partition, ("pyarrow", "duckdb", "polars", "pandas", "spark"))
+        rows = read_with_all(folder, partition, ("pyarrow", "duckdb", "polars", "pandas"))
         problems = [describe_difference(rows["pyarrow"], got) for got in rows.values()]
         assert rows["pyarrow"] and not any(problems), (folder, problems)
