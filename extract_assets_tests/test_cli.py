@@ -128,14 +128,24 @@ def test_the_headless_demo_off_a_terminal_shows_progress_as_plain_lines(
     )
 
 
-def test_the_headless_demo_on_a_terminal_shows_a_progress_bar(tmp_path: Path) -> None:
-    code, shown = run_on_a_terminal(DEMO, demo_env(tmp_path), timeout=240)
+@pytest.fixture(scope="module")
+def terminal_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The headless demo on a terminal, under the real-world profile, run once for the tests of
+    its progress bar and of the tables real-world answers make."""
+    tmp_path = tmp_path_factory.mktemp("terminal_demo")
+    command = [*DEMO, "--profile", "real-world", "--profile-seed", "3"]
+    code, shown = run_on_a_terminal(command, demo_env(tmp_path), timeout=240)
     assert code == 0, shown[-3000:]
+    return DemoRun(shown, tmp_path / "data", tmp_path / "home")
+
+
+def test_the_headless_demo_on_a_terminal_shows_a_progress_bar(terminal_demo: DemoRun) -> None:
+    shown = terminal_demo.stdout
     bars = re.findall(rf"\|\s*(\d+)/{DEMO_PARTITIONS} \[", shown)
     assert bars[0] == "0" and bars[-1] == str(DEMO_PARTITIONS)
     assert len(set(bars)) > 3
     assert "\r" in shown
-    path = tmp_path / "data" / "linkup" / "team_members" / "part-0.parquet"
+    path = terminal_demo.data / "linkup" / "team_members" / "part-0.parquet"
     rows = pq.ParquetFile(path).metadata.num_rows
     # Printed above the bar, which is cleared first and drawn again below.
     assert f"\rteam_members: {rows} rows -> {path}\n" in shown
@@ -163,19 +173,15 @@ def test_the_emulator_starts_with_the_profile_it_is_given(tmp_path: Path) -> Non
     assert profile == {"name": "real-world", "seed": 4}
 
 
-def test_the_headless_demo_lands_whole_under_the_real_world_profile(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [*DEMO, "--profile", "real-world", "--profile-seed", "3"],
-        cwd=PROJECT,
-        env=demo_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=240,
+def test_the_headless_demo_lands_whole_under_the_real_world_profile(
+    terminal_demo: DemoRun,
+) -> None:
+    assert "(real-world profile, seed 3)" in terminal_demo.stdout
+    assert (
+        f"{DEMO_PARTITIONS} of {DEMO_PARTITIONS} asset partitions materialized"
+        in terminal_demo.stdout
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "(real-world profile, seed 3)" in done.stdout
-    assert f"{DEMO_PARTITIONS} of {DEMO_PARTITIONS} asset partitions materialized" in done.stdout
-    tables = [p.parent for p in (tmp_path / "data").glob("*/*/**/part-0.parquet")]
+    tables = [p.parent for p in terminal_demo.data.glob("*/*/**/part-0.parquet")]
     folders = {t.parent if t.name.startswith("date=") else t for t in tables}
     assert len(folders) == 9  # 3 Linkup tables, 1 Extract.to table, 5 dataextractor.io tables
     for folder in sorted(folders):
