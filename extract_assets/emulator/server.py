@@ -19,6 +19,10 @@ from extract_assets.emulator.client import EmulatorControl, ProfileName
 from extract_assets.emulator.faults import InjectedDropLogFilter
 from extract_assets.emulator.instance import Emulator
 
+# Longer than httpx's keep-alive expiry (5 s), so a client drops an idle connection before the
+# server closes it. With both at 5 s, a request sent on a connection just as the server closes
+# it fails with a read error: a stall of the machine at the wrong moment is enough.
+KEEP_ALIVE_SECONDS = 30
 _STARTUP_TIMEOUT = 10.0
 _drop_filter = InjectedDropLogFilter()
 
@@ -141,6 +145,7 @@ class ThreadedServer:
             log_level=log_level,
             access_log=False,
             timeout_graceful_shutdown=1,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(
@@ -186,6 +191,7 @@ def serve(
         log_level=log_level,
         access_log=access_log,
         timeout_graceful_shutdown=1,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 

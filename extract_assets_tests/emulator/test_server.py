@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -70,3 +72,19 @@ def test_create_app_exposes_its_emulator() -> None:
         assert app.state.emulator.seed == 3
     finally:
         app.state.emulator.close()
+
+
+def test_a_connection_idle_past_httpxs_keep_alive_expiry_is_still_open(
+    emulator: EmulatorServer,
+) -> None:
+    # httpx drops a connection idle for 5 s; were the server to close it at 5 s as well, a
+    # request sent on it at that moment would fail. The server keeps it longer.
+    port = httpx.URL(emulator.url).port
+    assert port is not None
+    request = f"GET /_emulator/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        time.sleep(6)
+        sock.sendall(request)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
