@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Unpack
 
 from extract_assets.core.client import ClientOptions, ProviderClient
+from extract_assets.core.cursor_loop import CursorLoop
 from extract_assets.core.errors import (
     ExtractAssetsError,
     InvalidArgumentError,
@@ -180,9 +181,7 @@ class DataExtractorClient(ProviderClient):
         )
         while True:
             cursor: str | None = None
-            # cursor → datasets delivered when it was followed: cursors are opaque, and one may
-            # come back with the next page (a scroll), but a loop brings nothing new.
-            followed: dict[str, int] = {}
+            loop = CursorLoop()
             try:
                 while True:
                     page = self.dataset_page(cursor=cursor, **filters)
@@ -206,7 +205,7 @@ class DataExtractorClient(ProviderClient):
                             progress.finish(note="the reader needed no more pages")
                             raise
                     cursor = page.next_cursor
-                    if cursor is not None and followed.get(cursor) == len(delivered):
+                    if cursor is not None and loop.repeats(cursor, len(delivered)):
                         logger.warning(
                             "dataextractor.io handed out cursor %r again with nothing new since "
                             "it was last followed: its pages loop, so the listing ends here",
@@ -216,7 +215,6 @@ class DataExtractorClient(ProviderClient):
                     if not cursor:
                         progress.finish()
                         return
-                    followed[cursor] = len(delivered)
             except CursorExpiredError:
                 restarts += 1
                 if restarts > _MAX_CURSOR_RESTARTS:

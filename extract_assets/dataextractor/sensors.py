@@ -19,6 +19,7 @@ import dagster as dg
 
 from extract_assets.accounts import Account
 from extract_assets.core.cursor import SensorCursor
+from extract_assets.core.cursor_loop import CursorLoop
 from extract_assets.core.errors import ApiError, NotFoundError
 from extract_assets.dataextractor.assets import PROVIDER_FOLDER
 from extract_assets.dataextractor.client import DataExtractorClient, DatasetPage
@@ -123,8 +124,8 @@ def _days_of_events(
     newest_seq_of_day: dict[str, int] = {}
     day_of: dict[str, str | None] = {}
     for seq, event in events:
-        dataset_id = event.data.get("dataset_id")
-        if not isinstance(dataset_id, str) or not dataset_id:
+        dataset_id = event.dataset_id
+        if dataset_id is None:
             context.log.warning(f"webhook event {event.event_id} names no dataset_id; skipped")
         else:
             if dataset_id not in day_of:
@@ -323,6 +324,7 @@ class _Tick:
     def top_pass(self, client: DataExtractorClient) -> bool:
         """List on from where the top pass stopped until it ends (True) or the budget does."""
         cursor = self.cursor
+        loop = CursorLoop()
         while True:
             page = self._page(client, cursor.page, "top pass")
             if page is None:
@@ -336,7 +338,9 @@ class _Tick:
                 took_watched |= dataset.id in cursor.watching
                 self.covered.add(dataset.id)
                 below_floor |= not cursor.note(dataset, self.found, self.overlap)
-            if page.next_cursor is None or (below_floor and not self._list_on(took_watched)):
+            if self._ends(page, loop, "top pass") or (
+                below_floor and not self._list_on(took_watched)
+            ):
                 cursor.finish_pass(self.overlap)
                 return True
             cursor.page = page.next_cursor
@@ -357,6 +361,7 @@ class _Tick:
     def sweep(self, client: DataExtractorClient, pages: int) -> None:
         """List up to `pages` more pages of the sweep, within the tick's time."""
         cursor = self.cursor
+        loop = CursorLoop()
         swept = 0
         while swept < pages and time.monotonic() <= self.budget.deadline:
             page = self._page(client, cursor.sweep.page, "sweep")
@@ -370,12 +375,25 @@ class _Tick:
                     return
                 self.covered.add(dataset.id)
                 moved |= taken
-            if page.next_cursor is None:
+            if self._ends(page, loop, "sweep"):
                 cursor.end_sweep(self.found, self.cutoff)
                 return
             cursor.sweep.page = page.next_cursor
             # A page this cycle had listed (after an expired cursor) does not count.
             swept += moved
+
+    def _ends(self, page: DatasetPage, loop: CursorLoop, what: str) -> bool:
+        """Whether the listing ends after `page`: it has no next cursor, or that cursor comes
+        back with nothing listed since it was last followed (the pages loop)."""
+        if page.next_cursor is None:
+            return True
+        if loop.repeats(page.next_cursor, len(self.covered)):
+            self.context.log.warning(
+                f"dataextractor.io handed out cursor {page.next_cursor!r} again with nothing new "
+                f"since it was last followed: its pages loop, so the {what} ends here"
+            )
+            return True
+        return False
 
     def look_up(self, client: DataExtractorClient) -> None:
         """Look up each watched dataset this tick did not list, once, within the tick's time."""

@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any, Literal, Unpack
 
 from extract_assets.core.client import ClientOptions, ProviderClient, one_rate
+from extract_assets.core.cursor_loop import CursorLoop
 from extract_assets.core.errors import (
     DeadlineExceededError,
     ExtractAssetsError,
@@ -153,7 +154,7 @@ class ExtractToClient(ProviderClient):
         query = {**(params or {}), "limit": page_size}
         ask = partial(self._api.request, "GET", path)
         response = ask(params=query)
-        followed: dict[str, bytes] = {}  # cursor → the fingerprint of the page it fetched
+        loop = CursorLoop()  # told the fingerprint of the page each cursor fetched
         while True:
             guessed = trailing_cursor(response.content)
             ahead = None
@@ -174,8 +175,7 @@ class ExtractToClient(ProviderClient):
                 response = ask(params={**query, "cursor": cursor})
             # Cursors are opaque: one may come back with the next rows (a scroll), but the same
             # page for the same cursor again means the pages loop.
-            seen = _fingerprint(response.content)
-            if followed.get(cursor) == seen:
+            if loop.repeats(cursor, _fingerprint(response.content)):
                 logger.warning(
                     "Extract.to: %s answered cursor %r with the same page a second time; its "
                     "pages loop, so the read ends here",
@@ -183,7 +183,6 @@ class ExtractToClient(ProviderClient):
                     cursor,
                 )
                 return
-            followed[cursor] = seen
 
     def _all(self, path: str) -> list[dict[str, Any]]:
         return [item for page, _ in self._pages(path) for item in page]
