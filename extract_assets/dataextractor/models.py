@@ -118,3 +118,15 @@ class WebhookEvent(_Model):
     @classmethod
     def _no_data(cls, value: Any) -> Any:
         return {} if value is None else value
+
+    @property
+    def dataset_id(self) -> str | None:
+        """The dataset the event is about, read as every id is: a whole number as its digits.
+
+        >>> WebhookEvent(event_id="e", event_type="t", data={"dataset_id": 98765}).dataset_id
+        '98765'
+        """
+        value = self.data.get("dataset_id")
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value if isinstance(value, str) and value else None
