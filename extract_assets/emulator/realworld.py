@@ -50,6 +50,8 @@ Extract.to
 - `created_at`, `updated_at`, `last_sync`, `started_at`, `finished_at` of extracts,
   connections, runs, sources, destinations and triggers are written with an offset (`+02:00`,
   `-05:00`, `+05:30`, `-08:00`), never with `Z`.
+- `last_sync` of an extract is the moment its latest sync began, not when it ended: stamped
+  as a sync starts, it is already the new run's in the answer to `POST /extracts/{id}/run`.
 - An `account_id` of digits only (HubSpot's `4242424`) is a JSON number in those answers, and
   the `error` of a failed or cancelled run is an object `{"code": "sync_failed", "message":
   "..."}`.

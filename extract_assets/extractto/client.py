@@ -307,16 +307,19 @@ class ExtractToClient(ProviderClient):
         other processes and machines too when the client has a `state`, and a sync already
         under way (Extract.to's own schedule, say) is waited for first.
         Ours is done when the status leaves `syncing` with a `last_sync` newer than the one the
-        extract had when our run began, so an earlier sync is never taken for ours.
+        extract had just before we asked for our run, so an earlier sync is never taken for
+        ours, whether the service stamps `last_sync` as a sync starts or as it ends.
         """
         start, end = date_range(date_from, date_to)
         with self._turn_of(f"{self.base_url}|{extract_id}"):
-            started = self._start_run(extract_id, start, end, busy_timeout_seconds)
+            before, started = self._start_run(extract_id, start, end, busy_timeout_seconds)
             # The run was accepted, so an answer no longer `syncing` means ours has ended
             # already, and its `last_sync` is ours: waiting for a newer one would never end.
             extract = started
             if started.status == SYNCING:
-                baseline = started.last_sync
+                # Not the `last_sync` of the run's answer: a service stamping it as a sync
+                # starts already shows ours there, and no later one would be newer.
+                baseline = before.last_sync
                 extract = poll_until_final(
                     lambda: self.extract(extract_id),
                     is_final=lambda e: _our_sync_ended(e, baseline),
@@ -340,14 +343,17 @@ class ExtractToClient(ProviderClient):
             with self.state.hold(f"extractto-extract:{extract}"):
                 yield
 
-    def _start_run(self, extract_id: str, start: str, end: str, busy_timeout: float) -> Extract:
+    def _start_run(
+        self, extract_id: str, start: str, end: str, busy_timeout: float
+    ) -> tuple[Extract, Extract]:
+        """The extract as read just before our run was accepted, and as the run found it."""
         give_up = time.monotonic() + busy_timeout
         attempt = 0
         while True:
             attempt += 1
             before = self.extract(extract_id)
             try:
-                return self.run_extract(extract_id, start, end)
+                return before, self.run_extract(extract_id, start, end)
             except (ServerError, TransportError) as exc:
                 # The run may have been accepted before its answer was lost: a sync begun since
                 # `before` is ours, and asking again would pay for a second one.
@@ -361,7 +367,7 @@ class ExtractToClient(ProviderClient):
                     logger=logger,
                 )
                 if ours is not None:
-                    return ours
+                    return before, ours
             except AlreadySyncingError:
                 if time.monotonic() > give_up:
                     raise DeadlineExceededError(

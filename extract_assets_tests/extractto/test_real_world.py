@@ -1,6 +1,6 @@
 """Extract.to as real services answer (the emulator's real-world profile): `__insert_date`
 without an offset, row dates as timestamps with offsets, account ids as numbers, run errors as
-objects, error bodies of other shapes."""
+objects, `last_sync` stamped as a sync starts, error bodies of other shapes."""
 
 import json
 from collections.abc import Iterator
@@ -123,6 +123,14 @@ def test_an_extract_whose_account_id_is_a_number_is_read_and_the_sensor_still_ti
     assert answer.json()["account_id"] == 98765
     assert {e.id: e.account_id for e in client.extracts()}[added["id"]] == "98765"
     assert tick() == []
+
+
+def test_a_sync_stamped_as_it_starts_ends_once_its_status_leaves_syncing(
+    real_world: EmulatorServer, client: ExtractToClient, demo: dict[str, str]
+) -> None:
+    synced = client.sync(demo["extract_id"], "2026-11-01", "2026-11-02")
+    assert synced.status == "active"
+    assert client.extract(demo["extract_id"]).last_sync == synced.last_sync
 
 
 def test_a_failed_run_whose_error_is_an_object_raises_with_its_message(

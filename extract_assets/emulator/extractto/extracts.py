@@ -185,9 +185,14 @@ class Extract:
         """Rows the table holds now (after `settle`)."""
         return sum(w.day_count(date.fromordinal(day)) for day, w in self.coverage.items())
 
-    def as_json(self, now: float) -> dict[str, Any]:
-        """The Extract as the API returns it at emulator time `now`."""
+    def as_json(self, now: float, *, stamped_at_start: bool = False) -> dict[str, Any]:
+        """The Extract as the API returns it at emulator time `now`: `last_sync` is when the
+        last sync ended or, `stamped_at_start`, when the latest one began."""
         last = self.last_finished(now)
+        if stamped_at_start:
+            last_sync = self.syncs[-1].started_at if self.syncs else None
+        else:
+            last_sync = last.finished_at if last is not None else None
         return {
             "id": self.id,
             "title": self.title,
@@ -195,7 +200,7 @@ class Extract:
             "account_id": self.accounts[0].id,
             "account_name": self.accounts[0].name,
             "created_at": iso_z(self.created_at),
-            "last_sync": iso_z(last.finished_at) if last is not None else None,
+            "last_sync": iso_z(last_sync) if last_sync is not None else None,
             "status": self.status(now),
             "error_text": last.fail if last is not None else None,
             "schedules_limit": self.schedules_limit,

@@ -35,7 +35,7 @@ def extract_routes(state: ExtracttoState, pager: Pager) -> list[Route]:
     """Extracts: create, read, update, run, pause."""
 
     def render(extract: Extract) -> dict[str, Any]:
-        return extract.as_json(state.now)
+        return extract.as_json(state.now, stamped_at_start=state.context.profile.on)
 
     def check_schedules(schedules: list[Any], limit: int) -> None:
         if len(schedules) > limit:
