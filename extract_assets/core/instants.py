@@ -8,12 +8,17 @@ written in the text (``2026-11-29T00:10:00+02:00`` is on 2026-11-28).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
-__all__ = ["UtcDateTime", "parse_instant", "utc_day", "utc_instant"]
+__all__ = ["UtcDateTime", "parse_instant", "parse_span", "utc_day", "utc_instant"]
+
+# The time of day as ISO-8601 writes it, with or without colons: hours, then minutes, seconds
+# and a fraction as far as the text goes.
+_TIME_OF_DAY = re.compile(r"[Tt ]\d{2}(?::?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?")
 
 
 def utc_instant(moment: datetime) -> datetime:
@@ -53,6 +58,35 @@ def parse_instant(value: Any) -> datetime | None:
         return utc_instant(datetime.fromisoformat(value))
     except ValueError:
         return None
+
+
+def parse_span(value: Any) -> tuple[datetime, timedelta] | None:
+    """A timestamp as the UTC instant it starts at and the span its text leaves open: a plain
+    date is a whole day, a time to the second a second (a stamp truncated to its precision may
+    stand for any moment of that span); None if it is not a timestamp.
+
+    >>> [str(parse_span(text)[1]) for text in ("2026-12-04", "2026-12-04 16:01:14")]
+    ['1 day, 0:00:00', '0:00:01']
+    >>> start, span = parse_span("2026-12-04T16:01:14.250+02:00")
+    >>> start.isoformat(), span.total_seconds()
+    ('2026-12-04T14:01:14.250000+00:00', 0.001)
+    """
+    instant = parse_instant(value)
+    if instant is None:
+        return None
+    if not isinstance(value, str):
+        return instant, timedelta(0)
+    time_of_day = _TIME_OF_DAY.search(value, 8)
+    if time_of_day is None:
+        return instant, timedelta(days=1)
+    minutes, seconds, fraction = time_of_day.groups()
+    if minutes is None:
+        return instant, timedelta(hours=1)
+    if seconds is None:
+        return instant, timedelta(minutes=1)
+    if fraction is None:
+        return instant, timedelta(seconds=1)
+    return instant, timedelta(microseconds=10 ** max(6 - len(fraction), 0))
 
 
 def utc_day(value: Any) -> date | None:

@@ -15,7 +15,7 @@ import dagster as dg
 
 from extract_assets.accounts import Account
 from extract_assets.core.cursor import SensorCursor
-from extract_assets.core.instants import parse_instant, utc_day
+from extract_assets.core.instants import parse_instant, parse_span, utc_day
 from extract_assets.extractto.assets import (
     DATE_COLUMN,
     LAST_SYNC,
@@ -31,6 +31,8 @@ from extract_assets.extractto.spec import ExtractToExtractSpec
 INSERT_DATE_COLUMN = "__insert_date"
 _RANGE_START = "dagster/asset_partition_range_start"
 _RANGE_END = "dagster/asset_partition_range_end"
+# A stamp this coarse or coarser cannot tell a later sync's rows from an earlier one's.
+_COARSE_STAMP = timedelta(minutes=1)
 
 
 @dataclass
@@ -169,9 +171,15 @@ def _days_written_since(
     since: str | None,
     lookback_days: int,
 ) -> list[date]:
-    """The UTC days of the rows inserted after `since`. A row whose `__insert_date` or `date`
-    cannot be read is passed over: counted, and the first one logged, so one odd value never
-    stops the sensor."""
+    """The UTC days of the rows that may have been inserted after `since`.
+
+    A stamp to the minute or coarser is taken for the span its text leaves open (``2026-12-07``
+    for that whole day): a later sync within that span still gets its days read, at worst a
+    day twice, as a day read twice costs a run and a day missed loses its rows. A finer stamp is
+    compared as it is: a sync's own rows are stamped as it ends, in the second of its
+    `last_sync`, and a second sync does not end within that second. A row whose
+    `__insert_date` or `date` cannot be read is passed over: counted, and the first one
+    logged, so one odd value never stops the sensor."""
     if not extract.data_table_id:
         return []
     today = datetime.now(UTC).date()
@@ -184,7 +192,7 @@ def _days_written_since(
             stamp = row.get(INSERT_DATE_COLUMN)
             if stamp is None:
                 continue
-            inserted, day = parse_instant(stamp), utc_day(row.get(DATE_COLUMN))
+            inserted, day = parse_span(stamp), utc_day(row.get(DATE_COLUMN))
             if inserted is None or day is None:
                 unreadable += 1
                 if unreadable == 1:
@@ -195,11 +203,17 @@ def _days_written_since(
                         "such rows are passed over"
                     )
                 continue
-            if after is None or inserted > after:
+            if after is None or _may_be_after(*inserted, after):
                 days.add(day)
     if unreadable > 1:
         context.log.warning(f"{unreadable} rows of extract {extract.id} were passed over")
     return sorted(days)
+
+
+def _may_be_after(start: datetime, span: timedelta, moment: datetime) -> bool:
+    if span >= _COARSE_STAMP:
+        return start + span > moment
+    return start > moment
 
 
 def _partition_ranges(spec: ExtractToExtractSpec, days: list[date]) -> list[tuple[str, str]]:

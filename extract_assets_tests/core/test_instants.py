@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from extract_assets.core.instants import UtcDateTime, parse_instant, utc_day
+from extract_assets.core.instants import UtcDateTime, parse_instant, parse_span, utc_day
 
 
 class Stamped(BaseModel):
@@ -55,3 +55,49 @@ def test_any_spelling_of_an_instant_gives_the_same_day(
     spelled = local.isoformat(separator).replace("+00:00", zulu)
     assert utc_day(spelled) == moment.date()
     assert parse_instant(spelled) == moment
+
+
+# How a service may write a moment, each as far as its precision goes (truncated, not rounded).
+SPELLINGS = [
+    "%Y-%m-%d",
+    "%Y-%m-%dT%H",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y%m%dT%H%M%S",
+]
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    spelling=st.sampled_from(SPELLINGS),
+    fraction_digits=st.integers(min_value=1, max_value=6),
+    offset_minutes=st.sampled_from([0, 120, -300, 330]),
+)
+def test_a_truncated_stamp_spans_the_moment_it_was_cut_from(
+    moment: datetime, spelling: str, fraction_digits: int, offset_minutes: int
+) -> None:
+    zone = timezone(timedelta(minutes=offset_minutes))
+    local = moment.astimezone(zone)
+    text = local.strftime(spelling)
+    if spelling.endswith("%f"):
+        text = text[: len(text) - 6 + fraction_digits]
+    if spelling != "%Y-%m-%d":
+        text += local.strftime("%z")
+    elif offset_minutes:
+        return  # a plain date has no offset: it is the day as written
+    span = parse_span(text)
+    assert span is not None
+    start, length = span
+    assert start <= moment < start + length
+
+
+def test_a_datetime_spans_no_more_than_itself() -> None:
+    moment = datetime(2026, 12, 4, 16, 1, 14, tzinfo=UTC)
+    assert parse_span(moment) == (moment, timedelta(0))
+
+
+def test_text_that_is_no_timestamp_has_no_span() -> None:
+    assert parse_span("soon") is None and parse_span(None) is None

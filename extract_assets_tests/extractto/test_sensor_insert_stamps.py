@@ -1,0 +1,122 @@
+"""The extracts sensor reads a coarse `__insert_date` for the span its text leaves open: a
+service that stamps rows with a plain date or to the minute still gets the days of a second
+sync on the same day (or minute) read, at worst a day read twice, never one missed."""
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from extract_assets.extractto.assets import build_extractto_assets
+from extract_assets.extractto.resource import ExtractToResource
+from extract_assets.extractto.sensors import build_extractto_sensor
+from extract_assets.extractto.spec import ExtractToExtractSpec
+from extract_assets_tests.security.servers import serving
+
+from .test_sensors import RANGE_START, Tick
+
+TODAY = datetime.now(UTC).date()
+ROW_DAY = TODAY - timedelta(days=2)
+
+
+class ExtractTo:
+    """One extract whose data table holds one row; the test sets its `last_sync` and the
+    row's `__insert_date`."""
+
+    def __init__(self) -> None:
+        self.last_sync = datetime.combine(TODAY, datetime.min.time(), UTC) + timedelta(hours=6)
+        self.inserted = ""
+
+    async def extracts(self, request: Request) -> JSONResponse:
+        extract = {
+            "id": "e1",
+            "title": "Ads",
+            "status": "active",
+            "last_sync": self.last_sync.isoformat(),
+            "data_table_id": "t1",
+        }
+        return JSONResponse({"data": [extract], "next_cursor": None})
+
+    async def rows(self, request: Request) -> JSONResponse:
+        row: dict[str, Any] = {
+            "date": ROW_DAY.isoformat(),
+            "account_id": "a1",
+            "account_name": "Account",
+            "__insert_date": self.inserted,
+            "clicks": 3,
+        }
+        return JSONResponse({"data": [row], "next_cursor": None})
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/extracts", self.extracts),
+                Route("/data-tables/{table_id}/rows", self.rows),
+            ]
+        )
+
+
+@pytest.fixture
+def extractto() -> ExtractTo:
+    return ExtractTo()
+
+
+@pytest.fixture
+def tick(extractto: ExtractTo, tmp_path: Path) -> Iterator[Tick]:
+    spec = ExtractToExtractSpec(name="ads", extract_id="e1", start_date=TODAY - timedelta(days=30))
+    assets = build_extractto_assets([spec], output_dir=str(tmp_path))
+    sensor = build_extractto_sensor([spec], time_budget_seconds=10)
+    with serving(extractto.app()) as url, dg.instance_for_test() as instance:
+        resource = ExtractToResource(api_key="key", base_url=url, requests_per_minute=None)
+        yield Tick(assets, sensor, instance, resource)
+
+
+def second_sync(extractto: ExtractTo, *, later: timedelta, inserted: str) -> None:
+    extractto.last_sync += later
+    extractto.inserted = inserted
+
+
+def requested_days(requests: list[dg.RunRequest]) -> list[date]:
+    return [date.fromisoformat(request.tags[RANGE_START]) for request in requests]
+
+
+def test_a_plain_date_stamp_of_a_later_sync_the_same_day_gets_its_day_read(
+    extractto: ExtractTo, tick: Tick
+) -> None:
+    assert tick() == []
+    second_sync(extractto, later=timedelta(hours=9), inserted=TODAY.isoformat())
+    assert requested_days(tick()) == [ROW_DAY]
+
+
+def test_a_stamp_to_the_minute_of_the_last_sync_gets_its_day_read(
+    extractto: ExtractTo, tick: Tick
+) -> None:
+    extractto.last_sync += timedelta(seconds=20)
+    assert tick() == []
+    moment = extractto.last_sync + timedelta(seconds=30)
+    second_sync(extractto, later=timedelta(seconds=35), inserted=moment.strftime("%Y-%m-%d %H:%M"))
+    assert requested_days(tick()) == [ROW_DAY]
+
+
+def test_a_stamp_to_the_second_of_the_last_sync_is_that_sync_s_row(
+    extractto: ExtractTo, tick: Tick
+) -> None:
+    extractto.last_sync += timedelta(milliseconds=400)
+    inserted = extractto.last_sync.strftime("%Y-%m-%d %H:%M:%S")
+    assert tick() == []
+    second_sync(extractto, later=timedelta(hours=1), inserted=inserted)
+    assert tick() == []
+
+
+def test_a_stamp_before_the_last_sync_requests_nothing(extractto: ExtractTo, tick: Tick) -> None:
+    assert tick() == []
+    earlier = (extractto.last_sync - timedelta(hours=1)).isoformat()
+    second_sync(extractto, later=timedelta(hours=9), inserted=earlier)
+    assert tick() == []
