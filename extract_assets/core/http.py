@@ -172,6 +172,21 @@ def detail_message(response: httpx.Response) -> str:
     return read_error_body(response).message
 
 
+def refuses_cursor(response: httpx.Response, detail: str) -> bool:
+    """Whether a 400 refuses the page cursor its request carried. The contracts fix the status,
+    not the words ("Invalid or expired cursor", "Cursor expired", "invalid cursor"), so any
+    message about the cursor, or about something expired, is taken as that.
+
+    >>> request = httpx.Request("GET", "http://127.0.0.1/rows?cursor=c2")
+    >>> refuses_cursor(httpx.Response(400, request=request), "Cursor expired")
+    True
+    """
+    if response.status_code != 400 or "cursor" not in response.request.url.params:
+        return False
+    lowered = detail.lower()
+    return "cursor" in lowered or "expired" in lowered
+
+
 class _BearerAuth(httpx.Auth):
     """Adds the key only to requests under the API base URL, never to any other host."""
 

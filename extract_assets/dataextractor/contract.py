@@ -10,7 +10,12 @@ import httpx
 
 from extract_assets.core.client import Api
 from extract_assets.core.errors import ApiError, PaymentRequiredError
-from extract_assets.core.http import ErrorContext, detail_message, error_class_for
+from extract_assets.core.http import (
+    ErrorContext,
+    detail_message,
+    error_class_for,
+    refuses_cursor,
+)
 
 PROVIDER = "dataextractor.io"
 DEFAULT_BASE_URL = "https://dataextractor.io"
@@ -33,7 +38,6 @@ READ_BURST = 2
 PAGE_SIZE = 100
 MAX_UPLOAD_BYTES = 26_214_400
 FINAL_STATUSES = frozenset({"complete", "failed"})
-EXPIRED_CURSOR = "expired cursor"
 
 # Magic numbers of the supported uploads: the content decides, not the file name.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -65,7 +69,7 @@ def error_from_response(response: httpx.Response, ctx: ErrorContext) -> ApiError
     detail = detail_message(response)
     status = response.status_code
     cls: type[ApiError] = error_class_for(status)
-    if status == 400 and EXPIRED_CURSOR in detail.lower():
+    if refuses_cursor(response, detail):
         cls = CursorExpiredError
     elif status == 402:
         cls = PaymentRequiredError

@@ -18,7 +18,12 @@ from extract_assets.core.errors import (
     PaymentRequiredError,
     PermissionDeniedError,
 )
-from extract_assets.core.http import ErrorContext, detail_message, error_class_for
+from extract_assets.core.http import (
+    ErrorContext,
+    detail_message,
+    error_class_for,
+    refuses_cursor,
+)
 
 PROVIDER = "Extract.to"
 DEFAULT_BASE_URL = "https://api.extract.to"
@@ -34,7 +39,6 @@ PAUSED = "paused"
 RUN_FINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 
 ALREADY_SYNCING = "already syncing"
-EXPIRED_CURSOR = "expired cursor"
 
 
 class AlreadySyncingError(ConflictError):
@@ -53,7 +57,7 @@ def error_from_response(response: httpx.Response, ctx: ErrorContext) -> ApiError
     cls: type[ApiError] = error_class_for(status)
     if status == 400 and ALREADY_SYNCING in lowered:
         cls = AlreadySyncingError
-    elif status == 400 and EXPIRED_CURSOR in lowered:
+    elif refuses_cursor(response, detail):
         cls = CursorExpiredError
     elif status == 401:
         cls = AuthenticationError

@@ -16,9 +16,11 @@ from extract_assets.core.errors import (
     PermissionDeniedError,
 )
 from extract_assets.emulator import EmulatorServer
+from extract_assets.emulator.extractto.cursors import INVALID_CURSOR
 from extract_assets.extractto.client import ExtractSyncFailedError, ExtractToClient
 from extract_assets.extractto.contract import KEY_PAGE, AlreadySyncingError
 from extract_assets.extractto.resource import ExtractToResource
+from extract_assets_tests.security.servers import Seen, proxy_app, serving
 
 from .conftest import SECRET_KEY, calls, run_requests, served_rows, wait_until
 
@@ -340,6 +342,31 @@ def test_an_expired_rows_cursor_restarts_without_duplicating_or_losing_rows(
         r for r in calls(emulator, "GET", f"/data-tables/{table_id}/rows") if r["status"] == 400
     ]
     assert len(refused) == 1
+
+
+@pytest.mark.parametrize("wording", ["Cursor expired", "invalid cursor", "Expired"])
+def test_an_expired_rows_cursor_in_other_words_restarts_the_read_too(
+    emulator: EmulatorServer,
+    fast_resource: ExtractToResource,
+    small_extract: dict[str, Any],
+    extractto_url: str,
+    wording: str,
+) -> None:
+    table_id = small_extract["data_table_id"]
+    reworded = (INVALID_CURSOR, wording)
+    with (
+        serving(proxy_app(Seen(), emulator.url, reworded)) as api,
+        ExtractToClient(
+            SECRET_KEY, base_url=f"{api}/extractto", requests_per_minute=None
+        ) as client,
+    ):
+        client.sync(small_extract["id"], "2026-09-01", "2026-09-03")
+        emulator.control.extractto_settings(cursor_ttl=60)
+        pages = client.iter_row_pages(table_id, "2026-09-01", "2026-09-03", page_size=7)
+        read = [*next(pages), *next(pages)]
+        emulator.control.advance_clock(120)
+        read += [row for page in pages for row in page]
+    assert read == served_rows(extractto_url, table_id, "2026-09-01", "2026-09-03")
 
 
 def test_a_multi_day_read_logs_progress_page_by_page_naming_the_day(
