@@ -8,6 +8,15 @@ fixed tables; else inferred from the first values seen). Each batch of rows is f
    ``"true"`` → ``true`` for a boolean, an ISO-8601 text for a date or a timestamp (an instant
    without an offset is taken as UTC), anything for a text column (as its JSON text). Integers
    never take leading zeros or a ``+``: ``"007"`` is text, not 7.
+
+   Text spelling a number converts to a double as that JSON number would, and only where the
+   double is the number a reader of the text means: a text with a fraction or an exponent
+   (``"0.1"``, ``"1.5e300"``) becomes its nearest double, as the JSON number does in any JSON
+   reader, unless it is beyond the doubles (``"1e400"`` is not infinity); a text of digits is an
+   integer and converts only to a double that is exactly it, as an integer value does
+   (``"9007199254740993"``, 2**53 + 1, and ``"18446744073709551615"`` stay text; ``"2"`` and
+   ``"9007199254740992"`` convert). A text that does not convert is a value the column cannot
+   hold (3. below), never a nearby number.
 2. An integer column of an *inferred* type that meets a fraction widens to double (no value
    changes). Nested objects and lists take new keys and widen inside.
 3. Anything else is a value the column cannot hold, and the table's contract decides
@@ -30,6 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -65,6 +75,8 @@ _INT64 = pa.int64()
 _FLOAT64 = pa.float64()
 _INTEGER_TEXT = r"^-?(0|[1-9][0-9]{0,18})$"
 _NUMBER_TEXT = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
+_DIGITS = r"-?[0-9]+"
+_LONG_DIGITS = r"^-?[0-9]{16,}$"
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _EXACT_IN_DOUBLE = 2**53
 
@@ -412,7 +424,7 @@ def _parser(source: pa.DataType, target: pa.DataType) -> _Parser | None:
     if pa.types.is_floating(target) and pa.types.is_integer(source):
         return lambda chunk: _int_to_float(chunk, target)
     if pa.types.is_floating(target) and text:
-        return lambda chunk: _text_to(chunk, _NUMBER_TEXT, target)
+        return lambda chunk: _text_to_double(chunk, target)
     if pa.types.is_boolean(target) and text:
         return _text_to_bool
     if (pa.types.is_timestamp(target) or pa.types.is_date32(target)) and text:
@@ -421,18 +433,19 @@ def _parser(source: pa.DataType, target: pa.DataType) -> _Parser | None:
 
 
 def convert_values(values: list[Any], target: pa.DataType) -> tuple[list[Any], int]:
-    """Python values with the text that converts without loss to `target` converted, and how
-    many were (the same rules as for Arrow columns).
+    """Python values with those that convert without loss to `target` (text, and integral
+    floats for an integer) converted, and how many were (the same rules as for Arrow columns).
 
-    >>> convert_values([1, "3185", "n/a"], pa.int64())
-    ([1, 3185, 'n/a'], 1)
+    >>> convert_values([1, "3185", 12.0, "n/a"], pa.int64())
+    ([1, 3185, 12, 'n/a'], 2)
     """
-    convert = _python_converters.get(_kind(target))
-    if convert is None:
+    converters = _python_converters.get(_kind(target))
+    if converters is None:
         return values, 0
     out, count = [], 0
     for value in values:
-        if isinstance(value, str) and (new := convert(value)) is not None:
+        convert = converters.get(type(value))
+        if convert is not None and (new := convert(value)) is not None:
             out.append(new)
             count += 1
         else:
@@ -441,7 +454,21 @@ def convert_values(values: list[Any], target: pa.DataType) -> tuple[list[Any], i
 
 
 def _text_to_float(text: str) -> float | None:
-    return float(text) if re.fullmatch(_NUMBER_TEXT, text) else None
+    """The double `text` spells without loss (see the module docstring), or None."""
+    if not re.fullmatch(_NUMBER_TEXT, text):
+        return None
+    number = float(text)
+    if not math.isfinite(number):
+        return None
+    # Finite, so at most 309 digits: int() is within Python's limit on digits it converts.
+    if re.fullmatch(_DIGITS, text) and number != int(text):
+        return None
+    return number
+
+
+def _float_to_int_value(value: float) -> int | None:
+    """`_float_to_int` for one Python float."""
+    return int(value) if value.is_integer() and _INT64_MIN <= value < _INT64_MAX else None
 
 
 def _text_to_bool_value(text: str) -> bool | None:
@@ -452,6 +479,21 @@ def _text_to(chunk: pa.Array, pattern: str, target: pa.DataType) -> tuple[pa.Arr
     ok = pc.fill_null(pc.match_substring_regex(chunk, pattern), False)
     candidates = pc.if_else(ok, chunk, pa.scalar(None, chunk.type))
     return candidates.cast(target), ok
+
+
+def _text_to_double(chunk: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array]:
+    """`_text_to_float` for a column: one pass of Arrow, then Python for texts of 16 digits or
+    more, the only integers a double may not hold (fewer digits stay below 2**53)."""
+    values, ok = _text_to(chunk, _NUMBER_TEXT, target)
+    ok = pc.and_(ok, pc.fill_null(pc.is_finite(values), False))
+    long = pc.fill_null(pc.match_substring_regex(chunk, _LONG_DIGITS), False)
+    if pc.any(long).as_py():
+        exact = [
+            not is_long or _text_to_float(text) is not None
+            for text, is_long in zip(chunk.to_pylist(), long.to_pylist(), strict=True)
+        ]
+        ok = pc.and_(ok, pa.array(exact, pa.bool_()))
+    return pc.if_else(ok, values, pa.scalar(None, target)), ok
 
 
 def _text_to_int(chunk: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array]:
@@ -513,8 +555,8 @@ def _parse_time(text: Any, target: pa.DataType) -> dt.date | dt.datetime | None:
         return None
 
 
-_python_converters: dict[str, Callable[[str], Any]] = {
-    "bigint": _int_or_none,
-    "double": _text_to_float,
-    "bool": _text_to_bool_value,
+_python_converters: dict[str, dict[type, Callable[[Any], Any]]] = {
+    "bigint": {str: _int_or_none, float: _float_to_int_value},
+    "double": {str: _text_to_float},
+    "bool": {str: _text_to_bool_value},
 }
