@@ -8,8 +8,9 @@ table:
 - missing values (None, NaN, NaT, pd.NA) become None, numpy scalars and arrays become Python
   values and lists, pandas Timestamps become datetimes, Decimals stay Decimals;
 - every timestamp becomes a timezone-aware UTC datetime;
-- a value in a column whose Parquet type is an integer becomes an int again (pandas reads an int
-  column with nulls as float64), structs become dicts, lists become lists, maps become dicts;
+- a value in a column whose Parquet type is an integer becomes an int again (pandas without
+  `dtype_backend="pyarrow"` reads an int column with nulls as float64), structs become dicts,
+  lists become lists, maps become dicts;
 - the partition column, which each reader types as it likes from the folder names (a date, a
   string, a category), becomes the plain string key: `YYYY-MM-DD` for a day folder.
 
@@ -93,7 +94,7 @@ def read_polars(folder: Path, partition_column: str | None) -> list[Row]:
 
 
 def read_pandas(folder: Path, partition_column: str | None) -> list[Row]:
-    return pd.read_parquet(folder).to_dict(orient="records")
+    return pd.read_parquet(folder, dtype_backend="pyarrow").to_dict(orient="records")
 
 
 def read_spark(folder: Path, partition_column: str | None) -> list[Row]:
