@@ -47,6 +47,7 @@ from extract_assets.core.errors import (
     UnreadableAnswerError,
 )
 from extract_assets.core.file_transport import FileTransport
+from extract_assets.core.json_numbers import loads
 from extract_assets.core.progress import Progress
 from extract_assets.core.ratelimit import Pacer
 from extract_assets.core.retry import RetryPolicy, parse_retry_after
@@ -328,9 +329,10 @@ class ApiClient:
         return self.decode(self.request(method, path, **kwargs), method)
 
     def decode(self, response: httpx.Response, method: str) -> Any:
-        """The JSON body of `response`; a body that is not JSON is an `UnreadableAnswerError`."""
+        """The JSON body of `response` (a number beyond the doubles kept as its text, see
+        `json_numbers`); a body that is not JSON is an `UnreadableAnswerError`."""
         try:
-            return response.json()
+            return loads(response.content)
         except ValueError:
             said = read_error_body(response).message
             raise UnreadableAnswerError(

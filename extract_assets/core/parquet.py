@@ -31,6 +31,8 @@ Choices worth knowing:
 - An object that is always ``{}`` cannot be a Parquet struct; it is stored as JSON text.
 - A row that is ``{}`` is a row of nulls in the columns other rows bring; if no row brings a
   column and none is declared, the write fails (`OutputError`): a Parquet file needs a column.
+  So does a write of no rows with no declared column (a `TableWriter` lists such a partition as
+  empty instead).
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ from extract_assets.core.arrow_schema import (
 from extract_assets.core.column_names import keyed
 from extract_assets.core.contract import Fitter, convert_values
 from extract_assets.core.errors import IncompleteResultError, OutputError
-from extract_assets.core.json_integers import may_hold_rounded_integers
+from extract_assets.core.json_numbers import loads, may_hold_rounded_integers
 from extract_assets.core.leftovers import owner_token, temp_dir
 from extract_assets.core.storage import Location, RemotePath, location, upload
 from extract_assets.core.text_repair import Repairs
@@ -188,6 +190,13 @@ def _write_one(
             expected_rows=expected_rows,
             row_group_rows=row_group_rows,
         )
+        if not staged.schema.names:
+            staged.local.unlink(missing_ok=True)
+            raise OutputError(
+                f"no row arrived and no column is declared, and a Parquet file needs a column "
+                "(DuckDB refuses one without). Declare the columns in the JSON schema to write "
+                f"an empty table. {place} was left as it was"
+            )
         return publish(staged)
 
 
@@ -547,17 +556,20 @@ def _parse_json(block: memoryview, hint: pa.Schema | None) -> pa.Table:
 
 
 def _json_rows(lines: list[bytes], first_row: int, repairs: Repairs) -> list[Any]:
+    """Each line's value; a `null` line is a row of nulls, as pyarrow reads it, so a block
+    reads alike whichever reader reads it."""
     rows = []
     for offset, line in enumerate(lines):
         try:
             try:
-                rows.append(json.loads(line))
+                row = loads(line)
             except UnicodeDecodeError:
-                rows.append(repairs.json_line(line))
+                row = repairs.json_line(line)
         except json.JSONDecodeError as error:
             raise ValueError(
                 f"NDJSON row {first_row + offset} is not valid JSON: {error}"
             ) from error
+        rows.append({} if row is None else row)
     return rows
 
 

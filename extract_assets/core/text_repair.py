@@ -12,12 +12,13 @@ Either way the row and the rest of its text are kept, and one warning says how m
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from extract_assets.core.json_numbers import loads
 
 __all__ = ["Repairs"]
 
@@ -60,7 +61,7 @@ class Repairs:
     def json_line(self, line: bytes) -> Any:
         """The JSON value of `line`, which holds bytes that are not UTF-8."""
         self.lines_not_utf8 += 1
-        return json.loads(line.decode("utf-8", "replace"))
+        return loads(line.decode("utf-8", "replace"))
 
     def report(self) -> None:
         """Warn of the repairs made, if any."""

@@ -392,9 +392,13 @@ def test_zero_rows_with_a_json_schema_write_an_empty_file_with_that_schema(tmp_p
     assert result.schema.names == ["id", "at", "day", "meta"]
 
 
-def test_zero_rows_without_a_schema_write_an_empty_file(tmp_path: Path) -> None:
-    result = write_ndjson([], tmp_path / "out.parquet")
-    assert (result.rows, pq.read_table(result.path).num_rows) == (0, 0)
+@pytest.mark.parametrize("write", [write_ndjson, write_records])
+def test_zero_rows_without_a_schema_are_refused_as_a_file_without_columns_would_be(
+    tmp_path: Path, write: Any
+) -> None:
+    with pytest.raises(OutputError, match="Declare the columns in the JSON schema"):
+        write([], tmp_path / "out.parquet")
+    assert folder_listing(tmp_path) == []
 
 
 def test_rows_without_a_field_wait_for_a_later_row_to_bring_a_column(
@@ -445,6 +449,15 @@ def test_rows_without_any_field_are_refused_and_the_target_is_left_as_it_was(
         write_ndjson([b"{}\n{}\n"], target, expected_rows=2)
     assert target.read_bytes() == before
     assert folder_listing(tmp_path) == ["out.parquet"]
+
+
+@pytest.mark.parametrize("other", [b'{"a": 2}', b'{"a": "x"}'])
+def test_a_null_line_is_a_row_of_nulls_whatever_the_rest_of_its_block(
+    tmp_path: Path, other: bytes
+) -> None:
+    result = write_ndjson([b'{"a": 1}\nnull\n' + other + b"\n"], tmp_path / "out.parquet")
+    assert [row["a"] for row in read_rows(result.path)][1] is None
+    assert result.rows == 3
 
 
 def test_rows_without_a_field_are_rows_of_nulls_in_a_declared_table(tmp_path: Path) -> None:
