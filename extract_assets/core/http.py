@@ -47,7 +47,7 @@ from extract_assets.core.errors import (
     UnreadableAnswerError,
 )
 from extract_assets.core.file_transport import FileTransport
-from extract_assets.core.json_numbers import loads
+from extract_assets.core.json_text import loads
 from extract_assets.core.progress import Progress
 from extract_assets.core.ratelimit import Pacer
 from extract_assets.core.retry import RetryPolicy, parse_retry_after
@@ -330,7 +330,7 @@ class ApiClient:
 
     def decode(self, response: httpx.Response, method: str) -> Any:
         """The JSON body of `response` (a number beyond the doubles kept as its text, see
-        `json_numbers`); a body that is not JSON is an `UnreadableAnswerError`."""
+        `json_text.loads`); a body that is not JSON is an `UnreadableAnswerError`."""
         try:
             return loads(response.content)
         except ValueError:

@@ -1,4 +1,6 @@
-"""A value as a text column holds it: strings as they are, anything else as compact JSON."""
+"""JSON text and values, without a number changing on the way: a value as a text column holds
+it (strings as they are, anything else as compact JSON), and JSON read with a number beyond the
+doubles (`1e400`, which Python's reader makes infinity, though JSON has none) kept as its text."""
 
 from __future__ import annotations
 
@@ -6,6 +8,20 @@ import datetime as dt
 import json
 import math
 from typing import Any
+
+
+def loads(text: str | bytes) -> Any:
+    """JSON as Python values, with a number beyond the doubles kept as its text.
+
+    >>> loads(b'{"cost": 1e400, "ctr": 0.5}')
+    {'cost': '1e400', 'ctr': 0.5}
+    """
+    return json.loads(text, parse_float=_float_or_text)
+
+
+def _float_or_text(text: str) -> float | str:
+    number = float(text)
+    return text if math.isinf(number) else number
 
 
 def json_text(value: Any) -> str:

@@ -68,7 +68,8 @@ from extract_assets.core.arrow_schema import (
 from extract_assets.core.column_names import keyed
 from extract_assets.core.contract import Fitter, convert_values
 from extract_assets.core.errors import IncompleteResultError, OutputError
-from extract_assets.core.json_numbers import loads, may_hold_rounded_integers
+from extract_assets.core.json_integers import may_hold_rounded_integers
+from extract_assets.core.json_text import loads
 from extract_assets.core.leftovers import owner_token, temp_dir
 from extract_assets.core.storage import Location, RemotePath, location, upload
 from extract_assets.core.text_repair import Repairs

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from extract_assets.core.json_numbers import loads
+from extract_assets.core.json_text import loads
 
 __all__ = ["Repairs"]
 

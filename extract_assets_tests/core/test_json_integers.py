@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,18 +14,12 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from extract_assets.core import parquet
-from extract_assets.core.http import ApiClient
-from extract_assets.core.json_numbers import loads, may_hold_rounded_integers
+from extract_assets.core.json_integers import may_hold_rounded_integers
 from extract_assets.core.parquet import write_ndjson
 from extract_assets.core.records_arrow import records_tables
 from extract_assets_tests.readers import assert_all_readers_agree
-from extract_assets_tests.security.servers import serving
 
 UINT64_MAX = 2**64 - 1
 
@@ -82,28 +75,6 @@ def test_large_floats_stay_floats(tmp_path: Path) -> None:
 def test_a_number_beyond_the_doubles_lands_as_its_text_not_as_infinity(tmp_path: Path) -> None:
     table = written(b'{"cost": 2.5}\n{"cost": 1e400}\n', tmp_path / "t" / "cost.parquet")
     assert table.column("cost").to_pylist() == ["2.5", "1e400"]
-
-
-def test_loads_keeps_a_number_beyond_the_doubles_as_its_text() -> None:
-    assert loads(b"[1e400, -1E+999, 1.5e308, 2]") == ["1e400", "-1E+999", 1.5e308, 2]
-
-
-@pytest.fixture
-def api_answering_a_number_beyond_the_doubles() -> Iterator[str]:
-    async def answer(request: Request) -> Response:
-        return Response(b'{"data": [{"cost": 1e400, "ctr": 0.5}]}', media_type="application/json")
-
-    with serving(Starlette(routes=[Route("/rows", answer)])) as url:
-        yield url
-
-
-def test_an_api_answer_keeps_a_number_beyond_the_doubles_as_its_text(
-    api_answering_a_number_beyond_the_doubles: str,
-) -> None:
-    url = api_answering_a_number_beyond_the_doubles
-    with ApiClient(provider="Example", base_url=url, api_key="key") as api:
-        answer = api.decode(api.request("GET", "/rows"), "GET")
-    assert answer == {"data": [{"cost": "1e400", "ctr": 0.5}]}
 
 
 def test_an_id_beyond_int64_after_many_int64_rows_widens_the_column_losing_nothing(

@@ -1,5 +1,4 @@
-"""Numbers in JSON that a reader would change without a word: integers too large for int64,
-which pyarrow's JSON reader rounds, and numbers beyond the doubles, which become infinity.
+"""Integers too large for int64 in NDJSON, which pyarrow's JSON reader rounds.
 
 pyarrow reads `18446744073709551615` (a uint64 id) as the float 1.8446744073709552e19, and
 says nothing: the digits are gone. The sink keeps such an integer's digits as text instead, as
@@ -7,43 +6,22 @@ its exact reader does (`arrow_schema.python_type`). A block whose float columns 
 that large cannot hold such an integer, which a min-max per column tells cheaply; one that
 does is looked at as text, for a number of 19 digits or more written without a fraction or an
 exponent, and if there is one the sink reads the block exactly.
-
-A number beyond the doubles (`1e400`) is read as infinity by Python's JSON reader, though JSON
-has no infinity: `loads` keeps its text instead (pyarrow refuses such a block, which the sink
-then reads with `loads`).
 """
 
 from __future__ import annotations
 
-import json
-import math
 import re
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["loads", "may_hold_rounded_integers"]
+__all__ = ["may_hold_rounded_integers"]
 
 # The smallest magnitude int64 cannot hold is 2**63, and every float from there up is at least
 # that large: a column below it holds no rounded integer.
 _INT64_LIMIT = 2.0**63
 # 19 digits or more, not part of a longer number, a fraction or an exponent: 2**63 has 19.
 _LONG_INTEGER = re.compile(rb"(?<![0-9.eE+-])-?[0-9]{19,}(?![0-9.eE])")
-
-
-def loads(text: str | bytes) -> Any:
-    """JSON as Python values, with a number beyond the doubles kept as its text.
-
-    >>> loads(b'{"cost": 1e400, "ctr": 0.5}')
-    {'cost': '1e400', 'ctr': 0.5}
-    """
-    return json.loads(text, parse_float=_float_or_text)
-
-
-def _float_or_text(text: str) -> float | str:
-    number = float(text)
-    return text if math.isinf(number) else number
 
 
 def may_hold_rounded_integers(table: pa.Table, block: bytes | memoryview) -> bool:
