@@ -48,6 +48,21 @@ Items = Annotated[list[T], BeforeValidator(_empty_if_null)]
 """A list, also when sent as `null` (as services often send an empty one)."""
 
 
+def _lower_case(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+Status = Annotated[str, BeforeValidator(_lower_case)]
+"""A status word, read in lower case as the contracts spell them (``COMPLETED``, ``Completed``
+and ``completed`` are one status), so no status is missed for its case.
+
+>>> class Run(Payload):
+...     status: Status
+>>> Run.model_validate({"status": "COMPLETED"}).status
+'completed'
+"""
+
+
 class CursorPage(Payload):
     """One page of a listing paged by `next_cursor`: its items as sent, each to be read on its
     own (see `parse_each`), and the cursor of the next page (None on the last)."""

@@ -8,7 +8,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_
 
 from extract_assets.core.instants import UtcDateTime
 from extract_assets.core.json_text import json_text
-from extract_assets.core.payload import Items, Message, Payload
+from extract_assets.core.payload import Items, Message, Payload, Status
 
 
 class _Model(Payload):
@@ -89,7 +89,7 @@ class Dataset(_Model):
     """One document's extraction: fields, line items, ground truth and accuracy."""
 
     id: str
-    status: str
+    status: Status
     dataset_type: str | None = None
     customer_id: str | None = None
     is_verified: bool | None = False

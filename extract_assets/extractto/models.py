@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from extract_assets.core.instants import UtcDateTime
-from extract_assets.core.payload import Items, Message, Payload
+from extract_assets.core.payload import Items, Message, Payload, Status
 
 
 class _Model(Payload):
@@ -29,7 +29,7 @@ class Extract(_Model):
     account_name: str | None = None
     created_at: UtcDateTime | None = None
     last_sync: UtcDateTime | None = None
-    status: str
+    status: Status
     error_text: Message | None = None
     schedules_limit: int | None = None
     sync_historical_data: date | None = None
@@ -57,7 +57,7 @@ class ConnectionRun(_Model):
 
     id: str
     connection_id: str | None = None
-    status: str
+    status: Status
     started_at: UtcDateTime | None = None
     finished_at: UtcDateTime | None = None
     error: Message | None = None

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator
 
 from extract_assets.core.instants import UtcDateTime
-from extract_assets.core.payload import Items, Message, Payload
+from extract_assets.core.payload import Items, Message, Payload, Status
 from extract_assets.linkup.contract import FINAL_STATUSES
 
 
@@ -48,7 +48,7 @@ class Task(_Model):
     # a path, from a compromised or spoofed API, must never get that far.
     id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")
     type: str = "extract"
-    status: str
+    status: Status
     created_at: UtcDateTime = Field(alias="createdAt")
     updated_at: UtcDateTime = Field(alias="updatedAt")
     error: Message | None = None

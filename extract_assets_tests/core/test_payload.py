@@ -10,7 +10,15 @@ from pydantic import Field
 
 from extract_assets.core.errors import UnreadableAnswerError
 from extract_assets.core.json_text import json_text
-from extract_assets.core.payload import Items, Message, Misfit, Payload, parse_each, parse_payload
+from extract_assets.core.payload import (
+    Items,
+    Message,
+    Misfit,
+    Payload,
+    Status,
+    parse_each,
+    parse_payload,
+)
 
 JSON = st.recursive(
     st.none()
@@ -27,6 +35,7 @@ class Thing(Payload):
     id: str
     error: Message | None = None
     parts: Items[int] = Field(default_factory=list)
+    status: Status = "active"
 
 
 @given(st.integers() | st.floats(allow_nan=False, allow_infinity=False))
@@ -38,6 +47,11 @@ def test_a_number_where_text_is_documented_is_read_as_its_text(number: float) ->
 def test_a_message_of_any_json_is_kept_as_its_text(value: Any) -> None:
     error = Thing.model_validate({"id": "t", "error": value}).error
     assert error == (None if value is None else json_text(value))
+
+
+@given(st.sampled_from(["completed", "failed", "syncing"]), st.sampled_from([str.upper, str.title]))
+def test_a_status_in_any_case_is_the_status_the_contract_spells(status: str, spell: Any) -> None:
+    assert Thing.model_validate({"id": "t", "status": f" {spell(status)}"}).status == status
 
 
 def test_a_list_sent_as_null_is_empty() -> None:

@@ -27,3 +27,9 @@ def test_timestamps_are_utc_instants_with_or_without_an_offset() -> None:
     task = Task.model_validate(TASK)
     assert task.created_at == datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
     assert task.updated_at == datetime(2026, 12, 4, 16, 0, 5, tzinfo=UTC)
+
+
+def test_a_status_in_capitals_is_final_as_its_lower_case_is() -> None:
+    completed = Task.model_validate({**TASK, "status": "COMPLETED"})
+    assert (completed.status, completed.is_final) == ("completed", True)
+    assert Task.model_validate({**TASK, "status": "Failed"}).is_final
