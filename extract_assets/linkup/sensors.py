@@ -182,9 +182,13 @@ def build_linkup_sensor(
                 )
                 for task in result.data:
                     stamp = _stamp(task.updated_at)
-                    if stamp < floor or (stamp == floor and task.id in cursor.seen):
+                    if stamp < floor:
                         finished = True
                         break
+                    # Tasks at the watermark come in no set order: one not seen there may follow
+                    # one that was.
+                    if stamp == floor and task.id in cursor.seen:
+                        continue
                     version = f"{task.id}@{stamp}"
                     if version not in scanned:
                         scanned.add(version)
