@@ -197,9 +197,10 @@ def _already_materialized(context: dg.AssetExecutionContext, task_id: str) -> bo
 
 
 def written_files(table: "TableWrite", target: Location, written: "SinkResult") -> list[str]:
-    """The Parquet files a task's rows landed in: the one file, or the Iceberg data files."""
+    """The Parquet files a task's rows landed in: the one file, or the Iceberg data files;
+    none for a result of no rows and no column, which the table lists as empty instead."""
     if table.iceberg is None:
-        return [written.path]
+        return [written.path] if written.bytes else []
     return list(table.iceberg.data_files[str(target)])
 
 

@@ -245,3 +245,18 @@ def test_materializing_again_creates_a_new_task(
 def test_the_assets_use_the_linkup_pool() -> None:
     (asset,) = build_linkup_assets([TEAM])
     assert asset.op.pool == "linkup"
+
+
+def test_a_result_of_no_rows_without_a_schema_materializes_an_empty_table(
+    emulator: EmulatorServer,
+    fast_resource: LinkupResource,
+    tmp_path: Path,
+    instance: dg.DagsterInstance,
+) -> None:
+    emulator.control.add_linkup_scenario(match="nobody", rows=0)
+    spec = LinkupExtractSpec(name="nobody", q="nobody at all", url="https://example.com/team")
+    result = materialize(fast_resource, tmp_path, instance, spec)
+    assert result.success
+    checks = {check.check_name: check.passed for check in result.get_asset_check_evaluations()}
+    assert checks["row_count_matches_linkup"]
+    assert not list((tmp_path / "linkup" / "nobody").glob("*.parquet"))
