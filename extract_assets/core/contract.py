@@ -244,9 +244,11 @@ def fit_table(
         array = case_apart(array, None if column is None else fields[index].type)
         if column is None:
             present = array.length() - array.null_count
-            if contract == "freeze" and present:
+            if contract in {"freeze", "discard_value", "discard_row"} and not present:
+                continue  # a key that brings only nulls: leaving it out loses nothing
+            if contract == "freeze":
                 raise _frozen(where, f"a new column {key!r} ({array.type})")
-            if contract in {"discard_value", "discard_row"} and present:
+            if contract in {"discard_value", "discard_row"}:
                 if contract == "discard_row":
                     drop_rows(pc.is_null(array))
                 else:

@@ -122,6 +122,17 @@ def test_freeze_refuses_a_new_column() -> None:
         fit({"n": [1], "extra": ["x"]}, contract="freeze")
 
 
+@pytest.mark.parametrize("contract", ["freeze", "discard_value", "discard_row"])
+def test_a_new_key_holding_only_nulls_leaves_a_fixed_table_as_it_was(
+    contract: SchemaContract,
+) -> None:
+    table, schema, changes = fit(
+        {"n": [1, 2], "promo": pa.nulls(2, pa.string())}, contract=contract
+    )
+    assert (schema, table.to_pylist()) == (INT, [{"n": 1}, {"n": 2}])
+    assert changes.summary() == "no change"
+
+
 def test_freeze_accepts_values_that_convert_without_loss() -> None:
     table, _, _ = fit({"n": ["12"]}, contract="freeze")
     assert table.column("n").to_pylist() == [12]
