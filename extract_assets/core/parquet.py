@@ -489,11 +489,16 @@ def _parse_block(
         return
     # The standard library reads the block instead, a slice at a time to bound the Python
     # objects.
-    lines = [line for line in bytes(block).splitlines() if line.strip()]
+    text = bytes(block)
+    lines = [line for line in text.splitlines() if line.strip()]
+    # Only the body's last block may end without a newline: its last line is where a body cut
+    # short ends.
+    cut = not text.rstrip(b" \t\r").endswith(b"\n")
     repairs = Repairs()
     for start in range(0, len(lines), _FALLBACK_ROWS):
         row = first_row + start
-        rows = _json_rows(lines[start : start + _FALLBACK_ROWS], row, repairs)
+        last = start + _FALLBACK_ROWS >= len(lines)
+        rows = _json_rows(lines[start : start + _FALLBACK_ROWS], row, repairs, cut=cut and last)
         table = _records_table(rows, known, first_row=row, converted=converted, repairs=repairs)
         yield _restore_dates(table, known)
     repairs.report()
@@ -556,9 +561,12 @@ def _parse_json(block: memoryview, hint: pa.Schema | None) -> pa.Table:
     return pj.read_json(source, read_options, parse_options, memory_pool=_POOL)
 
 
-def _json_rows(lines: list[bytes], first_row: int, repairs: Repairs) -> list[Any]:
+def _json_rows(
+    lines: list[bytes], first_row: int, repairs: Repairs, *, cut: bool = False
+) -> list[Any]:
     """Each line's value; a `null` line is a row of nulls, as pyarrow reads it, so a block
-    reads alike whichever reader reads it."""
+    reads alike whichever reader reads it. With `cut`, a last line that is not JSON is a line
+    cut short (`IncompleteResultError`, which a download tries again), not a bad row."""
     rows = []
     for offset, line in enumerate(lines):
         try:
@@ -567,6 +575,11 @@ def _json_rows(lines: list[bytes], first_row: int, repairs: Repairs) -> list[Any
             except UnicodeDecodeError:
                 row = repairs.json_line(line)
         except json.JSONDecodeError as error:
+            if cut and offset == len(lines) - 1:
+                raise IncompleteResultError(
+                    f"NDJSON row {first_row + offset}, the last, ends mid-way with no newline: "
+                    "the body was cut short"
+                ) from error
             raise ValueError(
                 f"NDJSON row {first_row + offset} is not valid JSON: {error}"
             ) from error

@@ -460,6 +460,17 @@ def test_a_null_line_is_a_row_of_nulls_whatever_the_rest_of_its_block(
     assert result.rows == 3
 
 
+def test_a_last_line_cut_mid_way_is_an_incomplete_result_not_a_bad_row(tmp_path: Path) -> None:
+    with pytest.raises(IncompleteResultError, match="row 2, the last, ends mid-way"):
+        write_ndjson([b'{"a": 1}\n{"a": 2, "b'], tmp_path / "out.parquet")
+    assert folder_listing(tmp_path) == []
+
+
+def test_a_bad_line_before_the_last_is_a_bad_row(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="row 2 is not valid JSON"):
+        write_ndjson([b'{"a": 1}\n{"a": 2, "b\n{"a": 3}'], tmp_path / "out.parquet")
+
+
 def test_rows_without_a_field_are_rows_of_nulls_in_a_declared_table(tmp_path: Path) -> None:
     result = write_ndjson([b"{}\n{}\n"], tmp_path / "out.parquet", json_schema=SCHEMA)
 

@@ -2,11 +2,16 @@ import json
 import logging
 import re
 import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pyarrow.parquet as pq
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
 
 from extract_assets.core.errors import (
     ApiError,
@@ -22,6 +27,7 @@ from extract_assets.core.errors import (
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.emulator import EmulatorServer
 from extract_assets.linkup.client import LinkupClient, LinkupTaskFailedError
+from extract_assets.linkup.models import Task
 from extract_assets_tests.security.servers import Seen, proxy_app, serving
 
 from .conftest import SECRET_KEY
@@ -175,6 +181,36 @@ def test_a_truncated_download_fails_and_leaves_no_file(
     with pytest.raises(IncompleteResultError, match="rows"):
         client.write_result(task, tmp_path / "team.parquet")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_body_cut_mid_line_is_downloaded_again_not_refused_as_a_bad_row(
+    tmp_path: Path,
+) -> None:
+    lines = b"".join(json.dumps({"n": n, "text": "x" * 40}).encode() + b"\n" for n in range(50))
+    served: list[int] = []
+
+    async def result(request: Request) -> StreamingResponse:
+        first = not served
+        served.append(1)
+
+        async def body() -> AsyncIterator[bytes]:
+            yield lines[: len(lines) // 2 + 7] if first else lines
+
+        return StreamingResponse(body(), media_type="application/x-ndjson")
+
+    with serving(Starlette(routes=[Route("/result", result)])) as files:
+        task = Task.model_validate(
+            {
+                "id": "t-cut",
+                "status": "completed",
+                "createdAt": "2026-12-07T10:00:00Z",
+                "updatedAt": "2026-12-07T10:01:00Z",
+                "output": {"resultUrl": f"{files}/result", "rowsReturned": 50, "creditsUsed": 1},
+            }
+        )
+        with LinkupClient("key", base_url=files) as linkup:
+            written = linkup.write_result(task, tmp_path / "t" / "part-0.parquet")
+    assert (written.rows, len(served)) == (50, 2)
 
 
 def test_an_unknown_key_fails_at_once_without_showing_the_key(
