@@ -49,9 +49,9 @@ class DeadlineExceededError(ExtractAssetsError):
 
 
 _GAVE_UP_HINT = (
-    "the service kept failing and nothing was written; materialize again later\n"
-    "  (a re-executed run re-attaches to what it already paid for), or give the resource more\n"
-    "  patience with max_attempts and retry_deadline_seconds"
+    "the service kept failing and nothing was written; re-execute the run later (it\n"
+    "  re-attaches to what it already paid for; a new materialization pays again), or give the\n"
+    "  resource more patience with max_attempts and retry_deadline_seconds"
 )
 
 
@@ -92,9 +92,9 @@ class ApiError(ExtractAssetsError):
         >>> error = ServerError("Service Unavailable", provider="Linkup", status=503)
         >>> print(error.after_attempts(6))
         Linkup: Service Unavailable (HTTP 503, gave up after 6 attempts)
-          What to do: the service kept failing and nothing was written; materialize again later
-          (a re-executed run re-attaches to what it already paid for), or give the resource more
-          patience with max_attempts and retry_deadline_seconds
+          What to do: the service kept failing and nothing was written; re-execute the run later (it
+          re-attaches to what it already paid for; a new materialization pays again), or give the
+          resource more patience with max_attempts and retry_deadline_seconds
         """
         self.attempts = attempts
         if self.retryable and attempts > 1 and not self.hint:

@@ -445,8 +445,8 @@ class ApiClient:
         error = generic_error(response, self._context(response, "GET", url))
         return error.retold(
             f"the result link was refused (HTTP 403) after {refreshes} fresh links",
-            hint="the file host keeps refusing fresh links: materialize again later (the task "
-            "is reused, so nothing is paid again); if it persists, check that the run can reach "
+            hint="the file host keeps refusing fresh links: re-execute the run later (it reuses "
+            "the task, so nothing is paid again); if it persists, check that the run can reach "
             "the result host directly (no proxy rewriting the signed URL)",
         )
 

@@ -61,7 +61,8 @@ def poll_until_final(
             raise DeadlineExceededError(
                 f"{what} is still {status!r} after {elapsed:.0f} s, past the poll timeout of "
                 f"{policy.timeout_seconds:.0f} s. It may still finish: raise the poll timeout, "
-                "or materialize again later (a re-executed run re-attaches to the same work)."
+                "or re-execute the run later (it re-attaches to the same work; a new "
+                "materialization starts and pays for new work)."
             )
         sleep(wait)
         wait = min(policy.max_seconds, wait * policy.multiplier)

@@ -260,8 +260,10 @@ class LinkupClient(ProviderClient):
                 if attempt >= self.download_attempts:
                     raise IncompleteResultError(
                         f"Linkup task {task.id}: {exc} after {attempt} downloads. No file was "
-                        "written. The result file at Linkup looks truncated: materialize again "
-                        "later; the task is reused, so no credits are spent again."
+                        "written. The result file at Linkup did not arrive whole, or holds another "
+                        "number of rows than the task reports: re-execute the run later (it "
+                        "re-attaches to this task, so no credits are spent again; a new "
+                        "materialization pays for a new task)."
                     ) from exc
                 logger.warning("Linkup task %s: %s; downloading again", task.id, exc)
                 attempt += 1

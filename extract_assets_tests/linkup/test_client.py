@@ -178,9 +178,10 @@ def test_a_truncated_download_fails_and_leaves_no_file(
 ) -> None:
     task = client.wait(client.create("Team", "https://example.com/team").id)
     emulator.control.add_fault(kind="truncate", keep_fraction=0.5)
-    with pytest.raises(IncompleteResultError, match="rows"):
+    with pytest.raises(IncompleteResultError, match="rows") as raised:
         client.write_result(task, tmp_path / "team.parquet")
     assert list(tmp_path.iterdir()) == []
+    assert "re-execute the run later (it re-attaches to this task" in str(raised.value)
 
 
 def test_a_body_cut_mid_line_is_downloaded_again_not_refused_as_a_bad_row(
@@ -325,7 +326,7 @@ def test_a_result_link_refused_again_and_again_ends_with_what_to_do(
     with pytest.raises(ApiError) as raised:
         client.write_result(task, tmp_path / "team.parquet")
     assert "refused (HTTP 403) after 3 fresh links" in str(raised.value)
-    assert "materialize again later" in str(raised.value)
+    assert "re-execute the run later" in str(raised.value)
     downloads = [r for r in emulator.control.requests() if "/files/" in str(r["path"])]
     assert len(downloads) == 4
     assert not (tmp_path / "team.parquet").exists()
