@@ -19,6 +19,7 @@ from extract_assets.core import parquet
 from extract_assets.core.json_integers import may_hold_rounded_integers
 from extract_assets.core.parquet import write_ndjson
 from extract_assets.core.records_arrow import records_tables
+from extract_assets.core.table import TableWriter
 from extract_assets_tests.readers import assert_all_readers_agree
 
 UINT64_MAX = 2**64 - 1
@@ -35,6 +36,29 @@ def written(text: bytes, target: Path) -> pa.Table:
 
 def test_pyarrow_alone_rounds_a_uint64_id_which_is_why_this_check_exists() -> None:
     assert parsed(b'{"id": 18446744073709551615}').column("id").to_pylist() == [2.0**64]
+
+
+def test_an_integer_beyond_2_53_in_a_double_column_is_flagged() -> None:
+    line = b'{"n": 0.5}\n{"n": 9007199254740993}\n'
+    assert may_hold_rounded_integers(parsed(line), line)
+
+
+@pytest.mark.parametrize("how", ["records", "ndjson"])
+def test_an_integer_beyond_2_53_for_a_number_column_keeps_its_digits_however_it_came(
+    tmp_path: Path, how: str
+) -> None:
+    folder = tmp_path / "t"
+    with TableWriter(folder) as table:
+        table.stage_records([{"n": 2.5}], folder / "date=2026-11-01" / "part-0.parquet")
+        table.publish()
+    with TableWriter(folder) as table:
+        target = folder / "date=2026-11-02" / "part-0.parquet"
+        if how == "records":
+            table.stage_records([{"n": 9007199254740993}], target)
+        else:
+            table.stage_ndjson([b'{"n": 9007199254740993}\n'], target)
+        table.publish()
+    assert pq.read_table(target).to_pylist() == [{"n": None, "n__v_bigint": 9007199254740993}]
 
 
 def test_a_uint64_id_is_flagged() -> None:
