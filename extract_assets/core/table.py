@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import dataclasses
 import datetime as dt
 import errno
 import fcntl
@@ -38,6 +39,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from extract_assets.core.arrow_schema import json_schema_to_arrow, widen_schema
 from extract_assets.core.column_names import ColumnNames, column_key, schema_apart
@@ -202,6 +204,7 @@ class TableWriter:
         self._descriptions = _descriptions(json_schema)
         self._contract = contract
         document = read_document(folder)
+        self._opened = document.schema if document else None
         # A column the table already has keeps the table's type, even if this write declares
         # another (a task of `linkup_task_outputs` with its own JSON Schema): its values are
         # fitted to it by the contract. Newly declared columns join the table.
@@ -298,6 +301,8 @@ class TableWriter:
         with output_errors(self.folder), self._lock():
             leftovers = remove_leftovers(self._local_staging(), self.folder.name)
             document = read_document(self.folder)
+            if document is not None and self._changed_since_opened(document.schema):
+                self._refit(document.schema)
             replaced = {str(s.target) for s in self._staged}
             existing = {
                 str(path): (path, _file_schema(path))
@@ -331,6 +336,39 @@ class TableWriter:
         if rewritten:
             logger.info("rewrote %d earlier files of %s to its schema", rewritten, self.folder)
         return self.published
+
+    def _changed_since_opened(self, schema: pa.Schema) -> bool:
+        """Whether another write changed the table's schema since this one opened it, under a
+        contract that fits values to the table (`evolve` merges the two schemas as they are)."""
+        opened = self._opened
+        changed = opened is None or not schema.equals(opened)
+        return changed and self._contract != "evolve" and bool(self._staged)
+
+    def _refit(self, table_schema: pa.Schema) -> None:
+        """Fit the staged files again to the table as another write left it, as if this write
+        had opened the table after that one: under `variant`, a column the other write
+        brought keeps its type, and this write's values that do not fit go to its variant
+        column, instead of the two writes' types merging (an integer column turned text)."""
+        fitter = dataclasses.replace(self._fitter, changes=SchemaChanges())
+        schema = _with_new_columns(table_schema, self._declared)
+        restaged = []
+        for staged in self._staged:
+            with pq.ParquetFile(staged.local) as source:
+                batches = (pa.Table.from_batches([batch]) for batch in source.iter_batches())
+                again = stage_tables(
+                    batches,
+                    staged.target,
+                    self._staging_for(staged.target),
+                    known=schema,
+                    fitter=fitter,
+                )
+            staged.local.unlink(missing_ok=True)
+            schema = _grow(schema, again.schema)
+            restaged.append(again)
+        self._staged = restaged
+        self.schema = schema
+        self._opened = table_schema
+        _add_counts(self._fitter.changes, fitter.changes)
 
     # --- publishing ----------------------------------------------------------------------
 
@@ -522,6 +560,15 @@ def _nullable(schema: pa.Schema) -> pa.Schema:
 def _grow(table: pa.Schema, other: pa.Schema) -> pa.Schema:
     """The table's schema grown to hold `other`'s columns: widened types, new ones appended."""
     return _nullable(widen_schema(_nullable(table), _nullable(other)))
+
+
+def _add_counts(into: SchemaChanges, more: SchemaChanges) -> None:
+    """`more`'s counts of values and rows added to `into`'s."""
+    into.converted.update(more.converted)
+    into.to_variant.update(more.to_variant)
+    into.discarded_values.update(more.discarded_values)
+    into.discarded_rows += more.discarded_rows
+    into.renamed.update(more.renamed)
 
 
 def _with_new_columns(table: pa.Schema, declared: pa.Schema) -> pa.Schema:

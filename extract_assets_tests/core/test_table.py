@@ -364,3 +364,26 @@ def test_an_output_path_that_is_a_file_is_one_clear_line(tmp_path: Path) -> None
     message = str(raised.value)
     assert "part of the output path is a file" in message
     assert "EXTRACT_ASSETS_OUTPUT" in message and "\n" not in message
+
+
+def test_a_write_that_opened_before_another_published_fits_to_what_that_one_brought(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "t"
+    with TableWriter(folder) as first:
+        first.stage_records([{"id": 1}], folder / "date=2026-11-01" / "part-0.parquet")
+        first.publish()
+    late = TableWriter(folder)
+    with TableWriter(folder) as early:
+        early.stage_records([{"id": 2, "x": 10}], folder / "date=2026-11-02" / "part-0.parquet")
+        early.publish()
+    with late:
+        late.stage_records([{"id": 3, "x": "ten"}], folder / "date=2026-11-03" / "part-0.parquet")
+        written = late.publish()
+    assert written.changes.summary() == "added x__v_text; 1 values moved to x__v_text"
+    rows = ds.dataset(folder, partitioning="hive").to_table().sort_by("id").to_pylist()
+    assert [(row["x"], row["x__v_text"]) for row in rows] == [
+        (None, None),
+        (10, None),
+        (None, "ten"),
+    ]
