@@ -48,7 +48,11 @@ class LoopingListing:
 
 @pytest.fixture
 def listing() -> LoopingListing:
-    return LoopingListing()
+    """Five complete datasets of the last three days."""
+    looping = LoopingListing()
+    for number, age in enumerate([3, 3, 2, 2, 1]):
+        looping.add(f"ds_{number}", age)
+    return looping
 
 
 @pytest.fixture
@@ -72,8 +76,6 @@ def test_a_top_pass_ends_where_the_listing_hands_out_the_same_cursor_with_nothin
     instance: dg.DagsterInstance,
     resource: DataExtractorResource,
 ) -> None:
-    for number, age in enumerate([3, 3, 2, 2, 1]):
-        listing.add(f"ds_{number}", age)
     first = tick(sensor, instance, resource, None)
     assert requested(first) == [days_ago(3), days_ago(2), days_ago(1)]
     assert len(listing.asked) < 10
@@ -86,8 +88,6 @@ def test_a_dataset_new_after_a_looping_pass_is_requested_by_the_next_tick(
     instance: dg.DagsterInstance,
     resource: DataExtractorResource,
 ) -> None:
-    for number, age in enumerate([3, 3, 2, 2, 1]):
-        listing.add(f"ds_{number}", age)
     first = tick(sensor, instance, resource, None)
     listing.add("ds_new", 0)
     second = tick(sensor, instance, resource, first.cursor)
@@ -101,8 +101,6 @@ def test_an_idle_tick_over_a_looping_listing_reads_a_few_pages_not_until_its_tim
     instance: dg.DagsterInstance,
     resource: DataExtractorResource,
 ) -> None:
-    for number, age in enumerate([3, 3, 2, 2, 1]):
-        listing.add(f"ds_{number}", age)
     cursor = tick(sensor, instance, resource, None).cursor
     for _ in range(3):  # the sweep's cycles, which list below the top pass, included
         listing.asked.clear()
