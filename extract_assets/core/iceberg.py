@@ -127,7 +127,7 @@ class IcebergTableWriter(TableWriter):
             for staged in self._staged:
                 final = _grow(final, staged.schema)
             final = _grow(before, final)
-            _check_in_place(before, final, self.target)
+            _check_in_place(before, final, self.target, self._contract)
             self._conform(final)
             attempt = 1
             while True:
@@ -403,17 +403,32 @@ def _data_schema(table: Table, target: IcebergTarget) -> pa.Schema:
     return pa.schema([f.with_nullable(True) for f in schema])
 
 
-def _check_in_place(before: pa.Schema, final: pa.Schema, target: IcebergTarget) -> None:
+def _check_in_place(
+    before: pa.Schema, final: pa.Schema, target: IcebergTarget, contract: SchemaContract
+) -> None:
     """Refuse a type change Iceberg cannot make without rewriting the table's files."""
     for field in before:
         now = final.field(field.name).type
         if not _evolves_in_place(field.type, now):
+            if contract == "variant":
+                # Only a whole value moves to a variant column: a field inside an object
+                # widens with the object.
+                remedy = (
+                    "a field inside an object that changes type is not moved to a variant "
+                    "column (only whole values are): declare that field's type (as a string, "
+                    "say) in the JSON schema, set schema_contract to discard_value, or write to "
+                    "a new table"
+                )
+            else:
+                remedy = (
+                    "set schema_contract to variant (the values go to a column beside it) or "
+                    "discard_value, or write to a new table"
+                )
             raise OutputError(
                 f"{target.label}: column {field.name!r} is {field.type} in the Iceberg table, "
                 f"and this run's values need {now}. Iceberg changes a column's type in place "
-                "only from int to long or float to double, or by adding fields to an object; "
-                "set schema_contract to variant (the values go to a column beside it) or "
-                "discard_value, or write to a new table. Nothing was written."
+                f"only from int to long or float to double, or by adding fields to an object; "
+                f"{remedy}. Nothing was written."
             )
 
 

@@ -336,3 +336,13 @@ def test_an_object_gaining_a_key_evolves_in_place_and_reads_back_in_every_reader
     # The object gained a key by schema evolution: earlier rows read it as null.
     assert {"date": "2026-11-01", "obj": {"a": 1, "b": "x", "c": None}, "tags": ["p", "q"]} in rows
     assert {"date": "2026-11-02", "obj": {"a": 2, "b": None, "c": True}, "tags": []} in rows
+
+
+def test_a_field_inside_an_object_changing_type_under_variant_fails_saying_what_helps(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, {WEEK[0]: [{"obj": {"a": 1}}]})
+
+    with pytest.raises(OutputError, match="declare that field's type") as raised:
+        write(tmp_path, {WEEK[1]: [{"obj": {"a": "x"}}]})
+    assert "set schema_contract to variant" not in str(raised.value)
