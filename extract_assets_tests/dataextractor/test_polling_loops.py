@@ -1,12 +1,13 @@
 """The polling sensor against a listing whose last page hands out its own cursor again: the
 pass ends there, as the datasets asset's listing does, instead of spending every tick on it."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
 import pytest
+from dagster._core.definitions.sensor_definition import SensorExecutionData
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -64,47 +65,43 @@ def resource(listing: LoopingListing) -> Iterator[DataExtractorResource]:
         )
 
 
+Tick = Callable[[str | None], SensorExecutionData]
+
+
 @pytest.fixture
-def sensor() -> dg.SensorDefinition:
-    return build_dataextractor_polling_sensor(SPEC, time_budget_seconds=30)
+def ticks(instance: dg.DagsterInstance, resource: DataExtractorResource) -> Tick:
+    """One tick of the polling sensor over the listing, from a cursor."""
+    sensor = build_dataextractor_polling_sensor(SPEC, time_budget_seconds=30)
+    return lambda cursor: tick(sensor, instance, resource, cursor)
 
 
 @pytest.mark.timeout(60)
 def test_a_top_pass_ends_where_the_listing_hands_out_the_same_cursor_with_nothing_new(
-    listing: LoopingListing,
-    sensor: dg.SensorDefinition,
-    instance: dg.DagsterInstance,
-    resource: DataExtractorResource,
+    listing: LoopingListing, ticks: Tick
 ) -> None:
-    first = tick(sensor, instance, resource, None)
+    first = ticks(None)
     assert requested(first) == [days_ago(3), days_ago(2), days_ago(1)]
     assert len(listing.asked) < 10
 
 
 @pytest.mark.timeout(60)
 def test_a_dataset_new_after_a_looping_pass_is_requested_by_the_next_tick(
-    listing: LoopingListing,
-    sensor: dg.SensorDefinition,
-    instance: dg.DagsterInstance,
-    resource: DataExtractorResource,
+    listing: LoopingListing, ticks: Tick
 ) -> None:
-    first = tick(sensor, instance, resource, None)
+    first = ticks(None)
     listing.add("ds_new", 0)
-    second = tick(sensor, instance, resource, first.cursor)
+    second = ticks(first.cursor)
     assert requested(second) == [days_ago(0)]
 
 
 @pytest.mark.timeout(60)
 def test_an_idle_tick_over_a_looping_listing_reads_a_few_pages_not_until_its_time_runs_out(
-    listing: LoopingListing,
-    sensor: dg.SensorDefinition,
-    instance: dg.DagsterInstance,
-    resource: DataExtractorResource,
+    listing: LoopingListing, ticks: Tick
 ) -> None:
-    cursor = tick(sensor, instance, resource, None).cursor
+    cursor = ticks(None).cursor
     for _ in range(3):  # the sweep's cycles, which list below the top pass, included
         listing.asked.clear()
-        result = tick(sensor, instance, resource, cursor)
+        result = ticks(cursor)
         cursor = result.cursor
         assert not result.run_requests
         assert len(listing.asked) < 10
