@@ -7,9 +7,9 @@ assets created are theirs to handle and are skipped.
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Unpack
+from typing import Any, Self, Unpack
 
 import dagster as dg
 
@@ -96,32 +96,59 @@ def build_linkup_task_outputs_asset(
 class _Cursor(SensorCursor):
     """Where scanning stands; tasks are scanned newest `updatedAt` first.
 
-    Everything at or below `watermark` (with `seen` holding the ids exactly at it) is handled.
-    A scan that runs out of time keeps its place (`resume_page`) and the task versions it has
-    handled (`scan`, as "id@updatedAt"), and finishes on the next tick.
+    Everything below `floor` is handled, and so is each task version ("id@updatedAt") in
+    `recent`, which holds every version handled at or above it. A complete scan lists down to
+    the floor, then raises it to `overlap` below `watermark`, the newest `updatedAt` handled: a
+    task listed late (a lagging replica) with an `updatedAt` in that window is still found, and
+    what is below it leaves the cursor. A scan that runs out of time keeps its place
+    (`resume_page`) and the versions it has handled (`scan`), and finishes on the next tick.
+
+    Version 2. A version-1 cursor had no window: everything at or below its `watermark` was
+    handled but the ids exactly at it (`seen`); it carries over with its floor at the watermark.
+
+    >>> old = '{"version": 1, "watermark": "W", "seen": ["t1"], "resume_page": 3, "scan": []}'
+    >>> _Cursor.parse(old)
+    _Cursor(watermark='W', floor='W', recent=['t1@W'], resume_page=3, scan=[])
     """
 
+    VERSION = 2
+
     watermark: str | None = None
-    seen: list[str] = field(default_factory=list)
+    floor: str | None = None
+    recent: list[str] = field(default_factory=list)
     resume_page: int | None = None
     scan: list[str] = field(default_factory=list)
 
-    def finish(self, scanned: set[str]) -> "_Cursor":
-        """The cursor after a complete scan that handled the task versions in `scanned`."""
-        versions = [entry.rsplit("@", 1) for entry in scanned]
-        high = max((stamp for _, stamp in versions), default=None)
-        if high is None or (self.watermark is not None and high < self.watermark):
-            return _Cursor(watermark=self.watermark, seen=self.seen)
-        at_high = {task_id for task_id, stamp in versions if stamp == high}
-        if high == self.watermark:
-            at_high |= set(self.seen)
-        return _Cursor(watermark=high, seen=sorted(at_high))
+    @classmethod
+    def upgrade(cls, version: object, data: dict[str, Any]) -> Self:
+        if version != 1:
+            return cls()
+        watermark = data["watermark"]
+        return cls(
+            watermark=watermark,
+            floor=watermark,
+            recent=[_version(task_id, watermark) for task_id in data["seen"]],
+            resume_page=data["resume_page"],
+            scan=data["scan"],
+        )
+
+    def finish(self, scanned: set[str], floor: str, overlap: timedelta) -> "_Cursor":
+        """The cursor after a complete scan down to `floor` that handled `scanned`."""
+        watermark = max(filter(None, [self.watermark, *map(_stamp_of, scanned)]), default=None)
+        if watermark is None:
+            return _Cursor()
+        # Only ever raised: below the floor the scan did not look, so nothing there is known.
+        floor = max(floor, _stamp(_moment(watermark) - overlap))
+        handled = set(self.recent) | scanned
+        return _Cursor(
+            watermark=watermark,
+            floor=floor,
+            recent=sorted(version for version in handled if _stamp_of(version) >= floor),
+        )
 
     def pause(self, scanned: set[str], next_page: int) -> "_Cursor":
-        """The cursor after a scan that ran out of time before reaching the watermark."""
-        return _Cursor(
-            watermark=self.watermark, seen=self.seen, resume_page=next_page, scan=sorted(scanned)
-        )
+        """The cursor after a scan that ran out of time before reaching the floor."""
+        return replace(self, resume_page=next_page, scan=sorted(scanned))
 
 
 def build_linkup_sensor(
@@ -136,14 +163,19 @@ def build_linkup_sensor(
     page_size: int = 100,
     max_tasks_per_tick: int = 1000,
     first_tick_lookback: timedelta = timedelta(days=7),
+    overlap_seconds: float = 300.0,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
 ) -> dg.SensorDefinition:
     """A sensor over `GET /v1/extract` that materializes outside tasks once they complete.
 
     Each tick stops scanning after `time_budget_seconds` (well under Dagster's 60 s limit), or
     after the page on which it found `max_tasks_per_tick` new task versions, and continues on
-    the next one. On its very first tick it looks back `first_tick_lookback`. With an
-    `account`, its name (`{account}_linkup_tasks_sensor`) and resource are the account's.
+    the next one. On its very first tick it looks back `first_tick_lookback`. Every tick lists
+    again down to `overlap_seconds` of `updatedAt` below the newest it handled, so a task the
+    listing shows only after a newer one (a lagging replica) is still requested, once; one
+    shown later than that is not. A tick with nothing new reads one page while that window's
+    tasks fit on it. With an `account`, its name (`{account}_linkup_tasks_sensor`) and
+    resource are the account's.
     """
     where = Account(PROVIDER_FOLDER, account)
     resource_key = resource_key or where.resource_key
@@ -151,6 +183,7 @@ def build_linkup_sensor(
     outputs_key = outputs_asset.key
     partitions = outputs_asset.partitions_def
     assert isinstance(partitions, dg.DynamicPartitionsDefinition)
+    overlap = timedelta(seconds=overlap_seconds)
 
     @dg.sensor(
         name=name or where.named("linkup_tasks_sensor"),
@@ -164,7 +197,8 @@ def build_linkup_sensor(
         resource: LinkupResource = getattr(context.resources, resource_key)
         started = time.monotonic()
         cursor = _Cursor.parse(context.cursor)
-        floor = cursor.watermark or _stamp(datetime.now(UTC) - first_tick_lookback)
+        floor = cursor.floor or _stamp(datetime.now(UTC) - first_tick_lookback)
+        known = set(cursor.recent)
         scanned = set(cursor.scan)
         found: list[Task] = []
         page = cursor.resume_page or 1
@@ -185,12 +219,10 @@ def build_linkup_sensor(
                     if stamp < floor:
                         finished = True
                         break
-                    # Tasks at the watermark come in no set order: one not seen there may follow
-                    # one that was.
-                    if stamp == floor and task.id in cursor.seen:
-                        continue
-                    version = f"{task.id}@{stamp}"
-                    if version not in scanned:
+                    # Above the floor every tick lists again what it handled, in no set order
+                    # among equal stamps and with late arrivals anywhere: versions tell them apart.
+                    version = _version(task.id, stamp)
+                    if version not in known and version not in scanned:
                         scanned.add(version)
                         found.append(task)
                 finished = finished or not result.data or page >= result.metadata.total_pages
@@ -198,7 +230,9 @@ def build_linkup_sensor(
         run_requests, completed_ids = _requests_for(
             context, [t for t in found if t.is_final], tags_of_ours, outputs_key
         )
-        next_cursor = cursor.finish(scanned) if finished else cursor.pause(scanned, page)
+        next_cursor = (
+            cursor.finish(scanned, floor, overlap) if finished else cursor.pause(scanned, page)
+        )
         return dg.SensorResult(
             run_requests=run_requests,
             dynamic_partitions_requests=(
@@ -210,9 +244,25 @@ def build_linkup_sensor(
     return _sensor
 
 
+_STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def _stamp(moment: datetime) -> str:
     """A fixed-width UTC timestamp, so that text order is time order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime(_STAMP)
+
+
+def _moment(stamp: str) -> datetime:
+    return datetime.strptime(stamp, _STAMP).replace(tzinfo=UTC)
+
+
+def _version(task_id: str, stamp: str) -> str:
+    """A task as of one status change: a later change is a new version."""
+    return f"{task_id}@{stamp}"
+
+
+def _stamp_of(version: str) -> str:
+    return version.rsplit("@", 1)[1]
 
 
 def _requests_for(
