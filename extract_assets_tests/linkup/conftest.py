@@ -2,10 +2,14 @@ from collections.abc import Iterator
 
 import dagster as dg
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
 
 from extract_assets.emulator import EmulatorServer
 from extract_assets.linkup.client import LinkupClient
 from extract_assets.linkup.resource import LinkupResource
+from extract_assets_tests.linkup.listing import Listing
+from extract_assets_tests.security.servers import serving
 
 # A key shaped like a real one, so a leak of it anywhere is unmistakable.
 SECRET_KEY = "lk-SECRET-9f8e7d6c5b4a39281706"
@@ -41,3 +45,15 @@ def client(fast_resource: LinkupResource) -> Iterator[LinkupClient]:
 def instance() -> Iterator[dg.DagsterInstance]:
     with dg.instance_for_test() as test_instance:
         yield test_instance
+
+
+@pytest.fixture
+def listing() -> Listing:
+    return Listing()
+
+
+@pytest.fixture
+def resource(listing: Listing) -> Iterator[LinkupResource]:
+    """A resource reading `listing`."""
+    with serving(Starlette(routes=[Route("/v1/extract", listing.page)])) as url:
+        yield LinkupResource(api_key="key", base_url=url)

@@ -3,20 +3,17 @@ does (a replica a few seconds behind): every tick lists again a window of `updat
 newest task it handled, so a task shown late inside that window is still requested, once."""
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Route
 
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
-from extract_assets_tests.linkup.test_sensor_ties import Listing, requested
+from extract_assets_tests.linkup.listing import Listing
+from extract_assets_tests.linkup.test_sensor_ties import requested
 from extract_assets_tests.linkup.test_sensors import OURS, tick
-from extract_assets_tests.security.servers import serving
 
 OVERLAP_SECONDS = 60
 START = datetime.now(UTC) - timedelta(hours=1)
@@ -25,17 +22,6 @@ START = datetime.now(UTC) - timedelta(hours=1)
 def at(seconds: float) -> str:
     """`updatedAt` as the listing writes it, `seconds` after the start of the test's hour."""
     return (START + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@pytest.fixture
-def listing() -> Listing:
-    return Listing()
-
-
-@pytest.fixture
-def resource(listing: Listing) -> Iterator[LinkupResource]:
-    with serving(Starlette(routes=[Route("/v1/extract", listing.page)])) as url:
-        yield LinkupResource(api_key="key", base_url=url)
 
 
 @pytest.fixture
