@@ -18,7 +18,14 @@ fixed tables; else inferred from the first values seen). Each batch of rows is f
    ``"9007199254740992"`` convert). A text that does not convert is a value the column cannot
    hold (3. below), never a nearby number.
 2. An integer column of an *inferred* type that meets a fraction widens to double (no value
-   changes). Nested objects and lists take new keys and widen inside.
+   changes). Nested objects and lists take new keys and widen inside, except where a JSON
+   Schema declares them: a property declared inside an object or a list's items, at any
+   depth, keeps its type as a declared column does. Its values convert by 1. (``{"k": "2"}``
+   → ``{"k": 2}`` for an integer ``k``); one that does not convert makes the row's whole
+   value of the top-level column a value the column cannot hold (3.): a struct's child has no
+   variant column of its own, so under ``variant`` the whole object goes, as JSON text, to
+   ``o__v_json``; ``discard_value`` drops that whole value, ``discard_row`` its row;
+   ``evolve`` widens the child (to double, else to text).
 3. Anything else is a value the column cannot hold, and the table's contract decides
    (`SchemaContract`, per spec; the same choices as dlt's schema contracts):
 
@@ -38,14 +45,16 @@ Every conversion, widening, variant and discard is counted in `SchemaChanges`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -153,12 +162,16 @@ class Fitter:
     contract: SchemaContract = DEFAULT_CONTRACT
     where: str = "the table"
     changes: SchemaChanges = field(default_factory=SchemaChanges)
+    # The declared columns' types as their JSON Schema gives them, by column: what inside an
+    # object or a list is declared (and so kept) rather than inferred.
+    declared_types: Mapping[str, pa.DataType] = field(default_factory=dict)
 
     def __call__(self, table: pa.Table, schema: pa.Schema) -> tuple[pa.Table, pa.Schema]:
         fitted, grown = fit_table(
             table,
             schema,
             declared=self.declared,
+            declared_types=self.declared_types,
             contract=self.contract,
             changes=self.changes,
             where=self.where,
@@ -213,11 +226,13 @@ def fit_table(
     contract: SchemaContract,
     changes: SchemaChanges,
     where: str = "the table",
+    declared_types: Mapping[str, pa.DataType] | None = None,
 ) -> tuple[pa.Table, pa.Schema]:
     """`table` fitted to `schema` under `contract`: the rows and the (possibly grown) schema.
 
     The returned table has exactly the returned schema; the schema only ever grows: columns
-    appended, types widened.
+    appended, types widened. `declared_types` (by column) says which properties inside
+    objects and lists a JSON Schema declares; the keys it leaves out are inferred.
 
     >>> changes = SchemaChanges()
     >>> rows, schema = fit_table(
@@ -228,6 +243,7 @@ def fit_table(
     >>> changes.summary()
     'added n__v_text; 1 values of n converted; 1 values moved to n__v_text'
     """
+    declared_types = declared_types or {}
     fields = list(schema)
     names = [f.name for f in fields]
     holding = ColumnNames(names)
@@ -264,7 +280,15 @@ def fit_table(
             continue
         name = column
         target = fields[index].type
-        fitted, rejected, converted = _convert(array, target)
+        # Under evolve a declared property inside widens like an inferred one.
+        held = declared_types.get(name) if contract != "evolve" else None
+        fitted, rejected, converted = _convert(array, target, held)
+        if fitted.type != target:  # keys nobody declared, inside objects, came or widened
+            if contract == "freeze":
+                raise _frozen(where, f"column {name!r} is {target} but got {array.type} values")
+            fields[index] = fields[index].with_type(fitted.type)
+            changes.type_widened(name, target, fitted.type)
+            target = fitted.type
         if rejected is None:
             columns[name] = fitted
             _count(changes.converted, name, converted)
@@ -334,10 +358,9 @@ def _merge_into(existing: pa.ChunkedArray | None, values: pa.ChunkedArray) -> pa
 
 
 def _widens_quietly(target: pa.DataType, widened: pa.DataType, declared: bool) -> bool:
-    """An inferred integer meeting a fraction, or a nested value gaining keys: no value is lost."""
-    if pa.types.is_integer(target) and pa.types.is_floating(widened):
-        return not declared
-    return bool(pa.types.is_nested(target) and pa.types.is_nested(widened))
+    """An inferred integer meeting a fraction: no value is lost. (Inside objects and lists,
+    `_fit_nested` widens what nobody declared.)"""
+    return bool(pa.types.is_integer(target) and pa.types.is_floating(widened) and not declared)
 
 
 def _takes_first_type(target: pa.DataType, declared: bool, contract: SchemaContract) -> bool:
@@ -359,20 +382,26 @@ def _frozen(where: str, what: str) -> SchemaContractError:
 _Converted = tuple[pa.ChunkedArray, pa.ChunkedArray | None, int]
 
 
-def _convert(array: pa.ChunkedArray, target: pa.DataType) -> _Converted:
+def _convert(
+    array: pa.ChunkedArray, target: pa.DataType, held: pa.DataType | None = None
+) -> _Converted:
     """`array` as `target`: the converted values (rejected ones null), the rejects, the count
-    of values converted from another kind. Rejects are None when every value fits."""
+    of values converted from another kind. Rejects are None when every value fits.
+
+    Objects and lists are fitted inside (`_fit_nested`), where `held` is the declared type:
+    what it leaves out widens, so their values may come out of a type wider than `target`."""
     source = array.type
     if source == target or source == pa.null():
         return conform_array(array, target), None, 0
     if pa.types.is_string(target):
         converted = array.length() - array.null_count
         return conform_array(array, target), None, converted
-    if pa.types.is_nested(target) and pa.types.is_nested(source):
-        widened = widen_type(target, source)
-        if widened == target:
-            return conform_array(array, target), None, 0
-        return _all_rejected(array, target)
+    if _same_shape(source, target):
+        values, rejected, converted = _fit_nested(_one_chunk(array), target, held)
+        if rejected is None:
+            return pa.chunked_array([values]), None, converted
+        kept = pc.if_else(rejected, pa.scalar(None, values.type), values)
+        return pa.chunked_array([kept]), pa.chunked_array([rejected]), converted
     if pa.types.is_timestamp(target) and pa.types.is_timestamp(source):
         return _as_utc(array).cast(target), None, 0
     parse = _parser(source, target)
@@ -394,6 +423,105 @@ def _convert(array: pa.ChunkedArray, target: pa.DataType) -> _Converted:
         rejects if any_rejected else None,
         converted,
     )
+
+
+# --- inside objects and lists --------------------------------------------------------------
+
+_Fitted = tuple[pa.Array, pa.Array | None, int]
+
+
+def _same_shape(source: pa.DataType, target: pa.DataType) -> bool:
+    both_structs = pa.types.is_struct(source) and pa.types.is_struct(target)
+    return both_structs or (pa.types.is_list(source) and pa.types.is_list(target))
+
+
+def _one_chunk(array: pa.ChunkedArray) -> pa.Array:
+    if array.num_chunks == 1:
+        return array.chunk(0)
+    return array.combine_chunks() if array.num_chunks else pa.array([], array.type)
+
+
+def _fit_nested(values: pa.Array, target: pa.DataType, held: pa.DataType | None) -> _Fitted:
+    """`values` fitted to `target` value by value at every depth: each converted by the
+    column rules, a declared one (`held` is not None) that does not convert rejecting its
+    element, anything else widening. Rejects are per element of `values`, or None."""
+    source = values.type
+    if source == target or pa.types.is_null(source):
+        return conform_array(values, target), None, 0
+    if pa.types.is_struct(source) and pa.types.is_struct(target):
+        return _fit_struct(values, target, held)
+    if pa.types.is_list(source) and pa.types.is_list(target):
+        return _fit_list(values, target, held)
+    fitted, rejected, converted = _convert(pa.chunked_array([values]), target)
+    if rejected is None:
+        return _one_chunk(fitted), None, converted
+    if held is not None:
+        return _one_chunk(fitted), _one_chunk(rejected), converted
+    return conform_array(values, widen_type(target, source)), None, 0
+
+
+def _fit_struct(values: pa.StructArray, target: pa.StructType, held: pa.DataType | None) -> _Fitted:
+    children, fields, rejects, converted = [], [], [], 0
+    for child in target:
+        index = values.type.get_field_index(child.name)
+        if index < 0:
+            children.append(pa.nulls(len(values), child.type))
+            fields.append(child)
+            continue
+        declared = _child_type(held, child.name)
+        fitted, rejected, count = _fit_nested(values.field(index), child.type, declared)
+        children.append(fitted)
+        fields.append(child.with_type(fitted.type))
+        converted += count
+        if rejected is not None:
+            rejects.append(rejected)
+    # A key nobody declared or saw before joins the object, as a new column joins a table.
+    for index, child in enumerate(values.type):
+        if target.get_field_index(child.name) < 0:
+            children.append(values.field(index))
+            fields.append(pa.field(child.name, child.type))
+    mask = values.is_null() if values.null_count else None
+    fitted_struct = pa.StructArray.from_arrays(children, fields=fields, mask=mask)
+    return fitted_struct, _any_rejected(rejects, values), converted
+
+
+def _child_type(kind: pa.DataType | None, name: str) -> pa.DataType | None:
+    """The type of the key `name` in `kind` when `kind` is an object that has it."""
+    if kind is None or not pa.types.is_struct(kind) or kind.get_field_index(name) < 0:
+        return None
+    return kind.field(kind.get_field_index(name)).type
+
+
+def _fit_list(values: pa.ListArray, target: pa.ListType, held: pa.DataType | None) -> _Fitted:
+    # from_arrays refuses a validity mask together with sliced offsets: rebase them to zero
+    offsets = values.offsets.to_numpy()
+    start, end = int(offsets[0]), int(offsets[-1])
+    items = values.values.slice(start, end - start)
+    held_item = held.value_type if held is not None and pa.types.is_list(held) else None
+    fitted, rejected, converted = _fit_nested(items, target.value_type, held_item)
+    kind = (
+        target
+        if fitted.type == target.value_type
+        else pa.list_(target.value_field.with_type(fitted.type))
+    )
+    mask = values.is_null() if values.null_count else None
+    rebased = pa.array(offsets - start, pa.int32())
+    fitted_list = pa.ListArray.from_arrays(rebased, fitted, type=kind, mask=mask)
+    if rejected is None:
+        return fitted_list, None, converted
+    # An element is rejected when one of its items is.
+    owners = np.repeat(np.arange(len(values)), np.diff(offsets))
+    hit = np.zeros(len(values), dtype=bool)
+    hit[owners[rejected.to_numpy(zero_copy_only=False)]] = True
+    return fitted_list, _any_rejected([pa.array(hit)], values), converted
+
+
+def _any_rejected(rejects: list[pa.Array], values: pa.Array) -> pa.Array | None:
+    """Whether each element of `values` holds a rejected value; None when none does."""
+    if not rejects:
+        return None
+    rejected = pc.and_(functools.reduce(pc.or_, rejects), values.is_valid())
+    return rejected if pc.any(rejected).as_py() else None
 
 
 def _all_rejected(array: pa.ChunkedArray, target: pa.DataType) -> _Converted:
@@ -438,9 +566,17 @@ def convert_values(values: list[Any], target: pa.DataType) -> tuple[list[Any], i
     """Python values with those that convert without loss to `target` (text, and integral
     floats for an integer) converted, and how many were (the same rules as for Arrow columns).
 
+    Inside objects and lists each value converts to its own type in `target`; an object or a
+    list is copied only where a value inside it converts.
+
     >>> convert_values([1, "3185", 12.0, "n/a"], pa.int64())
     ([1, 3185, 12, 'n/a'], 2)
+    >>> convert_values([{"k": "2", "s": "x"}], pa.struct([("k", pa.int64())]))
+    ([{'k': 2, 's': 'x'}], 1)
     """
+    if pa.types.is_struct(target) or pa.types.is_list(target):
+        pairs = [_converted(value, target) for value in values]
+        return [value for value, _ in pairs], sum(count for _, count in pairs)
     converters = _python_converters.get(_kind(target))
     if converters is None:
         return values, 0
@@ -453,6 +589,30 @@ def convert_values(values: list[Any], target: pa.DataType) -> tuple[list[Any], i
         else:
             out.append(value)
     return out, count
+
+
+def _converted(value: Any, target: pa.DataType) -> tuple[Any, int]:
+    """`convert_values` for one value at any depth: the value, and how many inside converted."""
+    if isinstance(value, Mapping) and pa.types.is_struct(target):
+        copy: dict[str, Any] | None = None
+        count = 0
+        for key, child in value.items():
+            kind = _child_type(target, key)
+            new, converted = (child, 0) if kind is None else _converted(child, kind)
+            if converted:
+                if copy is None:
+                    copy = dict(value)
+                copy[key] = new
+                count += converted
+        return (value if copy is None else copy), count
+    if isinstance(value, list | tuple) and pa.types.is_list(target):
+        pairs = [_converted(item, target.value_type) for item in value]
+        count = sum(converted for _, converted in pairs)
+        return ([item for item, _ in pairs] if count else value), count
+    convert = _python_converters.get(_kind(target), {}).get(type(value))
+    if convert is not None and (new := convert(value)) is not None:
+        return new, 1
+    return value, 0
 
 
 def _text_to_float(text: str) -> float | None:

@@ -64,6 +64,7 @@ from extract_assets.core.arrow_schema import (
     conform_table,
     json_schema_to_arrow,
     python_column,
+    widen_type,
 )
 from extract_assets.core.column_names import keyed
 from extract_assets.core.contract import Fitter, convert_values
@@ -621,7 +622,7 @@ def _python_table(rows: list[Mapping[str, Any]], known: pa.Schema) -> tuple[pa.T
             # so that a few such values do not turn the whole batch's column into text.
             values, count = convert_values(values, hint)
         column = python_column(values, hint)
-        if count and column.type == hint:
+        if count and widen_type(hint, column.type) == hint:
             converted[name] += count  # else the fitter converts (and counts) them itself
         columns.append(column)
     if not columns:  # rows of no key: a table of no column still holds their count

@@ -210,12 +210,15 @@ class TableWriter:
         # fitted to it by the contract. Newly declared columns join the table.
         self.schema = _with_new_columns(document.schema, declared) if document else declared
         holding = ColumnNames(self.schema.names)
+        declared_types = {
+            holding.column_of(column_key(column.name)) or column.name: column.type
+            for column in declared
+        }
         self._fitter = Fitter(
-            declared=frozenset(
-                holding.column_of(column_key(name)) or name for name in declared.names
-            ),
+            declared=frozenset(declared_types),
             contract=contract,
             where=where or str(folder),
+            declared_types=declared_types,
         )
         self._staged: list[StagedFile] = []
         self._exit = contextlib.ExitStack()
