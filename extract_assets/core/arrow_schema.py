@@ -43,6 +43,8 @@ _ArrayT = TypeVar("_ArrayT", pa.Array, pa.ChunkedArray)
 _STRING = pa.string()
 _NULL = pa.null()
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# Every integer up to this magnitude is exact as a double; beyond it, only some are.
+_EXACT_DOUBLE = 2**53
 _SIMPLE_TYPES: dict[str, pa.DataType] = {
     "string": _STRING,
     "integer": pa.int64(),
@@ -357,14 +359,23 @@ def _json_text_array(array: pa.Array) -> pa.Array:
 # --- Python values -------------------------------------------------------------------------
 
 
-def python_column(values: Sequence[Any], known: pa.DataType | None = None) -> pa.Array:
+def python_column(
+    values: Sequence[Any], known: pa.DataType | None = None, *, exact: bool = False
+) -> pa.Array:
     """An Arrow array holding `values`, of `known` or of a type widened from it.
 
-    Strings are parsed as dates and timestamps only where `known` says so.
+    Strings are parsed as dates and timestamps only where `known` says so. With `exact` (a
+    declared column), an integer beyond 2^53 that meets a float is not rounded into a double:
+    it is its text there, which the contract converts without loss or moves to a variant
+    column.
 
     >>> python_column([1, "a", None]).to_pylist()
     ['1', 'a', None]
+    >>> python_column([2**53 + 1, 0.5], pa.int64(), exact=True).to_pylist()
+    ['9007199254740993', '0.5']
     """
+    if exact:
+        values = _large_integers_as_text(values)
     if known is not None and pa.types.is_string(known):
         try:
             return pa.array(values, _STRING)
@@ -384,6 +395,40 @@ def python_column(values: Sequence[Any], known: pa.DataType | None = None) -> pa
     for value in values:
         target = widen_type(target, python_type(value, known))
     return pa.array([_coerce(v, target) for v in values], type=target)
+
+
+def _large_integers_as_text(values: Sequence[Any]) -> Sequence[Any]:
+    """`values` with each integer a double cannot hold as its text, where such an integer and a
+    float meet at one place (a column, a key, a list's items): Arrow's inference would round
+    it into a double, and its text is what the contract converts without loss."""
+    kinds: dict[tuple[Any, ...], set[bool]] = {}
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), value) for value in values]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, float) or _is_large_integer(value):
+            kinds.setdefault(path, set()).add(isinstance(value, float))
+        elif isinstance(value, Mapping):
+            stack.extend(((*path, key), child) for key, child in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend(((*path, None), child) for child in value)
+    meeting = {path for path, seen in kinds.items() if len(seen) == 2}
+    if not meeting:
+        return values
+    return [_with_text_at(value, (), meeting) for value in values]
+
+
+def _is_large_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > _EXACT_DOUBLE
+
+
+def _with_text_at(value: Any, path: tuple[Any, ...], meeting: set[tuple[Any, ...]]) -> Any:
+    if _is_large_integer(value) and path in meeting:
+        return str(value)
+    if isinstance(value, Mapping):
+        return {key: _with_text_at(child, (*path, key), meeting) for key, child in value.items()}
+    if isinstance(value, list | tuple):
+        return [_with_text_at(child, (*path, None), meeting) for child in value]
+    return value
 
 
 def _bool_meets_number(values: Sequence[Any]) -> bool:

@@ -294,6 +294,9 @@ def fit_table(
             _count(changes.converted, name, converted)
             continue
         widened = widen_type(target, array.type)
+        if name in declared and pa.types.is_floating(widened) and pa.types.is_integer(array.type):
+            # The rejects are integers a double cannot hold: a declared column never rounds them.
+            widened = _STRING
         if _takes_first_type(target, name in declared, contract) or (
             _widens_quietly(target, widened, name in declared) and contract != "freeze"
         ):

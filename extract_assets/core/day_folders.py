@@ -303,7 +303,12 @@ class _DayRows:
         self, rows: list[Mapping[str, Any]], known: pa.Schema, before: int, converted: Counter[str]
     ) -> Iterator[pa.Table]:
         return records_tables(
-            rows, known, leave_out=self._date_field, first_row=before + 1, converted=converted
+            rows,
+            known,
+            leave_out=self._date_field,
+            first_row=before + 1,
+            converted=converted,
+            exact=self._table.exact,
         )
 
 

@@ -66,7 +66,7 @@ from extract_assets.core.arrow_schema import (
     python_column,
     widen_type,
 )
-from extract_assets.core.column_names import keyed
+from extract_assets.core.column_names import column_key, keyed
 from extract_assets.core.contract import Fitter, convert_values
 from extract_assets.core.errors import IncompleteResultError, OutputError
 from extract_assets.core.json_integers import may_hold_rounded_integers
@@ -245,6 +245,7 @@ def stage_records(
                     first_row=sink.arrived + 1,
                     converted=fitter.changes.converted,
                     repairs=repairs,
+                    exact=sink.exact,
                 )
             )
         repairs.report()
@@ -269,10 +270,18 @@ def stage_tables(
 
 
 def ndjson_tables(
-    block: bytes, known: pa.Schema, *, first_row: int, converted: Counter[str]
+    block: bytes,
+    known: pa.Schema,
+    *,
+    first_row: int,
+    converted: Counter[str],
+    exact: frozenset[str] = frozenset(),
 ) -> Iterator[pa.Table]:
-    """Whole NDJSON lines as Arrow tables, read exactly as `stage_ndjson` reads a block."""
-    yield from _parse_block(memoryview(block), known, first_row=first_row, converted=converted)
+    """Whole NDJSON lines as Arrow tables, read exactly as `stage_ndjson` reads a block (the
+    keys of declared columns in `exact`)."""
+    yield from _parse_block(
+        memoryview(block), known, first_row=first_row, converted=converted, exact=exact
+    )
 
 
 def publish(staged: StagedFile) -> SinkResult:
@@ -438,7 +447,11 @@ def _parsed_ahead(
     if ahead < 1:
         for block in blocks:
             yield from _parse_block(
-                block, sink.schema, first_row=sink.arrived + 1, converted=converted
+                block,
+                sink.schema,
+                first_row=sink.arrived + 1,
+                converted=converted,
+                exact=sink.exact,
             )
         return
     pool = ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="ndjson-parse")
@@ -446,7 +459,9 @@ def _parsed_ahead(
     try:
         for block in blocks:
             waiting.append(
-                _Guess(block, sink.schema, pool.submit(_parse_whole, block, sink.schema))
+                _Guess(
+                    block, sink.schema, pool.submit(_parse_whole, block, sink.schema, sink.exact)
+                )
             )
             if len(waiting) > ahead:
                 yield from _settle(waiting.popleft(), sink, converted)
@@ -469,19 +484,32 @@ def _settle(guess: _Guess, sink: _Sink, converted: Counter[str]) -> list[pa.Tabl
     else:
         guess.parsed.cancel()
     return list(
-        _parse_block(guess.block, sink.schema, first_row=sink.arrived + 1, converted=converted)
+        _parse_block(
+            guess.block,
+            sink.schema,
+            first_row=sink.arrived + 1,
+            converted=converted,
+            exact=sink.exact,
+        )
     )
 
 
-def _parse_whole(block: memoryview, known: pa.Schema) -> tuple[list[pa.Table], Counter[str]]:
+def _parse_whole(
+    block: memoryview, known: pa.Schema, exact: frozenset[str]
+) -> tuple[list[pa.Table], Counter[str]]:
     """`_parse_block` on a thread: row numbers in errors are not known yet (the caller parses
     a failed block again), and conversions are counted apart until the block is taken."""
     counts: Counter[str] = Counter()
-    return list(_parse_block(block, known, first_row=1, converted=counts)), counts
+    return list(_parse_block(block, known, first_row=1, converted=counts, exact=exact)), counts
 
 
 def _parse_block(
-    block: memoryview, known: pa.Schema, *, first_row: int, converted: Counter[str]
+    block: memoryview,
+    known: pa.Schema,
+    *,
+    first_row: int,
+    converted: Counter[str],
+    exact: frozenset[str] = frozenset(),
 ) -> Iterator[pa.Table]:
     known = keyed(known)  # told by key: a column may hold a key of another name
     table = _read_by_pyarrow(block, known)
@@ -500,7 +528,9 @@ def _parse_block(
         row = first_row + start
         last = start + _FALLBACK_ROWS >= len(lines)
         rows = _json_rows(lines[start : start + _FALLBACK_ROWS], row, repairs, cut=cut and last)
-        table = _records_table(rows, known, first_row=row, converted=converted, repairs=repairs)
+        table = _records_table(
+            rows, known, first_row=row, converted=converted, repairs=repairs, exact=exact
+        )
         yield _restore_dates(table, known)
     repairs.report()
 
@@ -595,20 +625,24 @@ def _records_table(
     first_row: int,
     converted: Counter[str],
     repairs: Repairs,
+    exact: frozenset[str] = frozenset(),
 ) -> pa.Table:
     for offset, row in enumerate(rows):
         if not isinstance(row, Mapping):
             raise ValueError(f"row {first_row + offset} is a {type(row).__name__}, not an object")
     try:
-        table, counts = _python_table(rows, known)
+        table, counts = _python_table(rows, known, exact)
     except UnicodeEncodeError:
-        table, counts = _python_table(repairs.without_lone_surrogates(rows), known)
+        table, counts = _python_table(repairs.without_lone_surrogates(rows), known, exact)
     converted.update(counts)
     return table
 
 
-def _python_table(rows: list[Mapping[str, Any]], known: pa.Schema) -> tuple[pa.Table, Counter[str]]:
-    """The rows as a table of `known`'s types where they fit, and what that converted."""
+def _python_table(
+    rows: list[Mapping[str, Any]], known: pa.Schema, exact: frozenset[str]
+) -> tuple[pa.Table, Counter[str]]:
+    """The rows as a table of `known`'s types where they fit, and what that converted; the
+    columns of the keys in `exact` (declared) never round an integer into a double."""
     converted: Counter[str] = Counter()
     names = list(dict.fromkeys(itertools.chain.from_iterable(rows)))
     columns = []
@@ -621,7 +655,7 @@ def _python_table(rows: list[Mapping[str, Any]], known: pa.Schema) -> tuple[pa.T
             # Convert here, value by value, what converts without loss ("3185" for an integer),
             # so that a few such values do not turn the whole batch's column into text.
             values, count = convert_values(values, hint)
-        column = python_column(values, hint)
+        column = python_column(values, hint, exact=name in exact)
         if count and widen_type(hint, column.type) == hint:
             converted[name] += count  # else the fitter converts (and counts) them itself
         columns.append(column)
@@ -734,6 +768,8 @@ class _Sink:
         if row_group_rows < 1:
             raise ValueError(f"row_group_rows must be positive, not {row_group_rows}")
         self.schema = schema
+        # The keys of the declared columns, whose integers are never rounded into doubles.
+        self.exact = frozenset(column_key(name) for name in fitter.declared)
         self.rows = 0
         # Rows given to `add`, which a `discard_row` contract may leave out of `rows`: what a
         # provider's count is checked against, and what a row's number counts.

@@ -42,9 +42,11 @@ def records_tables(
     leave_out: str | None = None,
     first_row: int = 1,
     converted: Counter[str],
+    exact: frozenset[str] = frozenset(),
 ) -> Iterator[pa.Table]:
     """`records` (without the key `leave_out`) as Arrow tables of `known`'s types where they
-    fit, as `parquet.stage_ndjson` would read them; exact conversions count into `converted`."""
+    fit, as `parquet.stage_ndjson` would read them (the keys of declared columns in `exact`);
+    exact conversions count into `converted`."""
     if not records:
         return
     table = _direct(records, keyed(known), leave_out)
@@ -52,7 +54,7 @@ def records_tables(
         yield table
         return
     lines = b"".join(_json_line(record, leave_out) for record in records)
-    yield from ndjson_tables(lines, known, first_row=first_row, converted=converted)
+    yield from ndjson_tables(lines, known, first_row=first_row, converted=converted, exact=exact)
 
 
 def _json_line(record: Mapping[str, Any], leave_out: str | None) -> bytes:

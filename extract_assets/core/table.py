@@ -274,6 +274,12 @@ class TableWriter:
         self._fitter.changes = copy.deepcopy(mark.changes)
 
     @property
+    def exact(self) -> frozenset[str]:
+        """The keys of the declared columns, whose integers readers never round into doubles
+        (see `parquet.ndjson_tables`)."""
+        return frozenset(column_key(name) for name in self._fitter.declared)
+
+    @property
     def converted(self) -> Counter[str]:
         """Values converted to their column's type so far, by column: readers that convert
         (see `parquet.ndjson_tables`) count into it, so the write's changes report them."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,13 @@ from extract_assets.core import parquet
 from extract_assets.core.arrow_schema import python_column
 from extract_assets.core.contract import SchemaChanges, SchemaContract, convert_values, fit_table
 from extract_assets.core.parquet import write_ndjson, write_records
+from extract_assets.core.records_arrow import records_tables
 from extract_assets.core.table import TableWriter
 
 TWO_53 = 2**53
 UINT64_MAX = 2**64 - 1
 NUMBER = pa.schema([("x", pa.float64())])
+INTEGER = pa.schema([("x", pa.int64())])
 DECLARED_INTEGER = {"type": "object", "properties": {"x": {"type": "integer"}}}
 DECLARED_NUMBER = {"type": "object", "properties": {"x": {"type": "number"}}}
 
@@ -135,6 +138,69 @@ def test_a_declared_integer_column_of_a_table_keeps_a_large_integer_beside_an_in
     assert pq.read_table(folder / "part-0.parquet").to_pylist() == [{"x": 1}, {"x": big}]
 
 
+def staged(folder: Path, rows: list[Mapping[str, Any]], how: str, **options: Any) -> list[Any]:
+    """The rows as a table's file, staged as NDJSON or as records, read back."""
+    with TableWriter(folder, **options) as table:
+        if how == "ndjson":
+            table.stage_ndjson([ndjson(rows)], folder / "part-0.parquet")
+        else:
+            table.stage_records(rows, folder / "part-0.parquet")
+        table.publish()
+    return pq.read_table(folder / "part-0.parquet").to_pylist()
+
+
+@pytest.mark.parametrize("how", ["ndjson", "records"])
+def test_a_declared_integer_column_keeps_a_large_integer_beside_a_fraction(
+    tmp_path: Path, how: str
+) -> None:
+    rows = [{"x": TWO_53 + 1}, {"x": 0.5}]
+    assert staged(tmp_path / "t", rows, how, json_schema=DECLARED_INTEGER) == [
+        {"x": TWO_53 + 1, "x__v_text": None},
+        {"x": None, "x__v_text": "0.5"},
+    ]
+
+
+@pytest.mark.parametrize("how", ["ndjson", "records"])
+def test_a_declared_number_column_moves_a_large_integer_beside_a_fraction_to_the_variant_column(
+    tmp_path: Path, how: str
+) -> None:
+    rows = [{"x": 0.5}, {"x": -(TWO_53 + 1)}]
+    assert staged(tmp_path / "t", rows, how, json_schema=DECLARED_NUMBER) == [
+        {"x": 0.5, "x__v_text": None},
+        {"x": None, "x__v_text": str(-(TWO_53 + 1))},
+    ]
+
+
+@pytest.mark.parametrize("how", ["ndjson", "records"])
+def test_a_declared_integer_inside_an_object_keeps_a_large_integer_beside_a_fraction(
+    tmp_path: Path, how: str
+) -> None:
+    declared = {
+        "type": "object",
+        "properties": {"o": {"type": "object", "properties": {"k": {"type": "integer"}}}},
+    }
+    rows = [{"o": {"k": TWO_53 + 1}}, {"o": {"k": 0.5}}]
+    stored = staged(tmp_path / "t", rows, how, json_schema=declared)
+    assert stored[0] == {"o": {"k": TWO_53 + 1}, "o__v_json": None}
+    assert stored[1]["o"] is None and json.loads(stored[1]["o__v_json"]) == {"k": "0.5"}
+
+
+def test_records_of_a_declared_column_read_a_large_integer_beside_a_fraction_as_text() -> None:
+    rows = [{"x": TWO_53 + 1}, {"x": 0.25}]
+    (table,) = records_tables(rows, INTEGER, converted=Counter(), exact=frozenset({"x"}))
+    assert table["x"].to_pylist() == [str(TWO_53 + 1), "0.25"]
+
+
+@pytest.mark.parametrize("write", [write_ndjson, write_records])
+def test_a_declared_number_column_a_file_widens_holds_an_integer_a_double_cannot_as_text(
+    tmp_path: Path, write: Any
+) -> None:
+    rows = [{"x": TWO_53 + 1}, {"x": 2}]
+    source = [ndjson(rows)] if write is write_ndjson else rows
+    result = write(source, tmp_path / "t" / "part-0.parquet", json_schema=DECLARED_NUMBER)
+    assert pq.read_table(result.path)["x"].to_pylist() == [str(TWO_53 + 1), "2"]
+
+
 def test_a_declared_number_column_keeps_text_that_would_round_as_text(tmp_path: Path) -> None:
     rows = [{"x": 0.5}, {"x": "9007199254740993"}, {"x": "1e400"}]
     assert written(rows, tmp_path / "t" / "part-0.parquet", json_schema=DECLARED_NUMBER) == [
@@ -207,10 +273,11 @@ def assert_same_number(sent: Any, stored: Any) -> None:
         assert stored == sent
 
 
-def assert_as_json_reads_it(sent: Any, stored: Any) -> None:
-    """`assert_same_number`, but for an integer within int64 that met fractions: like any JSON
-    reader, the sink holds it as its nearest double (documented in the README)."""
-    read_as_double = isinstance(sent, int) and abs(sent) < 2**63
+def assert_as_json_reads_it(sent: Any, stored: Any, *, declared: bool) -> None:
+    """`assert_same_number`, but for an integer within int64 that met fractions in a column
+    nobody declared: like any JSON reader, the sink holds it as its nearest double (documented
+    in the README). A declared column holds every number exactly."""
+    read_as_double = not declared and isinstance(sent, int) and abs(sent) < 2**63
     if read_as_double and isinstance(stored, float):
         assert stored == float(sent)
     elif read_as_double and isinstance(stored, str) and stored != str(sent):
@@ -234,7 +301,7 @@ def test_records_of_any_mix_of_numbers_keep_every_number_as_json_reads_it(
     target = tmp_path_factory.mktemp("mix") / "t" / "part-0.parquet"
     result = write_records([{"x": v} for v in values], target, json_schema=json_schema)
     for sent, stored in zip(values, pq.read_table(result.path)["x"].to_pylist(), strict=True):
-        assert_as_json_reads_it(sent, stored)
+        assert_as_json_reads_it(sent, stored, declared=json_schema is not None)
 
 
 @_SETTINGS
@@ -254,4 +321,4 @@ def test_ndjson_of_any_mix_of_numbers_keeps_every_number_as_json_reads_it(
         patch.setattr(parquet, "_BLOCK_BYTES", block_bytes)
         stored_values = written([{"x": v} for v in values], target, json_schema=json_schema)
     for sent, stored in zip(values, stored_values, strict=True):
-        assert_as_json_reads_it(sent, stored)
+        assert_as_json_reads_it(sent, stored, declared=json_schema is not None)
