@@ -110,11 +110,16 @@ class IcebergTableWriter(TableWriter):
             self.schema = self._declared  # not a Parquet schema document of the same folder
         else:
             self.schema = _with_new_columns(known, self._declared)
-            # The table's columns keep their types: Iceberg cannot rewrite them in place.
+            # The table's columns keep their types, inside objects and lists too: Iceberg
+            # cannot rewrite them in place. Objects may still gain keys.
             self._fitter = Fitter(
                 declared=frozenset(self._declared.names) | frozenset(known.names),
                 contract=contract,
                 where=where or target.label,
+                declared_types={
+                    **self._fitter.declared_types,
+                    **{field.name: field.type for field in known},
+                },
             )
         self.commit: IcebergCommit | None = None
 
@@ -127,7 +132,7 @@ class IcebergTableWriter(TableWriter):
             for staged in self._staged:
                 final = _grow(final, staged.schema)
             final = _grow(before, final)
-            _check_in_place(before, final, self.target, self._contract)
+            _check_in_place(before, final, self.target)
             self._conform(final)
             attempt = 1
             while True:
@@ -403,32 +408,20 @@ def _data_schema(table: Table, target: IcebergTarget) -> pa.Schema:
     return pa.schema([f.with_nullable(True) for f in schema])
 
 
-def _check_in_place(
-    before: pa.Schema, final: pa.Schema, target: IcebergTarget, contract: SchemaContract
-) -> None:
-    """Refuse a type change Iceberg cannot make without rewriting the table's files."""
+def _check_in_place(before: pa.Schema, final: pa.Schema, target: IcebergTarget) -> None:
+    """Refuse a type change Iceberg cannot make without rewriting the table's files.
+
+    Under variant and the discard contracts the table's types hold, inside objects too (the
+    fitter is told them), so only evolve reaches here."""
     for field in before:
         now = final.field(field.name).type
         if not _evolves_in_place(field.type, now):
-            if contract == "variant":
-                # Only a whole value moves to a variant column: a field inside an object
-                # widens with the object.
-                remedy = (
-                    "a field inside an object that changes type is not moved to a variant "
-                    "column (only whole values are): declare that field's type (as a string, "
-                    "say) in the JSON schema, set schema_contract to discard_value, or write to "
-                    "a new table"
-                )
-            else:
-                remedy = (
-                    "set schema_contract to variant (the values go to a column beside it) or "
-                    "discard_value, or write to a new table"
-                )
             raise OutputError(
                 f"{target.label}: column {field.name!r} is {field.type} in the Iceberg table, "
                 f"and this run's values need {now}. Iceberg changes a column's type in place "
                 f"only from int to long or float to double, or by adding fields to an object; "
-                f"{remedy}. Nothing was written."
+                f"set schema_contract to variant (the values go to a column beside it) or "
+                f"discard_value, or write to a new table. Nothing was written."
             )
 
 
