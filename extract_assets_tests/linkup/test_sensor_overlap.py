@@ -29,11 +29,20 @@ def outputs(tmp_path: Path) -> dg.AssetsDefinition:
     return build_linkup_task_outputs_asset(output_dir=str(tmp_path))
 
 
+def windowed(outputs: dg.AssetsDefinition, page_size: int = 100) -> dg.SensorDefinition:
+    """The sensor with the test's window, reading `page_size` tasks a page."""
+    return build_linkup_sensor(
+        [OURS],
+        outputs,
+        time_budget_seconds=10,
+        page_size=page_size,
+        overlap_seconds=OVERLAP_SECONDS,
+    )
+
+
 @pytest.fixture
 def sensor(outputs: dg.AssetsDefinition) -> dg.SensorDefinition:
-    return build_linkup_sensor(
-        [OURS], outputs, time_budget_seconds=10, overlap_seconds=OVERLAP_SECONDS
-    )
+    return windowed(outputs)
 
 
 def test_a_task_listed_late_inside_the_window_is_requested_once(
@@ -105,9 +114,7 @@ def test_a_tick_with_nothing_new_reads_one_page_when_the_window_fits_on_it(
     instance: dg.DagsterInstance,
     resource: LinkupResource,
 ) -> None:
-    sensor = build_linkup_sensor(
-        [OURS], outputs, time_budget_seconds=10, page_size=3, overlap_seconds=OVERLAP_SECONDS
-    )
+    sensor = windowed(outputs, page_size=3)
     # The window holds the newest two; page 1 ends on a task below it.
     for number in range(6):
         listing.complete(f"task_{number}", at(number * OVERLAP_SECONDS * 2 / 3))
@@ -145,9 +152,7 @@ def test_a_scan_paused_under_a_cursor_saved_before_the_window_resumes_where_it_s
     instance: dg.DagsterInstance,
     resource: LinkupResource,
 ) -> None:
-    sensor = build_linkup_sensor(
-        [OURS], outputs, time_budget_seconds=10, page_size=2, overlap_seconds=OVERLAP_SECONDS
-    )
+    sensor = windowed(outputs, page_size=2)
     listing.complete("task_handled", at(0))
     for number in range(1, 4):
         listing.complete(f"task_{number}", at(100 + number))
