@@ -5,7 +5,9 @@ Switched on for the whole emulator with `PUT /_emulator/profile`
 `{"name": "default"}` or the emulator's reset switches it off. Every choice below is a function
 of the profile seed and of what is being answered (an id, a field name, a day, a row index),
 never of the order of requests: the same seed gives the same answers on every run. Instants
-never change, only how they are written.
+never change, only how they are written (Linkup's times to the second drop their fraction).
+Statuses keep their word, only its case changes; JSON numbers beyond float64 are written as
+the service sent them (`RawNumber`), never as infinity.
 
 dataextractor.io
 - `created_at` / `updated_at` (and `matching.completed_at`) of datasets, in the listing, in
@@ -19,7 +21,14 @@ dataextractor.io
 - `fields[].value` (top-level and line items) is a JSON number for types `number` and
   `currency`, except that a value of 1000 or more is sometimes text with thousands separators
   (`"1,234.50"`), and a JSON boolean for type `boolean`.
+- `fields[].value` of type `number` or `currency` is, for one value in 8, a JSON number beyond
+  float64: `1e400`, `-1.5e309` or `9.99E+999`.
 - `accuracy.fields` is, for some datasets, a map `{"field_name": score}` instead of a list.
+- `status` is, for some datasets (seeded per id), in upper case or capitalized (`COMPLETE`,
+  `Failed`, `Processing`); so is `data.status` of a webhook payload about such a dataset.
+- Datasets created while the profile is on (seeded, uploaded or arriving) have, one in two, an
+  id of 15 digits (`482913377501624`, below 2^53) instead of `ds_...`: text in the API, and a
+  JSON number in `data.dataset_id` of webhook payloads.
 - For some datasets, `fields`, `line_items` and `ground_truth` of a `processing` dataset are
   `null` instead of empty, and the `error` of a `failed` one is an object
   `{"code": "extraction_failed", "message": "..."}` instead of text.
@@ -32,10 +41,20 @@ dataextractor.io
 
 Linkup
 - `createdAt` / `updatedAt` are written with an offset (`+02:00`, `-05:00`, `+05:30`) or with
-  none (naive, meaning UTC).
+  none (naive, meaning UTC). Every instant within one second in two (picked by the second) is
+  written to the second, without its fraction, so that tasks created or finished within that
+  second share their time; the written times keep the order of the instants. The listing
+  sorts by the times as written, tasks of one such second in the order they were created
+  (oldest first) in either direction, as a database ordering by a column stored to the second
+  leaves them.
+- `status` is, for some tasks (seeded per id), in upper case or capitalized (`COMPLETED`,
+  `Failed`, `Processing`).
 - A `pending`, `processing` or `failed` task carries `output: {"creditsUsed": 0}` instead of
   null. For some tasks `error` is an object `{"code": "EXTRACTION_FAILED", "message": "..."}`
   instead of text.
+- A task created while the profile is on with a row `schema` gets a result file in which one
+  value in 40 of each `number` property is a number beyond float64 (`1e400`, `-1.5e309`,
+  `9.99E+999`), the same for the same seed, query, schema and row count.
 - Result files are sent gzip-compressed (`Content-Encoding: gzip`) whatever `Accept-Encoding`
   asks, as an object store sends an object stored compressed; a `Range` counts the compressed
   bytes.
@@ -55,8 +74,12 @@ Extract.to
 - An `account_id` of digits only (HubSpot's `4242424`) is a JSON number in those answers, and
   the `error` of a failed or cancelled run is an object `{"code": "sync_failed", "message":
   "..."}`.
+- `status` of extracts and runs is, for some (seeded per id), in upper case or capitalized
+  (`ACTIVE`, `Syncing`, `SUCCEEDED`).
 - `__insert_date` of data-table rows has no offset and no fraction, SQL style:
   `"2026-12-04 16:01:14"` (UTC, truncated to the second).
+- One generated row in 40 holds, in one of its `number` columns that has a value (`cost`,
+  `ctr`, ...), a number beyond float64: `1e400`, `-1.5e309` or `9.99E+999`.
 - The `account_name` of one generated row in 50 ends in an emoji cut in two, as a service
   that truncates text by UTF-16 units leaves it: JSON holds the lone first half as `\\ud83d`.
 - The `date` of some rows (one in four of the rows the emulator generates, and of served rows
@@ -79,8 +102,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 import threading
+import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -98,6 +125,29 @@ OFFSETS_AND_NAIVE = ("+02:00", "-05:00", "+05:30", "naive")
 OFFSETS = ("+02:00", "-05:00", "+05:30", "-08:00")
 # Offsets of a row's `date` written as a timestamp.
 ROW_DATE_OFFSETS = ("-02:00", "-05:00", "+02:00", "+05:30", "+09:00")
+# Numbers beyond float64 as services write them (each a double's infinity if read as one).
+BEYOND_DOUBLES = ("1e400", "-1.5e309", "9.99E+999")
+# How a status word is cased: as the contract spells it, upper case, capitalized.
+STATUS_CASES = ("as-is", "upper", "capitalized")
+
+
+@dataclass(frozen=True)
+class RawNumber:
+    """A JSON number written as its text: one beyond float64, which Python reads as infinity
+    and JSON cannot write from it."""
+
+    text: str
+
+
+def beyond_doubles(*parts: object) -> str:
+    """The text of a number beyond float64 picked by `parts` (the profile seed among them)."""
+    return BEYOND_DOUBLES[roll(*parts) % len(BEYOND_DOUBLES)]
+
+
+def roll(*parts: object) -> int:
+    """A 64-bit number fixed by `parts`, the same in every process."""
+    text = ":".join(str(part) for part in parts)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
 class ProfileChange(BaseModel):
@@ -138,33 +188,52 @@ class RealWorld:
 
     def roll(self, *parts: object) -> int:
         """A 64-bit number fixed by the seed and `parts`, the same in every process."""
-        text = ":".join(str(part) for part in (self.seed, *parts))
-        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+        return roll(self.seed, *parts)
 
     def pick(self, options: Sequence[_T], *parts: object) -> _T:
         """One of `options`, fixed by the seed and `parts`."""
         return options[self.roll(*parts) % len(options)]
 
-    def respell(self, text: Any, options: Sequence[str], *parts: object) -> Any:
-        """An instant the emulator wrote (`...Z`) in a style picked from `options`; anything
-        else (null, a test's own value) unchanged."""
+    def respell(
+        self,
+        text: Any,
+        options: Sequence[str],
+        *parts: object,
+        timespec: str = "milliseconds",
+    ) -> Any:
+        """An instant the emulator wrote (`...Z`) in a style picked from `options`, to the
+        `timespec` (`seconds` drops the fraction); anything else (null, a test's own value)
+        unchanged."""
         if not isinstance(text, str) or not text.endswith("Z"):
             return text
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
             return text
-        return spell(moment, self.pick(options, *parts))
+        return spell(moment, self.pick(options, *parts), timespec)
+
+    def beyond(self, *parts: object) -> RawNumber:
+        """A number beyond float64, picked by the seed and `parts`."""
+        return RawNumber(beyond_doubles(self.seed, *parts))
+
+    def recase(self, status: Any, *parts: object) -> Any:
+        """A status word as is, in upper case or capitalized, picked by `parts`."""
+        if not isinstance(status, str):
+            return status
+        case = self.pick(STATUS_CASES, *parts, "status-case")
+        if case == "upper":
+            return status.upper()
+        return status.capitalize() if case == "capitalized" else status
 
 
-def spell(moment: datetime, style: str) -> str:
+def spell(moment: datetime, style: str, timespec: str = "milliseconds") -> str:
     """An aware instant in `style`: `Z`, `naive` (UTC wall time, no offset) or `+HH:MM`."""
     utc = moment.astimezone(UTC)
     if style == "Z":
-        return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return utc.isoformat(timespec=timespec).replace("+00:00", "Z")
     if style == "naive":
-        return utc.replace(tzinfo=None).isoformat(timespec="milliseconds")
-    return utc.astimezone(_zone(style)).isoformat(timespec="milliseconds")
+        return utc.replace(tzinfo=None).isoformat(timespec=timespec)
+    return utc.astimezone(_zone(style)).isoformat(timespec=timespec)
 
 
 def sql_utc(epoch: float) -> str:
@@ -247,19 +316,44 @@ class JsonRewriteMiddleware:
 
     def _rewritten(self, scope: Scope, status: int, raw: bytes) -> bytes:
         try:
-            content = json.loads(raw)
+            content = json.loads(raw, parse_float=_float_or_raw)
         except ValueError:
             return raw
         content = self.rewrite(scope, status, content)
         return json_bytes(content)
 
 
+def _float_or_raw(text: str) -> float | RawNumber:
+    number = float(text)
+    return RawNumber(text) if math.isinf(number) else number
+
+
 def json_bytes(content: Any) -> bytes:
     """JSON as Starlette's JSONResponse writes it, except that a lone surrogate, which UTF-8
-    cannot hold, is written as its escape (`\\ud83d`), as JavaScript's `JSON.stringify` does."""
-    return json.dumps(
-        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode("utf-8", "backslashreplace")
+    cannot hold, is written as its escape (`\\ud83d`), as JavaScript's `JSON.stringify` does,
+    and a `RawNumber` as its text."""
+    # A RawNumber is written first as a string between two marks no text holds, then unquoted.
+    mark = f"\ue000{uuid.uuid4().hex}"
+    raw_numbers = False
+
+    def marked(value: Any) -> str:
+        nonlocal raw_numbers
+        if not isinstance(value, RawNumber):
+            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        raw_numbers = True
+        return f"{mark}{value.text}{mark}"
+
+    text = json.dumps(
+        content,
+        ensure_ascii=False,
+        allow_nan=False,
+        indent=None,
+        separators=(",", ":"),
+        default=marked,
+    )
+    if raw_numbers:
+        text = re.sub(f'"{mark}([^"]*){mark}"', r"\1", text)
+    return text.encode("utf-8", "backslashreplace")
 
 
 class EscapingJSONResponse(JSONResponse):

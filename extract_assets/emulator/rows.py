@@ -16,10 +16,15 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, BinaryIO
 
+from extract_assets.emulator.realworld import beyond_doubles, roll
+
 # Pairwise distinct primes: rows repeat only after the product of the pool sizes.
 _POOL_SIZES = (211, 199, 197, 193, 191, 181, 179, 173, 167, 163, 157, 151, 149, 139, 137, 131)
 _BATCH = 20_000
 _MAX_DEPTH = 6
+# Under the real-world profile, one value in this many of a `number` field's pool is a number
+# beyond float64.
+BEYOND_DOUBLES_EVERY = 40
 
 _FIRST = ("Ada", "Grace", "Alan", "Zoë", "José", "Linus", "Margaret", "Ken", "Barbara", "Dennis",
           "Hedy", "Tim", "Frances", "Edsger", "Radia", "Guido", "Katherine", "Niklaus", "Anita",
@@ -47,14 +52,23 @@ def default_row_count(q: str) -> int:
     return 5 + int.from_bytes(hashlib.sha256(q.encode()).digest()[:8], "big") % 16
 
 
-def fingerprint(q: str, schema: dict[str, Any] | None, rows: int) -> str:
+def fingerprint(
+    q: str, schema: dict[str, Any] | None, rows: int, beyond_seed: int | None = None
+) -> str:
     """A content key: equal for inputs that produce byte-identical files."""
-    return hashlib.sha256(_canonical({"q": q, "schema": schema, "rows": rows, "v": 1})).hexdigest()
+    inputs: dict[str, Any] = {"q": q, "schema": schema, "rows": rows, "v": 1}
+    if beyond_seed is not None:
+        inputs["beyond_seed"] = beyond_seed
+    return hashlib.sha256(_canonical(inputs)).hexdigest()
 
 
-def iter_lines(q: str, schema: dict[str, Any] | None, rows: int) -> Iterator[str]:
-    """The file's lines (each ending in a newline), in batches joined into one string each."""
-    fields = _plan(q, schema, rows)
+def iter_lines(
+    q: str, schema: dict[str, Any] | None, rows: int, beyond_seed: int | None = None
+) -> Iterator[str]:
+    """The file's lines (each ending in a newline), in batches joined into one string each.
+    With `beyond_seed` (the real-world profile's seed), some values of `number` fields are
+    numbers beyond float64 (`1e400`)."""
+    fields = _plan(q, schema, rows, beyond_seed)
     for start in range(0, rows, _BATCH):
         yield _batch(fields, start, min(rows, start + _BATCH))
 
@@ -65,9 +79,10 @@ def write_ndjson(
     schema: dict[str, Any] | None,
     rows: int,
     cancel: threading.Event | None = None,
+    beyond_seed: int | None = None,
 ) -> None:
     """Write the rows to `out`, one batch at a time; stops early when `cancel` is set."""
-    for batch in iter_lines(q, schema, rows):
+    for batch in iter_lines(q, schema, rows, beyond_seed):
         if cancel is not None and cancel.is_set():
             return
         out.write(batch.encode())
@@ -81,7 +96,7 @@ def _batch(fields: list[Field], start: int, stop: int) -> str:
     return "".join(lines)
 
 
-def _plan(q: str, schema: dict[str, Any] | None, rows: int) -> list[Field]:
+def _plan(q: str, schema: dict[str, Any] | None, rows: int, beyond_seed: int | None) -> list[Field]:
     seed = hashlib.sha256(q.encode() + b"\0" + _canonical(schema)).hexdigest()
     if schema is None:
         return _inferred_fields(seed, rows)
@@ -100,8 +115,25 @@ def _plan(q: str, schema: dict[str, Any] | None, rows: int) -> list[Field]:
                 pool.append(key + "null")
             else:
                 pool.append(key + _dumps(_value(prop, rng, name, schema, 0)))
+        if beyond_seed is not None and _type_of(_resolve(prop, schema)) == "number":
+            pool = _beyond_doubles(pool, key, beyond_seed, seed, name)
         fields.append(_cycle(pool))
     return fields
+
+
+def _beyond_doubles(
+    pool: list[str | None], key: str, beyond_seed: int, seed: str, name: str
+) -> list[str | None]:
+    """The pool with one value in `BEYOND_DOUBLES_EVERY` (not a null or an absent key) made a
+    number beyond float64."""
+    return [
+        key + beyond_doubles(beyond_seed, seed, name, slot)
+        if part is not None
+        and part != key + "null"
+        and roll(beyond_seed, seed, name, slot) % BEYOND_DOUBLES_EVERY == 0
+        else part
+        for slot, part in enumerate(pool)
+    ]
 
 
 def _inferred_fields(seed: str, rows: int) -> list[Field]:

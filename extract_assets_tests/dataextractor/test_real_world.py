@@ -1,8 +1,11 @@
 """dataextractor.io as real services answer (the emulator's real-world profile): offsets and
-naive timestamps near midnight, values as numbers and booleans, accuracy as a map, boxes as
-arrays or missing, null lists, errors as objects, a listing that shifts while it is read."""
+naive timestamps near midnight, values as numbers (some beyond float64) and booleans, accuracy as
+a map, boxes as arrays or missing, null lists, errors as objects, statuses in other cases, ids of
+digits sent by webhooks as numbers, a listing that shifts while it is read."""
 
 import json
+import math
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,15 +20,19 @@ from extract_assets.core.retry import RetryPolicy
 from extract_assets.dataextractor.assets import build_dataextractor_assets
 from extract_assets.dataextractor.client import DataExtractorClient
 from extract_assets.dataextractor.resource import DataExtractorResource
-from extract_assets.dataextractor.sensors import build_dataextractor_polling_sensor
+from extract_assets.dataextractor.sensors import (
+    build_dataextractor_polling_sensor,
+    build_dataextractor_webhook_sensor,
+)
 from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec
 from extract_assets.emulator import EmulatorServer
-from extract_assets_tests.readers import read_with_all
+from extract_assets_tests.readers import describe_difference, read_with_all
 
-from .conftest import ACCOUNT, API_KEY
-from .test_sensors import SPEC, TODAY, days_ago, requested, tick
+from .conftest import ACCOUNT, API_KEY, WEBHOOK_SECRET, Receiver
+from .test_sensors import SPEC, TODAY, days_ago, requested, seed, tick
 
 READERS = ("pyarrow", "duckdb", "polars", "pandas")
+TABLES = ("datasets", "fields", "line_items", "ground_truth", "accuracy")
 WINDOW = {
     "dagster/asset_partition_range_start": "2026-11-01",
     "dagster/asset_partition_range_end": "2026-11-05",
@@ -41,6 +48,15 @@ def real_world(emulator: EmulatorServer, resource: DataExtractorResource) -> Emu
     return emulator
 
 
+class Beyond(str):
+    """The text of a JSON number beyond float64 (a double would be infinity)."""
+
+
+def _float_or_beyond(text: str) -> float | Beyond:
+    number = float(text)
+    return Beyond(text) if math.isinf(number) else number
+
+
 def utc_day(text: str) -> str:
     moment = datetime.fromisoformat(text)
     return (
@@ -49,17 +65,24 @@ def utc_day(text: str) -> str:
 
 
 def listed(emulator: EmulatorServer, *, final_only: bool = True) -> list[dict[str, Any]]:
-    """Every (final) dataset of the account, read straight from the API."""
+    """Every (final) dataset of the account, read straight from the API (a number beyond
+    float64 as `Beyond`)."""
     headers = {"Authorization": f"Bearer {API_KEY}"}
     url = f"{emulator.base_url('dataextractor')}/api/v1/datasets"
     found, cursor = [], None
     while True:
         params: dict[str, Any] = {"limit": 100, **({"cursor": cursor} if cursor else {})}
-        body = httpx.get(url, params=params, headers=headers).json()
+        answer = httpx.get(url, params=params, headers=headers)
+        body = json.loads(answer.content, parse_float=_float_or_beyond)
         found += body["data"]
         cursor = body["next_cursor"]
         if not cursor:
-            return [d for d in found if d["status"] != "processing" or not final_only]
+            return [d for d in found if d["status"].lower() != "processing" or not final_only]
+
+
+def held(emulator: EmulatorServer) -> list[dict[str, Any]]:
+    """The final datasets of the backfilled days, 2026-11-01 to 2026-11-05 (UTC)."""
+    return [d for d in listed(emulator) if "2026-11-01" <= utc_day(d["created_at"]) <= "2026-11-05"]
 
 
 def backfill(resource: DataExtractorResource, output: Path) -> dg.ExecuteInProcessResult:
@@ -74,17 +97,16 @@ def backfill(resource: DataExtractorResource, output: Path) -> dg.ExecuteInProce
 def test_every_dataset_lands_in_the_partition_of_its_utc_day(
     real_world: EmulatorServer, resource: DataExtractorResource, tmp_path: Path
 ) -> None:
-    held = [
-        d for d in listed(real_world) if "2026-11-01" <= utc_day(d["created_at"]) <= "2026-11-05"
-    ]
-    shifted = [d for d in held if d["created_at"][:10] != utc_day(d["created_at"])]
+    final = held(real_world)
+    shifted = [d for d in final if d["created_at"][:10] != utc_day(d["created_at"])]
     assert shifted, "the profile put no dataset on another text date than its UTC day"
+    assert any(d["id"].isdigit() for d in final), "the profile gave no dataset an id of digits"
     assert backfill(resource, tmp_path).success
     for reader, rows in read_with_all(
         tmp_path / "dataextractor" / "docs_datasets", "date", READERS
     ).items():
         assert {r["dataset_id"]: r["date"] for r in rows} == {
-            d["id"]: utc_day(d["created_at"]) for d in held
+            d["id"]: utc_day(d["created_at"]) for d in final
         }, reader
 
 
@@ -92,24 +114,99 @@ def test_no_dataset_is_lost_because_one_field_looks_different(
     real_world: EmulatorServer, resource: DataExtractorResource, tmp_path: Path
 ) -> None:
     assert backfill(resource, tmp_path).success
-    held = [
-        d for d in listed(real_world) if "2026-11-01" <= utc_day(d["created_at"]) <= "2026-11-05"
-    ]
+    final = held(real_world)
     folder = tmp_path / "dataextractor"
     fields = read_with_all(folder / "docs_fields", "date", READERS)["pyarrow"]
     assert Counter(r["dataset_id"] for r in fields) == Counter(
-        d["id"] for d in held for _ in d["fields"]
+        d["id"] for d in final for _ in d["fields"]
     )
-    typed = [f for d in held for f in d["fields"] if not isinstance(f["value"], str | None)]
+    typed = [f for d in final for f in d["fields"] if not isinstance(f["value"], str | None)]
     assert typed, "the profile sent no number or boolean value"
     numbers = {(r["dataset_id"], r["name"]): r["value_number"] for r in fields}
-    for dataset in held:
+    for dataset in final:
         for field in dataset["fields"]:
             value = field["value"]
             if isinstance(value, int | float) and not isinstance(value, bool):
                 assert numbers[(dataset["id"], field["name"])] == value
     scores = read_with_all(folder / "docs_accuracy", "date", READERS)["pyarrow"]
-    assert len(scores) == sum(len((d["accuracy"] or {}).get("fields") or []) for d in held)
+    assert len(scores) == sum(len((d["accuracy"] or {}).get("fields") or []) for d in final)
+
+
+def every_field(dataset: dict[str, Any]) -> list[tuple[int | None, dict[str, Any]]]:
+    """The dataset's fields (no line index) and its line items' fields (their index)."""
+    top: list[tuple[int | None, dict[str, Any]]] = [(None, f) for f in dataset["fields"]]
+    return top + [(i["index"], f) for i in dataset["line_items"] for f in i["fields"]]
+
+
+def test_values_beyond_float64_land_as_their_text_and_no_number(
+    real_world: EmulatorServer, resource: DataExtractorResource, tmp_path: Path
+) -> None:
+    assert backfill(resource, tmp_path).success
+    sent = {
+        (d["id"], item, f["name"]): f["value"]
+        for d in held(real_world)
+        for item, f in every_field(d)
+        if isinstance(f["value"], Beyond)
+    }
+    assert sent, "the profile sent no value beyond float64"
+    folder = tmp_path / "dataextractor"
+    landed = {
+        (r["dataset_id"], r.get("line_index"), r["name"]): (r["value"], r["value_number"])
+        for table in ("docs_fields", "docs_line_items")
+        for r in read_with_all(folder / table, "date", READERS)["pyarrow"]
+    }
+    assert {key: landed[key] for key in sent} == {key: (text, None) for key, text in sent.items()}
+
+
+def test_every_table_reads_alike_with_every_reader(
+    real_world: EmulatorServer, resource: DataExtractorResource, tmp_path: Path
+) -> None:
+    assert backfill(resource, tmp_path).success
+    for table in TABLES:
+        rows = read_with_all(tmp_path / "dataextractor" / f"docs_{table}", "date", READERS)
+        assert rows["pyarrow"], table
+        for reader, found in rows.items():
+            assert describe_difference(rows["pyarrow"], found) is None, (table, reader)
+
+
+def test_statuses_sent_in_another_case_land_as_the_contract_spells_them(
+    real_world: EmulatorServer, resource: DataExtractorResource, tmp_path: Path
+) -> None:
+    final = held(real_world)
+    assert any(d["status"] != d["status"].lower() for d in final), "no status in another case"
+    assert backfill(resource, tmp_path).success
+    for reader, rows in read_with_all(
+        tmp_path / "dataextractor" / "docs_datasets", "date", READERS
+    ).items():
+        assert {r["dataset_id"]: r["status"] for r in rows} == {
+            d["id"]: d["status"].lower() for d in final
+        }, reader
+
+
+def test_the_profile_s_webhooks_naming_datasets_by_numbers_become_runs_of_their_days(
+    emulator: EmulatorServer,
+    account: str,
+    receiver: Receiver,
+    instance: dg.DagsterInstance,
+    resource: DataExtractorResource,
+) -> None:
+    emulator.control.set_profile("real-world", seed=3)
+    emulator.control.subscribe_dataextractor_webhook(receiver.url, WEBHOOK_SECRET, account=account)
+    # One dataset a day: a day whose dataset is named by a number is requested for it alone.
+    days = [days_ago(n) for n in range(2, 8)]
+    for day in days:
+        seed(emulator, account, day, processing_share=1.0, processing_seconds=0.1)
+    deadline = time.monotonic() + 10
+    while len(receiver.store.events_after(0, 100)) < len(days):
+        assert time.monotonic() < deadline, "the emulator did not deliver every event"
+        time.sleep(0.05)
+    events = [event for _, event in receiver.store.events_after(0, 100)]
+    named = [event.data["dataset_id"] for event in events]
+    assert any(isinstance(n, int) for n in named) and any(isinstance(n, str) for n in named)
+    statuses = {event.data["status"] for event in events}
+    assert {s.lower() for s in statuses} == {"complete"} and len(statuses) > 1
+    sensor = build_dataextractor_webhook_sensor(SPEC, receiver.store_path, time_budget_seconds=10)
+    assert sorted(requested(tick(sensor, instance, resource, None))) == sorted(days)
 
 
 def test_datasets_sent_with_null_lists_or_an_error_object_are_read_not_left_out(

@@ -7,21 +7,26 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 import pytest
 
 from extract_assets.emulator import EmulatorControl, EmulatorControlError, EmulatorServer
+from extract_assets.emulator.linkup.realworld import whole_second
 from extract_assets_tests.emulator.helpers import PAST_COMPLETION, create_task, get_task
 
 PDF = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n"
 ACCOUNT = "acct_real_world"
+STATUS_CASES = {"as-is", "upper", "capitalized"}
+
+T = TypeVar("T")
 
 
 def instant(text: str) -> datetime:
@@ -36,6 +41,36 @@ def spelling(text: str) -> str:
         return "Z"
     moment = datetime.fromisoformat(text)
     return "naive" if moment.tzinfo is None else text[-6:]
+
+
+class Beyond(str):
+    """The text of a JSON number beyond float64 (a double would be infinity)."""
+
+
+def _float_or_beyond(text: str) -> float | Beyond:
+    number = float(text)
+    return Beyond(text) if math.isinf(number) else number
+
+
+def loads(raw: bytes | str) -> Any:
+    """JSON with a number beyond float64 read as `Beyond`, its text (not infinity)."""
+    return json.loads(raw, parse_float=_float_or_beyond)
+
+
+def case_of(status: str) -> str:
+    """How a status word is cased: `as-is` (lower, as the contracts spell it), `upper` or
+    `capitalized`."""
+    if status == status.lower():
+        return "as-is"
+    return "upper" if status == status.upper() else "capitalized"
+
+
+def after_a_reset(control: EmulatorControl, seed: int, answers: Callable[[], T]) -> T:
+    """What `answers` reads from a freshly reset emulator under the profile with `seed`."""
+    control.reset()
+    control.set_speed(0)
+    control.set_profile("real-world", seed=seed)
+    return answers()
 
 
 def client_of(emulator: EmulatorServer, provider: str, key: str) -> httpx.Client:
@@ -308,6 +343,91 @@ def test_webhook_payload_created_at_has_an_offset_or_none(
     assert all(abs(instant(e["created_at"]) - before) < timedelta(minutes=1) for e in events)
 
 
+def delivered_events(
+    dataextractor: httpx.Client,
+    control: EmulatorControl,
+    hooks: tuple[str, list[bytes]],
+    uploads: int,
+) -> list[dict[str, Any]]:
+    """The webhook payloads of `uploads` documents processed at once (the clock stopped)."""
+    url, bodies = hooks
+    control.dataextractor_settings(processing_seconds=0)
+    control.subscribe_dataextractor_webhook(url, "secret", account=ACCOUNT)
+    for n in range(uploads):
+        response = dataextractor.post("/api/v1/extract", files={"file": (f"{n}.pdf", PDF)})
+        assert response.status_code == 202
+    control.advance_clock(1)
+    deadline = time.monotonic() + 5
+    while len(bodies) < uploads:
+        assert time.monotonic() < deadline, "not every webhook arrived"
+        time.sleep(0.02)
+    return [json.loads(body) for body in bodies]
+
+
+def test_some_dataset_ids_are_digits_and_webhooks_name_them_by_a_json_number(
+    dataextractor: httpx.Client, real_world: EmulatorControl, hooks: tuple[str, list[bytes]]
+) -> None:
+    events = delivered_events(dataextractor, real_world, hooks, 8)
+    named = [e["data"]["dataset_id"] for e in events]
+    numbers = [n for n in named if isinstance(n, int)]
+    assert numbers and any(isinstance(n, str) and n.startswith("ds_") for n in named)
+    assert all(n < 2**53 for n in numbers)
+    listed = {d["id"] for d in every_dataset(dataextractor, limit=100)}
+    assert {str(n) for n in named} == listed
+    assert all(isinstance(dataset_id, str) for dataset_id in listed)
+
+
+def test_some_webhook_statuses_come_in_another_case_as_their_dataset_s_do(
+    dataextractor: httpx.Client, real_world: EmulatorControl, hooks: tuple[str, list[bytes]]
+) -> None:
+    events = delivered_events(dataextractor, real_world, hooks, 8)
+    statuses = [e["data"]["status"] for e in events]
+    assert {status.lower() for status in statuses} == {"complete"}
+    assert {case_of(status) for status in statuses} == STATUS_CASES
+    listed = {d["id"]: d["status"] for d in every_dataset(dataextractor, limit=100)}
+    assert {str(e["data"]["dataset_id"]): e["data"]["status"] for e in events} == listed
+
+
+def test_some_dataset_statuses_come_in_another_case(
+    dataextractor: httpx.Client, real_world: EmulatorControl
+) -> None:
+    seed_datasets(real_world, 30, verified_share=0.2, failed_share=0.3, processing_share=0.3)
+    statuses = [d["status"] for d in every_dataset(dataextractor, limit=100)]
+    assert {status.lower() for status in statuses} == {"complete", "failed", "processing"}
+    assert {case_of(status) for status in statuses} == STATUS_CASES
+
+
+def test_some_number_values_are_beyond_float64(
+    dataextractor: httpx.Client, real_world: EmulatorControl
+) -> None:
+    seed_datasets(real_world)
+    response = dataextractor.get("/api/v1/datasets", params={"limit": 100})
+    fields = [
+        field
+        for dataset in loads(response.content)["data"]
+        for field in [*dataset["fields"], *(f for i in dataset["line_items"] for f in i["fields"])]
+    ]
+    beyond = [f for f in fields if isinstance(f["value"], Beyond)]
+    assert beyond and {f["type"] for f in beyond} <= {"number", "currency"}
+    assert any(isinstance(f["value"], int | float) for f in fields)
+    assert b"Infinity" not in response.content
+
+
+def test_dataextractor_s_new_shapes_are_the_same_for_the_same_seed(
+    control: EmulatorControl, emulator: EmulatorServer
+) -> None:
+    def listing() -> str:
+        control.add_dataextractor_key("real-world", account=ACCOUNT)
+        seed_datasets(control, verified_share=0.2, failed_share=0.3, processing_share=0.3)
+        with client_of(emulator, "dataextractor", "real-world") as client:
+            return client.get("/api/v1/datasets", params={"limit": 100}).text
+
+    first = after_a_reset(control, 0, listing)
+    assert "1e400" in first and '"COMPLETE"' in first
+    assert after_a_reset(control, 0, listing) == first
+    assert after_a_reset(control, 1, listing) != first
+
+
 # --- Linkup -------------------------------------------------------------------------------
 
 
@@ -328,7 +448,128 @@ def test_linkup_times_are_offsets_or_naive_for_the_same_instant(
     }
     for task in after:
         for key in ("createdAt", "updatedAt"):
-            assert instant(task[key]) == instant(before[task["id"]][key])
+            exact = instant(before[task["id"]][key])
+            if "." not in task[key]:
+                exact = exact.replace(microsecond=0)
+            assert instant(task[key]) == exact
+
+
+def created_tasks(linkup: httpx.Client, control: EmulatorControl, count: int) -> list[str]:
+    """`count` tasks created 0.3 s apart, all of them completed since; their ids."""
+    ids = []
+    for n in range(count):
+        ids.append(create_task(linkup, q=f"team {n}")["id"])
+        control.advance_clock(0.3)
+    control.advance_clock(PAST_COMPLETION)
+    return ids
+
+
+def into_a_whole_second(control: EmulatorControl, seed: int = 0) -> None:
+    """Moves the stopped clock to 0.05 s into the next second whose instants Linkup writes to
+    the second under the profile's `seed`."""
+    now = control.now().timestamp()
+    second = math.floor(now) + 1
+    while not whole_second(seed, second):
+        second += 1
+    control.advance_clock(second + 0.05 - now)
+
+
+def test_tasks_of_some_seconds_share_a_time_written_to_the_second(
+    linkup: httpx.Client, real_world: EmulatorControl
+) -> None:
+    into_a_whole_second(real_world)
+    shared = set()
+    for _ in range(3):
+        shared.add(create_task(linkup)["id"])
+        real_world.advance_clock(0.3)
+    tasks = linkup.get("/v1/extract", params={"pageSize": 100}).json()["data"]
+    assert len({instant(t["createdAt"]) for t in tasks if t["id"] in shared}) == 1
+    assert all("." not in t["createdAt"] for t in tasks if t["id"] in shared)
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_tasks_sharing_a_second_are_listed_oldest_first_in_either_direction(
+    linkup: httpx.Client, real_world: EmulatorControl, direction: str
+) -> None:
+    into_a_whole_second(real_world)
+    ids = []
+    for _ in range(3):
+        ids.append(create_task(linkup)["id"])
+        real_world.advance_clock(0.3)
+    params = {"pageSize": 100, "sortBy": "createdAt", "sortDirection": direction}
+    listed = [t["id"] for t in linkup.get("/v1/extract", params=params).json()["data"]]
+    assert listed == ids
+
+
+def test_times_written_to_the_second_or_not_keep_the_order_of_the_instants(
+    linkup: httpx.Client, real_world: EmulatorControl
+) -> None:
+    created_tasks(linkup, real_world, 16)
+    tasks = linkup.get("/v1/extract", params={"pageSize": 100}).json()["data"]
+    written = [t["createdAt"] for t in tasks]
+    assert any("." in text for text in written) and any("." not in text for text in written)
+    moments = [instant(text) for text in written]
+    assert moments == sorted(moments, reverse=True)
+
+
+def test_some_task_statuses_come_in_another_case(
+    linkup: httpx.Client, real_world: EmulatorControl
+) -> None:
+    ids = created_tasks(linkup, real_world, 12)
+    statuses = [get_task(linkup, task_id)["status"] for task_id in ids]
+    assert {status.lower() for status in statuses} == {"completed"}
+    assert {case_of(status) for status in statuses} == STATUS_CASES
+    listed = linkup.get("/v1/extract", params={"pageSize": 100}).json()["data"]
+    assert sorted(t["status"] for t in listed) == sorted(statuses)
+
+
+PRICED = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "price": {"type": "number"}},
+    "required": ["name", "price"],
+}
+
+
+def result_rows(linkup: httpx.Client, control: EmulatorControl, q: str) -> list[dict[str, Any]]:
+    """The rows of a completed task of `PRICED` rows, numbers beyond float64 kept as text."""
+    created = create_task(linkup, q=q, schema=PRICED)
+    control.advance_clock(PAST_COMPLETION)
+    url = get_task(linkup, created["id"])["output"]["resultUrl"]
+    return [loads(line) for line in httpx.get(url).content.splitlines()]
+
+
+def test_result_files_of_a_schema_with_numbers_hold_some_beyond_float64(
+    linkup: httpx.Client, real_world: EmulatorControl
+) -> None:
+    real_world.add_linkup_scenario("priced", rows=400)
+    prices = [row["price"] for row in result_rows(linkup, real_world, "priced items")]
+    beyond = [price for price in prices if isinstance(price, Beyond)]
+    assert beyond and len(beyond) < len(prices) // 10
+    assert all(isinstance(price, Beyond | float | int) for price in prices)
+    real_world.set_profile("default")
+    assert all(
+        isinstance(row["price"], float | int)
+        for row in result_rows(linkup, real_world, "priced items")
+    )
+
+
+def test_linkup_s_new_shapes_are_the_same_for_the_same_seed(
+    control: EmulatorControl, linkup: httpx.Client
+) -> None:
+    # Which seconds are written whole follows the clock, which a reset sets to the real time:
+    # `test_tasks_of_some_seconds_share_a_time_written_to_the_second` pins it to the seed.
+    def shapes() -> tuple[list[str], list[Any]]:
+        control.add_linkup_scenario("priced", rows=400)
+        ids = created_tasks(linkup, control, 6)
+        statuses = [get_task(linkup, task_id)["status"] for task_id in ids]
+        return statuses, [row["price"] for row in result_rows(linkup, control, "priced items")]
+
+    first = after_a_reset(control, 0, shapes)
+    statuses, prices = first
+    assert any(case_of(status) != "as-is" for status in statuses)
+    assert any(isinstance(price, Beyond) for price in prices)
+    assert after_a_reset(control, 0, shapes) == first
+    assert after_a_reset(control, 1, shapes) != first
 
 
 def test_unfinished_and_failed_tasks_carry_a_partial_output(
@@ -336,12 +577,12 @@ def test_unfinished_and_failed_tasks_carry_a_partial_output(
 ) -> None:
     real_world.add_linkup_scenario("broken", fail="Site unreachable")
     pending = create_task(linkup)
-    assert (pending["status"], pending["output"]) == ("pending", {"creditsUsed": 0})
+    assert (pending["status"].lower(), pending["output"]) == ("pending", {"creditsUsed": 0})
     real_world.advance_clock(0.5)
     assert get_task(linkup, pending["id"])["output"] == {"creditsUsed": 0}
     failed = create_task(linkup, q="broken site")
     real_world.advance_clock(PAST_COMPLETION)
-    assert get_task(linkup, failed["id"])["status"] == "failed"
+    assert get_task(linkup, failed["id"])["status"].lower() == "failed"
     assert get_task(linkup, failed["id"])["output"] == {"creditsUsed": 0}
     completed = get_task(linkup, pending["id"])["output"]
     assert set(completed) == {"creditsUsed", "resultUrl", "rowsReturned"}
@@ -465,11 +706,11 @@ def test_last_sync_is_stamped_as_a_sync_starts(
     asked = real_world.now()
     body = {"date_from": "2026-03-01", "date_to": "2026-03-01"}
     answer = extractto.post(f"/extracts/{demo['extract_id']}/run", json=body).json()
-    assert answer["status"] == "syncing"
+    assert answer["status"].lower() == "syncing"
     assert instant(answer["last_sync"]) == asked
     real_world.advance_clock(PAST_COMPLETION)
     (done,) = extractto.get("/extracts").json()["data"]
-    assert (done["status"], instant(done["last_sync"])) == ("active", asked)
+    assert (done["status"].lower(), instant(done["last_sync"])) == ("active", asked)
 
 
 def test_insert_date_has_no_offset(extractto: httpx.Client, real_world: EmulatorControl) -> None:
@@ -518,6 +759,60 @@ def test_served_rows_keep_their_own_values(
     real_world.set_extractto_served_rows(demo["extract_id"], {"2026-03-01": [given] * 3})
     table = synced_demo(extractto, real_world, "2026-03-01", "2026-03-01")
     assert every_row(extractto, table) == [given] * 3
+
+
+def test_some_extract_and_run_statuses_come_in_another_case(
+    extractto: httpx.Client, real_world: EmulatorControl
+) -> None:
+    for n in range(8):
+        real_world.add_extractto_extract(f"Extract {n}")
+    connection = real_world.add_extractto_connection("Runs")
+    runs = []
+    for _ in range(6):
+        answer = extractto.post(f"/connections/{connection['id']}/run")
+        assert answer.status_code == 202, answer.text
+        runs.append(answer.json()["status"])
+        real_world.advance_clock(3600)
+    extracts = [e["status"] for e in extractto.get("/extracts").json()["data"]]
+    assert {status.lower() for status in extracts} == {"active"}
+    assert {status.lower() for status in runs} == {"queued"}
+    assert {case_of(status) for status in extracts + runs} == STATUS_CASES
+
+
+def number_columns(extractto: httpx.Client, table_id: str) -> set[str]:
+    columns = extractto.get(f"/data-tables/{table_id}").json()["columns"]
+    return {c["name"] for c in columns if c["type"] == "number"}
+
+
+def test_some_rows_hold_a_number_beyond_float64_in_a_number_column(
+    extractto: httpx.Client, real_world: EmulatorControl
+) -> None:
+    table = synced_demo(extractto, real_world, "2026-03-01", "2026-03-10")
+    answer = extractto.get(f"/data-tables/{table}/rows", params={"limit": 10_000})
+    found = loads(answer.content)["data"]
+    beyond = [name for row in found for name, v in row.items() if isinstance(v, Beyond)]
+    assert beyond and len(beyond) < len(found) // 10
+    assert set(beyond) <= number_columns(extractto, table)
+    assert b"Infinity" not in answer.content
+
+
+def test_extractto_s_new_shapes_are_the_same_for_the_same_seed(
+    control: EmulatorControl, extractto: httpx.Client
+) -> None:
+    def shapes() -> tuple[list[str], list[dict[str, Any]]]:
+        table = synced_demo(extractto, control, "2026-03-01", "2026-03-10")
+        for n in range(4):
+            control.add_extractto_extract(f"Extract {n}")
+        statuses = [e["status"] for e in extractto.get("/extracts").json()["data"]]
+        found = every_row(extractto, table)
+        return statuses, [{k: v for k, v in r.items() if k != "__insert_date"} for r in found]
+
+    first = after_a_reset(control, 0, shapes)
+    statuses, found = first
+    assert any(case_of(status) != "as-is" for status in statuses)
+    assert any(value in (math.inf, -math.inf) for row in found for value in row.values())
+    assert after_a_reset(control, 0, shapes) == first
+    assert after_a_reset(control, 1, shapes) != first
 
 
 def test_extractto_400_is_a_validation_list(

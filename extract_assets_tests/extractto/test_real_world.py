@@ -1,11 +1,14 @@
 """Extract.to as real services answer (the emulator's real-world profile): `__insert_date`
 without an offset, row dates as timestamps with offsets, account ids as numbers, run errors as
-objects, `last_sync` stamped as a sync starts, error bodies of other shapes."""
+objects, `last_sync` stamped as a sync starts, statuses in other cases, numbers beyond float64 in
+rows, error bodies of other shapes."""
 
 import json
+import math
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import httpx
@@ -19,7 +22,11 @@ from extract_assets.extractto.client import ConnectionRunFailedError, ExtractToC
 from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.extractto.sensors import build_extractto_sensor
 from extract_assets.extractto.spec import ExtractToExtractSpec
-from extract_assets_tests.readers import assert_all_readers_agree, read_with_all
+from extract_assets_tests.readers import (
+    assert_all_readers_agree,
+    describe_difference,
+    read_with_all,
+)
 
 from .conftest import SECRET_KEY, served_rows
 from .test_sensors import Tick, outside_sync
@@ -65,6 +72,30 @@ def backfill_ads(
             "dagster/asset_partition_range_end": last_day,
         },
     )
+
+
+class Beyond(str):
+    """The text of a JSON number beyond float64 (a double would be infinity)."""
+
+
+def _float_or_beyond(text: str) -> float | Beyond:
+    number = float(text)
+    return Beyond(text) if math.isinf(number) else number
+
+
+def served_exactly(base_url: str, table_id: str, date_from: str, date_to: str) -> list[Any]:
+    """The rows the emulator serves for the dates, a number beyond float64 as `Beyond`."""
+    params = {"date_from": date_from, "date_to": date_to, "limit": "10000"}
+    headers = {"Authorization": f"Bearer {SECRET_KEY}"}
+    rows: list[Any] = []
+    with httpx.Client(base_url=base_url, headers=headers) as http:
+        while True:
+            answer = http.get(f"/data-tables/{table_id}/rows", params=params).raise_for_status()
+            body = json.loads(answer.content, parse_float=_float_or_beyond)
+            rows += body["data"]
+            if not body["next_cursor"]:
+                return rows
+            params["cursor"] = body["next_cursor"]
 
 
 def utc_day_of(text: str) -> str:
@@ -227,6 +258,63 @@ def test_rows_spelled_every_way_a_service_may_land_in_one_table_every_reader_rea
     ]
     assert "José 😀" in [row["note"] for row in rows]
     assert {"Tag": "c", "tag__case_2": "b"} in [row["meta"] for row in rows]
+
+
+def test_numbers_beyond_float64_land_as_their_text_beside_their_column(
+    real_world: EmulatorServer,
+    fast_resource: ExtractToResource,
+    extractto_url: str,
+    demo: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    assert backfill_ads(fast_resource, demo["extract_id"], tmp_path, "2026-11-05").success
+    served = served_exactly(extractto_url, demo["data_table_id"], "2026-11-01", "2026-11-05")
+    sent = {
+        (utc_day_of(str(row["date"])), row["account_id"], row["campaign_id"], name): value
+        for row in served
+        for name, value in row.items()
+        if isinstance(value, Beyond)
+    }
+    assert sent, "the profile sent no number beyond float64"
+    tables = read_with_all(tmp_path / "extractto" / "ads", "date", READERS)
+    for reader, rows in tables.items():
+        assert describe_difference(tables["pyarrow"], rows) is None, reader
+        landed = {(r["date"], r["account_id"], r["campaign_id"]): r for r in rows}
+        assert len(landed) == len(rows) == len(served), reader
+        assert {
+            key: (landed[key[:3]][name], landed[key[:3]][f"{name}__v_text"])
+            for key in sent
+            for name in key[3:]
+        } == {key: (None, text) for key, text in sent.items()}, reader
+
+
+def test_extracts_reported_in_another_case_are_read_as_the_contract_spells_them(
+    real_world: EmulatorServer, client: ExtractToClient, extractto_url: str
+) -> None:
+    for n in range(6):
+        real_world.control.add_extractto_extract(f"Extract {n}")
+    headers = {"Authorization": f"Bearer {SECRET_KEY}"}
+    answer = httpx.get(f"{extractto_url}/extracts", headers=headers)
+    sent = {e["id"]: e["status"] for e in answer.json()["data"]}
+    assert any(status != status.lower() for status in sent.values()), "no status in another case"
+    assert {e.id: e.status for e in client.extracts()} == {
+        key: status.lower() for key, status in sent.items()
+    }
+
+
+def test_connection_runs_reported_in_another_case_end_as_succeeded(
+    real_world: EmulatorServer, client: ExtractToClient, extractto_url: str
+) -> None:
+    connection = real_world.control.add_extractto_connection("Runs")
+    ended = []
+    for _ in range(4):
+        run = client.run_connection(connection["id"])
+        ended.append(client.wait_for_connection_run(connection["id"], run.id).status)
+    assert ended == ["succeeded"] * 4
+    headers = {"Authorization": f"Bearer {SECRET_KEY}"}
+    answer = httpx.get(f"{extractto_url}/connections/{connection['id']}/runs", headers=headers)
+    sent = [run["status"] for run in answer.json()["data"]]
+    assert {s.lower() for s in sent} == {"succeeded"} and len(set(sent)) > 1
 
 
 @pytest.mark.parametrize(("status", "body"), [(500, "provider"), (502, "html"), (503, "empty")])

@@ -14,6 +14,11 @@ _NUMERIC = ("number", "currency")
 _DAY = 86_400.0
 # One seeded dataset in this many is moved next to a midnight (UTC).
 NEAR_MIDNIGHT_EVERY = 3
+# One number or currency value in this many is a number beyond float64.
+BEYOND_DOUBLES_EVERY = 8
+# One dataset id in this many is digits only; a JavaScript service keeps ids below 2**53.
+DIGIT_ID_EVERY = 2
+_DIGIT_IDS = (10**14, 10**15)
 
 
 def rewriter(profile: RealWorld) -> Rewrite:
@@ -58,6 +63,7 @@ def dataset(profile: RealWorld, found: dict[str, Any]) -> dict[str, Any]:
         found.update(fields=None, line_items=None, ground_truth=None)
     if found.get("status") == "failed" and isinstance(found.get("error"), str) and roll % 2 == 0:
         found["error"] = {"code": "extraction_failed", "message": found["error"]}
+    found["status"] = profile.recase(found.get("status"), "de", dataset_id)
     return found
 
 
@@ -69,6 +75,8 @@ def _field(
     if isinstance(value, str):
         if kind == "boolean" and value in ("true", "false"):
             field["value"] = value == "true"
+        elif kind in _NUMERIC and (roll >> 16) % BEYOND_DOUBLES_EVERY == 0:
+            field["value"] = profile.beyond("de", dataset_id, item, position)
         elif kind in _NUMERIC:
             field["value"] = _number(value, separated=roll % 2 == 0)
     box = field.get("bounding_box")
@@ -101,7 +109,12 @@ def event_created_at(profile: RealWorld, event_id: str, text: str) -> str:
 
 
 def event_data(profile: RealWorld, event_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    """`data` of a webhook payload: `matching.completed_at` respelled."""
+    """`data` of a webhook payload: an id of digits as a JSON number, the status cased as the
+    dataset's is, `matching.completed_at` respelled."""
+    dataset_id = data.get("dataset_id")
+    data = data | {"status": profile.recase(data.get("status"), "de", dataset_id)}
+    if isinstance(dataset_id, str) and dataset_id.isdigit():
+        data["dataset_id"] = int(dataset_id)
     matching = data.get("matching")
     if not isinstance(matching, dict):
         return data
@@ -109,6 +122,14 @@ def event_data(profile: RealWorld, event_id: str, data: dict[str, Any]) -> dict[
         matching.get("completed_at"), OFFSETS_AND_NAIVE, "de", event_id, "matching"
     )
     return data | {"matching": matching | {"completed_at": completed}}
+
+
+def digit_id(profile: RealWorld, bits: int) -> str | None:
+    """For one new dataset in `DIGIT_ID_EVERY`, an id of 15 digits made of `bits`; else None."""
+    if profile.roll("de", "digit-id", bits) % DIGIT_ID_EVERY != 0:
+        return None
+    low, high = _DIGIT_IDS
+    return str(low + bits % (high - low))
 
 
 def near_midnight(profile: RealWorld, created: float, index: int, end: float) -> float:

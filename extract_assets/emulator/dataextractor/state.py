@@ -13,6 +13,7 @@ from extract_assets.emulator.dataextractor.models import (
     Scenario,
 )
 from extract_assets.emulator.dataextractor.ratelimit import Bucket, RateLimiter
+from extract_assets.emulator.dataextractor.realworld import digit_id
 from extract_assets.emulator.dataextractor.webhooks import WebhookHub
 from extract_assets.emulator.provider import EmulatorContext
 
@@ -51,8 +52,12 @@ class DataextractorState:
         self.arrivals = 0
 
     def new_id(self) -> str:
-        """`ds_` and 24 hex digits from the seeded generator."""
-        return f"ds_{self._ids.getrandbits(96):024x}"
+        """`ds_` and 24 hex digits from the seeded generator; under the real-world profile,
+        digits only for some (see `realworld.digit_id`)."""
+        bits = self._ids.getrandbits(96)
+        profile = self.context.profile
+        digits = digit_id(profile, bits) if profile.on else None
+        return digits or f"ds_{bits:024x}"
 
     def caller(self, authorization: str | None, bucket: Bucket) -> ApiKey:
         """The caller's key, counted in its rate bucket (401, 429 otherwise)."""

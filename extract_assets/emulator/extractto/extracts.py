@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from extract_assets.emulator.clock import iso_z
 from extract_assets.emulator.extractto import rows
-from extract_assets.emulator.extractto.realworld import cut_text, row_date
+from extract_assets.emulator.extractto.realworld import beyond_doubles, cut_text, row_date
 from extract_assets.emulator.extractto.resources import Account
 from extract_assets.emulator.extractto.served import Profile, ServedDays, messy_days, serve
 from extract_assets.emulator.realworld import RealWorld, sql_utc
@@ -246,8 +246,8 @@ class Extract:
 
         Rows come in (date, account, row index) order; only the rows of this page are built.
         With `real_world` on, `__insert_date` has no offset, the `date` the emulator writes
-        is sometimes a timestamp inside the row's UTC day, and an account name sometimes ends
-        in half an emoji (see `emulator.realworld`).
+        is sometimes a timestamp inside the row's UTC day, an account name sometimes ends in
+        half an emoji, and a number is sometimes beyond float64 (see `emulator.realworld`).
         """
         real = real_world if real_world is not None and real_world.on else None
         columns = self.columns()
@@ -306,10 +306,12 @@ class Extract:
                     inserted,
                 )
                 if real is not None:
+                    numbers = [c for c in columns if rows.column_type(c) == "number"]
                     for index, row in enumerate(built, start=first_row):
                         which = (date.fromordinal(day), self.id, account.id, index)
                         row["date"] = row_date(real, *which) or row["date"]
                         row["account_name"] = cut_text(real, row["account_name"], *which)
+                        beyond_doubles(real, row, numbers, *which)
                 page += built
                 if stop < total:
                     return page, (day, account_index, stop)

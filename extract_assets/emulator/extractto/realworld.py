@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -24,6 +25,8 @@ _ROWS_PATH = re.compile(r"^/data-tables/[^/]+/rows$")
 TIMESTAMP_DATE_EVERY = 4
 # One generated row in this many has its account name cut through an emoji.
 CUT_TEXT_EVERY = 50
+# One generated row in this many has a number beyond float64 in one of its `number` columns.
+BEYOND_DOUBLES_EVERY = 40
 # The first half of 😀 (U+1F600): what is left of it when text is cut by UTF-16 units.
 HALF_AN_EMOJI = "\ud83d"
 
@@ -72,6 +75,8 @@ def _resource(profile: RealWorld, item: Any) -> Any:
         item["account_id"] = int(account)
     if isinstance(item.get("error"), str):
         item["error"] = {"code": "sync_failed", "message": item["error"]}
+    if "status" in item:
+        item["status"] = profile.recase(item["status"], "extractto", item["id"])
     return item
 
 
@@ -91,3 +96,14 @@ def cut_text(profile: RealWorld, text: str, *parts: object) -> str:
     if profile.roll("extractto", "cut-text", *parts) % CUT_TEXT_EVERY != 0:
         return text
     return f"{text} {HALF_AN_EMOJI}"
+
+
+def beyond_doubles(
+    profile: RealWorld, row: dict[str, Any], numbers: Sequence[str], *parts: object
+) -> None:
+    """For one row in `BEYOND_DOUBLES_EVERY`, one of its `numbers` columns that holds a value
+    made a number beyond float64 (`1e400`)."""
+    held = [name for name in numbers if row.get(name) is not None]
+    roll = profile.roll("extractto", "beyond", *parts)
+    if held and roll % BEYOND_DOUBLES_EVERY == 0:
+        row[held[(roll >> 8) % len(held)]] = profile.beyond("extractto", *parts)

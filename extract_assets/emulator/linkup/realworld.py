@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
@@ -13,6 +15,7 @@ from extract_assets.emulator.realworld import (
     RealWorld,
     Rewrite,
     path_below_mount,
+    roll,
 )
 
 GATEWAY_STATUSES = (502, 503, 504)
@@ -47,11 +50,14 @@ def rewriter(profile: RealWorld) -> Rewrite:
 
 
 def task(profile: RealWorld, found: dict[str, Any], *, echo_all: bool) -> dict[str, Any]:
-    """A task as real Linkup writes it: other time spellings, a partial output before it
-    completes, an error as an object for some, only `q` and `url` echoed when read back."""
+    """A task as real Linkup writes it: other time spellings (without a fraction in some
+    seconds), a partial output before it completes, an error as an object and the status in
+    another case for some, only `q` and `url` echoed when read back."""
     task_id = found.get("id")
     for key in ("createdAt", "updatedAt"):
-        found[key] = profile.respell(found.get(key), OFFSETS_AND_NAIVE, "linkup", task_id, key)
+        text = found.get(key)
+        spec = _timespec(profile, text)
+        found[key] = profile.respell(text, OFFSETS_AND_NAIVE, "linkup", task_id, key, timespec=spec)
     if found.get("status") != "completed" and found.get("output") is None:
         found["output"] = {"creditsUsed": 0}
     error = found.get("error")
@@ -60,7 +66,24 @@ def task(profile: RealWorld, found: dict[str, Any], *, echo_all: bool) -> dict[s
     given = found.get("input")
     if not echo_all and isinstance(given, dict):
         found["input"] = {key: given[key] for key in ("q", "url") if key in given}
+    found["status"] = profile.recase(found.get("status"), "linkup", task_id)
     return found
+
+
+def whole_second(seed: int, second: int) -> bool:
+    """Whether the instants within `second` (since the epoch) are written to the second under
+    the profile's `seed`: within one second of two, so that the tasks of that second share
+    their time and the written times keep the order of the instants."""
+    return roll(seed, "linkup", "whole-second", second) % 2 == 0
+
+
+def _timespec(profile: RealWorld, instant: Any) -> str:
+    try:
+        moment = datetime.fromisoformat(instant)
+    except (TypeError, ValueError):
+        return "milliseconds"
+    second = math.floor(moment.timestamp())
+    return "seconds" if whole_second(profile.seed, second) else "milliseconds"
 
 
 def _nest_404(profile: RealWorld, body: dict[str, Any], path: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import uuid
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from extract_assets.emulator.linkup.models import (
     LinkupSeed,
     LinkupSettings,
 )
+from extract_assets.emulator.linkup.realworld import whole_second
 from extract_assets.emulator.linkup.validation import ExtractRequest, ListQuery
 from extract_assets.emulator.provider import EmulatorContext
 
@@ -44,11 +46,14 @@ class LinkupTask:
     rows: int
     credits: float
     fail: str | None
+    # The real-world profile's seed when the task was created under it: its file then holds
+    # numbers beyond float64 (see `rows.iter_lines`).
+    beyond_seed: int | None = None
 
     @property
     def content_key(self) -> str:
         """Names the result file: equal for tasks whose files are byte-identical."""
-        return rows.fingerprint(self.request.q, self.request.schema, self.rows)
+        return rows.fingerprint(self.request.q, self.request.schema, self.rows, self.beyond_seed)
 
     def status_at(self, now: float) -> tuple[Status, float]:
         """The status at `now` and when it last changed.
@@ -121,6 +126,8 @@ class LinkupState:
         pending = _first(scenario.pending_seconds, settings.pending_seconds)
         processing = _first(scenario.processing_seconds, settings.processing_seconds)
         row_count = _first(scenario.rows, rows.default_row_count(request.q))
+        profile = self._context.profile
+        beyond_seed = profile.seed if profile.on else None
         task = LinkupTask(
             id=str(uuid.UUID(int=self._ids.getrandbits(128), version=4)),
             seq=len(self.tasks),
@@ -133,6 +140,7 @@ class LinkupState:
             rows=row_count,
             credits=_first(scenario.credits, 1.0 + row_count // 1000),
             fail=scenario.fail,
+            beyond_seed=beyond_seed,
         )
         self.tasks[task.id] = task
         if task.fail is None:
@@ -140,7 +148,7 @@ class LinkupState:
                 task.content_key,
                 RESULT_SUFFIX,
                 lambda out, cancel: rows.write_ndjson(
-                    out, request.q, request.schema, row_count, cancel
+                    out, request.q, request.schema, row_count, cancel, beyond_seed
                 ),
             )
         return task
@@ -196,11 +204,22 @@ class LinkupState:
         org = self.org_of(account)
         mine = [t for t in self.tasks.values() if t.org == org]
 
+        descending = query.sort_direction == "desc"
+        profile = self._context.profile
+
         def sort_key(task: LinkupTask) -> tuple[float, int]:
             moment = task.created_at if query.sort_by == "createdAt" else task.status_at(now)[1]
-            return moment, task.seq
+            if not profile.on:
+                return moment, task.seq
+            # Times of a whole second are sorted as written (rounded to the microsecond first,
+            # as `iso_z` does), their ties in the order stored whichever the direction, as a
+            # database ordering by a column stored to the second leaves them.
+            second = math.floor(round(moment, 6))
+            if whole_second(profile.seed, second):
+                moment = second
+            return moment, -task.seq if descending else task.seq
 
-        mine.sort(key=sort_key, reverse=query.sort_direction == "desc")
+        mine.sort(key=sort_key, reverse=descending)
         start = (query.page - 1) * query.page_size
         return len(mine), mine[start : start + query.page_size]
 
