@@ -219,6 +219,10 @@ def build_linkup_sensor(
                     if stamp < floor:
                         finished = True
                         break
+                    # Only a final task is handled: one still running may finish within the
+                    # second its `updatedAt` is written to, and be listed with the same stamp.
+                    if not task.is_final:
+                        continue
                     # Above the floor every tick lists again what it handled, in no set order
                     # among equal stamps and with late arrivals anywhere: versions tell them apart.
                     version = _version(task.id, stamp)
@@ -227,9 +231,7 @@ def build_linkup_sensor(
                         found.append(task)
                 finished = finished or not result.data or page >= result.metadata.total_pages
                 page += 1
-        run_requests, completed_ids = _requests_for(
-            context, [t for t in found if t.is_final], tags_of_ours, outputs_key
-        )
+        run_requests, completed_ids = _requests_for(context, found, tags_of_ours, outputs_key)
         next_cursor = (
             cursor.finish(scanned, floor, overlap) if finished else cursor.pause(scanned, page)
         )

@@ -263,12 +263,6 @@ def test_a_task_finishing_in_the_second_of_a_handled_one_listed_after_it_is_requ
     assert requested(tick(sensor, instance, fast_resource, second.cursor)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sensor records a task's version by id and updatedAt even while the task is not "
-    "final: a task going from processing to completed within one second written to the second "
-    "keeps its version, and is never requested",
-)
 def test_a_task_completing_in_the_second_it_began_processing_is_requested(
     stopped: EmulatorServer,
     client: LinkupClient,
