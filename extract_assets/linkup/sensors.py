@@ -18,6 +18,7 @@ from extract_assets.asset_settings import SpecSettings
 from extract_assets.builder import AssetBuilder, BuildOptions
 from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.cursor import SensorCursor
+from extract_assets.core.errors import ApiError
 from extract_assets.core.paths import partition_file
 from extract_assets.core.table_format import TableFormat
 from extract_assets.instance_state import state_for
@@ -211,9 +212,17 @@ def build_linkup_sensor(
                 and len(found) < max_tasks_per_tick
                 and time.monotonic() - started < time_budget_seconds
             ):
-                result = client.list(
-                    page=page, page_size=page_size, sort_by="updatedAt", sort_direction="desc"
-                )
+                try:
+                    result = client.list(
+                        page=page, page_size=page_size, sort_by="updatedAt", sort_direction="desc"
+                    )
+                except ApiError as error:
+                    if not error.retryable:
+                        raise
+                    # Keep the pages read: failing the tick would read them again next time,
+                    # and a listing throttled after as many pages would never get further.
+                    context.log.warning(f"Linkup unavailable, resuming at page {page}: {error}")
+                    break
                 for task in result.data:
                     stamp = _stamp(task.updated_at)
                     if stamp < floor:

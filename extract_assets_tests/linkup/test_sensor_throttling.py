@@ -1,0 +1,56 @@
+"""The Linkup sensor over a listing that throttles: it answers a page, then 429 with a
+`Retry-After` longer than a tick may wait, as a service with a per-minute quota does. Each
+tick keeps the pages it read and the next one goes on from there."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from extract_assets.linkup.resource import LinkupResource
+from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
+from extract_assets_tests.linkup.listing import Listing
+from extract_assets_tests.linkup.test_sensor_ties import requested
+from extract_assets_tests.linkup.test_sensors import OURS, tick
+from extract_assets_tests.security.servers import serving
+
+START = datetime.now(UTC) - timedelta(hours=1)
+
+
+class OnePagePerWindow:
+    """`listing`, throttled after every page it answers (the quota then refills)."""
+
+    def __init__(self, listing: Listing) -> None:
+        self.listing = listing
+        self.answered = False
+
+    async def page(self, request: Request) -> JSONResponse:
+        if self.answered:
+            self.answered = False
+            body = {"statusCode": 429, "error": "TOO_MANY_REQUESTS", "message": "Slow down"}
+            return JSONResponse(body, status_code=429, headers={"Retry-After": "120"})
+        self.answered = True
+        return await self.listing.page(request)
+
+
+def test_a_listing_throttled_mid_scan_has_every_task_requested_once_over_ticks(
+    listing: Listing, instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    ids = [f"task_{n}" for n in range(6)]
+    for n, task_id in enumerate(ids):
+        listing.complete(task_id, (START + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    outputs = build_linkup_task_outputs_asset(output_dir=str(tmp_path))
+    sensor = build_linkup_sensor([OURS], outputs, time_budget_seconds=10, page_size=2)
+    app = Starlette(routes=[Route("/v1/extract", OnePagePerWindow(listing).page)])
+    with serving(app) as url:
+        resource = LinkupResource(api_key="key", base_url=url)
+        cursor, handled = None, []
+        for _ in range(4):
+            result = tick(sensor, instance, resource, cursor)
+            handled += requested(result)
+            cursor = result.cursor
+    assert sorted(handled) == ids
