@@ -15,6 +15,7 @@ import dagster as dg
 
 from extract_assets.accounts import Account
 from extract_assets.core.cursor import SensorCursor
+from extract_assets.core.errors import ApiError
 from extract_assets.core.instants import parse_instant, parse_span, utc_day
 from extract_assets.extractto.assets import (
     DATE_COLUMN,
@@ -101,9 +102,19 @@ def build_extractto_sensor(
                 if first_sighting:
                     seen.last_sync = extract.last_sync.isoformat() if extract.last_sync else None
                     continue
-                requests += _requests_for_sync(
-                    context, client, spec, keys[spec.name], extract, seen, lookback_days
-                )
+                try:
+                    requests += _requests_for_sync(
+                        context, client, spec, keys[spec.name], extract, seen, lookback_days
+                    )
+                except ApiError as error:
+                    if not error.retryable:
+                        raise
+                    # Keep the extracts read: failing the tick would read them again next
+                    # time, and a service throttling after as many reads would wedge it.
+                    context.log.warning(
+                        f"Extract.to unavailable, resuming at extract {extract.id}: {error}"
+                    )
+                    break
         return dg.SensorResult(run_requests=requests, cursor=cursor.dump())
 
     return _sensor
@@ -134,11 +145,13 @@ def _requests_for_sync(
         return []
     current = extract.last_sync.isoformat()
     previous = seen.last_sync
-    seen.last_sync = current
     # `previous` is None when the extract had never synced as the sensor first saw it.
     if _not_after(current, previous) or _made_by_us(context, key, current):
+        seen.last_sync = current
         return []
     days = _days_written_since(context, client, extract, previous, lookback_days)
+    # Noted once its days are read: a read that fails leaves the sync to the next tick.
+    seen.last_sync = current
     return [
         dg.RunRequest(
             run_key=f"{extract.id}:{current}:{first}",
