@@ -367,7 +367,8 @@ def python_column(
     Strings are parsed as dates and timestamps only where `known` says so. With `exact` (a
     declared column), an integer beyond 2^53 that meets a float is not rounded into a double:
     it is its text there, which the contract converts without loss or moves to a variant
-    column.
+    column; and an object or a list it cannot hold keeps the type Arrow infers for it, where
+    an undeclared column widens to hold it as JSON text.
 
     >>> python_column([1, "a", None]).to_pylist()
     ['1', 'a', None]
@@ -388,8 +389,11 @@ def python_column(
             pass  # mixed kinds in one column: type each value and widen below
         else:
             # Arrow's own inference is exact unless widening would later turn an object or a
-            # list it built into JSON text: its structs pad absent keys with nulls.
-            if known is None or not _stringifies_nested(inferred.type, known):
+            # list it built into JSON text: its structs pad absent keys with nulls. A declared
+            # column keeps its type, so nothing widens there: an object or a list it cannot
+            # hold stays one, for the contract to move whole to its JSON variant (as text here,
+            # a list inside an object would reach the variant as a string).
+            if known is None or exact or not _stringifies_nested(inferred.type, known):
                 return inferred
     target = known or _NULL
     for value in values:

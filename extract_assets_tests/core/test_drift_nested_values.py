@@ -1,0 +1,99 @@
+"""A later run sends an object or a list where the table holds another type: the value lands
+whole and unchanged in the column's JSON variant, read back alike by every reader."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from extract_assets.core.day_folders import write_day_folders
+from extract_assets.core.iceberg_catalog import (
+    CATALOG_ENV,
+    CatalogSettings,
+    IcebergTarget,
+    open_catalog,
+)
+from extract_assets.core.json_text import loads
+from extract_assets_tests.iceberg_readers import assert_iceberg_readers_agree
+from extract_assets_tests.readers import assert_all_readers_agree
+
+FIRST, SECOND = date(2026, 11, 1), date(2026, 11, 2)
+DECLARED = {
+    "properties": {
+        "n": {"type": "integer"},
+        "o": {"type": "object", "properties": {"a": {"type": "integer"}}},
+    }
+}
+
+
+@pytest.fixture(autouse=True)
+def _default_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(CATALOG_ENV, raising=False)
+
+
+def materialize(
+    output: Path,
+    day: date,
+    body: str,
+    *,
+    json_schema: Mapping[str, Any] | None = None,
+    iceberg: bool = False,
+) -> None:
+    """One run of one day, its rows parsed from JSON text as a provider's page is."""
+    rows = [{**row, "date": day.isoformat()} for row in loads(body)]
+    target = None
+    if iceberg:
+        target = IcebergTarget(CatalogSettings(), output, ("extractto",), "ads", ("date", "date"))
+    write_day_folders(
+        [rows],
+        output / "extractto" / "ads",
+        [day],
+        json_schema=json_schema,
+        iceberg=target,
+    )
+
+
+def second_day(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    (row,) = [row for row in rows if row["date"] == SECOND.isoformat()]
+    return row
+
+
+def test_a_list_inside_a_declared_object_lands_whole_and_unchanged_in_its_variant(
+    tmp_path: Path,
+) -> None:
+    materialize(tmp_path, FIRST, '[{"o": {"a": 1}}]', json_schema=DECLARED)
+    materialize(tmp_path, SECOND, '[{"o": {"a": [1, 2]}}]', json_schema=DECLARED)
+
+    rows = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date")
+    moved = second_day(rows)
+    assert moved["o"] is None
+    assert json.loads(moved["o__v_json"]) == {"a": [1, 2]}
+
+
+def test_a_list_sent_to_a_declared_integer_column_lands_in_its_json_variant(
+    tmp_path: Path,
+) -> None:
+    materialize(tmp_path, FIRST, '[{"n": 1}]', json_schema=DECLARED)
+    materialize(tmp_path, SECOND, '[{"n": [1, 2]}]', json_schema=DECLARED)
+
+    rows = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date")
+    moved = second_day(rows)
+    assert moved["n"] is None and "n__v_text" not in moved
+    assert json.loads(moved["n__v_json"]) == [1, 2]
+
+
+def test_an_object_inside_an_iceberg_object_field_lands_whole_and_unchanged_in_its_variant(
+    tmp_path: Path,
+) -> None:
+    materialize(tmp_path, FIRST, '[{"o": {"a": 1}}]', iceberg=True)
+    materialize(tmp_path, SECOND, '[{"o": {"a": {"z": 1}}}]', iceberg=True)
+
+    table = open_catalog(CatalogSettings(), tmp_path).load_table("extractto.ads")
+    moved = second_day(assert_iceberg_readers_agree(table, "date"))
+    assert "o" not in moved  # the readers' rows leave nulls out
+    assert json.loads(moved["o__v_json"]) == {"a": {"z": 1}}
