@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from extract_assets.core.column_names import schema_apart
+from extract_assets.core.column_names import schema_apart, view_keyed
 from extract_assets.core.json_text import json_text
 
 __all__ = [
@@ -352,7 +352,9 @@ def _json_text_array(array: pa.Array) -> pa.Array:
         suffix = "Z" if source.tz is not None else ""
         return pc.strftime(array, format=f"%Y-%m-%dT%H:%M:%S{suffix}")
     if pa.types.is_nested(source):
-        return pa.array([None if v is None else json_text(v) for v in array.to_pylist()], _STRING)
+        # The text holds the keys sent, not the names that told them apart by case.
+        plain = view_keyed(array).to_pylist()
+        return pa.array([None if v is None else json_text(v) for v in plain], _STRING)
     return array.cast(_STRING)
 
 

@@ -97,3 +97,26 @@ def test_an_object_inside_an_iceberg_object_field_lands_whole_and_unchanged_in_i
     moved = second_day(assert_iceberg_readers_agree(table, "date"))
     assert "o" not in moved  # the readers' rows leave nulls out
     assert json.loads(moved["o__v_json"]) == {"a": {"z": 1}}
+
+
+def test_an_object_whose_keys_differ_in_case_turned_to_text_keeps_the_keys_sent(
+    tmp_path: Path,
+) -> None:
+    materialize(tmp_path, FIRST, '[{"o": {"p": {"X": 1, "x": 2, "": 3}}}]')
+    # `o.p` widens to text: the first day's object is rewritten as its JSON text.
+    materialize(tmp_path, SECOND, '[{"o": {"p": "s"}}]')
+
+    rows = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date")
+    (first,) = [row for row in rows if row["date"] == FIRST.isoformat()]
+    assert json.loads(first["o"]["p"]) == {"X": 1, "x": 2, "": 3}
+
+
+def test_objects_in_an_iceberg_list_of_text_are_stored_with_the_keys_sent(
+    tmp_path: Path,
+) -> None:
+    materialize(tmp_path, FIRST, '[{"l": ["a"]}]', iceberg=True)
+    materialize(tmp_path, SECOND, '[{"l": [{"K": 1, "k": "2"}]}]', iceberg=True)
+
+    table = open_catalog(CatalogSettings(), tmp_path).load_table("extractto.ads")
+    moved = second_day(assert_iceberg_readers_agree(table, "date"))
+    assert [json.loads(item) for item in moved["l"]] == [{"K": 1, "k": "2"}]
