@@ -34,15 +34,20 @@ from extract_assets.instance_state import sensor_state
 # A dataset still `processing` this many days after it left the lookback window is stuck at the
 # provider: it stops being watched, which keeps the polling cursor bounded.
 _STUCK_AFTER_DAYS = 7
+# How long an event waits for its dataset to be shown: the service may send a webhook a moment
+# before its API shows the dataset (a replica behind), so a 404 is a deletion only after this.
+_SHOWN_LATE_WITHIN = timedelta(minutes=10)
 
 
 @dataclass
 class _WebhookCursor(SensorCursor):
     """Every stored event up to sequence number `seq` is handled; `early` holds the days whose
-    partition did not exist yet, with the newest event's `seq` (see `_runs_of_days`)."""
+    partition did not exist yet, with the newest event's `seq` (see `_runs_of_days`);
+    `missing_since` is when the dataset of the event after `seq` was first not found."""
 
     seq: int = 0
     early: dict[str, str] = field(default_factory=dict)
+    missing_since: str | None = None
 
 
 def build_dataextractor_webhook_sensor(
@@ -95,18 +100,22 @@ def build_dataextractor_webhook_sensor(
         if not events and not cursor.early:
             return dg.SkipReason("no new webhook events")
         newest_seq_of_day: dict[str, int] = {}
-        handled = cursor.seq
+        handled, missing_since = cursor.seq, cursor.missing_since
         if events:
             resource: DataExtractorResource = getattr(context.resources, resource_key)
             with resource.get_client(retry_deadline_seconds=time_budget_seconds / 2) as client:
-                newest_seq_of_day, handled = _days_of_events(
-                    context, client, spec, events, cursor.seq, started + time_budget_seconds
+                newest_seq_of_day, handled, missing_since = _days_of_events(
+                    context,
+                    client,
+                    spec,
+                    events,
+                    cursor,
+                    started + time_budget_seconds,
                 )
         due = {**cursor.early, **{day: str(seq) for day, seq in newest_seq_of_day.items()}}
         requests, early = _runs_of_days(context, spec, due, "webhook")
-        return dg.SensorResult(
-            run_requests=requests, cursor=_WebhookCursor(seq=handled, early=early).dump()
-        )
+        next_cursor = _WebhookCursor(seq=handled, early=early, missing_since=missing_since)
+        return dg.SensorResult(run_requests=requests, cursor=next_cursor.dump())
 
     return _sensor
 
@@ -116,13 +125,16 @@ def _days_of_events(
     client: DataExtractorClient,
     spec: DataExtractorDatasetsSpec,
     events: list[tuple[int, WebhookEvent]],
-    handled: int,
+    cursor: _WebhookCursor,
     deadline: float,
-) -> tuple[dict[str, int], int]:
-    """Each day the events touch with the newest such event's `seq`, and the `seq` of the last
-    event handled (in order, from `handled` on, until the deadline)."""
+) -> tuple[dict[str, int], int, str | None]:
+    """Each day the events touch with the newest such event's `seq`, the `seq` of the last
+    event handled (in order, from the cursor's on, until the deadline or an event whose dataset
+    is not shown yet), and since when that event's dataset has not been found."""
     newest_seq_of_day: dict[str, int] = {}
     day_of: dict[str, str | None] = {}
+    handled = cursor.seq
+    first = events[0][0]
     for seq, event in events:
         dataset_id = event.dataset_id
         if dataset_id is None:
@@ -130,7 +142,23 @@ def _days_of_events(
         else:
             if dataset_id not in day_of:
                 try:
-                    day_of[dataset_id] = _day_to_read(context, client, spec, dataset_id)
+                    day_of[dataset_id] = _day_to_read(client, spec, dataset_id)
+                except NotFoundError:
+                    if seq != first:
+                        # Looked up again as the next tick's first event, which starts its wait.
+                        break
+                    since = cursor.missing_since or datetime.now(UTC).isoformat()
+                    if datetime.now(UTC) - datetime.fromisoformat(since) < _SHOWN_LATE_WITHIN:
+                        context.log.info(
+                            f"dataextractor.io does not show dataset {dataset_id} of webhook "
+                            f"event {event.event_id} yet; its events wait for it"
+                        )
+                        return newest_seq_of_day, handled, since
+                    context.log.warning(
+                        f"dataextractor.io dataset {dataset_id} of a webhook is not found "
+                        f"{_SHOWN_LATE_WITHIN} after it was first looked up; taken as deleted"
+                    )
+                    day_of[dataset_id] = None
                 except ApiError as error:
                     if not error.retryable:
                         raise
@@ -144,21 +172,17 @@ def _days_of_events(
         # Checked after an event, not before: every tick makes progress, however short.
         if time.monotonic() > deadline:
             break
-    return newest_seq_of_day, handled
+    # The wait goes on while its event is still the next one (an outage may have stopped there).
+    return newest_seq_of_day, handled, cursor.missing_since if handled == cursor.seq else None
 
 
 def _day_to_read(
-    context: dg.SensorEvaluationContext,
     client: DataExtractorClient,
     spec: DataExtractorDatasetsSpec,
     dataset_id: str,
 ) -> str | None:
-    """The day partition holding the dataset, or None when it is gone or not the spec's."""
-    try:
-        dataset = client.dataset(dataset_id)
-    except NotFoundError:
-        context.log.warning(f"dataextractor.io dataset {dataset_id} of a webhook no longer exists")
-        return None
+    """The day partition holding the dataset, or None when it is not the spec's."""
+    dataset = client.dataset(dataset_id)
     # Customer and type never change, so they decide membership; `is_verified` does change and
     # a day must be re-read when one of its datasets leaves the spec's selection too.
     if spec.customer_id is not None and dataset.customer_id != spec.customer_id:

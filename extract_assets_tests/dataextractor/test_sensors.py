@@ -203,7 +203,7 @@ def test_datasets_created_before_the_first_partition_are_not_requested(
     assert not tick(webhook_sensor, instance, resource, result.cursor).run_requests
 
 
-def test_an_event_for_a_dataset_that_no_longer_exists_requests_nothing(
+def test_an_event_for_a_dataset_not_found_for_ten_minutes_requests_nothing_and_is_passed(
     account: str,
     receiver: Receiver,
     webhook_sensor: dg.SensorDefinition,
@@ -211,9 +211,47 @@ def test_an_event_for_a_dataset_that_no_longer_exists_requests_nothing(
     resource: DataExtractorResource,
 ) -> None:
     receiver.store.add(completed("evt_1", "ds_gone"))
-    result = tick(webhook_sensor, instance, resource, None)
+    first = tick(webhook_sensor, instance, resource, None)
+    assert not first.run_requests
+    # Ten minutes on: the sensor counts them from when it first did not find the dataset.
+    waited = json.loads(first.cursor or "")
+    waited["missing_since"] = (datetime.now(UTC) - timedelta(minutes=11)).isoformat()
+    result = tick(webhook_sensor, instance, resource, json.dumps(waited))
     assert not result.run_requests
-    assert json.loads(result.cursor or "") == {"seq": 1, "early": {}, "version": 1}
+    assert json.loads(result.cursor or "") == {
+        "seq": 1,
+        "early": {},
+        "missing_since": None,
+        "version": 1,
+    }
+
+
+def test_an_event_whose_dataset_is_not_shown_yet_is_requested_once_it_is(
+    emulator: EmulatorServer,
+    account: str,
+    receiver: Receiver,
+    webhook_sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: DataExtractorResource,
+) -> None:
+    # The service sends a webhook a moment before its API shows the dataset (a replica behind).
+    [dataset_id] = seed(emulator, account, days_ago(1))
+    receiver.store.add(completed("evt_1", dataset_id))
+    emulator.control.add_fault(
+        kind="status",
+        provider="dataextractor",
+        method="GET",
+        path="^/api/v1/datasets/",
+        status=404,
+        times=1,
+    )
+    runs: list[str] = []
+    cursor = None
+    for _ in range(3):
+        result = tick(webhook_sensor, instance, resource, cursor)
+        runs += requested(result)
+        cursor = result.cursor
+    assert runs == [days_ago(1)]
 
 
 def test_a_tick_out_of_time_resumes_where_it_stopped(
