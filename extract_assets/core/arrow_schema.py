@@ -397,17 +397,24 @@ def python_column(
             # a list inside an object would reach the variant as a string).
             if known is None or exact or not _stringifies_nested(inferred.type, known):
                 return inferred
+    if exact and known is not None:
+        # Widened with `known`, an integer beyond 2^53 where it declares a number (beside a
+        # declared timestamp, which Arrow's inference cannot read) would round into a double.
+        values = _large_integers_as_text(values, _float_paths(known))
     target = known or _NULL
     for value in values:
         target = widen_type(target, python_type(value, known))
     return pa.array([_coerce(v, target) for v in values], type=target)
 
 
-def _large_integers_as_text(values: Sequence[Any]) -> Sequence[Any]:
+def _large_integers_as_text(
+    values: Sequence[Any], floats: frozenset[tuple[Any, ...]] = frozenset()
+) -> Sequence[Any]:
     """`values` with each integer a double cannot hold as its text, where such an integer and a
-    float meet at one place (a column, a key, a list's items): Arrow's inference would round
-    it into a double, and its text is what the contract converts without loss."""
-    kinds: dict[tuple[Any, ...], set[bool]] = {}
+    float meet at one place (a column, a key, a list's items; `floats` are places the table
+    holds as a float): Arrow's inference would round it into a double, and its text is what
+    the contract converts without loss."""
+    kinds: dict[tuple[Any, ...], set[bool]] = {path: {True} for path in floats}
     stack: list[tuple[tuple[Any, ...], Any]] = [((), value) for value in values]
     while stack:
         path, value = stack.pop()
@@ -421,6 +428,17 @@ def _large_integers_as_text(values: Sequence[Any]) -> Sequence[Any]:
     if not meeting:
         return values
     return [_with_text_at(value, (), meeting) for value in values]
+
+
+def _float_paths(kind: pa.DataType, path: tuple[Any, ...] = ()) -> frozenset[tuple[Any, ...]]:
+    """The places of `kind` that hold floats, as `_large_integers_as_text` names places."""
+    if pa.types.is_floating(kind):
+        return frozenset({path})
+    if pa.types.is_struct(kind):
+        return frozenset().union(*(_float_paths(f.type, (*path, f.name)) for f in kind))
+    if pa.types.is_list(kind):
+        return _float_paths(kind.value_type, (*path, None))
+    return frozenset()
 
 
 def _is_large_integer(value: Any) -> bool:

@@ -120,3 +120,25 @@ def test_objects_in_an_iceberg_list_of_text_are_stored_with_the_keys_sent(
     table = open_catalog(CatalogSettings(), tmp_path).load_table("extractto.ads")
     moved = second_day(assert_iceberg_readers_agree(table, "date"))
     assert [json.loads(item) for item in moved["l"]] == [{"K": 1, "k": "2"}]
+
+
+def test_an_integer_beyond_2_53_in_a_declared_number_beside_a_declared_timestamp_is_not_rounded(
+    tmp_path: Path,
+) -> None:
+    event = {
+        "type": "object",
+        "properties": {
+            "at": {"type": "string", "format": "date-time"},
+            "n": {"type": "number"},
+        },
+    }
+    materialize(
+        tmp_path,
+        FIRST,
+        '[{"ev": {"at": "2026-11-01T10:00:00Z", "n": 9007199254740993}}]',
+        json_schema={"properties": {"ev": event}},
+    )
+
+    (row,) = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date")
+    assert row["ev"] is None
+    assert json.loads(row["ev__v_json"])["n"] == "9007199254740993"
