@@ -145,8 +145,11 @@ def _requests_for_sync(
         return []
     current = extract.last_sync.isoformat()
     previous = seen.last_sync
-    # `previous` is None when the extract had never synced as the sensor first saw it.
-    if _not_after(current, previous) or _made_by_us(context, key, current):
+    # `previous` is None when the extract had never synced as the sensor first saw it. A
+    # lagging replica may show an older sync: the newer one seen stays the one to read after.
+    if _not_after(current, previous):
+        return []
+    if _made_by_us(context, key, current):
         seen.last_sync = current
         return []
     days = _days_written_since(context, client, extract, previous, lookback_days)
