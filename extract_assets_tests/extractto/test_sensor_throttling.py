@@ -27,8 +27,8 @@ EXTRACTS = ["e1", "e2", "e3"]
 
 
 class Throttled:
-    """Extracts `EXTRACTS`, each with a table of one row dated the day after its number of
-    days ago; rows are throttled after every page answered (the quota then refills)."""
+    """Extracts `EXTRACTS`, each with a table of one row dated two days ago and stamped with
+    the last sync; rows are throttled after every page answered (the quota then refills)."""
 
     def __init__(self) -> None:
         self.last_sync = datetime.combine(TODAY, datetime.min.time(), UTC)
