@@ -401,7 +401,10 @@ def python_column(
         # Widened with `known`, an integer beyond 2^53 where it declares a number (beside a
         # declared timestamp, which Arrow's inference cannot read) would round into a double.
         values = _large_integers_as_text(values, _float_paths(known))
-    target = known or _NULL
+    # A declared column keeps its type: `known` only says how to read text (a timestamp),
+    # and a value it cannot hold keeps its kind for the contract (a number sent for a
+    # timestamp goes to the column's bigint variant, not as text).
+    target = (None if exact else known) or _NULL
     for value in values:
         target = widen_type(target, python_type(value, known))
     return pa.array([_coerce(v, target) for v in values], type=target)

@@ -142,3 +142,18 @@ def test_an_integer_beyond_2_53_in_a_declared_number_beside_a_declared_timestamp
     (row,) = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date")
     assert row["ev"] is None
     assert json.loads(row["ev__v_json"])["n"] == "9007199254740993"
+
+
+def test_a_number_sent_for_a_declared_timestamp_keeps_its_kind_in_the_variants(
+    tmp_path: Path,
+) -> None:
+    event = {"type": "object", "properties": {"at": {"type": "string", "format": "date-time"}}}
+    declared = {"properties": {"ts": {"type": "string", "format": "date-time"}, "ev": event}}
+    first = '[{"ts": "2026-11-01T10:00:00+02:00", "ev": {"at": "2026-11-01T10:00:00"}}]'
+    materialize(tmp_path, FIRST, first, json_schema=declared)
+    second = '[{"ts": 1730000000, "ev": {"at": 1730000000}}]'
+    materialize(tmp_path, SECOND, second, json_schema=declared)
+
+    moved = second_day(assert_all_readers_agree(tmp_path / "extractto" / "ads", "date"))
+    assert moved["ts__v_bigint"] == 1730000000 and "ts__v_text" not in moved
+    assert json.loads(moved["ev__v_json"]) == {"at": 1730000000}
