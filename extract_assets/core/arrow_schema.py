@@ -390,12 +390,15 @@ def python_column(
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
             pass  # mixed kinds in one column: type each value and widen below
         else:
-            # Arrow's own inference is exact unless widening would later turn an object or a
-            # list it built into JSON text: its structs pad absent keys with nulls. A declared
-            # column keeps its type, so nothing widens there: an object or a list it cannot
-            # hold stays one, for the contract to move whole to its JSON variant (as text here,
-            # a list inside an object would reach the variant as a string).
-            if known is None or exact or not _stringifies_nested(inferred.type, known):
+            # Arrow's own inference is exact unless an object or a list it built becomes JSON
+            # text: its structs pad absent keys with nulls. A declared column keeps its type,
+            # so only where it holds text does that happen there: an object or a list it
+            # cannot hold stays one, for the contract to move whole to its JSON variant (as
+            # text here, a list inside an object would reach the variant as a string).
+            if exact:
+                if _text_where_known(inferred.type, known) == inferred.type:
+                    return inferred
+            elif known is None or not _stringifies_nested(inferred.type, known):
                 return inferred
     if exact and known is not None:
         # Widened with `known`, an integer beyond 2^53 where it declares a number (beside a
@@ -407,7 +410,32 @@ def python_column(
     target = (None if exact else known) or _NULL
     for value in values:
         target = widen_type(target, python_type(value, known))
+    if exact and known is not None:
+        target = _text_where_known(target, known)
     return pa.array([_coerce(v, target) for v in values], type=target)
+
+
+def _text_where_known(kind: pa.DataType, known: pa.DataType | None) -> pa.DataType:
+    """`kind` with text wherever `known` holds text and `kind` an object or a list: what a
+    declared column holds there is the JSON text of the value sent."""
+    if known is None or kind == known:
+        return kind
+    if pa.types.is_string(known) and pa.types.is_nested(kind):
+        return _STRING
+    if pa.types.is_struct(kind) and pa.types.is_struct(known):
+        return pa.struct(
+            [f.with_type(_text_where_known(f.type, _child(known, f.name))) for f in kind]
+        )
+    if pa.types.is_list(kind) and pa.types.is_list(known):
+        return pa.list_(
+            kind.value_field.with_type(_text_where_known(kind.value_type, known.value_type))
+        )
+    return kind
+
+
+def _child(struct: pa.StructType, name: str) -> pa.DataType | None:
+    index = struct.get_field_index(name)
+    return struct.field(index).type if index >= 0 else None
 
 
 def _large_integers_as_text(

@@ -157,3 +157,14 @@ def test_a_number_sent_for_a_declared_timestamp_keeps_its_kind_in_the_variants(
     moved = second_day(assert_all_readers_agree(tmp_path / "extractto" / "ads", "date"))
     assert moved["ts__v_bigint"] == 1730000000 and "ts__v_text" not in moved
     assert json.loads(moved["ev__v_json"]) == {"at": 1730000000}
+
+
+def test_objects_sent_where_a_declared_list_holds_text_are_stored_as_sent_without_added_keys(
+    tmp_path: Path,
+) -> None:
+    declared = {"properties": {"tags": {"type": "array", "items": {"type": "string"}}}}
+    materialize(tmp_path, FIRST, '[{"tags": ["a"]}]', json_schema=declared)
+    materialize(tmp_path, SECOND, '[{"tags": [{"a": 1}, {"b": 2}]}]', json_schema=declared)
+
+    moved = second_day(assert_all_readers_agree(tmp_path / "extractto" / "ads", "date"))
+    assert [json.loads(item) for item in moved["tags"]] == [{"a": 1}, {"b": 2}]
