@@ -104,7 +104,14 @@ def build_extractto_sensor(
                     continue
                 try:
                     requests += _requests_for_sync(
-                        context, client, spec, keys[spec.name], extract, seen, lookback_days
+                        context,
+                        client,
+                        spec,
+                        keys[spec.name],
+                        extract,
+                        seen,
+                        lookback_days,
+                        started + time_budget_seconds,
                     )
                 except ApiError as error:
                     if not error.retryable:
@@ -140,6 +147,7 @@ def _requests_for_sync(
     extract: Extract,
     seen: _Seen,
     lookback_days: int,
+    deadline: float,
 ) -> list[dg.RunRequest]:
     if extract.status == SYNCING or extract.last_sync is None:
         return []
@@ -152,7 +160,7 @@ def _requests_for_sync(
     if _made_by_us(context, key, current):
         seen.last_sync = current
         return []
-    days = _days_written_since(context, client, extract, previous, lookback_days)
+    days = _days_written_since(context, client, extract, previous, lookback_days, deadline)
     # Noted once its days are read: a read that fails leaves the sync to the next tick.
     seen.last_sync = current
     return [
@@ -186,6 +194,7 @@ def _days_written_since(
     extract: Extract,
     since: str | None,
     lookback_days: int,
+    deadline: float,
 ) -> list[date]:
     """The UTC days of the rows that may have been inserted after `since`.
 
@@ -195,15 +204,28 @@ def _days_written_since(
     compared as it is: a sync's own rows are stamped as it ends, in the second of its
     `last_sync`, and a second sync does not end within that second. A row whose
     `__insert_date` or `date` cannot be read is passed over: counted, and the first one
-    logged, so one odd value never stops the sensor."""
+    logged, so one odd value never stops the sensor.
+
+    A read still going at `deadline` stops there and gives every day of the look-back: rows
+    come in no promised order, so any day not read may hold new rows, and a tick must end
+    within Dagster's 60 s."""
     if not extract.data_table_id:
         return []
     today = datetime.now(UTC).date()
     after = parse_instant(since) if since is not None else None
     days: set[date] = set()
     unreadable = 0
-    pages = client.iter_row_pages(extract.data_table_id, today - timedelta(lookback_days), today)
+    first = today - timedelta(lookback_days)
+    pages = client.iter_row_pages(extract.data_table_id, first, today)
     for page in pages:
+        if time.monotonic() > deadline:
+            context.log.warning(
+                f"Extract.to extract {extract.id}: reading the rows of data table "
+                f"{extract.data_table_id} outlasted the sensor's time budget; every day of the "
+                f"last {lookback_days} is requested rather than risk missing one (raise "
+                "time_budget_seconds, up to about 50, if this recurs)"
+            )
+            return [first + timedelta(n) for n in range((today - first).days + 1)]
         for row in page:
             stamp = row.get(INSERT_DATE_COLUMN)
             if stamp is None:

@@ -1,0 +1,106 @@
+"""The extracts sensor over a data table too slow to read within a tick: the tick stops
+reading at its time budget and requests every day of the look-back, rather than run past
+Dagster's 60 s on every tick or pass over a day it did not read."""
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from extract_assets.extractto.assets import build_extractto_assets
+from extract_assets.extractto.resource import ExtractToResource
+from extract_assets.extractto.sensors import build_extractto_sensor
+from extract_assets.extractto.spec import ExtractToExtractSpec
+from extract_assets_tests.security.servers import serving
+
+from .test_sensors import RANGE_END, RANGE_START, Tick
+
+TODAY = datetime.now(UTC).date()
+PAGES = 40
+LOOKBACK_DAYS = 7
+
+
+class SlowTable:
+    """One extract whose data table answers `PAGES` pages of one row, a quarter second each."""
+
+    def __init__(self) -> None:
+        self.last_sync = datetime.combine(TODAY, datetime.min.time(), UTC)
+        self.pages_served = 0
+
+    async def extracts(self, request: Request) -> JSONResponse:
+        extract = {
+            "id": "e1",
+            "title": "e1",
+            "status": "active",
+            "last_sync": self.last_sync.isoformat(),
+            "data_table_id": "table-e1",
+        }
+        return JSONResponse({"data": [extract], "next_cursor": None})
+
+    async def rows(self, request: Request) -> JSONResponse:
+        await asyncio.sleep(0.25)
+        number = int(request.query_params.get("cursor") or 0)
+        self.pages_served += 1
+        row: dict[str, Any] = {
+            "date": (TODAY - timedelta(days=2)).isoformat(),
+            "account_id": "a1",
+            "account_name": "Account",
+            "__insert_date": self.last_sync.isoformat(),
+        }
+        following = str(number + 1) if number + 1 < PAGES else None
+        return JSONResponse({"data": [row], "next_cursor": following})
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/extracts", self.extracts),
+                Route("/data-tables/{table_id}/rows", self.rows),
+            ]
+        )
+
+
+@pytest.fixture
+def table() -> SlowTable:
+    return SlowTable()
+
+
+@pytest.fixture
+def tick(table: SlowTable, tmp_path: Path) -> Iterator[Tick]:
+    spec = ExtractToExtractSpec(name="ads", extract_id="e1", start_date=TODAY - timedelta(30))
+    assets = build_extractto_assets([spec], output_dir=str(tmp_path))
+    sensor = build_extractto_sensor([spec], time_budget_seconds=1, lookback_days=LOOKBACK_DAYS)
+    with serving(table.app()) as url, dg.instance_for_test() as instance:
+        resource = ExtractToResource(api_key="key", base_url=url, requests_per_minute=None)
+        yield Tick(assets, sensor, instance, resource)
+
+
+def test_a_table_too_slow_for_a_tick_stops_at_the_budget_and_requests_the_whole_look_back(
+    table: SlowTable, tick: Tick
+) -> None:
+    assert tick() == []
+    table.last_sync += timedelta(hours=1)
+    (request,) = tick()
+    assert table.pages_served < PAGES
+    # Today's partition does not exist yet: the range ends on yesterday's.
+    first, last = TODAY - timedelta(days=LOOKBACK_DAYS), TODAY - timedelta(days=1)
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == (
+        first.isoformat(),
+        last.isoformat(),
+    )
+
+
+def test_after_a_look_back_requested_whole_the_same_sync_is_not_requested_again(
+    table: SlowTable, tick: Tick
+) -> None:
+    tick()
+    table.last_sync += timedelta(hours=1)
+    tick()
+    assert tick() == []
