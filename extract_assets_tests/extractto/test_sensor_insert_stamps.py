@@ -3,16 +3,13 @@ service that stamps rows with a plain date or to the minute still gets the days 
 sync on the same day (or minute) read, at worst a day read twice, never one missed."""
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pytest
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from extract_assets.extractto.assets import build_extractto_assets
 from extract_assets.extractto.resource import ExtractToResource
@@ -20,47 +17,22 @@ from extract_assets.extractto.sensors import build_extractto_sensor
 from extract_assets.extractto.spec import ExtractToExtractSpec
 from extract_assets_tests.security.servers import serving
 
+from .outside import TODAY, OutsideExtractTo, midnight, row
 from .test_sensors import RANGE_START, Tick
 
-TODAY = datetime.now(UTC).date()
 ROW_DAY = TODAY - timedelta(days=2)
 
 
-class ExtractTo:
+class ExtractTo(OutsideExtractTo):
     """One extract whose data table holds one row; the test sets its `last_sync` and the
     row's `__insert_date`."""
 
     def __init__(self) -> None:
-        self.last_sync = datetime.combine(TODAY, datetime.min.time(), UTC) + timedelta(hours=6)
+        super().__init__(["e1"], midnight(TODAY) + timedelta(hours=6))
         self.inserted = ""
 
-    async def extracts(self, request: Request) -> JSONResponse:
-        extract = {
-            "id": "e1",
-            "title": "Ads",
-            "status": "active",
-            "last_sync": self.last_sync.isoformat(),
-            "data_table_id": "t1",
-        }
-        return JSONResponse({"data": [extract], "next_cursor": None})
-
     async def rows(self, request: Request) -> JSONResponse:
-        row: dict[str, Any] = {
-            "date": ROW_DAY.isoformat(),
-            "account_id": "a1",
-            "account_name": "Account",
-            "__insert_date": self.inserted,
-            "clicks": 3,
-        }
-        return JSONResponse({"data": [row], "next_cursor": None})
-
-    def app(self) -> Starlette:
-        return Starlette(
-            routes=[
-                Route("/extracts", self.extracts),
-                Route("/data-tables/{table_id}/rows", self.rows),
-            ]
-        )
+        return JSONResponse({"data": [row(ROW_DAY, self.inserted, clicks=3)], "next_cursor": None})
 
 
 @pytest.fixture

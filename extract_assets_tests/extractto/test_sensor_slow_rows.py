@@ -4,16 +4,13 @@ Dagster's 60 s on every tick or pass over a day it did not read."""
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pytest
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from extract_assets.extractto.assets import build_extractto_assets
 from extract_assets.extractto.resource import ExtractToResource
@@ -21,50 +18,27 @@ from extract_assets.extractto.sensors import build_extractto_sensor
 from extract_assets.extractto.spec import ExtractToExtractSpec
 from extract_assets_tests.security.servers import serving
 
+from .outside import TODAY, OutsideExtractTo, midnight, row
 from .test_sensors import RANGE_END, RANGE_START, Tick
 
-TODAY = datetime.now(UTC).date()
 PAGES = 40
 LOOKBACK_DAYS = 7
 
 
-class SlowTable:
+class SlowTable(OutsideExtractTo):
     """One extract whose data table answers `PAGES` pages of one row, a quarter second each."""
 
     def __init__(self) -> None:
-        self.last_sync = datetime.combine(TODAY, datetime.min.time(), UTC)
+        super().__init__(["e1"], midnight(TODAY))
         self.pages_served = 0
-
-    async def extracts(self, request: Request) -> JSONResponse:
-        extract = {
-            "id": "e1",
-            "title": "e1",
-            "status": "active",
-            "last_sync": self.last_sync.isoformat(),
-            "data_table_id": "table-e1",
-        }
-        return JSONResponse({"data": [extract], "next_cursor": None})
 
     async def rows(self, request: Request) -> JSONResponse:
         await asyncio.sleep(0.25)
         number = int(request.query_params.get("cursor") or 0)
         self.pages_served += 1
-        row: dict[str, Any] = {
-            "date": (TODAY - timedelta(days=2)).isoformat(),
-            "account_id": "a1",
-            "account_name": "Account",
-            "__insert_date": self.last_sync.isoformat(),
-        }
+        page = [row(TODAY - timedelta(days=2), self.last_sync.isoformat())]
         following = str(number + 1) if number + 1 < PAGES else None
-        return JSONResponse({"data": [row], "next_cursor": following})
-
-    def app(self) -> Starlette:
-        return Starlette(
-            routes=[
-                Route("/extracts", self.extracts),
-                Route("/data-tables/{table_id}/rows", self.rows),
-            ]
-        )
+        return JSONResponse({"data": page, "next_cursor": following})
 
 
 @pytest.fixture

@@ -3,16 +3,13 @@ with a `Retry-After` longer than a tick may wait, as a service with a per-minute
 Each tick keeps the extracts it read and the next one goes on with the others."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pytest
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from extract_assets.extractto.assets import build_extractto_assets
 from extract_assets.extractto.resource import ExtractToResource
@@ -20,36 +17,23 @@ from extract_assets.extractto.sensors import build_extractto_sensor
 from extract_assets.extractto.spec import ExtractToExtractSpec
 from extract_assets_tests.security.servers import serving
 
+from .outside import TODAY, OutsideExtractTo, midnight, row
 from .test_sensors import RANGE_START, Tick
 
-TODAY = datetime.now(UTC).date()
 EXTRACTS = ["e1", "e2", "e3"]
 
 
-class Throttled:
+class Throttled(OutsideExtractTo):
     """Extracts `EXTRACTS`, each with a table of one row dated two days ago and stamped with
     the last sync; rows are throttled after every page answered (the quota then refills)."""
 
     def __init__(self) -> None:
-        self.last_sync = datetime.combine(TODAY, datetime.min.time(), UTC)
+        super().__init__(EXTRACTS, midnight(TODAY))
         self.answered = False
 
     def sync(self) -> None:
         """Every extract syncs once more, outside Dagster."""
         self.last_sync += timedelta(hours=1)
-
-    async def extracts(self, request: Request) -> JSONResponse:
-        extracts = [
-            {
-                "id": extract_id,
-                "title": extract_id,
-                "status": "active",
-                "last_sync": self.last_sync.isoformat(),
-                "data_table_id": f"table-{extract_id}",
-            }
-            for extract_id in EXTRACTS
-        ]
-        return JSONResponse({"data": extracts, "next_cursor": None})
 
     async def rows(self, request: Request) -> JSONResponse:
         if self.answered:
@@ -58,21 +42,8 @@ class Throttled:
                 {"detail": "Too many requests"}, status_code=429, headers={"Retry-After": "120"}
             )
         self.answered = True
-        row: dict[str, Any] = {
-            "date": (TODAY - timedelta(days=2)).isoformat(),
-            "account_id": "a1",
-            "account_name": "Account",
-            "__insert_date": self.last_sync.isoformat(),
-        }
-        return JSONResponse({"data": [row], "next_cursor": None})
-
-    def app(self) -> Starlette:
-        return Starlette(
-            routes=[
-                Route("/extracts", self.extracts),
-                Route("/data-tables/{table_id}/rows", self.rows),
-            ]
-        )
+        page = [row(TODAY - timedelta(days=2), self.last_sync.isoformat())]
+        return JSONResponse({"data": page, "next_cursor": None})
 
 
 @pytest.fixture
