@@ -3,16 +3,14 @@
 so the days of that sync are not requested again with the next one."""
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from extract_assets.extractto.assets import build_extractto_assets
 from extract_assets.extractto.resource import ExtractToResource
@@ -20,52 +18,25 @@ from extract_assets.extractto.sensors import build_extractto_sensor
 from extract_assets.extractto.spec import ExtractToExtractSpec
 from extract_assets_tests.security.servers import serving
 
+from .outside import TODAY, OutsideExtractTo, midnight, row
 from .test_sensors import RANGE_END, RANGE_START, Tick
 
-TODAY = datetime.now(UTC).date()
 
-
-class Lagging:
-    """One extract; `listed` is the `last_sync` the listing shows, and each sync adds a row
-    dated `day`, stamped with its `last_sync`."""
+class Lagging(OutsideExtractTo):
+    """One extract; `last_sync` is what the listing shows, and each sync adds a row dated
+    `day`, stamped with its `last_sync`."""
 
     def __init__(self) -> None:
-        self.listed = datetime.combine(TODAY, datetime.min.time(), UTC)
-        self.rows: list[dict[str, Any]] = []
+        super().__init__(["e1"], midnight(TODAY))
+        self.rows_held: list[dict[str, Any]] = []
 
     def sync(self, day: date) -> datetime:
-        self.listed += timedelta(hours=1)
-        stamp = self.listed.isoformat()
-        self.rows.append(
-            {
-                "date": day.isoformat(),
-                "account_id": "a1",
-                "account_name": "A",
-                "__insert_date": stamp,
-            }
-        )
-        return self.listed
+        self.last_sync += timedelta(hours=1)
+        self.rows_held.append(row(day, self.last_sync.isoformat()))
+        return self.last_sync
 
-    async def extracts(self, request: Request) -> JSONResponse:
-        extract = {
-            "id": "e1",
-            "title": "Ads",
-            "status": "active",
-            "last_sync": self.listed.isoformat(),
-            "data_table_id": "t1",
-        }
-        return JSONResponse({"data": [extract], "next_cursor": None})
-
-    async def rows_page(self, request: Request) -> JSONResponse:
-        return JSONResponse({"data": self.rows, "next_cursor": None})
-
-    def app(self) -> Starlette:
-        return Starlette(
-            routes=[
-                Route("/extracts", self.extracts),
-                Route("/data-tables/{table_id}/rows", self.rows_page),
-            ]
-        )
+    async def rows(self, request: Request) -> JSONResponse:
+        return JSONResponse({"data": self.rows_held, "next_cursor": None})
 
 
 @pytest.fixture
@@ -86,13 +57,13 @@ def tick(extractto: Lagging, tmp_path: Path) -> Iterator[Tick]:
 def test_an_older_last_sync_shown_by_a_lagging_replica_requests_no_day_twice(
     extractto: Lagging, tick: Tick
 ) -> None:
-    first_sync = extractto.listed
+    first_sync = extractto.last_sync
     assert tick() == []
     second_sync = extractto.sync(TODAY - timedelta(days=3))
     requested = tick()
-    extractto.listed = first_sync
+    extractto.last_sync = first_sync
     requested += tick()
-    extractto.listed = second_sync
+    extractto.last_sync = second_sync
     extractto.sync(TODAY - timedelta(days=2))
     requested += tick()
     days = [(request.tags[RANGE_START], request.tags[RANGE_END]) for request in requested]
