@@ -82,8 +82,8 @@ def create_webhook_app(
             return _refuse(request, 413, f"body over {max_body_bytes} bytes")
         expected = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
         # Headers arrive as latin-1 text; comparing bytes keeps compare_digest's constant time
-        # and avoids its TypeError on non-ASCII text.
-        if not hmac.compare_digest(expected, signature.strip().encode("latin-1")):
+        # and avoids its TypeError on non-ASCII text. Hex in upper case is the same digest.
+        if not hmac.compare_digest(expected, signature.strip().lower().encode("latin-1")):
             return _refuse(request, 401, "signature does not match the body")
         event = _parse_event(body)
         if event is None:

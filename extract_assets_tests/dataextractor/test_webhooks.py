@@ -86,6 +86,14 @@ def test_a_delivery_without_a_signature_is_refused_401(
     assert stored_ids(receiver) == []
 
 
+def test_a_signature_in_upper_case_hex_is_the_same_digest_and_accepted(
+    http: httpx.Client, receiver: Receiver
+) -> None:
+    body = event_body()
+    assert post(http, receiver, body, sign(body).upper()).status_code == 202
+    assert stored_ids(receiver) == ["evt_1"]
+
+
 def test_a_wrong_signature_is_refused_401(http: httpx.Client, receiver: Receiver) -> None:
     body = event_body()
     assert post(http, receiver, body, sign(body, "another-secret")).status_code == 401
