@@ -1,14 +1,25 @@
 """An Extract.to served on loopback whose extracts sync outside Dagster: tests give it the
 extracts' ids and the rows of their data tables, and move `last_sync` on."""
 
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import dagster as dg
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from extract_assets.extractto.assets import build_extractto_assets
+from extract_assets.extractto.resource import ExtractToResource
+from extract_assets.extractto.sensors import build_extractto_sensor
+from extract_assets.extractto.spec import ExtractToExtractSpec
+from extract_assets_tests.security.servers import serving
+
+from .test_sensors import Tick
 
 TODAY = datetime.now(UTC).date()
 
@@ -60,3 +71,21 @@ class OutsideExtractTo:
 def midnight(day: date) -> datetime:
     """The start of `day`, UTC."""
     return datetime.combine(day, datetime.min.time(), UTC)
+
+
+@contextmanager
+def ticking(server: OutsideExtractTo, output: Path, **sensor_options: Any) -> Iterator[Tick]:
+    """The extracts sensor over `server` served on loopback, an asset for each of its extracts
+    (`ads` for one, `ads_{id}` for several) writing under `output`, ticked as the daemon does."""
+    names = {
+        id: "ads" if len(server.extract_ids) == 1 else f"ads_{id}" for id in server.extract_ids
+    }
+    specs = [
+        ExtractToExtractSpec(name=name, extract_id=id, start_date=TODAY - timedelta(days=30))
+        for id, name in names.items()
+    ]
+    assets = build_extractto_assets(specs, output_dir=str(output))
+    sensor = build_extractto_sensor(specs, **{"time_budget_seconds": 10, **sensor_options})
+    with serving(server.app()) as url, dg.instance_for_test() as instance:
+        resource = ExtractToResource(api_key="key", base_url=url, requests_per_minute=None)
+        yield Tick(assets, sensor, instance, resource)

@@ -11,13 +11,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from extract_assets.extractto.assets import build_extractto_assets
-from extract_assets.extractto.resource import ExtractToResource
-from extract_assets.extractto.sensors import build_extractto_sensor
-from extract_assets.extractto.spec import ExtractToExtractSpec
-from extract_assets_tests.security.servers import serving
-
-from .outside import TODAY, OutsideExtractTo, midnight, row
+from .outside import TODAY, OutsideExtractTo, midnight, row, ticking
 from .test_sensors import RANGE_START, Tick
 
 ROW_DAY = TODAY - timedelta(days=2)
@@ -42,12 +36,8 @@ def extractto() -> ExtractTo:
 
 @pytest.fixture
 def tick(extractto: ExtractTo, tmp_path: Path) -> Iterator[Tick]:
-    spec = ExtractToExtractSpec(name="ads", extract_id="e1", start_date=TODAY - timedelta(days=30))
-    assets = build_extractto_assets([spec], output_dir=str(tmp_path))
-    sensor = build_extractto_sensor([spec], time_budget_seconds=10)
-    with serving(extractto.app()) as url, dg.instance_for_test() as instance:
-        resource = ExtractToResource(api_key="key", base_url=url, requests_per_minute=None)
-        yield Tick(assets, sensor, instance, resource)
+    with ticking(extractto, tmp_path) as ticks:
+        yield ticks
 
 
 def second_sync(extractto: ExtractTo, *, later: timedelta, inserted: str) -> None:

@@ -7,18 +7,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from extract_assets.extractto.assets import build_extractto_assets
-from extract_assets.extractto.resource import ExtractToResource
-from extract_assets.extractto.sensors import build_extractto_sensor
-from extract_assets.extractto.spec import ExtractToExtractSpec
-from extract_assets_tests.security.servers import serving
-
-from .outside import TODAY, OutsideExtractTo, midnight, row
+from .outside import TODAY, OutsideExtractTo, midnight, row, ticking
 from .test_sensors import RANGE_END, RANGE_START, Tick
 
 
@@ -46,12 +39,8 @@ def extractto() -> Lagging:
 
 @pytest.fixture
 def tick(extractto: Lagging, tmp_path: Path) -> Iterator[Tick]:
-    spec = ExtractToExtractSpec(name="ads", extract_id="e1", start_date=TODAY - timedelta(30))
-    assets = build_extractto_assets([spec], output_dir=str(tmp_path))
-    sensor = build_extractto_sensor([spec], time_budget_seconds=10)
-    with serving(extractto.app()) as url, dg.instance_for_test() as instance:
-        resource = ExtractToResource(api_key="key", base_url=url, requests_per_minute=None)
-        yield Tick(assets, sensor, instance, resource)
+    with ticking(extractto, tmp_path) as ticks:
+        yield ticks
 
 
 def test_an_older_last_sync_shown_by_a_lagging_replica_requests_no_day_twice(

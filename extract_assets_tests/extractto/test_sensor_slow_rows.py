@@ -7,18 +7,11 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import dagster as dg
 import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from extract_assets.extractto.assets import build_extractto_assets
-from extract_assets.extractto.resource import ExtractToResource
-from extract_assets.extractto.sensors import build_extractto_sensor
-from extract_assets.extractto.spec import ExtractToExtractSpec
-from extract_assets_tests.security.servers import serving
-
-from .outside import TODAY, OutsideExtractTo, midnight, row
+from .outside import TODAY, OutsideExtractTo, midnight, row, ticking
 from .test_sensors import RANGE_END, RANGE_START, Tick
 
 PAGES = 40
@@ -48,12 +41,8 @@ def table() -> SlowTable:
 
 @pytest.fixture
 def tick(table: SlowTable, tmp_path: Path) -> Iterator[Tick]:
-    spec = ExtractToExtractSpec(name="ads", extract_id="e1", start_date=TODAY - timedelta(30))
-    assets = build_extractto_assets([spec], output_dir=str(tmp_path))
-    sensor = build_extractto_sensor([spec], time_budget_seconds=1, lookback_days=LOOKBACK_DAYS)
-    with serving(table.app()) as url, dg.instance_for_test() as instance:
-        resource = ExtractToResource(api_key="key", base_url=url, requests_per_minute=None)
-        yield Tick(assets, sensor, instance, resource)
+    with ticking(table, tmp_path, time_budget_seconds=1, lookback_days=LOOKBACK_DAYS) as ticks:
+        yield ticks
 
 
 def test_a_table_too_slow_for_a_tick_stops_at_the_budget_and_requests_the_whole_look_back(

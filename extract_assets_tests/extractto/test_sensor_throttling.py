@@ -6,18 +6,11 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import dagster as dg
 import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from extract_assets.extractto.assets import build_extractto_assets
-from extract_assets.extractto.resource import ExtractToResource
-from extract_assets.extractto.sensors import build_extractto_sensor
-from extract_assets.extractto.spec import ExtractToExtractSpec
-from extract_assets_tests.security.servers import serving
-
-from .outside import TODAY, OutsideExtractTo, midnight, row
+from .outside import TODAY, OutsideExtractTo, midnight, row, ticking
 from .test_sensors import RANGE_START, Tick
 
 EXTRACTS = ["e1", "e2", "e3"]
@@ -53,15 +46,8 @@ def extractto() -> Throttled:
 
 @pytest.fixture
 def tick(extractto: Throttled, tmp_path: Path) -> Iterator[Tick]:
-    specs = [
-        ExtractToExtractSpec(name=f"ads_{id}", extract_id=id, start_date=TODAY - timedelta(30))
-        for id in EXTRACTS
-    ]
-    assets = build_extractto_assets(specs, output_dir=str(tmp_path))
-    sensor = build_extractto_sensor(specs, time_budget_seconds=10)
-    with serving(extractto.app()) as url, dg.instance_for_test() as instance:
-        resource = ExtractToResource(api_key="key", base_url=url, requests_per_minute=None)
-        yield Tick(assets, sensor, instance, resource)
+    with ticking(extractto, tmp_path) as ticks:
+        yield ticks
 
 
 def test_rows_throttled_mid_tick_have_every_extract_s_sync_requested_once_over_ticks(
