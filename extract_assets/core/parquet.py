@@ -45,6 +45,7 @@ import logging
 import operator
 import os
 import queue
+import re
 import threading
 import uuid
 from collections import Counter, deque
@@ -109,6 +110,8 @@ _DICTIONARY_PAGE_BYTES = 256 << 10
 # The default pool (mimalloc) held ~50 MB more RSS across the parser's threads than malloc.
 _POOL = pa.system_memory_pool()
 _STRING = pa.string()
+# pyarrow 26 crashes the process (a segfault) reading a block whose first value is `null`.
+_LEADING_NULL = re.compile(rb"(?:\xef\xbb\xbf)?\s*null")
 
 
 @dataclass(frozen=True)
@@ -540,6 +543,8 @@ def _read_by_pyarrow(block: memoryview, known: pa.Schema) -> pa.Table | None:
     typically a column holds several JSON kinds in this block, which pyarrow refuses; or an
     integer beyond int64, which it rounds into a float; or bytes that are not UTF-8, which it
     keeps in a string as they are."""
+    if _LEADING_NULL.match(block):
+        return None
     try:
         table = _read_json(block, _parse_hint(known))
         retyped = _without_inferred_timestamps(table.schema, known)
