@@ -56,6 +56,8 @@ logger = logging.getLogger("extract_assets.http")
 _NEWLINE = ord("\n")
 # A 403 from the file host means the signed link expired; a fresh one is asked for.
 _LINK_REFRESHES = 3
+# Redirects followed in a row under the base URL (a path moved, a trailing slash added).
+_REDIRECTS = 5
 
 _SENSITIVE_PARAM = re.compile(r"key|token|sig|secret|auth|credential|password", re.IGNORECASE)
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
@@ -214,6 +216,14 @@ def _tls_context() -> ssl.SSLContext:
 def _proxied() -> bool:
     """Whether the environment names a proxy for HTTP or HTTPS (read as httpx reads it)."""
     return bool({"http", "https", "all"} & set(urllib.request.getproxies()))
+
+
+def _may_follow(status: int, method: str, following: httpx.Request, base: httpx.URL) -> bool:
+    """Whether a redirect is followed: one under the base URL that keeps what was asked. A 307
+    or 308 repeats the request, a GET may follow any redirect, a 303 points at what a POST made;
+    a POST answered 301 or 302 would become a GET of another thing, so it is not followed."""
+    keeps_the_ask = status in (303, 307, 308) or method in ("GET", "HEAD")
+    return keeps_the_ask and _is_under(following.url, base)
 
 
 def _is_under(url: httpx.URL, base: httpx.URL) -> bool:
@@ -399,6 +409,8 @@ class ApiClient:
                 response.read()
                 response.close()
                 error = self._error_factory(response, self._context(response, method, shown_url))
+                if response.is_redirect:
+                    error = self._not_followed(error, response)
                 # Some APIs quote the key they refuse ("Invalid API key: ..."): never pass it on.
                 error = error.without(self._key)
                 maybe_processed = not isinstance(error, RateLimitedError)
@@ -407,7 +419,7 @@ class ApiClient:
             self._pause_or_raise(error, attempt, deadline)
 
     def _send_once(self, request: httpx.Request, read_body: bool) -> httpx.Response:
-        response = self._http.send(request, stream=True)
+        response = self._followed(request)
         if read_body:
             # A body cut short is a transport failure like any other: read it here, in the loop.
             try:
@@ -416,6 +428,40 @@ class ApiClient:
                 response.close()
                 raise
         return response
+
+    def _followed(self, request: httpx.Request) -> httpx.Response:
+        """The answer to `request`, after the redirects that stay under the base URL: services
+        and their gateways move paths (a trailing slash added, a version renamed). A redirect
+        not followed is answered as it came, for `_send` to refuse (`_not_followed`)."""
+        response = self._http.send(request, stream=True)
+        for _ in range(_REDIRECTS):
+            following = response.next_request
+            if following is None or not _may_follow(
+                response.status_code, request.method, following, self.base_url
+            ):
+                return response
+            response.close()
+            request = following
+            response = self._http.send(request, stream=True)
+        return response
+
+    def _not_followed(self, error: ApiError, response: httpx.Response) -> ApiError:
+        """`error` for a redirect `_followed` did not follow, saying why and what to do."""
+        target = response.url.join(response.headers["location"])
+        answered = f"answered HTTP {response.status_code}, a redirect to {redact_url(target)}"
+        if not _is_under(target, self.base_url):
+            setting = self._base_url_env or "the base URL"
+            return error.retold(
+                f"{answered}, outside the base URL {redact_url(self.base_url)}: not followed",
+                hint="the API key is sent only under the base URL, so nothing was sent there; "
+                f"if the service now answers at that address, set {setting} to it",
+            )
+        if response.request.method not in ("GET", "HEAD") and response.status_code in (301, 302):
+            return error.retold(
+                f"{answered}: not followed, as that would ask for something else with a GET",
+                hint=f"report it to {self.provider} with the request id",
+            )
+        return error.retold(f"{answered}, the {_REDIRECTS + 1}th in a row: not followed")
 
     def _wait_for_slot(self, bucket: str | None) -> None:
         limiter = self._limiters.get(bucket or "default")
