@@ -549,6 +549,8 @@ class ApiClient:
             raise error.after_attempts(attempt)
         wait = self.retry.wait_before_next(attempt, error.retry_after, self._rng)
         if time.monotonic() + wait > deadline:
+            if error.retry_after is not None and error.retry_after >= wait:
+                error = _asked_to_wait_too_long(error)
             raise error.after_attempts(attempt)
         logger.warning(
             "%s: %s %s failed (%s); retry %d/%d in %.1f s",
@@ -673,6 +675,17 @@ class ApiClient:
             if count_lines and last_byte not in (b"", b"\n"):
                 progress.rows += 1  # a last line without its newline is a row too
             progress.finish()
+
+
+def _asked_to_wait_too_long(error: ApiError) -> ApiError:
+    """`error`, saying that its `Retry-After` asks for a wait past the retry deadline, which
+    is why it was not tried again (a quota reset an hour away, a gateway's long pause)."""
+    return error.retold(
+        f"{error.message}; the service asked to wait {error.retry_after:,.0f} s before trying "
+        "again (Retry-After), past the retry deadline, so it was not tried again",
+        hint="materialize again once that time has passed, or give the resource a longer "
+        "retry_deadline_seconds to wait it out within the run",
+    )
 
 
 def _newlines(chunk: bytes) -> int:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
+# Delta-seconds, and the fractions some services send ("1.5"); not "inf", "1e400" or "1_0",
+# which Python's float() would take.
+_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -48,10 +53,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if value is None or not value.strip():
         return None
     text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
+    if _SECONDS.fullmatch(text):
+        return float(text)
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError):
