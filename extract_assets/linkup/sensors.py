@@ -169,14 +169,14 @@ def build_linkup_sensor(
 ) -> dg.SensorDefinition:
     """A sensor over `GET /v1/extract` that materializes outside tasks once they complete.
 
-    Each tick stops scanning after `time_budget_seconds` (well under Dagster's 60 s limit), or
-    after the page on which it found `max_tasks_per_tick` new task versions, and continues on
-    the next one. On its very first tick it looks back `first_tick_lookback`. Every tick lists
-    again down to `overlap_seconds` of `updatedAt` below the newest it handled, so a task the
-    listing shows only after a newer one (a lagging replica) is still requested, once; one
-    shown later than that is not. A tick with nothing new reads one page while that window's
-    tasks fit on it. With an `account`, its name (`{account}_linkup_tasks_sensor`) and
-    resource are the account's.
+    Each tick stops scanning after the page that ends past `time_budget_seconds` (well under
+    Dagster's 60 s limit), or on which it found `max_tasks_per_tick` new task versions, and
+    continues on the next one; it always reads one page. On its very first tick it looks back
+    `first_tick_lookback`. Every tick lists again down to `overlap_seconds` of `updatedAt`
+    below the newest it handled, so a task the listing shows only after a newer one (a lagging
+    replica) is still requested, once; one shown later than that is not. A tick with nothing
+    new reads one page while that window's tasks fit on it. With an `account`, its name
+    (`{account}_linkup_tasks_sensor`) and resource are the account's.
     """
     where = Account(PROVIDER_FOLDER, account)
     resource_key = resource_key or where.resource_key
@@ -207,11 +207,9 @@ def build_linkup_sensor(
         with resource.get_client(retry_deadline_seconds=time_budget_seconds / 2) as client:
             # Dagster resolves a tick's run requests in time quadratic in their number (10,000
             # dynamic-partition runs took 25 s after our scan), so a backlog is spread over ticks.
-            while (
-                not finished
-                and len(found) < max_tasks_per_tick
-                and time.monotonic() - started < time_budget_seconds
-            ):
+            # The budget is looked at after a page, never before the first: a tick started late
+            # (a slow daemon, a budget spent on retries) still gets further than the last one.
+            while True:
                 try:
                     result = client.list(
                         page=page, page_size=page_size, sort_by="updatedAt", sort_direction="desc"
@@ -240,6 +238,12 @@ def build_linkup_sensor(
                         found.append(task)
                 finished = finished or not result.data or page >= result.metadata.total_pages
                 page += 1
+                if (
+                    finished
+                    or len(found) >= max_tasks_per_tick
+                    or time.monotonic() - started >= time_budget_seconds
+                ):
+                    break
         run_requests, completed_ids = _requests_for(context, found, tags_of_ours, outputs_key)
         next_cursor = (
             cursor.finish(scanned, floor, overlap) if finished else cursor.pause(scanned, page)

@@ -1,9 +1,17 @@
 """A Linkup task listing served on loopback, whose tests say what it shows and when."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+
+START = datetime.now(UTC) - timedelta(hours=1)
+
+
+def at(seconds: float) -> str:
+    """`updatedAt` as Linkup writes it, `seconds` after the start of the test session's hour."""
+    return (START + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Listing:
