@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from extract_assets.core.charset import in_utf8, other_charset
 from extract_assets.core.content_encoding import (
     BodyDecoder,
     UnreadableEncodingError,
@@ -341,8 +342,11 @@ class ApiClient:
     def decode(self, response: httpx.Response, method: str) -> Any:
         """The JSON body of `response` (a number beyond the doubles kept as its text, see
         `json_text.loads`); a body that is not JSON is an `UnreadableAnswerError`."""
+        # JSON is UTF-8 (json reads UTF-16 and UTF-32 by their first bytes), unless the answer
+        # declares another charset.
+        body = response.text if other_charset(response.charset_encoding) else response.content
         try:
-            return loads(response.content)
+            return loads(body)
         except ValueError:
             said = read_error_body(response).message
             raise UnreadableAnswerError(
@@ -519,8 +523,10 @@ class ApiClient:
         )
 
     def _decoder(self, coding: str, response: httpx.Response, url: str) -> BodyDecoder:
+        """What turns the bytes received into the file's bytes: undoes the `Content-Encoding`,
+        then the charset the `Content-Type` declares, if not UTF-8."""
         try:
-            return body_decoder(coding)
+            return in_utf8(body_decoder(coding), response.charset_encoding)
         except UnreadableEncodingError as error:
             raise self._unreadable(response, url, str(error)) from error
 
