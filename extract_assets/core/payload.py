@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from extract_assets.core.errors import UnreadableAnswerError
 from extract_assets.core.json_text import json_text
@@ -65,11 +65,12 @@ and ``completed`` are one status), so no status is missed for its case.
 
 class CursorPage(Payload):
     """One page of a listing paged by `next_cursor`: its items as sent, each to be read on its
-    own (see `parse_each`), and the cursor of the next page (None on the last)."""
+    own (see `parse_each`), and the cursor of the next page (None on the last). A body without
+    `data` (an error answered 200) does not fit: read as no items, it would end the listing."""
 
     model_config = ConfigDict(extra="allow")
 
-    data: Items[Any] = Field(default_factory=list)
+    data: Items[Any]
     next_cursor: str | None = None
 
 
