@@ -403,6 +403,10 @@ class ApiClient:
                 error = self._transport_error(exc, method, shown_url, "timed out")
             except httpx.TransportError as exc:
                 error = self._transport_error(exc, method, shown_url, "connection failed")
+            except httpx.DecodingError as exc:
+                # Mangled on the way (a proxy, a cache), as a broken body is: tried again.
+                what = "answered with a body that is not in the coding its Content-Encoding names"
+                error = self._transport_error(exc, method, shown_url, what)
             else:
                 if response.is_success:
                     try:
@@ -410,8 +414,7 @@ class ApiClient:
                     finally:
                         response.close()
                     return
-                response.read()
-                response.close()
+                _read_error_answer(response)
                 error = self._error_factory(response, self._context(response, method, shown_url))
                 if response.is_redirect:
                     error = self._not_followed(error, response)
@@ -428,6 +431,10 @@ class ApiClient:
             # A body cut short is a transport failure like any other: read it here, in the loop.
             try:
                 response.read()
+            except httpx.DecodingError:
+                if response.is_success:
+                    response.close()
+                    raise
             except BaseException:
                 response.close()
                 raise
@@ -681,6 +688,17 @@ class ApiClient:
             if count_lines and last_byte not in (b"", b"\n"):
                 progress.rows += 1  # a last line without its newline is a row too
             progress.finish()
+
+
+def _read_error_answer(response: httpx.Response) -> None:
+    """Read and close an error answer. A body that cannot be decoded (a proxy's HTML page sent
+    as `Content-Encoding: gzip`) is left unread: the status still says what happened."""
+    try:
+        response.read()
+    except (httpx.DecodingError, httpx.StreamError):
+        pass
+    finally:
+        response.close()
 
 
 def _asked_to_wait_too_long(error: ApiError) -> ApiError:
