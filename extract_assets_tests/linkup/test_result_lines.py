@@ -97,3 +97,31 @@ def test_a_result_whose_first_row_is_null_lands_as_a_row_of_nulls(
     written = write_in_a_child(f"{host_url}/files/r.ndjson", 2, target)
     assert written.returncode == 0, written.stderr[-2000:]
     assert landed(target.parent) == [{"name": "Ada"}, {"name": None}]
+
+
+# Each body holds the rows {"n": 1, "s": "é"} and {"n": 2, "s": "x"}; "n" sent as text in a third
+# row ("mixed") makes the standard library read the block instead of pyarrow.
+LINE_SHAPES = {
+    "a-bom": b'\xef\xbb\xbf{"n": 1, "s": "\xc3\xa9"}\n{"n": 2, "s": "x"}\n',
+    "crlf": b'{"n": 1, "s": "\xc3\xa9"}\r\n{"n": 2, "s": "x"}\r\n',
+    "blank-lines": b'\n \t\n{"n": 1, "s": "\xc3\xa9"}\n\r\n   \n{"n": 2, "s": "x"}\n\n',
+    "no-last-newline": b'{"n": 1, "s": "\xc3\xa9"}\n{"n": 2, "s": "x"}',
+    "a-key-twice": b'{"n": 0, "s": "\xc3\xa9", "n": 1}\n{"n": 2, "s": "y", "s": "x"}\n',
+}
+
+
+@pytest.mark.parametrize("reader", ["pyarrow", "mixed"])
+@pytest.mark.parametrize("shape", list(LINE_SHAPES))
+def test_lines_as_services_write_them_land_as_the_rows_they_hold(
+    host: FileHost, host_url: str, tmp_path: Path, shape: str, reader: str
+) -> None:
+    body = LINE_SHAPES[shape]
+    extra = b'\n{"n": "3", "s": "z"}\n' if reader == "mixed" else b""
+    host.bodies["r.ndjson"] = body + extra
+    rows = 3 if extra else 2
+    target = tmp_path / "team" / "part-0.parquet"
+    with LinkupClient(api_key="lk-lines", base_url="http://127.0.0.1:9") as client:
+        client.write_result(completed_task(f"{host_url}/files/r.ndjson", rows), target)
+    landed_rows = [{"n": str(row["n"]), "s": row["s"]} for row in landed(target.parent)]
+    expected = [{"n": "1", "s": "é"}, {"n": "2", "s": "x"}, {"n": "3", "s": "z"}][:rows]
+    assert sorted(landed_rows, key=lambda row: row["n"]) == expected
