@@ -34,7 +34,9 @@ __all__ = [
     "conform_array",
     "conform_table",
     "json_schema_to_arrow",
+    "of_known_types",
     "python_column",
+    "python_parts",
     "widen_schema",
     "widen_type",
 ]
@@ -52,6 +54,13 @@ _SIMPLE_TYPES: dict[str, pa.DataType] = {
     "boolean": pa.bool_(),
     "null": _NULL,
 }
+# Field metadata of the columns `python_parts` adds beside a key's own: the JSON text of objects
+# and lists as sent, which their Arrow form cannot give back (a struct holds every key any row
+# of the batch had, and one kind of value per key).
+PART = b"extract_assets.part"
+WHOLE_JSON = b"json"  # objects or lists the key's column cannot hold, as their JSON text
+SENT_JSON = b"sent"  # the JSON text sent of the objects or lists of the column before it
+_KINDS = ("object", "list", "number", "bool", "text", "other")
 _STRING_FORMATS: dict[str, pa.DataType] = {
     "date": pa.date32(),
     "date-time": pa.timestamp("us", tz="UTC"),
@@ -359,6 +368,116 @@ def _json_text_array(array: pa.Array) -> pa.Array:
 
 
 # --- Python values -------------------------------------------------------------------------
+
+
+def python_parts(
+    key: str,
+    values: Sequence[Any],
+    known: pa.DataType | None,
+    *,
+    exact: bool = False,
+    sent: Sequence[Any] | None = None,
+) -> list[tuple[pa.Field, pa.Array]]:
+    """The columns that hold `values` of `key` for a table whose column is `known`: one, or
+    one per kind of value (objects, lists, numbers, booleans, text) where kinds meet in a
+    column of a known type that is not text. One column would turn them all into text there,
+    and a value the column cannot hold would reach its variant column as text, not as the
+    kind it was sent as (`contract`).
+
+    Objects and lists the column cannot hold come as their JSON text as sent (`sent`, before
+    any conversion; field metadata `PART: WHOLE_JSON`); those it may hold come with that text
+    beside them (`PART: SENT_JSON`) where the contract may move them whole to a variant or
+    turn them into text: in a declared column, or beside other kinds. The first column is
+    the one of the kind `known` holds.
+
+    >>> [(f.name, f.type, a.to_pylist()) for f, a in python_parts("n", [1, {"a": 1}], pa.int64())]
+    [('n', DataType(int64), [1, None]), ('n', DataType(string), [None, '{"a":1}'])]
+    """
+    sent = values if sent is None else sent
+    plain = pa.field(key, _NULL)
+    if known is None or pa.types.is_null(known) or pa.types.is_string(known):
+        column = python_column(values, known, exact=exact)
+        return [(plain.with_type(column.type), column)]
+    kinds = {_kind_of(kind) for kind in set(map(type, values)) if kind is not type(None)}
+    held = _kind_held(known)
+    mixed = len(kinds) > 1
+    if not mixed and not kinds & {"object", "list"} - {held}:
+        column = python_column(values, known, exact=exact)
+        parts = [(plain.with_type(column.type), column)]
+        # Values of the known types inside are never moved: only others need their text.
+        if exact and kinds & {"object", "list"} and not of_known_types(column.type, known):
+            parts.append(_json_part(key, sent, SENT_JSON))
+        return parts
+    parts = []
+    for kind in sorted(kinds, key=lambda k: (k != held, _KINDS.index(k))):
+        kept = [v is not None and _kind_of(type(v)) == kind for v in values]
+        if kind in {"object", "list"} and kind != held:
+            parts.append(_json_part(key, _only(sent, kept), WHOLE_JSON))
+            continue
+        column = python_column(_only(values, kept), known, exact=exact)
+        parts.append((plain.with_type(column.type), column))
+        if kind in {"object", "list"}:
+            parts.append(_json_part(key, _only(sent, kept), SENT_JSON))
+    return parts
+
+
+def of_known_types(read: pa.DataType, known: pa.DataType) -> bool:
+    """Whether values read as `read` hold, wherever `known` has a type, that type or null
+    (keys `known` lacks may hold anything): the contract then fits them without a reject.
+
+    >>> known = pa.struct([("k", pa.int64())])
+    >>> of_known_types(pa.struct([("k", pa.int64()), ("z", pa.string())]), known)
+    True
+    >>> of_known_types(pa.struct([("k", pa.string())]), known)
+    False
+    """
+    if read == known or pa.types.is_null(read):
+        return True
+    if pa.types.is_struct(read) and pa.types.is_struct(known):
+        return all(
+            of_known_types(child.type, held)
+            for child in read
+            if (held := _child(known, child.name)) is not None
+        )
+    if pa.types.is_list(read) and pa.types.is_list(known):
+        return of_known_types(read.value_type, known.value_type)
+    return False
+
+
+def _only(values: Sequence[Any], kept: list[bool]) -> list[Any]:
+    return [value if keep else None for value, keep in zip(values, kept, strict=True)]
+
+
+def _kind_of(kind: type) -> str:
+    if issubclass(kind, bool):
+        return "bool"
+    if issubclass(kind, int | float):
+        return "number"
+    if issubclass(kind, str):
+        return "text"
+    if issubclass(kind, Mapping):
+        return "object"
+    if issubclass(kind, list | tuple):
+        return "list"
+    return "other"
+
+
+def _kind_held(known: pa.DataType) -> str:
+    """The kind of value a column of `known` holds as it was sent (a timestamp: as text)."""
+    if pa.types.is_struct(known):
+        return "object"
+    if pa.types.is_list(known):
+        return "list"
+    if pa.types.is_boolean(known):
+        return "bool"
+    if pa.types.is_integer(known) or pa.types.is_floating(known):
+        return "number"
+    return "text"
+
+
+def _json_part(key: str, sent: Sequence[Any], role: bytes) -> tuple[pa.Field, pa.Array]:
+    texts = pa.array([None if v is None else json_text(v) for v in sent], _STRING)
+    return pa.field(key, _STRING, metadata={PART: role}), texts
 
 
 def python_column(

@@ -31,7 +31,8 @@ fixed tables; else inferred from the first values seen). Each batch of rows is f
 
    - ``variant`` (default): the column keeps its type; the value goes, unchanged, to a variant
      column beside it named for its kind — ``impressions__v_text``, ``cost__v_double``,
-     ``n__v_bigint``, ``flag__v_bool``, ``x__v_json`` (objects and lists, as JSON text).
+     ``n__v_bigint``, ``flag__v_bool``, ``x__v_json`` (objects and lists, as the JSON text
+     sent: a reader gives it beside their Arrow form, see `arrow_schema.python_parts`).
    - ``evolve``: the column widens until it holds the value (to double, else to text).
    - ``freeze``: the write fails, naming the column, both types and this setting; nothing is
      written. A new column fails the same way.
@@ -58,7 +59,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from extract_assets.core.arrow_schema import conform_array, widen_type
+from extract_assets.core.arrow_schema import PART, SENT_JSON, WHOLE_JSON, conform_array, widen_type
 from extract_assets.core.column_names import ColumnNames, case_apart, column_key
 from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.errors import ExtractAssetsError
@@ -213,11 +214,6 @@ def _kind(t: pa.DataType) -> str:
     return "json"
 
 
-def _variant_type(source: pa.DataType) -> pa.DataType:
-    kind = _kind(source)
-    return _STRING if kind in {"text", "json"} else source
-
-
 def fit_table(
     table: pa.Table,
     schema: pa.Schema,
@@ -243,121 +239,209 @@ def fit_table(
     >>> changes.summary()
     'added n__v_text; 1 values of n converted; 1 values moved to n__v_text'
     """
-    declared_types = declared_types or {}
-    fields = list(schema)
-    names = [f.name for f in fields]
-    holding = ColumnNames(names)
-    columns: dict[str, pa.ChunkedArray] = {}
+    fitting = _Fitting(list(schema), declared, declared_types or {}, contract, changes, where)
+    for key, parts in _parts(table).items():
+        column = fitting.holding.column_of(key)
+        if column is None:
+            fitting.new_column(key, _one_part(parts))
+            continue
+        for part in parts:
+            fitting.fit(column, part)
+    return fitting.result(table, schema.metadata)
+
+
+@dataclass
+class _Part:
+    """Values of one key in a batch: all of them, or those of one kind (`python_parts`)."""
+
+    values: pa.ChunkedArray
+    # Objects or lists the key's column cannot hold, as their JSON text.
+    whole_json: bool = False
+    # The JSON text sent of the objects or lists in `values`, where the reader kept it.
+    sent: pa.ChunkedArray | None = None
+
+    @property
+    def kind(self) -> str:
+        return "json" if self.whole_json else _kind(self.values.type)
+
+    def described(self) -> str:
+        return "object or list" if self.whole_json else str(self.values.type)
+
+    def conformed(self, values: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+        """`values` (this part's, some left out) as `target`: objects and lists that become
+        text are the JSON text sent, not their Arrow form's (with other rows' keys added)."""
+        if self.sent is not None and pa.types.is_string(target) and pa.types.is_nested(values.type):
+            return pc.if_else(values.is_valid(), self.sent, pa.scalar(None, _STRING))
+        return conform_array(values, target)
+
+
+def _parts(table: pa.Table) -> dict[str, list[_Part]]:
+    """The table's columns by key: a reader may give a key several (see `python_parts`)."""
+    parts: dict[str, list[_Part]] = {}
+    for found, values in zip(table.schema, table.columns, strict=True):
+        role = (found.metadata or {}).get(PART)
+        held = parts.setdefault(found.name, [])
+        if role == SENT_JSON and held:
+            held[-1].sent = values
+        else:
+            held.append(_Part(values, whole_json=role == WHOLE_JSON))
+    return parts
+
+
+def _one_part(parts: list[_Part]) -> _Part:
+    """A new column's parts as one: its type is that of all its values together."""
+    if len(parts) == 1:
+        return parts[0]
+    target = functools.reduce(widen_type, [part.values.type for part in parts])
+    pieces = [part.conformed(part.values, target) for part in parts]
+    return _Part(functools.reduce(pc.coalesce, pieces))
+
+
+@dataclass
+class _Fitting:
+    """One `fit_table`: the schema as it grows, and the values fitted to it so far."""
+
+    grown: list[pa.Field]
+    declared: frozenset[str]
+    declared_types: Mapping[str, pa.DataType]
+    contract: SchemaContract
+    changes: SchemaChanges
+    where: str
+    # Each column's values, a piece per part of a key, with the part they came from.
+    columns: dict[str, list[tuple[pa.ChunkedArray, _Part]]] = field(default_factory=dict)
     keep: pa.ChunkedArray | None = None
 
-    def drop_rows(mask: pa.ChunkedArray) -> None:
-        nonlocal keep
-        keep = mask if keep is None else pc.and_(keep, mask)
+    def __post_init__(self) -> None:
+        self.names = [f.name for f in self.grown]
+        self.holding = ColumnNames(self.names)
 
-    for key, array in zip(table.column_names, table.columns, strict=True):
-        column = holding.column_of(key)
-        index = -1 if column is None else names.index(column)
-        array = case_apart(array, None if column is None else fields[index].type)
-        if column is None:
-            present = array.length() - array.null_count
-            if contract in {"freeze", "discard_value", "discard_row"} and not present:
-                continue  # a key that brings only nulls: leaving it out loses nothing
-            if contract == "freeze":
-                raise _frozen(where, f"a new column {key!r} ({array.type})")
-            if contract in {"discard_value", "discard_row"}:
-                if contract == "discard_row":
-                    drop_rows(pc.is_null(array))
-                else:
-                    changes.discarded_values[key] += present
-                continue
-            name = holding.add(key)
-            if name != key:
-                changes.key_renamed(key, name)
-            fields.append(pa.field(name, array.type))
-            names.append(name)
-            columns[name] = array
-            changes.column_added(name)
-            continue
-        name = column
-        target = fields[index].type
+    def put(self, name: str, values: pa.ChunkedArray, part: _Part) -> None:
+        self.columns.setdefault(name, []).append((values, part))
+
+    def drop_rows(self, mask: pa.ChunkedArray) -> None:
+        self.keep = mask if self.keep is None else pc.and_(self.keep, mask)
+
+    def retype(self, index: int, old: pa.DataType, new: pa.DataType) -> None:
+        self.grown[index] = self.grown[index].with_type(new)
+        self.changes.type_widened(self.names[index], old, new)
+
+    def new_column(self, key: str, part: _Part) -> None:
+        array = case_apart(part.values, None)
+        present = array.length() - array.null_count
+        contract = self.contract
+        if contract in {"freeze", "discard_value", "discard_row"} and not present:
+            return  # a key that brings only nulls: leaving it out loses nothing
+        if contract == "freeze":
+            raise _frozen(self.where, f"a new column {key!r} ({array.type})")
+        if contract == "discard_row":
+            self.drop_rows(pc.is_null(array))
+            return
+        if contract == "discard_value":
+            self.changes.discarded_values[key] += present
+            return
+        name = self.holding.add(key)
+        if name != key:
+            self.changes.key_renamed(key, name)
+        self.grown.append(pa.field(name, array.type))
+        self.names.append(name)
+        self.put(name, array, part)
+        self.changes.column_added(name)
+
+    def fit(self, name: str, part: _Part) -> None:
+        """One part of the values of the table's column `name`, fitted to it."""
+        index = self.names.index(name)
+        target = self.grown[index].type
+        array = case_apart(part.values, target)
+        declared = name in self.declared
         # Under evolve a declared property inside widens like an inferred one.
-        held = declared_types.get(name) if contract != "evolve" else None
-        fitted, rejected, converted = _convert(array, target, held)
+        held = self.declared_types.get(name) if self.contract != "evolve" else None
+        if part.whole_json and not pa.types.is_string(target):
+            fitted, rejected, converted = _all_rejected(array, target)
+        else:
+            fitted, rejected, converted = _convert(array, target, held)
         if fitted.type != target:  # keys nobody declared, inside objects, came or widened
-            if contract == "freeze":
-                raise _frozen(where, f"column {name!r} is {target} but got {array.type} values")
-            fields[index] = fields[index].with_type(fitted.type)
-            changes.type_widened(name, target, fitted.type)
+            if self.contract == "freeze":
+                raise _frozen(self.where, self._mismatch(name, target, part))
+            self.retype(index, target, fitted.type)
             target = fitted.type
         if rejected is None:
-            columns[name] = fitted
-            _count(changes.converted, name, converted)
-            continue
+            # A text column holds objects and lists as the JSON text sent.
+            self.put(name, array if pa.types.is_string(target) else fitted, part)
+            _count(self.changes.converted, name, converted)
+            return
         widened = widen_type(target, array.type)
-        if name in declared and pa.types.is_floating(widened) and pa.types.is_integer(array.type):
+        if declared and pa.types.is_floating(widened) and pa.types.is_integer(array.type):
             # The rejects are integers a double cannot hold: a declared column never rounds them.
             widened = _STRING
-        if _takes_first_type(target, name in declared, contract) or (
-            _widens_quietly(target, widened, name in declared) and contract != "freeze"
+        if _takes_first_type(target, declared, self.contract) or (
+            _widens_quietly(target, widened, declared) and self.contract != "freeze"
         ):
-            fields[index] = fields[index].with_type(widened)
-            columns[name] = conform_array(array, widened)
-            changes.type_widened(name, target, widened)
-            continue
+            self.retype(index, target, widened)
+            self.put(name, array, part)
+            return
         rejects = pc.sum(pc.cast(rejected, _INT64)).as_py() or 0
-        if contract == "freeze":
-            raise _frozen(where, f"column {name!r} is {target} but got {array.type} values")
-        if contract == "evolve":
-            fields[index] = fields[index].with_type(widened)
-            columns[name] = conform_array(array, widened)
-            changes.type_widened(name, target, widened)
-            continue
-        columns[name] = fitted
-        _count(changes.converted, name, converted)
-        if contract == "discard_value":
-            changes.discarded_values[name] += rejects
-        elif contract == "discard_row":
-            drop_rows(pc.invert(rejected))
+        if self.contract == "freeze":
+            raise _frozen(self.where, self._mismatch(name, target, part))
+        if self.contract == "evolve":
+            self.retype(index, target, widened)
+            self.put(name, array, part)
+            return
+        self.put(name, fitted, part)
+        _count(self.changes.converted, name, converted)
+        if self.contract == "discard_value":
+            self.changes.discarded_values[name] += rejects
+        elif self.contract == "discard_row":
+            self.drop_rows(pc.invert(rejected))
         else:
-            variant = variant_name(name, array.type)
-            kind = _variant_type(array.type)
-            values = conform_array(pc.if_else(rejected, array, pa.nulls(1, array.type)[0]), kind)
-            if variant not in names:
-                fields.append(pa.field(variant, kind))
-                names.append(variant)
-                holding.note(variant)
-                changes.column_added(variant)
-            vindex = names.index(variant)
-            vtarget = widen_type(fields[vindex].type, kind)
-            if vtarget != fields[vindex].type:
-                fields[vindex] = fields[vindex].with_type(vtarget)
-            columns[variant] = _merge_into(columns.get(variant), conform_array(values, vtarget))
-            changes.to_variant[variant] += rejects
-    grown = pa.schema(fields, metadata=schema.metadata)
-    rows = table.num_rows
-    out = [
-        conform_array(columns[f.name], f.type) if f.name in columns else pa.nulls(rows, f.type)
-        for f in grown
-    ]
-    # Rows without a column (only a partition's date, say) keep their count.
-    result = pa.Table.from_arrays(out, schema=grown) if out else table.select([])
-    if keep is not None:
-        before = result.num_rows
-        result = result.filter(pc.fill_null(keep, True))
-        changes.discarded_rows += before - result.num_rows
-    return result, grown
+            self.to_variant(name, part, array, rejected, rejects)
+
+    def _mismatch(self, name: str, target: pa.DataType, part: _Part) -> str:
+        return f"column {name!r} is {target} but got {part.described()} values"
+
+    def to_variant(
+        self,
+        name: str,
+        part: _Part,
+        array: pa.ChunkedArray,
+        rejected: pa.ChunkedArray,
+        rejects: int,
+    ) -> None:
+        variant = f"{name}{VARIANT_INFIX}{part.kind}"
+        kind = _STRING if part.kind in {"text", "json"} else array.type
+        moved = part.conformed(pc.if_else(rejected, array, pa.scalar(None, array.type)), kind)
+        if variant not in self.names:
+            self.grown.append(pa.field(variant, kind))
+            self.names.append(variant)
+            self.holding.note(variant)
+            self.changes.column_added(variant)
+        vindex = self.names.index(variant)
+        vtarget = widen_type(self.grown[vindex].type, kind)
+        if vtarget != self.grown[vindex].type:
+            self.grown[vindex] = self.grown[vindex].with_type(vtarget)
+        self.put(variant, moved, _Part(moved))
+        self.changes.to_variant[variant] += rejects
+
+    def result(self, table: pa.Table, metadata: Any) -> tuple[pa.Table, pa.Schema]:
+        grown = pa.schema(self.grown, metadata=metadata)
+        rows = table.num_rows
+        out = [self._joined(f) if f.name in self.columns else pa.nulls(rows, f.type) for f in grown]
+        # Rows without a column (only a partition's date, say) keep their count.
+        result = pa.Table.from_arrays(out, schema=grown) if out else table.select([])
+        if self.keep is not None:
+            before = result.num_rows
+            result = result.filter(pc.fill_null(self.keep, True))
+            self.changes.discarded_rows += before - result.num_rows
+        return result, grown
+
+    def _joined(self, column: pa.Field) -> pa.ChunkedArray:
+        """A column's pieces as one array of its type: each row is in one piece at most."""
+        pieces = [part.conformed(values, column.type) for values, part in self.columns[column.name]]
+        return functools.reduce(pc.coalesce, pieces)
 
 
 def _count(counter: Counter[str], name: str, n: int) -> None:
     if n:
         counter[name] += n
-
-
-def _merge_into(existing: pa.ChunkedArray | None, values: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A variant column fed by a column that is also in the batch under its own name."""
-    if existing is None:
-        return values
-    return pc.coalesce(existing, values)
 
 
 def _widens_quietly(target: pa.DataType, widened: pa.DataType, declared: bool) -> bool:

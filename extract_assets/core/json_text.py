@@ -37,10 +37,15 @@ def json_text(value: Any) -> str:
     # What json.dumps writes, without its per-call overhead; an int of any size is finite.
     if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
         return repr(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    return _ENCODER.encode(value)
 
 
 def _json_default(value: Any) -> str:
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     return str(value)
+
+
+# One encoder for every call: json.dumps with options builds one each time, which costs more
+# than encoding a small object.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)

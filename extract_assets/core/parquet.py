@@ -62,9 +62,11 @@ import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from extract_assets.core.arrow_schema import (
+    PART,
     conform_table,
     json_schema_to_arrow,
-    python_column,
+    of_known_types,
+    python_parts,
     widen_type,
 )
 from extract_assets.core.column_names import column_key, keyed
@@ -110,6 +112,7 @@ _DICTIONARY_PAGE_BYTES = 256 << 10
 # The default pool (mimalloc) held ~50 MB more RSS across the parser's threads than malloc.
 _POOL = pa.system_memory_pool()
 _STRING = pa.string()
+_NULL = pa.null()
 # pyarrow 26 crashes the process (a segfault) reading a block whose first value is `null`.
 _LEADING_NULL = re.compile(rb"(?:\xef\xbb\xbf)?\s*null")
 
@@ -517,8 +520,10 @@ def _parse_block(
     known = keyed(known)  # told by key: a column may hold a key of another name
     table = _read_by_pyarrow(block, known)
     if table is not None:
-        yield _restore_dates(table, known)
-        return
+        table = _restore_dates(table, known)
+        if _holds_declared(table, known, exact):
+            yield table
+            return
     # The standard library reads the block instead, a slice at a time to bound the Python
     # objects.
     text = bytes(block)
@@ -555,6 +560,20 @@ def _read_by_pyarrow(block: memoryview, known: pa.Schema) -> pa.Table | None:
     if may_hold_rounded_integers(table, block) or not _is_utf8(block):
         return None
     return table
+
+
+def _holds_declared(table: pa.Table, known: pa.Schema, exact: frozenset[str]) -> bool:
+    """Whether every declared object or list read by pyarrow is of its declared types inside.
+
+    One that is not (a text that is no date, a value where only null is declared) goes whole
+    to its JSON variant as the JSON text sent, which only the exact reader keeps: pyarrow's
+    struct holds every key any row of the block had."""
+    for found in table.schema:
+        index = known.get_field_index(found.name) if found.name in exact else -1
+        declared = known.field(index).type if index >= 0 else _NULL
+        if pa.types.is_nested(declared) and not of_known_types(found.type, declared):
+            return False
+    return True
 
 
 def _is_utf8(block: memoryview) -> bool:
@@ -650,23 +669,25 @@ def _python_table(
     columns of the keys in `exact` (declared) never round an integer into a double."""
     converted: Counter[str] = Counter()
     names = list(dict.fromkeys(itertools.chain.from_iterable(rows)))
-    columns = []
+    fields, columns = [], []
     for name in names:
         index = known.get_field_index(name)
         hint = known.field(index).type if index >= 0 else None
-        values = list(map(operator.methodcaller("get", name), rows))
+        sent = values = list(map(operator.methodcaller("get", name), rows))
         count = 0
         if hint is not None:
             # Convert here, value by value, what converts without loss ("3185" for an integer),
             # so that a few such values do not turn the whole batch's column into text.
             values, count = convert_values(values, hint)
-        column = python_column(values, hint, exact=name in exact)
-        if count and widen_type(hint, column.type) == hint:
+        parts = python_parts(name, values, hint, exact=name in exact, sent=sent)
+        if count and widen_type(hint, parts[0][0].type) == hint:
             converted[name] += count  # else the fitter converts (and counts) them itself
-        columns.append(column)
+        for field, column in parts:
+            fields.append(field)
+            columns.append(column)
     if not columns:  # rows of no key: a table of no column still holds their count
         return pa.table([pa.nulls(len(rows))], names=[""]).select([]), converted
-    return pa.Table.from_arrays(columns, names=names), converted
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields)), converted
 
 
 def _parse_hint(known: pa.Schema) -> pa.Schema | None:
@@ -731,8 +752,8 @@ def _restore_dates(table: pa.Table, known: pa.Schema) -> pa.Table:
     """Cast to date32 the columns declared as dates, which pyarrow read as strings."""
     for index, field in enumerate(table.schema):
         position = known.get_field_index(field.name)
-        if position < 0:
-            continue
+        if position < 0 or PART in (field.metadata or {}):
+            continue  # (the JSON text of objects and lists is never a date)
         wanted = _with_dates(field.type, known.field(position).type)
         if wanted == field.type:
             continue

@@ -20,7 +20,7 @@ from extract_assets.core.iceberg_catalog import (
 )
 from extract_assets.core.json_text import loads
 from extract_assets_tests.iceberg_readers import assert_iceberg_readers_agree
-from extract_assets_tests.readers import assert_all_readers_agree
+from extract_assets_tests.readers import WITHOUT_SPARK, assert_all_readers_agree
 
 FIRST, SECOND = date(2026, 11, 1), date(2026, 11, 2)
 DECLARED = {
@@ -141,7 +141,7 @@ def test_an_integer_beyond_2_53_in_a_declared_number_beside_a_declared_timestamp
 
     (row,) = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date")
     assert row["ev"] is None
-    assert json.loads(row["ev__v_json"])["n"] == "9007199254740993"
+    assert json.loads(row["ev__v_json"])["n"] == 9007199254740993
 
 
 def test_a_number_sent_for_a_declared_timestamp_keeps_its_kind_in_the_variants(
@@ -168,3 +168,48 @@ def test_objects_sent_where_a_declared_list_holds_text_are_stored_as_sent_withou
 
     moved = second_day(assert_all_readers_agree(tmp_path / "extractto" / "ads", "date"))
     assert [json.loads(item) for item in moved["tags"]] == [{"a": 1}, {"b": 2}]
+
+
+def test_an_object_sent_to_an_undeclared_integer_column_lands_in_its_json_variant(
+    tmp_path: Path,
+) -> None:
+    materialize(tmp_path, FIRST, '[{"x": 1}]')
+    materialize(tmp_path, SECOND, '[{"x": {"a": 1}}, {"x": 2}]')
+
+    rows = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date", WITHOUT_SPARK)
+    later = [row for row in rows if row["date"] == SECOND.isoformat()]
+    assert {(row["x"], row.get("x__v_json")) for row in later} == {(None, '{"a":1}'), (2, None)}
+    assert "x__v_text" not in rows[0]
+
+
+def test_a_string_spelling_an_object_stays_apart_from_an_object_in_the_variants(
+    tmp_path: Path,
+) -> None:
+    materialize(tmp_path, FIRST, '[{"x": 1}]')
+    materialize(tmp_path, SECOND, '[{"x": {"a": 1}}, {"x": "{\\"a\\": 1}"}]')
+
+    later = [
+        row
+        for row in assert_all_readers_agree(tmp_path / "extractto" / "ads", "date", WITHOUT_SPARK)
+        if row["x"] is None
+    ]
+    assert {(row["x__v_json"], row["x__v_text"]) for row in later} == {
+        ('{"a":1}', None),
+        (None, '{"a": 1}'),
+    }
+
+
+def test_values_of_each_kind_sent_to_an_integer_column_keep_their_kind_in_the_variants(
+    tmp_path: Path,
+) -> None:
+    materialize(tmp_path, FIRST, '[{"x": 1}]')
+    materialize(tmp_path, SECOND, '[{"x": true}, {"x": "n/a"}, {"x": [1]}, {"x": 2}]')
+
+    later = [
+        {key: value for key, value in row.items() if value is not None and key != "date"}
+        for row in assert_all_readers_agree(tmp_path / "extractto" / "ads", "date", WITHOUT_SPARK)
+        if row["date"] == SECOND.isoformat()
+    ]
+    assert sorted(later, key=str) == sorted(
+        [{"x__v_bool": True}, {"x__v_text": "n/a"}, {"x__v_json": "[1]"}, {"x": 2}], key=str
+    )
