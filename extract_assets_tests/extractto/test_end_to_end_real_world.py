@@ -381,11 +381,6 @@ def test_values_moved_to_a_variant_column_are_counted_as_the_service_sent_them(
     assert reported == sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core staging reads a page's number column holding one number beyond float64 as "
-    "text, then counts every other number of that page as converted from text",
-)
 def test_values_converted_are_counted_only_for_values_the_service_sent_as_text(
     journey: Journey,
 ) -> None:
@@ -590,12 +585,6 @@ def test_a_backfill_over_the_drifting_days_keeps_every_value_of_its_kind(drift: 
     assert drift_problems(drift, drift.backfilled) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core staging reads a page's column holding a number and then text as text: the "
-    "number sent for a declared timestamp lands in placed_at__v_text as its text, not in "
-    "placed_at__v_bigint",
-)
 def test_a_page_sending_a_timestamp_as_a_number_then_as_text_keeps_the_number(
     drift: Drift,
 ) -> None:
