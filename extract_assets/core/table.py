@@ -102,6 +102,9 @@ class TableDocument:
     declared: list[str] = field(default_factory=list)
     descriptions: dict[str, str] = field(default_factory=dict)
     empty_partitions: list[str] = field(default_factory=list)
+    # The declared columns' types as their JSON Schemas gave them: which properties inside
+    # objects and lists are declared (documents of older versions leave it out).
+    declared_types: dict[str, pa.DataType] = field(default_factory=dict)
 
     def to_json(self) -> str:
         columns: list[dict[str, Any]] = []
@@ -118,7 +121,8 @@ class TableDocument:
             "schema_contract": self.contract,
             "columns": columns,
             "empty_partitions": self.empty_partitions,
-            "arrow_schema": base64.b64encode(self.schema.serialize().to_pybytes()).decode(),
+            "arrow_schema": _encoded(self.schema),
+            "declared_arrow_schema": _encoded(pa.schema(list(self.declared_types.items()))),
         }
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -126,7 +130,8 @@ class TableDocument:
     def from_json(cls, text: str, where: str) -> TableDocument:
         try:
             document = json.loads(text)
-            schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(document["arrow_schema"])))
+            schema = _decoded(document["arrow_schema"])
+            declared = _decoded(document.get("declared_arrow_schema"))
         except (ValueError, KeyError, TypeError, pa.ArrowInvalid) as error:
             raise ValueError(
                 f"{where} is not a table schema document ({error}); move it away and "
@@ -139,7 +144,18 @@ class TableDocument:
             declared=[c["name"] for c in columns if c.get("declared")],
             descriptions={c["name"]: c["description"] for c in columns if "description" in c},
             empty_partitions=list(document.get("empty_partitions", [])),
+            declared_types={column.name: column.type for column in declared},
         )
+
+
+def _encoded(schema: pa.Schema) -> str:
+    return base64.b64encode(schema.serialize().to_pybytes()).decode()
+
+
+def _decoded(text: str | None) -> pa.Schema:
+    if text is None:
+        return pa.schema([])
+    return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(text)))
 
 
 def read_document(folder: Location) -> TableDocument | None:
@@ -214,8 +230,12 @@ class TableWriter:
             holding.column_of(column_key(column.name)) or column.name: column.type
             for column in declared
         }
+        # What an earlier write declared stays declared, inside objects and lists too, though
+        # this write's JSON Schema leaves it out: it keeps its type for the table's life.
+        earlier = document.declared_types if document else {}
+        declared_types = _declared_union(earlier, declared_types)
         self._fitter = Fitter(
-            declared=frozenset(declared_types),
+            declared=frozenset(declared_types) | frozenset(document.declared if document else ()),
             contract=contract,
             where=where or str(folder),
             declared_types=declared_types,
@@ -471,6 +491,9 @@ class TableWriter:
             declared=declared,
             descriptions=descriptions,
             empty_partitions=empty,
+            declared_types=_declared_union(
+                document.declared_types if document else {}, self._fitter.declared_types
+            ),
         ).to_json()
         where = schema_document(self.folder)
         if isinstance(where, Path):
@@ -589,6 +612,33 @@ def _with_new_columns(table: pa.Schema, declared: pa.Schema) -> pa.Schema:
         if holding.column_of(key := column_key(field.name)) is None
     ]
     return pa.schema([*table, *new], metadata=table.metadata) if new else table
+
+
+def _declared_union(
+    earlier: Mapping[str, pa.DataType], later: Mapping[str, pa.DataType]
+) -> dict[str, pa.DataType]:
+    """The columns and properties inside that either declares; where both declare one, the
+    earlier type (a table keeps a declared type)."""
+    union = dict(earlier)
+    for name, kind in later.items():
+        union[name] = _declared_type_union(union[name], kind) if name in union else kind
+    return union
+
+
+def _declared_type_union(earlier: pa.DataType, later: pa.DataType) -> pa.DataType:
+    if pa.types.is_struct(earlier) and pa.types.is_struct(later):
+        held = {child.name: child for child in earlier}
+        for child in later:
+            before = held.get(child.name)
+            held[child.name] = (
+                child
+                if before is None
+                else before.with_type(_declared_type_union(before.type, child.type))
+            )
+        return pa.struct(list(held.values()))
+    if pa.types.is_list(earlier) and pa.types.is_list(later):
+        return pa.list_(_declared_type_union(earlier.value_type, later.value_type))
+    return earlier
 
 
 def _union(declared: pa.Schema, files: Iterable[tuple[Location, pa.Schema]]) -> pa.Schema:

@@ -25,6 +25,7 @@ from extract_assets.core.leftovers import owner_token
 from extract_assets.core.paths import schema_document
 from extract_assets.core.table import TableWriter, read_document
 from extract_assets.metadata import column_schema, table_metadata
+from extract_assets_tests.readers import WITHOUT_SPARK, assert_all_readers_agree
 
 START = date(2026, 11, 1)
 DECLARED = {
@@ -320,6 +321,38 @@ def test_tasks_of_different_shapes_make_one_table_of_all_their_columns(tmp_path:
         {"name": "Ada", "age": 36, "sku": None, "age__v_text": None, "task_id": "t1"},
         {"name": None, "age": None, "sku": "A-1", "age__v_text": "new", "task_id": "t2"},
     ]
+
+
+def task_rows(folder: Path) -> list[dict[str, Any]]:
+    """The rows of `linkup_task_outputs` by task, once four readers have read the same."""
+    rows = assert_all_readers_agree(folder, "task_id", WITHOUT_SPARK)
+    return sorted(rows, key=lambda row: row["task_id"])
+
+
+def test_a_property_an_earlier_task_declared_keeps_its_type_when_a_later_task_omits_it(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "linkup" / "linkup_task_outputs"
+    people = {"properties": {"p": {"type": "object", "properties": {"age": {"type": "integer"}}}}}
+    write_task(folder, "t1", people, [{"p": {"age": 36}}])
+    write_task(folder, "t2", {"properties": {"sku": {"type": "string"}}}, [{"p": {"age": 1.5}}])
+
+    document = read_document(folder)
+    assert document is not None and document.schema.field("p").type.field("age").type == pa.int64()
+    first, second = task_rows(folder)
+    assert first["p"] == {"age": 36}
+    assert second["p"] is None and json.loads(second["p__v_json"]) == {"age": 1.5}
+
+
+def test_a_column_an_earlier_task_declared_keeps_its_type_when_a_later_task_omits_it(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "linkup" / "linkup_task_outputs"
+    write_task(folder, "t1", {"properties": {"age": {"type": "integer"}}}, [{"age": 36}])
+    write_task(folder, "t2", {"properties": {"sku": {"type": "string"}}}, [{"age": 1.5}])
+
+    first, second = task_rows(folder)
+    assert (first["age"], second["age"], second["age__v_double"]) == (36, None, 1.5)
 
 
 def _write_one_day(folder: str, day: str, column: str) -> None:

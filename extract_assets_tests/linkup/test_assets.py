@@ -1,10 +1,15 @@
 import json
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import httpx
 import pyarrow.parquet as pq
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from extract_assets.emulator import EmulatorServer
 from extract_assets.linkup.assets import (
@@ -13,8 +18,11 @@ from extract_assets.linkup.assets import (
     build_linkup_assets,
 )
 from extract_assets.linkup.resource import LinkupResource
+from extract_assets.linkup.sensors import TASKS_PARTITIONS, build_linkup_task_outputs_asset
 from extract_assets.linkup.spec import LinkupExtractSpec
 from extract_assets.metadata import SCHEMA_CHANGE
+from extract_assets_tests.readers import WITHOUT_SPARK, assert_all_readers_agree
+from extract_assets_tests.security.servers import serving
 
 from .conftest import SECRET_KEY
 
@@ -260,3 +268,58 @@ def test_a_result_of_no_rows_without_a_schema_materializes_an_empty_table(
     checks = {check.check_name: check.passed for check in result.get_asset_check_evaluations()}
     assert checks["row_count_matches_linkup"]
     assert not list((tmp_path / "linkup" / "nobody").glob("*.parquet"))
+
+
+class TaskHost:
+    """Linkup's GET /v1/extract/{id} for completed tasks, and their result files."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[str, tuple[dict[str, Any] | None, list[dict[str, Any]]]] = {}
+
+    async def task(self, request: Request) -> Response:
+        task_id = request.path_params["task_id"]
+        schema, rows = self.tasks[task_id]
+        result = f"{request.base_url}files/{task_id}"
+        return JSONResponse(
+            {
+                "id": task_id,
+                "type": "extract",
+                "status": "completed",
+                "createdAt": "2026-11-01T00:00:00Z",
+                "updatedAt": "2026-11-01T00:00:00Z",
+                "input": {"q": "rows", "url": "https://example.com/", "schema": schema},
+                "output": {"creditsUsed": 1, "resultUrl": result, "rowsReturned": len(rows)},
+            }
+        )
+
+    async def file(self, request: Request) -> Response:
+        _, rows = self.tasks[request.path_params["task_id"]]
+        return Response("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def test_task_outputs_keep_a_property_an_earlier_tasks_schema_declared_inside_an_object(
+    tmp_path: Path,
+) -> None:
+    host = TaskHost()
+    person = {"type": "object", "properties": {"age": {"type": "integer"}}}
+    host.tasks["t1"] = ({"properties": {"person": person}}, [{"person": {"age": 36}}])
+    host.tasks["t2"] = (None, [{"person": {"age": 1.5, "name": "Ada"}}])
+    outputs = build_linkup_task_outputs_asset(output_dir=str(tmp_path))
+    routes = [Route("/v1/extract/{task_id}", host.task), Route("/files/{task_id}", host.file)]
+    with serving(Starlette(routes=routes)) as url, dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(TASKS_PARTITIONS, list(host.tasks))
+        for task_id in host.tasks:
+            result = dg.materialize(
+                [outputs],
+                resources={"linkup": LinkupResource(api_key="k", base_url=url)},
+                instance=instance,
+                partition_key=task_id,
+            )
+            assert result.success
+
+    rows = assert_all_readers_agree(
+        tmp_path / "linkup" / "linkup_task_outputs", "task_id", WITHOUT_SPARK
+    )
+    later = next(row for row in rows if row["task_id"] == "t2")
+    assert later["person"] is None
+    assert json.loads(later["person__v_json"]) == {"age": 1.5, "name": "Ada"}
