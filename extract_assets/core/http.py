@@ -9,6 +9,7 @@ resumable streaming downloads that never carry the API key.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import random
 import re
@@ -59,6 +60,8 @@ _NEWLINE = ord("\n")
 _LINK_REFRESHES = 3
 # Redirects followed in a row under the base URL (a path moved, a trailing slash added).
 _REDIRECTS = 5
+# Pieces (1 MiB each from the file transport) read of a web page answered for a file.
+_PAGE_PIECES = 1
 
 _SENSITIVE_PARAM = re.compile(r"key|token|sig|secret|auth|credential|password", re.IGNORECASE)
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
@@ -557,6 +560,24 @@ class ApiClient:
             f"it to {self.provider} with the request id",
         )
 
+    def _web_page(self, response: httpx.Response, url: str) -> ApiError:
+        """The error for a file link answered by a web page: what the page says, from its
+        first bytes (a sign-in or portal page is small; a large one is not read whole)."""
+        first = b"".join(itertools.islice(_pieces(response), _PAGE_PIECES))
+        page = httpx.Response(response.status_code, headers=response.headers, content=first)
+        return UnreadableAnswerError(
+            f"the file link answered {response.status_code} with a web page "
+            f"({response.headers['content-type']}), not the file: {read_error_body(page).message}",
+            provider=self.provider,
+            status=response.status_code,
+            request_id=self._context(response, "GET", url).request_id,
+            method="GET",
+            url=url,
+            hint="nothing was written: a proxy, captive portal or sign-in page answered in the "
+            "file host's place; check that the run reaches the file host directly, then "
+            "materialize again",
+        ).without(self._key)
+
     def _pause_or_raise(self, error: ApiError, attempt: int, deadline: float) -> None:
         if not error.retryable or attempt >= self.retry.max_attempts:
             raise error.after_attempts(attempt)
@@ -612,7 +633,7 @@ class ApiClient:
             try:
                 with self._files.stream("GET", url, headers=headers) as response:
                     if response.status_code == 403 and refresh_url:
-                        response.read()
+                        _read_error_answer(response)
                         refreshes += 1
                         if refreshes > _LINK_REFRESHES:
                             raise self._expired_link(response, shown_url, refreshes - 1)
@@ -627,17 +648,19 @@ class ApiClient:
                         continue
                     if response.status_code == 416 and "Range" in headers:
                         # Our range starts where the connection broke: the file may end there.
-                        response.read()
+                        _read_error_answer(response)
                         _check_ends_at(response, delivered)
                         break
                     if not response.is_success:
-                        response.read()
+                        _read_error_answer(response)
                         context = self._context(response, "GET", shown_url)
                         failed = generic_error(response, context)
                         # A file host throttles and fails like an API: 429 and 5xx pass.
                         attempt += 1
                         self._pause_or_raise(failed, attempt, deadline)
                         continue
+                    if _is_web_page(response):
+                        raise self._web_page(response, shown_url)
                     skip = _bytes_to_skip(response, delivered)
                     coding = coding_of(response.headers.get("content-encoding"))
                     if decoder is None:
@@ -688,6 +711,20 @@ class ApiClient:
             if count_lines and last_byte not in (b"", b"\n"):
                 progress.rows += 1  # a last line without its newline is a row too
             progress.finish()
+
+
+def _is_web_page(response: httpx.Response) -> bool:
+    """Whether an answer is a web page by its `Content-Type`, which no data file is."""
+    media = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    return media in ("text/html", "application/xhtml+xml")
+
+
+def _pieces(response: httpx.Response) -> Iterator[bytes]:
+    """The decoded pieces of a body; ones that are not in their coding end it."""
+    try:
+        yield from response.iter_bytes()
+    except httpx.DecodingError:
+        return
 
 
 def _read_error_answer(response: httpx.Response) -> None:
