@@ -560,6 +560,24 @@ class ApiClient:
             f"it to {self.provider} with the request id",
         )
 
+    def _file_link(self, link: str) -> str:
+        """`link` as an absolute HTTP(S) URL. One relative to the API (`/files/r.ndjson`) is
+        resolved against the base URL, as a browser resolves a link in a page (still fetched
+        without the key); one of another scheme (`s3://`) is an `UnreadableAnswerError`, where
+        retrying it would only wait out the retry deadline."""
+        try:
+            url = self.base_url.join(link.strip())
+        except httpx.InvalidURL:
+            url = None
+        if url is not None and url.scheme in ("http", "https") and url.host:
+            return str(url)
+        shown = redact_url(url) if url is not None else "given"
+        raise UnreadableAnswerError(
+            f"the file link {shown} is not an HTTP(S) link, so it cannot be downloaded",
+            provider=self.provider,
+            hint=f"nothing was written; report it to {self.provider}, with the task or run id",
+        ).without(self._key)
+
     def _web_page(self, response: httpx.Response, url: str) -> ApiError:
         """The error for a file link answered by a web page: what the page says, from its
         first bytes (a sign-in or portal page is small; a large one is not read whole)."""
@@ -606,7 +624,8 @@ class ApiClient:
         progress: Progress | None = None,
         count_lines: bool = False,
     ) -> Iterator[bytes]:
-        """Yield the bytes at `url` (an unauthenticated link), resuming after broken connections.
+        """Yield the bytes at `url` (an unauthenticated link; one relative to the API is resolved
+        against its base URL), resuming after broken connections.
 
         A dropped connection resumes where it stopped (with a `Range` request, or by skipping
         what already arrived when the server ignores ranges), so the consumer sees one unbroken
@@ -618,6 +637,7 @@ class ApiClient:
         stores send objects stored compressed) is decoded, and resumed by its compressed bytes;
         one that stops inside its compressed stream raises `IncompleteResultError`.
         """
+        url = self._file_link(url)
         delivered = 0
         last_byte = b""
         attempt = 0
@@ -644,7 +664,7 @@ class ApiClient:
                             "%s: result link expired; asking for a fresh one",
                             self.provider,
                         )
-                        url = refresh_url()
+                        url = self._file_link(refresh_url())
                         continue
                     if response.status_code == 416 and "Range" in headers:
                         # Our range starts where the connection broke: the file may end there.
