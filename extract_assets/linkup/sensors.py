@@ -24,7 +24,7 @@ from extract_assets.core.table_format import TableFormat
 from extract_assets.instance_state import state_for
 from extract_assets.io_manager import binding_io_manager
 from extract_assets.linkup.assets import PROVIDER_FOLDER, task_metadata, task_tag
-from extract_assets.linkup.models import Task
+from extract_assets.linkup.models import Task, TaskPage
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.spec import LinkupExtractSpec
 from extract_assets.table_settings import TableSettings
@@ -98,30 +98,40 @@ class _Cursor(SensorCursor):
     """Where scanning stands; tasks are scanned newest `updatedAt` first.
 
     Everything below `floor` is handled, and so is each task version ("id@updatedAt") in
-    `recent`, which holds every version handled at or above it. A complete scan lists down to
-    the floor, then raises it to `overlap` below `watermark`, the newest `updatedAt` handled: a
-    task listed late (a lagging replica) with an `updatedAt` in that window is still found, and
-    what is below it leaves the cursor. A scan that runs out of time keeps its place
-    (`resume_page`) and the versions it has handled (`scan`), and finishes on the next tick.
+    `recent`, which holds every version handled at or above it. A complete scan lists from the
+    newest task down to the floor, then raises it to `overlap` below `watermark`, the newest
+    `updatedAt` that scan began at: a task listed late (a lagging replica) with an `updatedAt`
+    in that window is still found, and what is below it leaves the cursor.
 
-    Version 2. A version-1 cursor had no window: everything at or below its `watermark` was
-    handled but the ids exactly at it (`seen`); it carries over with its floor at the watermark.
+    A scan that stops before the floor keeps its place (`resume_page`), the `updatedAt` it began
+    at (`scan_top`) and the versions it handled that the window will need or that share its
+    oldest `updatedAt` (`scan`): the scan listed everything between that oldest and `scan_top`,
+    so a version there that the listing shows again (it shifted as tasks were added) is one it
+    handled, and the cursor stays the size of the window however many ticks the scan takes.
+
+    Version 3. Version 2 kept every version its scan handled, and version 1 had no window:
+    everything at or below its `watermark` was handled but the ids exactly at it (`seen`). Both
+    carry over, a scan in progress with its newest version for where it began.
 
     >>> old = '{"version": 1, "watermark": "W", "seen": ["t1"], "resume_page": 3, "scan": []}'
     >>> _Cursor.parse(old)
-    _Cursor(watermark='W', floor='W', recent=['t1@W'], resume_page=3, scan=[])
+    _Cursor(watermark='W', floor='W', recent=['t1@W'], resume_page=3, scan=[], scan_top=None)
     """
 
-    VERSION = 2
+    VERSION = 3
 
     watermark: str | None = None
     floor: str | None = None
     recent: list[str] = field(default_factory=list)
     resume_page: int | None = None
     scan: list[str] = field(default_factory=list)
+    scan_top: str | None = None
 
     @classmethod
     def upgrade(cls, version: object, data: dict[str, Any]) -> Self:
+        scan_top = max(map(_stamp_of, data.get("scan", [])), default=None)
+        if version == 2:
+            return cls(**data, scan_top=scan_top)
         if version != 1:
             return cls()
         watermark = data["watermark"]
@@ -131,25 +141,140 @@ class _Cursor(SensorCursor):
             recent=[_version(task_id, watermark) for task_id in data["seen"]],
             resume_page=data["resume_page"],
             scan=data["scan"],
+            scan_top=scan_top,
         )
 
-    def finish(self, scanned: set[str], floor: str, overlap: timedelta) -> "_Cursor":
-        """The cursor after a complete scan down to `floor` that handled `scanned`."""
-        watermark = max(filter(None, [self.watermark, *map(_stamp_of, scanned)]), default=None)
-        if watermark is None:
-            return _Cursor()
+
+@dataclass
+class _Scan:
+    """A scan as one tick takes it on: what is handled, how far it has listed, what it found,
+    and whether it is over."""
+
+    floor: str
+    known: frozenset[str]
+    handled: set[str]
+    top: str | None
+    page: int
+    found: list[Task] = field(default_factory=list)
+    done: bool = False
+    warning: str | None = None
+    _oldest: str | None = None
+    _pages: dict[tuple[tuple[str, str, str], ...], int] = field(default_factory=dict)
+    _longest: int = 0
+
+    @classmethod
+    def resume(cls, cursor: _Cursor, floor: str) -> "_Scan":
+        handled = set(cursor.scan)
+        scan = cls(
+            floor, frozenset(cursor.recent), handled, cursor.scan_top, cursor.resume_page or 1
+        )
+        scan._oldest = min(map(_stamp_of, handled), default=None)
+        return scan
+
+    def take(self, result: TaskPage, page_size: int) -> None:
+        """Handle one page of the listing, the page after the one taken before."""
+        if self._repeats(result):
+            return
+        if result.data and self.top is None:
+            self.top = max(_stamp(task.updated_at) for task in result.data)
+        for task in result.data:
+            self._take(task)
+        size = min(page_size, self._longest or page_size)
+        self.done = self.done or not _goes_on(self.page, result, size)
+        self._longest = max(self._longest, len(result.data))
+        self.page += 1
+
+    def _repeats(self, result: TaskPage) -> bool:
+        """Whether the page shows what a page taken before in this tick showed: the listing
+        (or a cache in front of it) does not page, or it is past its end whatever it counts.
+        Paging on would read the same again until its count runs out, if ever."""
+        shown = tuple((task.id, _stamp(task.updated_at), task.status) for task in result.data)
+        earlier = self._pages.setdefault(shown, self.page)
+        if earlier == self.page:
+            return False
+        self.done = True
+        if shown:
+            self.warning = (
+                f"Linkup answered page {self.page} with the tasks of page {earlier}, so it (or "
+                "a cache in front of it) does not page: this scan ends there, and tasks listed "
+                "only further down are not seen"
+            )
+        else:
+            self.warning = (
+                f"Linkup answered pages {earlier} and {self.page} with no tasks though it "
+                f"counts {result.metadata.total_pages} pages: this scan ends there"
+            )
+        return True
+
+    def _take(self, task: Task) -> None:
+        stamp = _stamp(task.updated_at)
+        if stamp < self.floor:
+            # Earlier scans handled it; the rest of the page is read all the same, in case the
+            # listing's order is a little off.
+            self.done = True
+            return
+        # Only a final task is handled: one still running may finish within the second its
+        # `updatedAt` is written to, and be listed with the same stamp. Above the floor every
+        # tick lists again what it handled, in no set order among equal stamps and with late
+        # arrivals anywhere: versions tell them apart.
+        version = _version(task.id, stamp)
+        if not task.is_final or self._handles(version, stamp):
+            return
+        self.handled.add(version)
+        self.found.append(task)
+        self._oldest = min(filter(None, [self._oldest, stamp]))
+
+    def _handles(self, version: str, stamp: str) -> bool:
+        if version in self.known or version in self.handled:
+            return True
+        # Strictly between: tasks of the scan's oldest or newest second may still be unread.
+        oldest, top = self._oldest, self.top
+        return oldest is not None and top is not None and oldest < stamp < top
+
+    def cursor_after(self, cursor: _Cursor, overlap: timedelta, now: datetime) -> _Cursor:
+        """The cursor this tick leaves for the next."""
+        if self.top is None:
+            return replace(cursor, resume_page=None, scan=[], scan_top=None)
+        # A `updatedAt` ahead of our clock (a bad clock, a local time sent without its offset)
+        # must not lift the window over the tasks that finish until then.
+        window = _stamp(min(_moment(self.top), now) - overlap)
+        if not self.done:
+            kept = (
+                v for v in self.handled if _stamp_of(v) >= window or _stamp_of(v) == self._oldest
+            )
+            return replace(
+                cursor,
+                floor=self.floor,
+                resume_page=self.page,
+                scan=sorted(kept),
+                scan_top=self.top,
+            )
         # Only ever raised: below the floor the scan did not look, so nothing there is known.
-        floor = max(floor, _stamp(_moment(watermark) - overlap))
-        handled = set(self.recent) | scanned
+        floor = max(self.floor, window)
+        handled = set(cursor.recent) | self.handled
         return _Cursor(
-            watermark=watermark,
+            watermark=max(filter(None, [cursor.watermark, self.top])),
             floor=floor,
             recent=sorted(version for version in handled if _stamp_of(version) >= floor),
         )
 
-    def pause(self, scanned: set[str], next_page: int) -> "_Cursor":
-        """The cursor after a scan that ran out of time before reaching the floor."""
-        return replace(self, resume_page=next_page, scan=sorted(scanned))
+
+def _goes_on(page: int, result: TaskPage, size: int) -> bool:
+    """Whether a page after `page` may list tasks. The counts are hints: an empty page before
+    the last page counted is passed by (a listing that filters after paging sends them), and a
+    page counted as the last is not when the total says more tasks follow (a service that
+    serves fewer a page than asked but counts pages by what was asked). Without counts, a full
+    page is followed by another."""
+    counts = result.metadata
+    if counts.total_pages is not None and page < counts.total_pages:
+        return True
+    if not result.data:
+        return False
+    if counts.page_size is not None and 0 < counts.page_size < size:
+        size = counts.page_size
+    if counts.total is not None:
+        return (page - 1) * size + len(result.data) < counts.total
+    return counts.total_pages is None and len(result.data) >= size
 
 
 def build_linkup_sensor(
@@ -198,12 +323,7 @@ def build_linkup_sensor(
         resource: LinkupResource = getattr(context.resources, resource_key)
         started = time.monotonic()
         cursor = _Cursor.parse(context.cursor)
-        floor = cursor.floor or _stamp(datetime.now(UTC) - first_tick_lookback)
-        known = set(cursor.recent)
-        scanned = set(cursor.scan)
-        found: list[Task] = []
-        page = cursor.resume_page or 1
-        finished = False
+        scan = _Scan.resume(cursor, cursor.floor or _stamp(datetime.now(UTC) - first_tick_lookback))
         with resource.get_client(retry_deadline_seconds=time_budget_seconds / 2) as client:
             # Dagster resolves a tick's run requests in time quadratic in their number (10,000
             # dynamic-partition runs took 25 s after our scan), so a backlog is spread over ticks.
@@ -212,48 +332,36 @@ def build_linkup_sensor(
             while True:
                 try:
                     result = client.list(
-                        page=page, page_size=page_size, sort_by="updatedAt", sort_direction="desc"
+                        page=scan.page,
+                        page_size=page_size,
+                        sort_by="updatedAt",
+                        sort_direction="desc",
                     )
                 except ApiError as error:
                     if not error.retryable:
                         raise
                     # Keep the pages read: failing the tick would read them again next time,
                     # and a listing throttled after as many pages would never get further.
-                    context.log.warning(f"Linkup unavailable, resuming at page {page}: {error}")
+                    context.log.warning(
+                        f"Linkup unavailable, resuming at page {scan.page}: {error}"
+                    )
                     break
-                for task in result.data:
-                    stamp = _stamp(task.updated_at)
-                    if stamp < floor:
-                        finished = True
-                        break
-                    # Only a final task is handled: one still running may finish within the
-                    # second its `updatedAt` is written to, and be listed with the same stamp.
-                    if not task.is_final:
-                        continue
-                    # Above the floor every tick lists again what it handled, in no set order
-                    # among equal stamps and with late arrivals anywhere: versions tell them apart.
-                    version = _version(task.id, stamp)
-                    if version not in known and version not in scanned:
-                        scanned.add(version)
-                        found.append(task)
-                finished = finished or not result.data or page >= result.metadata.total_pages
-                page += 1
+                scan.take(result, page_size)
                 if (
-                    finished
-                    or len(found) >= max_tasks_per_tick
+                    scan.done
+                    or len(scan.found) >= max_tasks_per_tick
                     or time.monotonic() - started >= time_budget_seconds
                 ):
                     break
-        run_requests, completed_ids = _requests_for(context, found, tags_of_ours, outputs_key)
-        next_cursor = (
-            cursor.finish(scanned, floor, overlap) if finished else cursor.pause(scanned, page)
-        )
+        if scan.warning is not None:
+            context.log.warning(scan.warning)
+        run_requests, completed_ids = _requests_for(context, scan.found, tags_of_ours, outputs_key)
         return dg.SensorResult(
             run_requests=run_requests,
             dynamic_partitions_requests=(
                 [partitions.build_add_request(completed_ids)] if completed_ids else []
             ),
-            cursor=next_cursor.dump(),
+            cursor=scan.cursor_after(cursor, overlap, datetime.now(UTC)).dump(),
         )
 
     return _sensor

@@ -54,6 +54,6 @@ def listing() -> Listing:
 
 @pytest.fixture
 def resource(listing: Listing) -> Iterator[LinkupResource]:
-    """A resource reading `listing`."""
+    """A resource reading `listing`, as fast as it answers."""
     with serving(Starlette(routes=[Route("/v1/extract", listing.page)])) as url:
-        yield LinkupResource(api_key="key", base_url=url)
+        yield LinkupResource(api_key="key", base_url=url, requests_per_minute=None)

@@ -1,12 +1,18 @@
-"""A Linkup task listing served on loopback, whose tests say what it shows and when."""
+"""A Linkup task listing served on loopback, whose tests say what it shows and when, and how it
+departs from the contract's paging the ways real services and proxies do."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from extract_assets.core.instants import parse_instant
+
 START = datetime.now(UTC) - timedelta(hours=1)
+
+Counts = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
 def at(seconds: float) -> str:
@@ -14,13 +20,33 @@ def at(seconds: float) -> str:
     return (START + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _instant(task: dict[str, Any]) -> datetime:
+    moment = parse_instant(task["updatedAt"])
+    assert moment is not None, task["updatedAt"]
+    return moment
+
+
 class Listing:
-    """`GET /v1/extract`: tasks, newest `updatedAt` first, ties in the order added, a page of
-    `pageSize` at a time; `pages` records the pages asked for."""
+    """`GET /v1/extract`: tasks, newest `updatedAt` first (as instants, whatever their spelling),
+    ties in the order added, a page of `pageSize` at a time; `pages` records the pages asked
+    for, throttled ones too.
+
+    What a test may change: `ignores_page` answers every page as the first (a cache keyed
+    without the query); `page_cap` serves at most that many a page, counting pages by it;
+    `counts` rewrites the metadata (None leaves it out); pages in `empty` are answered with no
+    tasks; the reads (1, 2, …) in `throttled` are refused with 429; `after_read[n]` is called
+    once the nth read is answered, to change the listing between two reads.
+    """
 
     def __init__(self) -> None:
         self.tasks: list[dict[str, Any]] = []
         self.pages: list[int] = []
+        self.ignores_page = False
+        self.page_cap: int | None = None
+        self.counts: Counts = lambda metadata: metadata
+        self.empty: set[int] = set()
+        self.throttled: set[int] = set()
+        self.after_read: dict[int, Callable[[], None]] = {}
 
     def complete(self, task_id: str, updated_at: str) -> None:
         self.show(task_id, updated_at, "completed")
@@ -38,20 +64,32 @@ class Listing:
                 "status": status,
                 "createdAt": updated_at,
                 "updatedAt": updated_at,
-                "output": output if status == "completed" else None,
+                "output": output if status.lower() == "completed" else None,
             }
         )
 
     async def page(self, request: Request) -> JSONResponse:
-        number = int(request.query_params["page"])
-        size = int(request.query_params["pageSize"])
-        self.pages.append(number)
-        ordered = sorted(self.tasks, key=lambda task: task["updatedAt"], reverse=True)
+        self.pages.append(int(request.query_params["page"]))
+        try:
+            return self._answer(len(self.pages), int(request.query_params["pageSize"]))
+        finally:
+            change = self.after_read.pop(len(self.pages), None)
+            if change is not None:
+                change()
+
+    def _answer(self, read: int, asked: int) -> JSONResponse:
+        if read in self.throttled:
+            body = {"statusCode": 429, "error": {"code": "TOO_MANY_REQUESTS", "message": "Slow"}}
+            return JSONResponse(body, status_code=429, headers={"Retry-After": "120"})
+        number = 1 if self.ignores_page else self.pages[-1]
+        size = min(asked, self.page_cap or asked)
+        ordered = sorted(self.tasks, key=_instant, reverse=True)
         metadata = {
             "page": number,
             "pageSize": size,
             "total": len(ordered),
             "totalPages": -(-len(ordered) // size),
         }
-        data = ordered[(number - 1) * size : number * size]
-        return JSONResponse({"metadata": metadata, "data": data})
+        data = [] if number in self.empty else ordered[(number - 1) * size : number * size]
+        shown = self.counts(metadata)
+        return JSONResponse({"data": data} if shown is None else {"metadata": shown, "data": data})

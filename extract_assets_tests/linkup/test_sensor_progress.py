@@ -1,6 +1,7 @@
 """The Linkup sensor gets further on every tick: a tick reads at least one page whatever its
 time budget, and a scan that takes many ticks keeps a cursor of a bounded size."""
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -30,3 +31,60 @@ def test_a_tick_whose_time_budget_is_spent_before_it_starts_still_reads_a_page(
     first = tick(sensor, instance, resource, None)
     assert requested(first) == ["task_3", "task_2"]
     assert requested(tick(sensor, instance, resource, first.cursor)) == ["task_1", "task_0"]
+
+
+def backlog_sensor(outputs: dg.AssetsDefinition) -> dg.SensorDefinition:
+    """Two tasks a tick, so that a scan of a backlog takes a tick for every two tasks."""
+    return build_linkup_sensor(
+        [OURS], outputs, page_size=2, max_tasks_per_tick=2, overlap_seconds=OVERLAP_SECONDS
+    )
+
+
+OVERLAP_SECONDS = 30
+
+
+def test_a_scan_over_many_ticks_keeps_only_the_versions_its_window_needs(
+    listing: Listing,
+    outputs: dg.AssetsDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    """Tasks two windows apart: the newest is kept for the window, the oldest read so far marks
+    how far the scan has listed; the versions between are neither kept nor requested again."""
+    ids = [f"task_{number}" for number in range(40)]
+    for number, task_id in enumerate(ids):
+        listing.complete(task_id, at(number * 2 * OVERLAP_SECONDS))
+    sensor = backlog_sensor(outputs)
+    cursor, handled, kept = None, [], []
+    for _ in range(21):
+        result = tick(sensor, instance, resource, cursor)
+        handled += requested(result)
+        cursor = result.cursor
+        assert cursor is not None
+        kept.append(len(json.loads(cursor)["scan"]))
+    assert sorted(handled) == sorted(ids)
+    assert max(kept) == 2
+
+
+def test_a_scan_over_many_ticks_of_a_listing_growing_a_page_a_tick_requests_each_task_once(
+    listing: Listing,
+    outputs: dg.AssetsDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    """Each tick the tasks already read move a page down, so the page the scan resumes at
+    shows again the tasks of the page before."""
+    ids = [f"task_{number}" for number in range(20)]
+    for number, task_id in enumerate(ids):
+        listing.complete(task_id, at(number * 2 * OVERLAP_SECONDS))
+    sensor = backlog_sensor(outputs)
+    cursor, handled = None, []
+    for number in range(30):
+        result = tick(sensor, instance, resource, cursor)
+        handled += requested(result)
+        cursor = result.cursor
+        if number < 10:
+            for new in range(2):
+                ids.append(f"new_{number}_{new}")
+                listing.complete(ids[-1], at(2400 + number * 2 * OVERLAP_SECONDS + new))
+    assert sorted(handled) == sorted(ids)

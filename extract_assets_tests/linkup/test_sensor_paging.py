@@ -1,0 +1,138 @@
+"""The Linkup sensor over listings that page otherwise than the contract says, as real services
+and the proxies in front of them do: one that ignores `page`, counts that are missing or wrong,
+an empty page before the last, fewer tasks a page than asked. Every task shown is requested
+once, and a listing that cannot be paged ends the scan instead of holding it for good."""
+
+import math
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from extract_assets.linkup.resource import LinkupResource
+from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
+from extract_assets_tests.linkup.listing import Listing, at
+from extract_assets_tests.linkup.test_sensor_ties import requested
+from extract_assets_tests.linkup.test_sensors import OURS, tick
+
+PAGE_SIZE = 2
+IDS = [f"task_{number}" for number in range(6)]
+
+
+@pytest.fixture
+def sensor(tmp_path: Path) -> dg.SensorDefinition:
+    outputs = build_linkup_task_outputs_asset(output_dir=str(tmp_path))
+    return build_linkup_sensor([OURS], outputs, time_budget_seconds=10, page_size=PAGE_SIZE)
+
+
+@pytest.fixture
+def six(listing: Listing) -> Listing:
+    """Six completed tasks, three pages: task_5 newest."""
+    for number, task_id in enumerate(IDS):
+        listing.complete(task_id, at(number))
+    return listing
+
+
+def counting_a_million_pages(metadata: dict[str, Any]) -> dict[str, Any]:
+    return {**metadata, "totalPages": 1_000_000}
+
+
+def test_a_listing_that_ignores_page_ends_the_scan_at_the_page_that_repeats(
+    six: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    six.ignores_page = True
+    six.counts = counting_a_million_pages
+    first = tick(sensor, instance, resource, None)
+    assert requested(first) == ["task_5", "task_4"]
+    assert six.pages == [1, 2]
+    tick(sensor, instance, resource, first.cursor)
+    assert six.pages[2:] == [1, 2]
+
+
+def test_a_listing_that_ignores_page_still_has_every_task_it_shows_requested_once(
+    six: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    six.ignores_page = True
+    six.counts = counting_a_million_pages
+    first = tick(sensor, instance, resource, None)
+    six.complete("task_new", at(10))
+    second = tick(sensor, instance, resource, first.cursor)
+    assert requested(first) + requested(second) == ["task_5", "task_4", "task_new"]
+    assert requested(tick(sensor, instance, resource, second.cursor)) == []
+
+
+def test_a_listing_that_ignores_page_is_told_once_a_tick(
+    six: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    six.ignores_page = True
+    six.counts = counting_a_million_pages
+    cursor = None
+    for _ in range(2):
+        cursor = tick(sensor, instance, resource, cursor).cursor
+        logged = capfd.readouterr().err
+        assert logged.count("Linkup answered page 2 with the tasks of page 1") == 1
+
+
+def test_an_empty_page_before_the_last_counted_is_passed_by(
+    six: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    six.empty = {2}
+    first = tick(sensor, instance, resource, None)
+    assert requested(first) == ["task_5", "task_4", "task_1", "task_0"]
+
+
+def test_empty_pages_up_to_a_count_far_too_high_end_the_scan(
+    six: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    six.counts = counting_a_million_pages
+    first = tick(sensor, instance, resource, None)
+    assert requested(first) == IDS[::-1]
+    assert six.pages == [1, 2, 3, 4, 5]
+    assert "Linkup answered pages 4 and 5 with no tasks" in capfd.readouterr().err
+
+
+def test_a_page_counted_as_the_last_is_not_when_the_total_says_more_follow(
+    six: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    """A count taken on another page size than the one served, or before tasks were added."""
+    six.counts = lambda metadata: {**metadata, "totalPages": 1}
+    assert requested(tick(sensor, instance, resource, None)) == IDS[::-1]
+
+
+def test_a_listing_serving_fewer_a_page_than_asked_but_counting_pages_as_asked_is_read_whole(
+    six: Listing,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+    tmp_path: Path,
+) -> None:
+    asked = 4
+    six.page_cap = 2
+    six.counts = lambda metadata: {
+        **metadata,
+        "pageSize": asked,
+        "totalPages": math.ceil(metadata["total"] / asked),
+    }
+    outputs = build_linkup_task_outputs_asset(output_dir=str(tmp_path))
+    sensor = build_linkup_sensor([OURS], outputs, time_budget_seconds=10, page_size=asked)
+    assert requested(tick(sensor, instance, resource, None)) == IDS[::-1]
