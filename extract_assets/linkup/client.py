@@ -178,7 +178,8 @@ class LinkupClient(ProviderClient):
                 page=page, page_size=page_size, sort_by=sort_by, sort_direction=sort_direction
             )
             yield from result.data
-            if not result.data or page >= result.metadata.total_pages:
+            total_pages = result.metadata.total_pages
+            if not result.data or (total_pages is not None and page >= total_pages):
                 return
             page += 1
 

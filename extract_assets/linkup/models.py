@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator
 
 from extract_assets.core.instants import UtcDateTime
 from extract_assets.core.payload import Items, Message, Payload, Status
@@ -74,15 +74,32 @@ class Task(_Model):
         return self.status in FINAL_STATUSES
 
 
+def _count_or_none(value: Any) -> int | None:
+    try:
+        return None if value is None else int(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+Count = Annotated[int | None, BeforeValidator(_count_or_none)]
+"""A count of a listing, None when it is missing or not a number: a reader then pages on
+until an empty page, rather than failing on counts it only uses as a hint."""
+
+
 class PageMetadata(_Model):
-    page: int
-    page_size: int = Field(alias="pageSize")
-    total: int
-    total_pages: int = Field(alias="totalPages")
+    page: Count = None
+    page_size: Count = Field(default=None, alias="pageSize")
+    total: Count = None
+    total_pages: Count = Field(default=None, alias="totalPages")
 
 
 class TaskPage(_Model):
     """One page of `GET /v1/extract`."""
 
-    metadata: PageMetadata
+    metadata: PageMetadata = PageMetadata()
     data: Items[Task]
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _no_counts(cls, value: Any) -> Any:
+        return {} if value is None else value

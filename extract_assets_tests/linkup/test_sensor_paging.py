@@ -120,6 +120,31 @@ def test_a_page_counted_as_the_last_is_not_when_the_total_says_more_follow(
     assert requested(tick(sensor, instance, resource, None)) == IDS[::-1]
 
 
+def test_a_listing_without_counts_is_read_to_its_first_short_page(
+    six: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    six.complete("task_6", at(6))
+    six.counts = lambda metadata: None
+    assert requested(tick(sensor, instance, resource, None)) == ["task_6", *IDS[::-1]]
+    assert six.pages == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("counts", ["unreadable", "null"])
+def test_counts_that_are_not_numbers_are_read_as_missing(
+    six: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+    counts: str,
+) -> None:
+    value = None if counts == "null" else "many"
+    six.counts = lambda metadata: {key: value for key in metadata}
+    assert requested(tick(sensor, instance, resource, None)) == IDS[::-1]
+
+
 def test_a_listing_serving_fewer_a_page_than_asked_but_counting_pages_as_asked_is_read_whole(
     six: Listing,
     instance: dg.DagsterInstance,
