@@ -8,6 +8,10 @@ across the resumed requests.
 
 A decoder hands out pieces of at most `piece_bytes`, however well the data compresses (the
 emulator's rows shrink 300 to 1), and says when the stream ended before its end.
+
+A body that names no coding but begins as gzip does (byte 0x1f, which no JSON text begins with) is
+a file stored gzip-compressed (`result.ndjson.gz`, `Content-Type: application/gzip`): it is
+decoded as gzip too, and resumed by its stored bytes like any other.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ __all__ = ["BodyDecoder", "UnreadableEncodingError", "body_decoder", "coding_of"
 
 _PIECE_BYTES = 4 << 20
 _GZIP_WINDOW = 16 + zlib.MAX_WBITS
+_GZIP_FIRST_BYTE = 0x1F
 _CODINGS = ("identity", "gzip", "deflate")
 
 
@@ -62,7 +67,7 @@ def body_decoder(coding: str, *, piece_bytes: int = _PIECE_BYTES) -> BodyDecoder
     >>> decoder.finish()
     """
     if coding == "identity":
-        return _Identity()
+        return _Sniffing(piece_bytes)
     if coding == "gzip":
         return _Inflater(_GZIP_WINDOW, piece_bytes, members=True)
     if coding == "deflate":
@@ -80,6 +85,28 @@ class _Identity:
 
     def finish(self) -> None:
         pass
+
+
+class _Sniffing:
+    """Identity, or gzip when the body's first byte is gzip's first (see the module doc)."""
+
+    def __init__(self, piece_bytes: int) -> None:
+        self._piece = piece_bytes
+        self._inner: BodyDecoder | None = None
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._inner is None:
+            if not data:
+                return
+            gzipped = data[0] == _GZIP_FIRST_BYTE
+            self._inner = (
+                _Inflater(_GZIP_WINDOW, self._piece, members=True) if gzipped else _Identity()
+            )
+        yield from self._inner.feed(data)
+
+    def finish(self) -> None:
+        if self._inner is not None:
+            self._inner.finish()
 
 
 class _Inflater:
