@@ -78,7 +78,7 @@ def _from_json(body: Any) -> ErrorBody | None:
         message = _message_of(error.get("message")) or (str(code) if code else None)
         if message:
             return ErrorBody(_excerpt(message), str(code) if code else None, details)
-    for key in ("message", "detail", "error_description", "error", "errors", "title"):
+    for key in ("message", "msg", "detail", "error_description", "error", "errors", "title"):
         message = _message_of(body.get(key))
         if message:
             code = body.get("code")
@@ -99,8 +99,8 @@ def _message_of(value: Any) -> str | None:
                 prefix = f"{_where(where)}: " if where else ""
                 return prefix + value[key]
         return json.dumps(value, ensure_ascii=False)
-    if value is None or value == "":
-        return None
+    if value is None or value == "" or isinstance(value, bool):
+        return None  # `"error": true` flags an error; the message is elsewhere
     return str(value)
 
 
