@@ -160,6 +160,7 @@ class _Scan:
     warning: str | None = None
     _oldest: str | None = None
     _pages: dict[tuple[tuple[str, str, str], ...], int] = field(default_factory=dict)
+    _previous: tuple[tuple[str, str, str], ...] | None = None
     _longest: int = 0
 
     @classmethod
@@ -186,11 +187,14 @@ class _Scan:
 
     def _repeats(self, result: TaskPage) -> bool:
         """Whether the page shows what a page taken before in this tick showed: the listing
-        (or a cache in front of it) does not page, or it is past its end whatever it counts.
-        Paging on would read the same again until its count runs out, if ever."""
+        (or a cache in front of it) does not page, or, empty after an empty page, it is past
+        its end whatever it counts. Paging on would read the same until its count ran out."""
         shown = tuple((task.id, _stamp(task.updated_at), task.status) for task in result.data)
+        previous, self._previous = self._previous, shown
         earlier = self._pages.setdefault(shown, self.page)
-        if earlier == self.page:
+        # One empty page before the last counted is passed by: a listing that filters its
+        # pages after cutting them sends some.
+        if earlier == self.page or (not shown and previous != shown):
             return False
         self.done = True
         if shown:
@@ -201,8 +205,8 @@ class _Scan:
             )
         else:
             self.warning = (
-                f"Linkup answered pages {earlier} and {self.page} with no tasks though it "
-                f"counts {result.metadata.total_pages} pages: this scan ends there"
+                f"Linkup answered pages {self.page - 1} and {self.page} with no tasks though "
+                f"it counts {result.metadata.total_pages} pages: this scan ends there"
             )
         return True
 
@@ -263,8 +267,8 @@ def _goes_on(page: int, result: TaskPage, size: int) -> bool:
     """Whether a page after `page` may list tasks. The counts are hints: an empty page before
     the last page counted is passed by (a listing that filters after paging sends them), and a
     page counted as the last is not when the total says more tasks follow (a service that
-    serves fewer a page than asked but counts pages by what was asked). Without counts, a full
-    page is followed by another."""
+    serves fewer a page than asked but counts pages by what was asked). Without counts, the
+    listing goes on to an empty page: a short one may be all a service serves at a time."""
     counts = result.metadata
     if counts.total_pages is not None and page < counts.total_pages:
         return True
@@ -274,7 +278,7 @@ def _goes_on(page: int, result: TaskPage, size: int) -> bool:
         size = counts.page_size
     if counts.total is not None:
         return (page - 1) * size + len(result.data) < counts.total
-    return counts.total_pages is None and len(result.data) >= size
+    return counts.total_pages is None
 
 
 def build_linkup_sensor(

@@ -33,9 +33,10 @@ class Listing:
 
     What a test may change: `ignores_page` answers every page as the first (a cache keyed
     without the query); `page_cap` serves at most that many a page, counting pages by it;
-    `counts` rewrites the metadata (None leaves it out); pages in `empty` are answered with no
-    tasks; the reads (1, 2, …) in `throttled` are refused with 429; `after_read[n]` is called
-    once the nth read is answered, to change the listing between two reads.
+    `counts` rewrites the metadata (None leaves it out); pages in `empty` before the last are
+    answered with no tasks; the reads (1, 2, …) in `throttled` are refused with 429;
+    `after_read[n]` is called once the nth read is answered, to change the listing between two
+    reads.
     """
 
     def __init__(self) -> None:
@@ -90,6 +91,7 @@ class Listing:
             "total": len(ordered),
             "totalPages": -(-len(ordered) // size),
         }
-        data = [] if number in self.empty else ordered[(number - 1) * size : number * size]
+        before_last = number < metadata["totalPages"]
+        data = [] if number in self.empty and before_last else ordered[(number - 1) * size :][:size]
         shown = self.counts(metadata)
         return JSONResponse({"data": data} if shown is None else {"metadata": shown, "data": data})

@@ -95,6 +95,19 @@ def test_an_empty_page_before_the_last_counted_is_passed_by(
     assert requested(first) == ["task_5", "task_4", "task_1", "task_0"]
 
 
+def test_empty_pages_apart_are_each_passed_by(
+    six: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    for number in range(6, 10):
+        six.complete(f"task_{number}", at(number))
+    six.empty = {2, 4}
+    first = tick(sensor, instance, resource, None)
+    assert requested(first) == ["task_9", "task_8", "task_5", "task_4", "task_1", "task_0"]
+
+
 def test_empty_pages_up_to_a_count_far_too_high_end_the_scan(
     six: Listing,
     sensor: dg.SensorDefinition,
@@ -120,7 +133,7 @@ def test_a_page_counted_as_the_last_is_not_when_the_total_says_more_follow(
     assert requested(tick(sensor, instance, resource, None)) == IDS[::-1]
 
 
-def test_a_listing_without_counts_is_read_to_its_first_short_page(
+def test_a_listing_without_counts_is_read_to_its_first_empty_page(
     six: Listing,
     sensor: dg.SensorDefinition,
     instance: dg.DagsterInstance,
@@ -129,7 +142,7 @@ def test_a_listing_without_counts_is_read_to_its_first_short_page(
     six.complete("task_6", at(6))
     six.counts = lambda metadata: None
     assert requested(tick(sensor, instance, resource, None)) == ["task_6", *IDS[::-1]]
-    assert six.pages == [1, 2, 3, 4]
+    assert six.pages == [1, 2, 3, 4, 5]
 
 
 @pytest.mark.parametrize("counts", ["unreadable", "null"])
