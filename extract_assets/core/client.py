@@ -10,6 +10,7 @@ from typing import Any, Self, TypedDict, TypeVar, Unpack
 
 from pydantic import BaseModel
 
+from extract_assets.core.errors import UnreadableAnswerError
 from extract_assets.core.http import ApiClient, ErrorFactory, Timeouts
 from extract_assets.core.options import check_options
 from extract_assets.core.payload import parse_each, parse_payload
@@ -100,8 +101,18 @@ class ProviderClient:
         self._api.close()
 
     def _read(self, model: type[M], payload: Any, what: str) -> M:
-        """An answer read as `model`; one that does not fit is an `UnreadableAnswerError`."""
-        return parse_payload(model, payload, provider=self._api.provider, what=what)
+        """An answer read as `model`; one that does not fit is an `UnreadableAnswerError`,
+        which also says what the answer says when it holds none of the model's required fields
+        but an error's (a 200 whose body is `{"error": ...}`)."""
+        try:
+            return parse_payload(model, payload, provider=self._api.provider, what=what)
+        except UnreadableAnswerError as error:
+            required = {
+                f.alias or name for name, f in model.model_fields.items() if f.is_required()
+            }
+            if isinstance(payload, dict) and not required & payload.keys():
+                raise self._api.misfit(error, payload) from None
+            raise
 
     def _read_each(
         self, model: type[M], items: Iterable[Any], what: str, logger: logging.Logger

@@ -17,9 +17,10 @@ from typing import Any
 
 import httpx
 
-__all__ = ["ErrorBody", "read_error_body"]
+__all__ = ["ErrorBody", "read_error_body", "said_in"]
 
 _EXCERPT = 200
+_ERROR_KEYS = frozenset({"error", "errors", "message", "msg", "detail", "error_description"})
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -54,6 +55,21 @@ def read_error_body(response: httpx.Response) -> ErrorBody:
     except ValueError:
         return ErrorBody(_excerpt(_plain(text)) or fallback)
     return _from_json(body) or ErrorBody(fallback)
+
+
+def said_in(body: Any) -> str | None:
+    """The message of an error sent as a successful answer's JSON (a 200 whose body is
+    `{"error": ...}`), or None when `body` is no object holding an error's keys.
+
+    >>> said_in({"error": {"code": "UNAUTHORIZED", "message": "Invalid API key"}})
+    'Invalid API key'
+    >>> said_in({"data": []}) is None
+    True
+    """
+    if not isinstance(body, dict) or not _ERROR_KEYS & body.keys():
+        return None
+    found = _from_json(body)
+    return found.message if found else None
 
 
 def _text(response: httpx.Response) -> str:

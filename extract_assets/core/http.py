@@ -31,7 +31,7 @@ from extract_assets.core.content_encoding import (
     body_decoder,
     coding_of,
 )
-from extract_assets.core.error_body import read_error_body
+from extract_assets.core.error_body import read_error_body, said_in
 from extract_assets.core.errors import (
     ApiError,
     AuthenticationError,
@@ -362,6 +362,15 @@ class ApiClient:
                 hint="a proxy or gateway may stand between you and the service: check the "
                 "base URL and any proxy settings, then try again",
             ).without(self._key) from None
+
+    def misfit(self, error: ApiError, payload: Any) -> ApiError:
+        """`error`, raised for an answer that is not the object asked for, saying what the
+        answer says when it holds an error instead (a 200 whose body is `{"error": ...}`),
+        with the key masked (some services quote the key they refuse)."""
+        said = said_in(payload)
+        if said:
+            error = error.retold(f"{error.message}; the answer says: {said}")
+        return error.without(self._key)
 
     @contextmanager
     def stream(
