@@ -30,9 +30,10 @@ def landed_or_back_off(
     A 5xx or a dropped connection may come after the provider accepted, and charged for, the
     request. So `find_landed` looks first for what the request created: if found, it is
     returned, with a warning built from `what` and `landed(found)`. Otherwise `error` is raised
-    once `retry.max_attempts` are spent; else the backoff is slept through (and logged) and
-    None tells the caller to send the request again. The caller owns the loop, so waits of its
-    own (a full queue, a busy extract) count as attempts as they always did.
+    once `retry.max_attempts` are spent, or when its `Retry-After` asks for longer than the
+    retry deadline; else the backoff, or that `Retry-After` when longer, is slept through (and
+    logged) and None tells the caller to send the request again. The caller owns the loop, so
+    waits of its own (a full queue, a busy extract) count as attempts as they always did.
 
     >>> from extract_assets.core.errors import ServerError
     >>> lost = ServerError("502 Bad Gateway", provider="demo")
@@ -52,9 +53,9 @@ def landed_or_back_off(
     if found is not None:
         logger.warning("%s failed (%s) but %s; using it", what, error.message, landed(found))
         return found
-    if attempt >= retry.max_attempts:
+    if attempt >= retry.max_attempts or (error.retry_after or 0) > retry.deadline_seconds:
         raise error
-    wait = retry.backoff(attempt, _rng)
+    wait = retry.wait_before_next(attempt, error.retry_after, _rng)
     logger.warning("%s failed (%s); retrying in %.1f s", what, error.message, wait)
     time.sleep(wait)
     return None
