@@ -86,9 +86,22 @@ def same_value(sent: Any, stored: Any, *, in_variant: bool = False) -> bool:
         )
     if isinstance(sent, str):
         return _same_text(sent, stored)
-    if isinstance(sent, dict | list):
-        return stored == sent or (isinstance(stored, str) and json.loads(stored) == sent)
+    if isinstance(stored, str) and isinstance(sent, dict | list):
+        return bool(json.loads(stored) == sent)
+    if isinstance(sent, dict) and isinstance(stored, dict):
+        return _same_object(sent, stored)
+    if isinstance(sent, list) and isinstance(stored, list):
+        return len(sent) == len(stored) and all(map(same_value, sent, stored))
     return bool(sent == stored)
+
+
+def _same_object(sent: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
+    """An object as a struct holds it: every key sent with its value, the struct's other keys
+    (those of other rows) null."""
+    return all(
+        (stored.get(key) is None if value is None else same_value(value, stored.get(key)))
+        for key, value in sent.items()
+    ) and all(value is None for key, value in stored.items() if key not in sent)
 
 
 def _same_text(sent: str, stored: Any) -> bool:
