@@ -1,0 +1,301 @@
+"""Any values, of any kind, over batches and days, under `variant`: read back whole by DuckDB,
+pyarrow, Polars and pandas, every value sent is in its column, converted only without loss, or
+unchanged in exactly one variant column of its kind; an object or a list there is the JSON text
+sent, with the keys sent (apart only by case too), nulls only where sent, numbers as numbers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from extract_assets.core import parquet
+from extract_assets.core.column_names import column_key
+from extract_assets.core.table import TableWriter
+from extract_assets_tests.readers import WITHOUT_SPARK, Row, assert_all_readers_agree
+
+Source = Literal["ndjson", "records"]
+KEYS = ("x", "y", "o", "X")
+DECLARED = {
+    "properties": {
+        "x": {"type": "integer"},
+        "o": {
+            "type": "object",
+            "properties": {"k": {"type": "integer"}, "a": {"type": "number"}},
+        },
+    }
+}
+_INTEGER_TEXT = re.compile(r"-?(0|[1-9][0-9]*)")
+_NUMBER_TEXT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+_INT64 = range(-(2**63), 2**63)
+
+
+class Beyond(str):
+    """A JSON number beyond the doubles, sent as a number (`1e400`): the table keeps its text."""
+
+
+_BEYOND_MARK = "\u0000beyond:"
+_MARKED = re.compile(r'"\\u0000beyond:([^"]*)"')
+EDGE_INTEGERS = [2**53, 2**53 + 1, -(2**53 + 1), 2**63 - 1, -(2**63), 2**63, 2**64 + 1, 10**30]
+TEXTS = st.sampled_from(
+    [
+        "",
+        "n/a",
+        "007",
+        "+5",
+        " 12",
+        "12.5",
+        "0.1",
+        "3185",
+        "1e400",
+        "true",
+        '{"a": 1}',
+        "9007199254740993",
+        "18446744073709551615",
+    ]
+) | st.text(st.characters(blacklist_categories=("Cs",)), max_size=4)
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-1000, 1000)
+    | st.sampled_from(EDGE_INTEGERS)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | TEXTS
+    | st.just(Beyond("1e400"))
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "A", "k", "K", ""]), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+ROWS = st.lists(
+    st.fixed_dictionaries({}, optional=dict.fromkeys(KEYS, VALUES)), min_size=1, max_size=4
+)
+DAYS = st.lists(ROWS, min_size=1, max_size=3)
+
+
+def ndjson(rows: list[dict[str, Any]]) -> bytes:
+    text = "".join(json.dumps(marked(row), ensure_ascii=False) + "\n" for row in rows)
+    return _MARKED.sub(r"\1", text).encode()
+
+
+def marked(value: Any) -> Any:
+    """`value` with each `Beyond` marked, to be written as the bare number by `ndjson`."""
+    if isinstance(value, Beyond):
+        return Beyond(_BEYOND_MARK + value)
+    if isinstance(value, dict):
+        return {key: marked(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [marked(item) for item in value]
+    return value
+
+
+def as_text(value: Any) -> Any:
+    """`value` as a JSON page read by Python brings it: a number beyond the doubles is text."""
+    if isinstance(value, Beyond):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: as_text(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [as_text(item) for item in value]
+    return value
+
+
+def land(
+    folder: Path, days: list[list[dict[str, Any]]], how: Source, schema: Any
+) -> tuple[list[Row], dict[str, str]]:
+    """Each day's rows written to the table as a write of its own, in small blocks and batches
+    (so later batches of a write meet the types earlier ones set), read back by four readers."""
+    table = folder / "linkup" / "t"
+    renamed: dict[str, str] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parquet, "_BLOCK_BYTES", 64)
+        patch.setattr(parquet, "_RECORDS_PER_BATCH", 2)
+        for day, rows in enumerate(days):
+            with TableWriter(table, json_schema=schema) as writer:
+                target = table / f"part-{day}.parquet"
+                if how == "ndjson":
+                    writer.stage_ndjson([ndjson(rows)], target)
+                else:
+                    writer.stage_records([as_text(row) for row in rows], target)
+                renamed.update(writer.publish().changes.renamed)
+    return assert_all_readers_agree(table, None, WITHOUT_SPARK), renamed
+
+
+# --- judging one value -------------------------------------------------------------------
+
+
+def same_json(sent: Any, stored: Any) -> bool:
+    """`stored` (JSON read back) is `sent`: the same keys, kinds and values at every depth."""
+    if isinstance(sent, Beyond):
+        return stored == str(sent)
+    if isinstance(sent, bool) or isinstance(stored, bool):
+        return sent is stored
+    if isinstance(sent, dict):
+        return (
+            isinstance(stored, dict)
+            and sent.keys() == stored.keys()
+            and all(same_json(sent[key], stored[key]) for key in sent)
+        )
+    if isinstance(sent, list):
+        return (
+            isinstance(stored, list)
+            and len(sent) == len(stored)
+            and all(same_json(a, b) for a, b in zip(sent, stored, strict=True))
+        )
+    if isinstance(sent, float) or isinstance(stored, float):
+        return type(sent) is type(stored) and sent == stored
+    return type(sent) is type(stored) and sent == stored
+
+
+def spelled(text: str) -> int | float | None:
+    """The number `text` spells as JSON, or None."""
+    if _INTEGER_TEXT.fullmatch(text):
+        return int(text)
+    return float(text) if _NUMBER_TEXT.fullmatch(text) else None
+
+
+def kept_in_column(sent: Any, stored: Any) -> bool:
+    """`stored`, in the column itself, is `sent` converted without loss (README's rules)."""
+    if isinstance(stored, str):
+        if isinstance(sent, str):
+            return stored == sent
+        # Anything in a text place is its JSON text. An object there may have been stored as
+        # a struct before the place widened to text: then it reads with the struct's keys,
+        # those it lacked null, and its numbers as the struct's types held them.
+        try:
+            return kept_in_column(sent, json.loads(stored))
+        except json.JSONDecodeError:
+            return False
+    if isinstance(stored, dict):
+        return isinstance(sent, dict) and _kept_object(sent, stored)
+    if isinstance(stored, list):
+        return (
+            isinstance(sent, list)
+            and len(sent) == len(stored)
+            and all(_kept_or_null(a, b) for a, b in zip(sent, stored, strict=True))
+        )
+    if isinstance(sent, str) and not isinstance(sent, Beyond):
+        if isinstance(stored, bool):
+            return {"true": True, "false": False}.get(sent) is stored
+        number = spelled(sent)
+        return number is not None and number == stored and math.isfinite(float(stored))
+    if isinstance(sent, bool) or isinstance(stored, bool):
+        return sent is stored
+    if isinstance(sent, int) and isinstance(stored, float):
+        return float(sent) == stored  # an inferred integer column that met a fraction
+    return isinstance(sent, int | float) and sent == stored
+
+
+def _kept_object(sent: dict[str, Any], stored: dict[str, Any]) -> bool:
+    by_key = {column_key(name): value for name, value in stored.items()}
+    # A struct holds every key any row had: those this object lacks read as null.
+    return sent.keys() <= by_key.keys() and all(
+        _kept_or_null(sent.get(key), value) for key, value in by_key.items()
+    )
+
+
+def _kept_or_null(sent: Any, stored: Any) -> bool:
+    if sent is None:
+        return stored is None
+    return stored is not None and kept_in_column(sent, stored)
+
+
+def kept_in_variant(kind: str, sent: Any, stored: Any) -> bool:
+    """`stored`, in the variant column `kind`, is `sent` unchanged."""
+    if kind == "json":
+        return isinstance(sent, dict | list) and same_json(sent, json.loads(stored))
+    if kind == "text":
+        beyond_int64 = isinstance(sent, int) and not isinstance(sent, bool) and sent not in _INT64
+        return (isinstance(sent, str) and stored == sent) or (beyond_int64 and stored == str(sent))
+    if kind == "bigint":
+        return type(sent) is int and stored == sent
+    if kind == "double":
+        return type(sent) is float and stored == sent
+    return kind == "bool" and isinstance(sent, bool) and stored is sent
+
+
+def problems(sent: dict[str, Any], stored: Row, renamed: dict[str, str]) -> Iterator[str]:
+    for sent_key in KEYS:
+        key = renamed.get(sent_key, sent_key)
+        value = sent.get(sent_key)
+        held = {
+            name: cell
+            for name, cell in stored.items()
+            if cell is not None and (name == key or name.startswith(f"{key}__v_"))
+        }
+        if value is None:
+            if held:
+                yield f"{key}: sent null, stored {held}"
+            continue
+        if len(held) != 1:
+            yield f"{key}: sent {value!r}, stored {held or 'nothing'}"
+            continue
+        ((name, cell),) = held.items()
+        ok = (
+            kept_in_column(value, cell)
+            if name == key
+            else kept_in_variant(name.removeprefix(f"{key}__v_"), value, cell)
+        )
+        if not ok:
+            yield f"{key}: sent {value!r}, stored {name}={cell!r}"
+
+
+_SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_widening_warnings() -> Iterator[None]:
+    logging.disable(logging.WARNING)
+    yield
+    logging.disable(logging.NOTSET)
+
+
+def assert_every_value_kept(
+    days: list[list[dict[str, Any]]], stored: list[Row], renamed: dict[str, str]
+) -> None:
+    sent = [row for rows in days for row in rows]
+    by_id = {row["id"]: row for row in stored}
+    assert len(stored) == len(sent)
+    found = [
+        f"row {i}: {p}" for i, row in enumerate(sent) for p in problems(row, by_id[i], renamed)
+    ]
+    assert not found, "\n".join(found)
+
+
+def numbered(days: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+    ids = iter(range(sum(map(len, days))))
+    return [[{"id": next(ids), **row} for row in rows] for rows in days]
+
+
+@_SETTINGS
+@given(days=DAYS, how=st.sampled_from(["ndjson", "records"]))
+def test_any_values_over_days_are_each_kept_in_their_column_or_a_variant(
+    tmp_path_factory: pytest.TempPathFactory, days: list[list[dict[str, Any]]], how: Source
+) -> None:
+    days = numbered(days)
+    stored, renamed = land(tmp_path_factory.mktemp("any"), days, how, None)
+    assert_every_value_kept(days if how == "ndjson" else as_text(days), stored, renamed)
+
+
+@_SETTINGS
+@given(days=DAYS, how=st.sampled_from(["ndjson", "records"]))
+def test_any_values_over_days_beside_declared_columns_are_each_kept_in_their_column_or_a_variant(
+    tmp_path_factory: pytest.TempPathFactory, days: list[list[dict[str, Any]]], how: Source
+) -> None:
+    days = numbered(days)
+    stored, renamed = land(tmp_path_factory.mktemp("declared"), days, how, DECLARED)
+    assert_every_value_kept(days if how == "ndjson" else as_text(days), stored, renamed)
