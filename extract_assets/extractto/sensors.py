@@ -2,7 +2,8 @@
 
 When Extract.to syncs an extract on its own schedule, the rows it wrote carry that sync's
 `__insert_date`; the days they fall on are requested as partition runs that only read the rows
-(no second sync). Extracts that went to `error` are logged once per error.
+(no second sync), and a day whose partition does not exist yet once it does. Extracts that went
+to `error` are logged once per error.
 """
 
 import time
@@ -40,6 +41,8 @@ _COARSE_STAMP = timedelta(minutes=1)
 class _Seen:
     last_sync: str | None = None
     error: str | None = None
+    # Days a sync wrote before their partition existed, each with the sync that wrote it.
+    early: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -149,30 +152,45 @@ def _requests_for_sync(
     lookback_days: int,
     deadline: float,
 ) -> list[dg.RunRequest]:
-    if extract.status == SYNCING or extract.last_sync is None:
-        return []
-    current = extract.last_sync.isoformat()
-    previous = seen.last_sync
-    # `previous` is None when the extract had never synced as the sensor first saw it. A
-    # lagging replica may show an older sync: the newer one seen stays the one to read after.
-    if _not_after(current, previous):
-        return []
-    if _made_by_us(context, key, current):
+    """Runs for the days of a new outside sync, and for days written earlier whose partition
+    has come to exist since."""
+    due = dict(seen.early)
+    current = _new_sync(extract, seen)
+    if current is not None and _made_by_us(context, key, current):
         seen.last_sync = current
-        return []
-    days = _days_written_since(context, client, extract, previous, lookback_days, deadline)
-    # Noted once its days are read: a read that fails leaves the sync to the next tick.
-    seen.last_sync = current
+    elif current is not None:
+        days = _days_written_since(
+            context, client, extract, seen.last_sync, lookback_days, deadline
+        )
+        # Noted once its days are read: a read that fails leaves the sync to the next tick.
+        seen.last_sync = current
+        due |= {day.isoformat(): current for day in days}
+    ranges, seen.early = _partition_ranges(spec, due)
+    if seen.early:
+        context.log.info(
+            f"Extract.to extract {extract.id} wrote rows dated {', '.join(sorted(seen.early))}, "
+            "whose partitions do not exist yet: their run is requested once they do"
+        )
     return [
         dg.RunRequest(
-            run_key=f"{extract.id}:{current}:{first}",
+            run_key=f"{extract.id}:{sync}:{first}",
             asset_selection=[key],
             tags={_RANGE_START: first, _RANGE_END: last},
             # The op of an asset declared by key is named after the key.
             run_config={"ops": {key.to_python_identifier(): {"config": {"sync": False}}}},
         )
-        for first, last in _partition_ranges(spec, days)
+        for first, last, sync in ranges
     ]
+
+
+def _new_sync(extract: Extract, seen: _Seen) -> str | None:
+    """The extract's `last_sync` when it is a finished sync newer than the one seen before."""
+    if extract.status == SYNCING or extract.last_sync is None:
+        return None
+    current = extract.last_sync.isoformat()
+    # `seen.last_sync` is None when the extract had never synced as the sensor first saw it.
+    # A lagging replica may show an older sync: the newer one seen stays the one to read after.
+    return None if _not_after(current, seen.last_sync) else current
 
 
 def _not_after(current: str, previous: str | None) -> bool:
@@ -206,6 +224,9 @@ def _days_written_since(
     `__insert_date` or `date` cannot be read is passed over: counted, and the first one
     logged, so one odd value never stops the sensor.
 
+    The read goes a day past today: a service whose clock is past midnight before ours writes
+    rows of its today, our tomorrow.
+
     A read still going at `deadline` stops there and gives every day of the look-back: rows
     come in no promised order, so any day not read may hold new rows, and a tick must end
     within Dagster's 60 s."""
@@ -216,7 +237,8 @@ def _days_written_since(
     days: set[date] = set()
     unreadable = 0
     first = today - timedelta(lookback_days)
-    pages = client.iter_row_pages(extract.data_table_id, first, today)
+    last = today + timedelta(days=1)
+    pages = client.iter_row_pages(extract.data_table_id, first, last)
     for page in pages:
         if time.monotonic() > deadline:
             context.log.warning(
@@ -225,7 +247,7 @@ def _days_written_since(
                 f"last {lookback_days} is requested rather than risk missing one (raise "
                 "time_budget_seconds, up to about 50, if this recurs)"
             )
-            return [first + timedelta(n) for n in range((today - first).days + 1)]
+            return [first + timedelta(n) for n in range((last - first).days + 1)]
         for row in page:
             stamp = row.get(INSERT_DATE_COLUMN)
             if stamp is None:
@@ -254,22 +276,35 @@ def _may_be_after(start: datetime, span: timedelta, moment: datetime) -> bool:
     return start > moment
 
 
-def _partition_ranges(spec: ExtractToExtractSpec, days: list[date]) -> list[tuple[str, str]]:
-    """The partitions holding `days` as runs of neighbours (first, last), skipping those that
-    do not exist yet (today's, with no end offset)."""
+def _partition_ranges(
+    spec: ExtractToExtractSpec, due: Mapping[str, str]
+) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+    """The partitions holding the `due` days (ISO day -> the sync that wrote it) as runs of
+    neighbours (first, last, the newest sync among them), and the days whose partition does not
+    exist yet, to keep: today's with no end offset, or a day the service's clock reached
+    before ours. Days before the first partition are not the spec's."""
     partitions = partitions_for(spec)
-    position = {key: index for index, key in enumerate(partitions.get_partition_keys())}
-    wanted: set[int] = set()
-    for day in days:
-        moment = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
-        index = position.get(partitions.get_partition_key_for_timestamp(moment))
+    keys = partitions.get_partition_keys()
+    position = {key: index for index, key in enumerate(keys)}
+    wanted: dict[int, str] = {}
+    early: dict[str, str] = {}
+    for day, sync in due.items():
+        moment = datetime.combine(date.fromisoformat(day), datetime.min.time(), UTC)
+        key = partitions.get_partition_key_for_timestamp(moment.timestamp())
+        index = position.get(key)
         if index is not None:
-            wanted.add(index)
-    keys = list(position)
-    ranges: list[tuple[str, str]] = []
+            wanted[index] = max(sync, wanted.get(index, sync), key=_instant_key)
+        elif not keys or key > keys[-1]:
+            early[day] = sync
+    ranges: list[tuple[str, str, str]] = []
     for index in sorted(wanted):
         if ranges and position[ranges[-1][1]] == index - 1:
-            ranges[-1] = (ranges[-1][0], keys[index])
+            first, _, sync = ranges[-1]
+            ranges[-1] = (first, keys[index], max(sync, wanted[index], key=_instant_key))
         else:
-            ranges.append((keys[index], keys[index]))
-    return ranges
+            ranges.append((keys[index], keys[index], wanted[index]))
+    return ranges, early
+
+
+def _instant_key(stamp: str) -> datetime:
+    return parse_instant(stamp) or datetime.min.replace(tzinfo=UTC)

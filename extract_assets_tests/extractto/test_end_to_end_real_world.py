@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from dagster._core.definitions.sensor_definition import SensorExecutionData
+from dagster._core.test_utils import freeze_time
 
 import extract_assets as ea
 from extract_assets.core.table import read_document
@@ -283,6 +284,11 @@ def journey(
         for request in pipeline.tick():
             pipeline.run(request)
         pipeline.tick()
+        with freeze_time(datetime.combine(today + timedelta(days=1), time(0, 30), UTC)):
+            # Our clock reaches the next day: the partition of the day synced early exists.
+            for request in pipeline.tick():
+                pipeline.run(request)
+            pipeline.tick()
         pipeline.materialize(["week"], day(2), day(2), extra=[weekly(start, journey.downstream)])
         yield journey
 
@@ -299,8 +305,8 @@ def by_key(rows: list[Row], day_of: Any) -> dict[tuple[Any, ...], Row]:
 
 
 def test_ticks_request_nothing_for_our_own_syncs(journey: Journey) -> None:
-    first, after_ours, _, after_runs, _, after_the_last = journey.ticks
-    assert (first, after_ours, after_runs, after_the_last) == ([], [], [], [])
+    first, after_ours, _, after_runs, _, after_more_runs, _, after_the_last = journey.ticks
+    assert (first, after_ours, after_runs, after_more_runs, after_the_last) == ([],) * 5
 
 
 def test_each_outside_sync_is_requested_for_its_days_whose_partitions_exist(
@@ -318,6 +324,14 @@ def test_each_outside_sync_is_requested_for_its_days_whose_partitions_exist(
     # The clock moved a day on: the service's last sync reached our today, no partition yet.
     assert requested[2] == [("ads", day(3), day(1)), ("messy", day(5), day(3))]
     assert requested[4] == [("ads", day(2), day(1))]
+
+
+def test_a_day_synced_before_its_partition_exists_is_requested_once_it_exists(
+    journey: Journey,
+) -> None:
+    (request,) = journey.ticks[6]
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == (journey.day(0),) * 2
+    assert latest_rows(journey, "ads")[journey.day(0)], "the service wrote no row that day"
 
 
 @pytest.mark.parametrize("table", TABLES)
