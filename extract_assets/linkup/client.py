@@ -159,7 +159,9 @@ class LinkupClient(ProviderClient):
         }
         payload = self._api.json("GET", "/v1/extract", params=params)
         items = payload.get("data") if isinstance(payload, dict) else None
-        tasks = self._read_each(Task, items if isinstance(items, list) else [], "task", logger)
+        if not isinstance(items, list):  # no page, or one of no tasks: read as it came
+            return self._read(TaskPage, payload, "the page of tasks")
+        tasks = self._read_each(Task, items, "task", logger)
         listing = self._read(TaskPage, {**payload, "data": []}, "the page of tasks")
         return listing.model_copy(update={"data": tasks})
 
