@@ -495,7 +495,11 @@ class _DaysRead:
         self.progress.finish(note=f"{self.pages} pages; the reader needed no more")
 
 
-def _row_day(row: Mapping[str, Any]) -> date | None:
+def _row_day(row: Any) -> date | None:
+    """The day a row is dated; None for a row without one, or an item that is no row (`null`),
+    which the writer judges, not the progress line."""
+    if not isinstance(row, Mapping):
+        return None
     try:
         return date.fromisoformat(str(row.get(_ROW_DATE))[:10])
     except ValueError:
