@@ -161,6 +161,7 @@ class _Scan:
     _oldest: str | None = None
     _pages: dict[tuple[tuple[str, str, str], ...], int] = field(default_factory=dict)
     _previous: tuple[tuple[str, str, str], ...] | None = None
+    _repeated: int = 0
     _longest: int = 0
 
     @classmethod
@@ -180,7 +181,9 @@ class _Scan:
             self.top = max(_stamp(task.updated_at) for task in result.data)
         for task in result.data:
             self._take(task)
-        size = min(page_size, self._longest or page_size)
+        # What the service serves a page, if less than asked: a tick resumed on a page of a
+        # service serving fewer knows no other page to tell it by.
+        size = min(page_size, self._longest or len(result.data) or page_size)
         self.done = self.done or not _goes_on(self.page, result, size)
         self._longest = max(self._longest, len(result.data))
         self.page += 1
@@ -195,6 +198,12 @@ class _Scan:
         # One empty page before the last counted is passed by: a listing that filters its
         # pages after cutting them sends some.
         if earlier == self.page or (not shown and previous != shown):
+            self._repeated = 0
+            return False
+        self._repeated += 1
+        # A listing that says it served the page asked may have grown by exactly the pages
+        # between two reads: it is taken at its word until the next page repeats too.
+        if shown and result.metadata.page in (None, self.page) and self._repeated < 2:
             return False
         self.done = True
         if shown:

@@ -84,6 +84,40 @@ def test_a_listing_that_ignores_page_is_told_once_a_tick(
         assert logged.count("Linkup answered page 2 with the tasks of page 1") == 1
 
 
+def test_a_listing_that_ignores_page_but_says_it_served_the_page_asked_ends_at_a_second_repeat(
+    six: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    six.ignores_page = True
+    six.counts = lambda metadata: {"totalPages": 1_000_000}
+    assert requested(tick(sensor, instance, resource, None)) == ["task_5", "task_4"]
+    assert six.pages == [1, 2, 3]
+
+
+def test_a_listing_grown_by_a_page_between_two_reads_is_read_on(
+    listing: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    """The second page then shows what the first did, as one that does not page would; the
+    tasks below, older than the window, are requested all the same."""
+    ids = [f"task_{number}" for number in range(6)]
+    for number, task_id in enumerate(ids):
+        listing.complete(task_id, at(number * 400))
+
+    def two_new() -> None:
+        for number in range(2):
+            listing.complete(f"new_{number}", at(3000 + number))
+
+    listing.after_read[1] = two_new
+    first = tick(sensor, instance, resource, None)
+    assert requested(first) == ids[::-1]
+    assert requested(tick(sensor, instance, resource, first.cursor)) == ["new_1", "new_0"]
+
+
 def test_an_empty_page_before_the_last_counted_is_passed_by(
     six: Listing,
     sensor: dg.SensorDefinition,
