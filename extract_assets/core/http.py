@@ -602,7 +602,7 @@ class ApiClient:
             url=url,
             hint="nothing was written: a proxy, captive portal or sign-in page answered in the "
             "file host's place; check that the run reaches the file host directly, then "
-            "materialize again",
+            "re-execute the run (it re-attaches to what it already paid for)",
         ).without(self._key)
 
     def _pause_or_raise(self, error: ApiError, attempt: int, deadline: float) -> None:
@@ -720,6 +720,16 @@ class ApiClient:
                             if progress is not None:
                                 progress.add(rows=rows, nbytes=len(chunk))
                     break
+            except httpx.TooManyRedirects as exc:
+                raise ApiError(
+                    "the file link redirected again and again, never to the file",
+                    provider=self.provider,
+                    method="GET",
+                    url=shown_url,
+                    hint="nothing was written; the file host's redirects loop: re-execute the "
+                    "run later (it re-attaches to what it already paid for), and report it to "
+                    f"{self.provider} with the task or run id if it persists",
+                ) from exc
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 attempt += 1
                 error = self._transport_error(exc, "GET", shown_url, "download broke")
@@ -773,8 +783,8 @@ def _asked_to_wait_too_long(error: ApiError) -> ApiError:
     return error.retold(
         f"{error.message}; the service asked to wait {error.retry_after:,.0f} s before trying "
         "again (Retry-After), past the retry deadline, so it was not tried again",
-        hint="materialize again once that time has passed, or give the resource a longer "
-        "retry_deadline_seconds to wait it out within the run",
+        hint="re-execute the run once that time has passed (it re-attaches to what it already "
+        "paid for), or give the resource a longer retry_deadline_seconds to wait it out",
     )
 
 

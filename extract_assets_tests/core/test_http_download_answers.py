@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from extract_assets.core.errors import ServerError, UnreadableAnswerError
+from extract_assets.core.errors import ApiError, ServerError, UnreadableAnswerError
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.linkup.client import LinkupClient
 from extract_assets.linkup.models import Task
@@ -99,4 +99,13 @@ def test_a_file_host_failing_so_to_the_end_is_a_server_error_writing_nothing(
         with pytest.raises(ServerError) as raised:
             linkup.write_result(task, tmp_path / "team" / "r.parquet")
     assert raised.value.status == 502 and raised.value.attempts == 3
+    assert not (tmp_path / "team").exists()
+
+
+def test_a_file_link_whose_redirects_loop_fails_saying_so_writing_nothing(tmp_path: Path) -> None:
+    host = FileHost(odd=999, status=302, body=b"", headers={"location": "/files/result"})
+    with result_of(host) as task, client() as linkup:
+        with pytest.raises(ApiError, match="redirected again and again") as raised:
+            linkup.write_result(task, tmp_path / "team" / "r.parquet")
+    assert "re-execute the run" in str(raised.value) and KEY not in str(raised.value)
     assert not (tmp_path / "team").exists()
