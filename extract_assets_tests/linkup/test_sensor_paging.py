@@ -208,3 +208,30 @@ def test_a_listing_serving_fewer_a_page_than_asked_but_counting_pages_as_asked_i
     outputs = build_linkup_task_outputs_asset(output_dir=str(tmp_path))
     sensor = build_linkup_sensor([OURS], outputs, time_budget_seconds=10, page_size=asked)
     assert requested(tick(sensor, instance, resource, None)) == IDS[::-1]
+
+
+def test_a_tick_resumed_on_a_listing_serving_fewer_than_asked_reads_it_whole(
+    listing: Listing,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+    tmp_path: Path,
+) -> None:
+    """The tick resumes past the pages counted as asked, with no page of its own to tell what
+    the service serves a page but the one it reads; tasks far apart, so none is found again."""
+    asked = 4
+    for number, task_id in enumerate(IDS):
+        listing.complete(task_id, at(number * 400))
+    listing.page_cap = 2
+    listing.counts = lambda metadata: {
+        **metadata,
+        "pageSize": asked,
+        "totalPages": math.ceil(metadata["total"] / asked),
+    }
+    outputs = build_linkup_task_outputs_asset(output_dir=str(tmp_path))
+    sensor = build_linkup_sensor([OURS], outputs, page_size=asked, max_tasks_per_tick=2)
+    cursor, handled = None, []
+    for _ in range(4):
+        result = tick(sensor, instance, resource, cursor)
+        handled += requested(result)
+        cursor = result.cursor
+    assert handled == IDS[::-1]
