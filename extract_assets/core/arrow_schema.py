@@ -391,7 +391,7 @@ def python_parts(
     the one of the kind `known` holds.
 
     >>> [(f.name, f.type, a.to_pylist()) for f, a in python_parts("n", [1, {"a": 1}], pa.int64())]
-    [('n', DataType(int64), [1, None]), ('n', DataType(string), [None, '{"a":1}'])]
+    [('n', DataType(int64), [1, None]), ('n', DataType(large_string), [None, '{"a":1}'])]
     """
     sent = values if sent is None else sent
     plain = pa.field(key, _NULL)
@@ -476,8 +476,11 @@ def _kind_held(known: pa.DataType) -> str:
 
 
 def _json_part(key: str, sent: Sequence[Any], role: bytes) -> tuple[pa.Field, pa.Array]:
-    texts = pa.array([None if v is None else json_text(v) for v in sent], _STRING)
-    return pa.field(key, _STRING, metadata={PART: role}), texts
+    # Whole JSON is large_string, text is string: tables a caller concatenates because their
+    # schemas are equal (field metadata aside) then give every part the same role.
+    kind = pa.large_string() if role == WHOLE_JSON else _STRING
+    texts = pa.array([None if v is None else json_text(v) for v in sent], kind)
+    return pa.field(key, kind, metadata={PART: role}), texts
 
 
 def python_column(

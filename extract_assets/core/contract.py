@@ -283,8 +283,10 @@ def _parts(table: pa.Table) -> dict[str, list[_Part]]:
         held = parts.setdefault(found.name, [])
         if role == SENT_JSON and held:
             held[-1].sent = values
+        elif role == WHOLE_JSON:
+            held.append(_Part(conform_array(values, _STRING), whole_json=True))
         else:
-            held.append(_Part(values, whole_json=role == WHOLE_JSON))
+            held.append(_Part(values))
     return parts
 
 

@@ -213,3 +213,19 @@ def test_values_of_each_kind_sent_to_an_integer_column_keep_their_kind_in_the_va
     assert sorted(later, key=str) == sorted(
         [{"x__v_bool": True}, {"x__v_text": "n/a"}, {"x__v_json": "[1]"}, {"x": 2}], key=str
     )
+
+
+def test_an_object_and_a_text_in_two_pages_of_one_day_each_keep_their_kind(
+    tmp_path: Path,
+) -> None:
+    materialize(tmp_path, FIRST, '[{"x": 1}]')
+    day = SECOND.isoformat()
+    pages = [
+        [{"x": 2, "date": day}, {"x": "n/a", "date": day}],
+        [{"x": 3, "date": day}, {"x": {"a": 1}, "date": day}],
+    ]
+    write_day_folders(pages, tmp_path / "extractto" / "ads", [SECOND])
+
+    rows = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date", WITHOUT_SPARK)
+    moved = {(row["x__v_text"], row["x__v_json"]) for row in rows if row["x"] is None}
+    assert moved == {("n/a", None), (None, '{"a":1}')}
