@@ -10,6 +10,7 @@ import logging
 import math
 import re
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from extract_assets.core import parquet
 from extract_assets.core.column_names import column_key
+from extract_assets.core.day_folders import write_day_folders
 from extract_assets.core.table import TableWriter
 from extract_assets_tests.readers import WITHOUT_SPARK, Row, assert_all_readers_agree
 
@@ -299,3 +301,30 @@ def test_any_values_over_days_beside_declared_columns_are_each_kept_in_their_col
     days = numbered(days)
     stored, renamed = land(tmp_path_factory.mktemp("declared"), days, how, DECLARED)
     assert_every_value_kept(days if how == "ndjson" else as_text(days), stored, renamed)
+
+
+def land_in_days(
+    folder: Path, days: list[list[dict[str, Any]]], schema: Any
+) -> tuple[list[Row], dict[str, str]]:
+    """Each day written by its own run of day folders (Extract.to's path), its rows in pages of
+    two, as a JSON page read by Python brings them; read back by four readers."""
+    table = folder / "extractto" / "ads"
+    renamed: dict[str, str] = {}
+    for index, rows in enumerate(days):
+        day = date(2026, 11, 1) + timedelta(days=index)
+        page = [{**as_text(row), "date": day.isoformat()} for row in rows]
+        pages = [page[start : start + 2] for start in range(0, len(page), 2)]
+        written = write_day_folders(pages, table, [day], json_schema=schema)
+        renamed.update(written.table.changes.renamed)
+    return assert_all_readers_agree(table, "date", WITHOUT_SPARK), renamed
+
+
+@_SETTINGS
+@given(days=DAYS, declared=st.booleans())
+def test_any_values_over_days_in_pages_are_each_kept_in_their_column_or_a_variant(
+    tmp_path_factory: pytest.TempPathFactory, days: list[list[dict[str, Any]]], declared: bool
+) -> None:
+    days = numbered(days)
+    schema = DECLARED if declared else None
+    stored, renamed = land_in_days(tmp_path_factory.mktemp("pages"), days, schema)
+    assert_every_value_kept(as_text(days), stored, renamed)
