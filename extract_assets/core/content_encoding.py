@@ -39,9 +39,10 @@ class BodyDecoder(Protocol):
         """The file's bytes that `data`, the next bytes received, completes."""
         ...
 
-    def finish(self) -> None:
-        """Once every byte was received: raises `EOFError` when the encoded stream stopped
-        before its end (zlib hands out all it can as the bytes arrive; nothing is held back)."""
+    def finish(self) -> bytes:
+        """Once every byte was received: the file's bytes held back until the end (none but
+        for a charset, see `charset`); raises `EOFError` when the encoded stream stopped before
+        its end (zlib hands out all it can as the bytes arrive)."""
         ...
 
 
@@ -83,8 +84,8 @@ class _Identity:
         if data:
             yield data
 
-    def finish(self) -> None:
-        pass
+    def finish(self) -> bytes:
+        return b""
 
 
 class _Sniffing:
@@ -104,9 +105,8 @@ class _Sniffing:
             )
         yield from self._inner.feed(data)
 
-    def finish(self) -> None:
-        if self._inner is not None:
-            self._inner.finish()
+    def finish(self) -> bytes:
+        return b"" if self._inner is None else self._inner.finish()
 
 
 class _Inflater:
@@ -152,9 +152,10 @@ class _Inflater:
             else:
                 data = self._inflate.unconsumed_tail
 
-    def finish(self) -> None:
+    def finish(self) -> bytes:
         if self._head or (self._started and not self._ended):
             raise EOFError(f"the {self._name} stream stopped before its end")
+        return b""
 
     @property
     def _name(self) -> str:

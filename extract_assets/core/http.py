@@ -345,11 +345,8 @@ class ApiClient:
     def decode(self, response: httpx.Response, method: str) -> Any:
         """The JSON body of `response` (a number beyond the doubles kept as its text, see
         `json_text.loads`); a body that is not JSON is an `UnreadableAnswerError`."""
-        # JSON is UTF-8 (json reads UTF-16 and UTF-32 by their first bytes), unless the answer
-        # declares another charset.
-        body = response.text if other_charset(response.charset_encoding) else response.content
         try:
-            return loads(body)
+            return _json_of(response)
         except ValueError:
             said = read_error_body(response).message
             raise UnreadableAnswerError(
@@ -741,15 +738,30 @@ class ApiClient:
                 )
         assert decoder is not None  # a range is asked for only once a body has begun
         try:
-            decoder.finish()
+            last = decoder.finish()
         except EOFError as ended:
             raise IncompleteResultError(
                 f"{ended} after {delivered:,} bytes (Content-Encoding {first_coding})"
             ) from ended
+        if last:
+            yield last
+            last_byte = last[-1:]
         if progress is not None:
             if count_lines and last_byte not in (b"", b"\n"):
                 progress.rows += 1  # a last line without its newline is a row too
             progress.finish()
+
+
+def _json_of(response: httpx.Response) -> Any:
+    """The JSON an answer holds. JSON is UTF-8 (json reads UTF-16 and UTF-32 by their first
+    bytes), whatever charset the answer declares, as servers label UTF-8 otherwise; a body that
+    is not UTF-8 is read by the charset its `Content-Type` declares, if any."""
+    try:
+        return loads(response.content)
+    except UnicodeDecodeError:
+        if other_charset(response.charset_encoding) is None:
+            raise
+        return loads(response.text)
 
 
 def _is_web_page(response: httpx.Response) -> bool:

@@ -92,6 +92,43 @@ def test_a_result_in_a_declared_charset_lands_with_its_text_as_written(
     assert landed(tmp_path / "t") == sorted(ROWS, key=lambda row: row["city"])
 
 
+@pytest.mark.parametrize(
+    "content_type", ["text/plain; charset=ISO-8859-1", "application/x-ndjson; charset=cp1252"]
+)
+def test_a_utf8_result_labelled_with_an_old_charset_lands_as_written(
+    host: Host, url: str, tmp_path: Path, content_type: str
+) -> None:
+    host.body = NDJSON.encode()
+    host.headers = {"content-type": content_type}
+    with LinkupClient(api_key=KEY, base_url=url) as client:
+        client.write_result(completed(f"{url}/files/result", 2), tmp_path / "t" / "r.parquet")
+    assert landed(tmp_path / "t") == sorted(ROWS, key=lambda row: row["city"])
+
+
+def test_a_utf8_answer_labelled_iso_8859_1_is_read_as_written(host: Host, url: str) -> None:
+    task = {
+        "id": "t1",
+        "status": "failed",
+        "createdAt": "2026-11-01T00:00:00Z",
+        "updatedAt": "2026-11-01T00:00:00Z",
+        "error": "Page introuvable: café fermé",
+    }
+    host.body = json.dumps(task, ensure_ascii=False).encode()
+    host.headers = {"content-type": "application/json; charset=iso-8859-1"}
+    with LinkupClient(api_key=KEY, base_url=url) as client:
+        assert client.get("t1").error == "Page introuvable: café fermé"
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=st.text(max_size=60), cuts=st.lists(st.integers(0, 240), max_size=4))
+def test_latin1_split_anywhere_arrives_as_the_same_text_in_utf8(text: str, cuts: list[int]) -> None:
+    encoded = text.encode("latin-1", "replace")
+    bounds = [0, *sorted(min(cut, len(encoded)) for cut in cuts), len(encoded)]
+    decoder = in_utf8(body_decoder("identity"), "iso-8859-1")
+    pieces = [b"".join(decoder.feed(encoded[start:end])) for start, end in pairwise(bounds)]
+    assert b"".join(pieces) + decoder.finish() == encoded.decode("latin-1").encode()
+
+
 def test_a_compressed_result_in_a_declared_charset_is_decompressed_then_decoded(
     host: Host, url: str, tmp_path: Path
 ) -> None:
@@ -133,5 +170,4 @@ def test_utf16_split_anywhere_arrives_as_the_same_text_in_utf8(text: str, cuts: 
     bounds = [0, *sorted(min(cut, len(encoded)) for cut in cuts), len(encoded)]
     decoder = in_utf8(body_decoder("identity"), "utf-16")
     pieces = [b"".join(decoder.feed(encoded[start:end])) for start, end in pairwise(bounds)]
-    assert b"".join(pieces) == text.encode()
-    decoder.finish()
+    assert b"".join(pieces) + decoder.finish() == text.encode()
