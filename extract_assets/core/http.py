@@ -64,7 +64,17 @@ _REDIRECTS = 5
 _PAGE_PIECES = 1
 
 _SENSITIVE_PARAM = re.compile(r"key|token|sig|secret|auth|credential|password", re.IGNORECASE)
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
+# The API's own, then those of the gateways and object stores that may answer in its place.
+_REQUEST_ID_HEADERS = (
+    "x-request-id",
+    "request-id",
+    "x-correlation-id",
+    "x-amzn-requestid",
+    "x-amz-request-id",
+    "x-ms-request-id",
+    "x-guploader-uploadid",
+    "cf-ray",
+)
 
 
 def _user_agent() -> str:

@@ -109,3 +109,20 @@ def test_a_file_link_whose_redirects_loop_fails_saying_so_writing_nothing(tmp_pa
             linkup.write_result(task, tmp_path / "team" / "r.parquet")
     assert "re-execute the run" in str(raised.value) and KEY not in str(raised.value)
     assert not (tmp_path / "team").exists()
+
+
+@pytest.mark.parametrize(
+    "header", ["x-amz-request-id", "x-ms-request-id", "x-guploader-uploadid", "x-correlation-id"]
+)
+def test_a_file_host_failure_carries_the_object_stores_request_id(
+    tmp_path: Path, header: str
+) -> None:
+    headers = {"content-type": "application/xml", header: "4442587FB7D0A2F9"}
+    host = FileHost(
+        odd=99, status=500, body=b"<Error><Code>InternalError</Code></Error>", headers=headers
+    )
+    with result_of(host) as task, client() as linkup:
+        with pytest.raises(ServerError) as raised:
+            linkup.write_result(task, tmp_path / "r.parquet")
+    assert raised.value.request_id == "4442587FB7D0A2F9"
+    assert "request id 4442587FB7D0A2F9" in str(raised.value)
