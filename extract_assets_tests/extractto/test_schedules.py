@@ -13,9 +13,17 @@ from extract_assets.extractto.spec import ExtractToExtractSpec
 from .conftest import run_requests
 
 
-def asset_of(grain: str = "daily", output_dir: str | None = None) -> dg.AssetsDefinition:
+def asset_of(
+    grain: str = "daily", output_dir: str | None = None, end_offset: int = 0
+) -> dg.AssetsDefinition:
     spec = ExtractToExtractSpec.model_validate(
-        {"name": "ads", "extract_id": "e-1", "grain": grain, "start_date": "2026-01-05"}
+        {
+            "name": "ads",
+            "extract_id": "e-1",
+            "grain": grain,
+            "start_date": "2026-01-05",
+            "end_offset": end_offset,
+        }
     )
     (asset,) = build_extractto_assets([spec], output_dir=output_dir)
     return asset
@@ -37,6 +45,21 @@ def test_on_the_first_of_a_month_the_schedule_requests_the_last_day_of_the_one_b
     schedule = build_extractto_schedule(asset_of())
     at = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
     assert requested_partitions(schedule, at) == ["2026-02-28"]
+
+
+@pytest.mark.parametrize(
+    ("grain", "at", "partition"),
+    [
+        ("daily", datetime(2026, 11, 5, 6, 0, tzinfo=UTC), "2026-11-04"),
+        ("weekly", datetime(2026, 11, 9, 6, 0, tzinfo=UTC), "2026-11-02"),
+        ("monthly", datetime(2026, 12, 1, 6, 0, tzinfo=UTC), "2026-11-01"),
+    ],
+)
+def test_with_the_open_period_added_the_schedule_still_requests_the_last_complete_one(
+    grain: str, at: datetime, partition: str
+) -> None:
+    schedule = build_extractto_schedule(asset_of(grain, end_offset=1))
+    assert requested_partitions(schedule, at) == [partition]
 
 
 def test_the_schedule_runs_every_day_at_the_hour_and_minute_given() -> None:
