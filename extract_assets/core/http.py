@@ -9,7 +9,6 @@ resumable streaming downloads that never carry the API key.
 from __future__ import annotations
 
 import functools
-import itertools
 import logging
 import random
 import re
@@ -60,8 +59,6 @@ _NEWLINE = ord("\n")
 _LINK_REFRESHES = 3
 # Redirects followed in a row under the base URL (a path moved, a trailing slash added).
 _REDIRECTS = 5
-# Pieces (1 MiB each from the file transport) read of a web page answered for a file.
-_PAGE_PIECES = 1
 
 _SENSITIVE_PARAM = re.compile(r"key|token|sig|secret|auth|credential|password", re.IGNORECASE)
 # The API's own, then those of the gateways and object stores that may answer in its place.
@@ -596,8 +593,9 @@ class ApiClient:
 
     def _web_page(self, response: httpx.Response, url: str) -> ApiError:
         """The error for a file link answered by a web page: what the page says, from its
-        first bytes (a sign-in or portal page is small; a large one is not read whole)."""
-        first = b"".join(itertools.islice(_pieces(response), _PAGE_PIECES))
+        first piece (up to 1 MiB: a sign-in or portal page is small; a large one is not read
+        whole)."""
+        first = next(_pieces(response), b"")
         page = httpx.Response(response.status_code, headers=response.headers, content=first)
         return UnreadableAnswerError(
             f"the file link answered {response.status_code} with a web page "
