@@ -66,6 +66,7 @@ def body_decoder(coding: str, *, piece_bytes: int = _PIECE_BYTES) -> BodyDecoder
     >>> b"".join(decoder.feed(__import__("gzip").compress(b'{"id": 1}\\n')))
     b'{"id": 1}\\n'
     >>> decoder.finish()
+    b''
     """
     if coding == "identity":
         return _Sniffing(piece_bytes)
