@@ -55,6 +55,7 @@ TABLES = ("datasets", "fields", "line_items", "ground_truth", "accuracy")
 DEMO_DOCUMENTS = Path(ea.__file__).parent / "demo" / "documents"
 NUMBER_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 BOX = ("x", "y", "width", "height")
+GROUND_TRUTH = {"invoice_number": "INV-2044", "total": "1,234.50"}
 
 
 @dataclass
@@ -77,6 +78,7 @@ class Journey:
     checks: list[tuple[str, str, bool]] = field(default_factory=list)
     submissions: list[dict[str, int]] = field(default_factory=list)
     events: int = 0
+    verified: str = ""
     downstream: dict[str, Any] = field(default_factory=dict)
 
     def day(self, days_ago: int) -> str:
@@ -206,6 +208,17 @@ class Pipeline:
         )
         self.note_checks(result)
 
+    def verify(self, day: str) -> None:
+        """Ground truth saved for a complete dataset of `day`, as a reviewer does in the app."""
+        dataset = next(
+            d
+            for d in listing(self.url)
+            if utc_day(d["created_at"]) == day and str(d["status"]).lower() == "complete"
+        )
+        with self.resource.get_client() as client:
+            client.write_ground_truth(str(dataset["id"]), GROUND_TRUTH)
+        self.journey.verified = str(dataset["id"])
+
     def note_checks(self, result: dg.ExecuteInProcessResult) -> None:
         self.journey.checks += [
             (e.asset_key.to_user_string(), e.check_name, e.passed)
@@ -316,11 +329,15 @@ def journey(
             pipeline.materialize(str(request.partition_key), str(request.partition_key))
         pipeline.tick()
         pipeline.materialize(day(3), day(3))  # a re-run of a day
+        pipeline.verify(day(2))  # ground truth saved: one more event
+        wait_for_events(store, 10)
+        for request in pipeline.tick():
+            pipeline.materialize(str(request.partition_key), str(request.partition_key))
         pipeline.submit()  # the same folder again: nothing is sent
         control.advance_clock(86_400)  # the service's next day
         copy_documents(folder / "documents", copies=3)  # three more documents
         pipeline.submit()
-        wait_for_events(store, 12)
+        wait_for_events(store, 13)
         pipeline.tick()  # a day after Dagster's last partition: kept for later
         with freeze_time(datetime.combine(today + timedelta(days=2), datetime.min.time(), UTC)):
             for request in pipeline.tick():
@@ -333,8 +350,8 @@ def journey(
 
 def test_each_day_an_event_touched_is_requested_once_the_day_exists(journey: Journey) -> None:
     requested = [[str(r.partition_key) for r in tick] for tick in journey.ticks]
-    tomorrow = journey.day(-1)
-    assert requested == [[], [journey.day(0)], [], [], [tomorrow], []]
+    day = journey.day
+    assert requested == [[], [day(0)], [], [day(2)], [], [day(-1)], []]
 
 
 def test_every_final_dataset_of_each_day_lands_once_in_its_utc_day(journey: Journey) -> None:
@@ -398,7 +415,15 @@ def test_each_day_reports_its_rows_and_the_datasets_left_processing(journey: Jou
 def test_a_folder_submitted_again_sends_only_its_new_documents(journey: Journey) -> None:
     sent = [(s["extracted"], s["skipped"], s["failed"]) for s in journey.submissions]
     assert sent == [(9, 0, 0), (0, 9, 0), (3, 9, 0)]
-    assert journey.events == 12
+    assert journey.events == 13
+
+
+def test_ground_truth_saved_later_lands_with_its_day_s_next_run(journey: Journey) -> None:
+    rows = read_table(journey.output / "dataextractor" / "docs_ground_truth", "date")
+    saved = {r["name"]: r["value"] for r in rows if r["dataset_id"] == journey.verified}
+    assert saved == GROUND_TRUTH
+    datasets = read_table(journey.output / "dataextractor" / "docs_datasets", "date")
+    assert [r["is_verified"] for r in datasets if r["dataset_id"] == journey.verified] == [True]
 
 
 def test_every_check_passes(journey: Journey) -> None:
