@@ -46,6 +46,12 @@ STARTED_AT = MetadataKey[float]("extractto/started_at", dg.MetadataValue.timesta
 FINISHED_AT = MetadataKey[float]("extractto/finished_at", dg.MetadataValue.timestamp)
 DURATION = MetadataKey[float]("extractto/duration_seconds", dg.MetadataValue.float)
 DATE_COLUMN = "date"
+SYNC_TAG_PREFIX = "extract_assets/extractto_sync."
+
+
+def sync_tag(extract_id: str) -> str:
+    """The run tag that records the `last_sync` of the sync a run made of an extract."""
+    return SYNC_TAG_PREFIX + extract_id
 
 
 class ExtractMaterializeConfig(dg.Config):
@@ -141,6 +147,7 @@ def _extract_asset(
                     days[-1],
                     busy_timeout_seconds=resource.busy_timeout_seconds,
                 )
+                _tag_sync(context, spec, extract)
             else:
                 extract = client.extract(spec.extract_id)
             written = _read_rows(
@@ -168,6 +175,16 @@ def _extract_asset(
         )
 
     return _extract
+
+
+def _tag_sync(
+    context: dg.AssetExecutionContext, spec: ExtractToExtractSpec, extract: Extract
+) -> None:
+    """Record the sync on the run as soon as it has ended: reading its rows may take minutes,
+    and a sensor tick meanwhile must know the sync is ours, not one of Extract.to's own."""
+    if extract.last_sync is not None:
+        tags = {sync_tag(spec.extract_id): extract.last_sync.isoformat()}
+        context.instance.add_run_tags(context.run_id, tags)
 
 
 def _days(start: date, end_exclusive: date) -> list[date]:

@@ -23,6 +23,7 @@ from extract_assets.extractto.assets import (
     LAST_SYNC,
     PROVIDER_FOLDER,
     partitions_for,
+    sync_tag,
 )
 from extract_assets.extractto.client import ExtractToClient
 from extract_assets.extractto.contract import ERROR, SYNCING
@@ -156,7 +157,7 @@ def _requests_for_sync(
     has come to exist since."""
     due = dict(seen.early)
     current = _new_sync(extract, seen)
-    if current is not None and _made_by_us(context, key, current):
+    if current is not None and _made_by_us(context, key, extract.id, current):
         seen.last_sync = current
     elif current is not None:
         days = _days_written_since(
@@ -201,9 +202,17 @@ def _not_after(current: str, previous: str | None) -> bool:
     return before is not None and (parse_instant(current) or before) <= before
 
 
-def _made_by_us(context: dg.SensorEvaluationContext, key: dg.AssetKey, sync: str) -> bool:
-    """Our assets record the `last_sync` of each sync they ran on their materializations."""
-    return LAST_SYNC.latest(context.instance, key) == sync
+def _made_by_us(
+    context: dg.SensorEvaluationContext, key: dg.AssetKey, extract_id: str, sync: str
+) -> bool:
+    """Our assets record the `last_sync` of each sync they ran on their run as it ends, and on
+    their materializations once its rows are written."""
+    if LAST_SYNC.latest(context.instance, key) == sync:
+        return True
+    runs = context.instance.get_run_records(
+        filters=dg.RunsFilter(tags={sync_tag(extract_id): sync}), limit=1
+    )
+    return bool(runs)
 
 
 def _days_written_since(

@@ -1,4 +1,5 @@
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from extract_assets.extractto.sensors import build_extractto_sensor
 from extract_assets.extractto.spec import ExtractToExtractSpec
 from extract_assets_tests.security.servers import Seen, proxy_app, serving
 
-from .conftest import run_requests, served_rows
+from .conftest import run_requests, served_rows, wait_until
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -178,6 +179,33 @@ def test_a_sync_made_by_our_own_asset_is_not_requested(
         partition_key=(today - timedelta(days=2)).isoformat(),
     )
     assert result.success
+    assert tick() == []
+
+
+def test_a_sync_of_our_own_asset_still_reading_its_rows_is_not_requested(
+    emulator: EmulatorServer,
+    tick: Tick,
+    assets: list[dg.AssetsDefinition],
+    instance: dg.DagsterInstance,
+    fast_resource: ExtractToResource,
+    today: date,
+) -> None:
+    tick()
+    # The asset's first page of rows is slow: its sync has ended, its materialization not yet.
+    emulator.control.add_fault("slow", provider="extractto", path="/rows$", delay=5, times=1)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(
+            dg.materialize,
+            assets,
+            resources={"extractto": fast_resource},
+            instance=instance,
+            partition_key=(today - timedelta(days=2)).isoformat(),
+        )
+        wait_until(
+            lambda: emulator.control.faults()[0]["injected"] == 1, "the asset reading its rows"
+        )
+        assert tick() == []
+        assert running.result().success
     assert tick() == []
 
 
