@@ -119,10 +119,19 @@ def test_a_utf8_answer_labelled_iso_8859_1_is_read_as_written(host: Host, url: s
         assert client.get("t1").error == "Page introuvable: café fermé"
 
 
+# Text as latin-1 files hold it: ASCII and accented letters (À to ÿ). Symbols of U+0080 to
+# U+00BF after such a letter can form UTF-8 ("Ã©"), read as such: the limit the charset module
+# states.
+LATIN1_TEXT = st.text(
+    st.characters(codec="ascii") | st.characters(min_codepoint=0xC0, max_codepoint=0xFF),
+    max_size=60,
+)
+
+
 @settings(max_examples=40, deadline=None)
-@given(text=st.text(max_size=60), cuts=st.lists(st.integers(0, 240), max_size=4))
+@given(text=LATIN1_TEXT, cuts=st.lists(st.integers(0, 240), max_size=4))
 def test_latin1_split_anywhere_arrives_as_the_same_text_in_utf8(text: str, cuts: list[int]) -> None:
-    encoded = ("{" + text).encode("latin-1", "replace")  # as JSON begins, not as gzip does
+    encoded = ("{" + text).encode("latin-1")  # begun as JSON is, not as gzip is
     bounds = [0, *sorted(min(cut, len(encoded)) for cut in cuts), len(encoded)]
     decoder = in_utf8(body_decoder("identity"), "iso-8859-1")
     pieces = [b"".join(decoder.feed(encoded[start:end])) for start, end in pairwise(bounds)]
