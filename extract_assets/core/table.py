@@ -604,14 +604,36 @@ def _add_counts(into: SchemaChanges, more: SchemaChanges) -> None:
 
 
 def _with_new_columns(table: pa.Schema, declared: pa.Schema) -> pa.Schema:
-    """`table` with the declared columns it lacks, found and named by the keys they hold."""
-    holding = ColumnNames(table.names)
-    new = [
-        field.with_name(holding.add(key))
-        for field in declared
-        if holding.column_of(key := column_key(field.name)) is None
-    ]
-    return pa.schema([*table, *new], metadata=table.metadata) if new else table
+    """`table` with what it lacks of the declared columns, found and named by the keys they
+    hold: the columns, the properties inside objects and lists, and the types of those it has
+    seen only null (a column seen only null is as new as one never seen)."""
+    inside = _declared_inside(pa.struct(list(table)), pa.struct(list(declared)))
+    grown = pa.schema(list(inside), metadata=table.metadata)
+    return table if grown.equals(table) else grown
+
+
+def _declared_inside(held: pa.DataType, declared: pa.DataType) -> pa.DataType:
+    """`held` (a table's type) with what `declared` declares that it lacks (see above)."""
+    if pa.types.is_null(held):
+        return declared
+    if pa.types.is_struct(held) and pa.types.is_struct(declared):
+        fields = list(held)
+        holding = ColumnNames([field.name for field in fields])
+        for child in declared:
+            name = holding.column_of(column_key(child.name))
+            if name is None:
+                fields.append(child.with_name(holding.add(column_key(child.name))))
+                continue
+            index = held.get_field_index(name)
+            fields[index] = fields[index].with_type(
+                _declared_inside(fields[index].type, child.type)
+            )
+        return pa.struct(fields)
+    if pa.types.is_list(held) and pa.types.is_list(declared):
+        return pa.list_(
+            held.value_field.with_type(_declared_inside(held.value_type, declared.value_type))
+        )
+    return held
 
 
 def _declared_union(

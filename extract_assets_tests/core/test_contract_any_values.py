@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -328,3 +329,54 @@ def test_any_values_over_days_in_pages_are_each_kept_in_their_column_or_a_varian
     schema = DECLARED if declared else None
     stored, renamed = land_in_days(tmp_path_factory.mktemp("pages"), days, schema)
     assert_every_value_kept(as_text(days), stored, renamed)
+
+
+DECLARING = [
+    None,
+    {"properties": {"x": {"type": "integer"}}},
+    {"properties": {"o": {"type": "object", "properties": {"k": {"type": "integer"}}}}},
+    DECLARED,
+]
+TASKS = st.lists(st.tuples(st.sampled_from(range(len(DECLARING))), ROWS), min_size=2, max_size=4)
+
+
+def columns_of_keys(schema: pa.Schema) -> dict[str, str]:
+    """The keys whose columns the table named otherwise (apart by case), by key."""
+    return {
+        column_key(name): name
+        for name in schema.names
+        if "__v_" not in name and column_key(name) != name
+    }
+
+
+def declared_places(schema: pa.Schema) -> dict[str, pa.DataType]:
+    """The types of `x` and `o.k`, where the table has them."""
+    places = {}
+    if "x" in schema.names:
+        places["x"] = schema.field("x").type
+    kind = schema.field("o").type if "o" in schema.names else pa.null()
+    if pa.types.is_struct(kind) and kind.get_field_index("k") >= 0:
+        places["o.k"] = kind.field("k").type
+    return places
+
+
+@_SETTINGS
+@given(tasks=TASKS)
+def test_tasks_of_any_schemas_keep_what_one_declared_and_every_value(
+    tmp_path_factory: pytest.TempPathFactory, tasks: list[tuple[int, list[dict[str, Any]]]]
+) -> None:
+    """Each task's rows go to one table of every task (as `linkup_task_outputs` writes them),
+    each task with its own JSON Schema, or none."""
+    table = tmp_path_factory.mktemp("tasks") / "linkup" / "linkup_task_outputs"
+    days = numbered([rows for _, rows in tasks])
+    kept: dict[str, pa.DataType] = {}
+    for index, ((schema, _), rows) in enumerate(zip(tasks, days, strict=True)):
+        with TableWriter(table, json_schema=DECLARING[schema]) as writer:
+            writer.stage_ndjson([ndjson(rows)], table / f"task_id=t{index}" / "part-0.parquet")
+            written = writer.publish().schema
+        now = declared_places(written)
+        assert {place: now.get(place) for place in kept} == kept
+        declared = DECLARING[schema] or {"properties": {}}
+        kept |= {p: t for p, t in now.items() if p.split(".")[0] in declared["properties"]}
+    stored = assert_all_readers_agree(table, "task_id", WITHOUT_SPARK)
+    assert_every_value_kept(days, stored, columns_of_keys(written))

@@ -355,6 +355,31 @@ def test_a_column_an_earlier_task_declared_keeps_its_type_when_a_later_task_omit
     assert (first["age"], second["age"], second["age__v_double"]) == (36, None, 1.5)
 
 
+def test_a_column_seen_only_null_takes_the_type_a_later_task_declares(tmp_path: Path) -> None:
+    folder = tmp_path / "linkup" / "linkup_task_outputs"
+    write_task(folder, "t1", {"properties": {}}, [{"age": None}])
+    write_task(folder, "t2", {"properties": {"age": {"type": "integer"}}}, [{"age": "36"}])
+
+    assert [(row["age"], row.get("age__v_bigint")) for row in task_rows(folder)] == [
+        (None, None),
+        (36, None),
+    ]
+
+
+def test_a_property_a_later_task_declares_in_an_object_takes_its_declared_type(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "linkup" / "linkup_task_outputs"
+    write_task(folder, "t1", {"properties": {}}, [{"p": {"name": "Ada"}}])
+    person = {"type": "object", "properties": {"age": {"type": "integer"}}}
+    write_task(folder, "t2", {"properties": {"p": person}}, [{"p": {"age": "36"}}])
+
+    assert [row["p"] for row in task_rows(folder)] == [
+        {"name": "Ada", "age": None},
+        {"name": None, "age": 36},
+    ]
+
+
 def _write_one_day(folder: str, day: str, column: str) -> None:
     rows = [{"date": day, "n": i, column: f"{column}-{i}"} for i in range(2_000)]
     write_day_folders([rows], Path(folder), [date.fromisoformat(day)])
