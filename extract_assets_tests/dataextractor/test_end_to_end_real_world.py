@@ -412,6 +412,13 @@ def test_each_day_reports_its_rows_and_the_datasets_left_processing(journey: Jou
     assert any(left for _, _, left in reported), "no dataset was left processing"
 
 
+def test_every_dataset_as_the_profile_sends_it_is_read(journey: Journey) -> None:
+    unreadable = {
+        m.metadata["dataextractor/unreadable_datasets"].value for m in journey.materialized
+    }
+    assert unreadable == {0}
+
+
 def test_a_folder_submitted_again_sends_only_its_new_documents(journey: Journey) -> None:
     sent = [(s["extracted"], s["skipped"], s["failed"]) for s in journey.submissions]
     assert sent == [(9, 0, 0), (0, 9, 0), (3, 9, 0)]

@@ -89,6 +89,7 @@ class Journey:
     ticks: list[list[str]] = field(default_factory=list)
     tasks: dict[str, str] = field(default_factory=dict)
     served: dict[str, list[Any]] = field(default_factory=dict)
+    billed: dict[str, float] = field(default_factory=dict)
     materialized: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
     checks: dict[tuple[str, str], list[dg.AssetCheckEvaluation]] = field(default_factory=dict)
     downstream: dict[str, Any] = field(default_factory=dict)
@@ -155,6 +156,7 @@ class Pipeline:
             if task is not None:
                 self.journey.tasks[name] = task
                 self.journey.served[task] = served_rows(self.url, task)
+                self.journey.billed[task] = task_as_served(self.url, task)["output"]["creditsUsed"]
             self.journey.materialized.append((name, partition, metadata))
         for evaluation in result.get_asset_check_evaluations():
             key = (evaluation.asset_key.to_user_string(), evaluation.check_name)
@@ -166,11 +168,19 @@ class Pipeline:
             return client.create(q, URL, schema=schema).id
 
 
+def task_as_served(url: str, task_id: str) -> dict[str, Any]:
+    """The task as `GET /v1/extract/{id}` answers, read without our client."""
+    headers = {"Authorization": f"Bearer {SECRET_KEY}"}
+    task: dict[str, Any] = (
+        httpx.get(f"{url}/v1/extract/{task_id}", headers=headers).raise_for_status().json()
+    )
+    return task
+
+
 def served_rows(url: str, task_id: str) -> list[Any]:
     """The rows of the task's result file, as Linkup served them (a number beyond float64 as
     `Beyond`)."""
-    headers = {"Authorization": f"Bearer {SECRET_KEY}"}
-    task = httpx.get(f"{url}/v1/extract/{task_id}", headers=headers).raise_for_status().json()
+    task = task_as_served(url, task_id)
     body = httpx.get(task["output"]["resultUrl"]).raise_for_status().content
     return [loads_exact(line) for line in body.splitlines() if line.strip()]
 
@@ -304,6 +314,15 @@ def test_each_materialization_reports_the_rows_its_task_returned(journey: Journe
         for name, _, metadata in journey.materialized
         if name in EXTRACTS
     ]
+
+
+def test_each_extract_reports_the_credits_linkup_billed_for_its_task(journey: Journey) -> None:
+    reported = [
+        (metadata["linkup/task_id"].value, metadata["linkup/credits_used"].value)
+        for name, _, metadata in journey.materialized
+        if name in EXTRACTS
+    ]
+    assert reported == [(task, journey.billed[task]) for task, _ in reported]
 
 
 def test_the_row_count_checks_pass(journey: Journey) -> None:
