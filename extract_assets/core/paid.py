@@ -8,7 +8,12 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from extract_assets.core.errors import NotConnectedError, ServerError, TransportError
+from extract_assets.core.errors import (
+    NotConnectedError,
+    ServerError,
+    TransportError,
+    UnreadableAnswerError,
+)
 from extract_assets.core.retry import RetryPolicy
 
 T = TypeVar("T")
@@ -59,3 +64,24 @@ def landed_or_back_off(
     logger.warning("%s failed (%s); retrying in %.1f s", what, error.message, wait)
     time.sleep(wait)
     return None
+
+
+def landed_or_raise(
+    error: UnreadableAnswerError,
+    find_landed: Callable[[], T | None],
+    *,
+    what: str,
+    landed: Callable[[T], str],
+    logger: logging.Logger,
+) -> T:
+    """After a paid request answered with success in a body that cannot be read (a proxy's
+    page, an error sent with 200, a body cut by a gateway): it may well have been processed and
+    paid for, so what it created is looked for and returned; if nothing is found, `error` is
+    raised, saying so. It is never sent again from here."""
+    found = find_landed()
+    if found is None:
+        raise error.retold(f"{error.message}; nothing it made was found among the newest")
+    logger.warning(
+        "%s was answered unreadably (%s) but %s; using it", what, error.message, landed(found)
+    )
+    return found
