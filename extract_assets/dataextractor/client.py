@@ -17,8 +17,9 @@ from extract_assets.core.errors import (
     InvalidArgumentError,
     ServerError,
     TransportError,
+    UnreadableAnswerError,
 )
-from extract_assets.core.paid import landed_or_back_off
+from extract_assets.core.paid import landed_or_back_off, landed_or_raise
 from extract_assets.core.payload import CursorPage, Misfit, parse_each
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
@@ -235,8 +236,8 @@ class DataExtractorClient(ProviderClient):
         """Upload a document for extraction; type and size are checked before anything is sent.
 
         Never pays twice for one call: when the upload may have reached dataextractor.io but
-        the answer was lost (a 5xx, a dropped connection), the newest datasets are searched for
-        it by filename before it is sent again.
+        the answer was lost (a 5xx, a dropped connection) or cannot be read (a success whose body
+        is not the dataset), the newest datasets are searched for it by filename first.
         """
         if isinstance(document, bytes):
             content, name = document, filename or "document"
@@ -275,6 +276,16 @@ class DataExtractorClient(ProviderClient):
                 )
                 if landed is not None:
                     return landed
+            except UnreadableAnswerError as exc:
+                return landed_or_raise(
+                    exc,
+                    partial(
+                        self._find_upload, name, dataset_type, customer_id, sent_at - _CLOCK_SKEW
+                    ),
+                    what=f"dataextractor.io upload of {name}",
+                    landed=lambda dataset: f"dataset {dataset.id} had been created",
+                    logger=logger,
+                )
 
     def _find_upload(
         self, filename: str, dataset_type: str | None, customer_id: str | None, since: datetime

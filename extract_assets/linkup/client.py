@@ -18,8 +18,9 @@ from extract_assets.core.errors import (
     QueueFullError,
     ServerError,
     TransportError,
+    UnreadableAnswerError,
 )
-from extract_assets.core.paid import landed_or_back_off
+from extract_assets.core.paid import landed_or_back_off, landed_or_raise
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
 from extract_assets.core.storage import location
@@ -92,7 +93,8 @@ class LinkupClient(ProviderClient):
         """Start a task (it costs credits). Waits for a queue slot when too many are in flight.
 
         Never pays twice for one call: when the request may have reached Linkup but the answer
-        was lost (a 5xx, a dropped connection), the recent tasks are searched for it first.
+        was lost (a 5xx, a dropped connection) or cannot be read (a success whose body is not
+        the task), the recent tasks are searched for it first.
         """
         body: dict[str, Any] = {"q": q, "url": url, "verifyUrls": verify_urls}
         if schema is not None:
@@ -129,6 +131,14 @@ class LinkupClient(ProviderClient):
                 )
                 if existing is not None:
                     return existing
+            except UnreadableAnswerError as exc:
+                return landed_or_raise(
+                    exc,
+                    partial(self._find_recent, body, sent_at - _CLOCK_SKEW),
+                    what="Linkup create",
+                    landed=lambda task: f"task {task.id} had been created",
+                    logger=logger,
+                )
 
     def _find_recent(self, body: Mapping[str, Any], since: datetime) -> Task | None:
         for task in self.iter_tasks(sort_by="createdAt", sort_direction="desc"):
