@@ -80,7 +80,7 @@ def landed_or_raise(
     raised, saying so. It is never sent again from here."""
     found = find_landed()
     if found is None:
-        raise error.retold(f"{error.message}; nothing it made was found among the newest")
+        raise error.retold(f"{error.message}; what it would have made was looked for and not found")
     logger.warning(
         "%s was answered unreadably (%s) but %s; using it", what, error.message, landed(found)
     )
