@@ -21,8 +21,9 @@ from extract_assets.core.errors import (
     InvalidArgumentError,
     ServerError,
     TransportError,
+    UnreadableAnswerError,
 )
-from extract_assets.core.paid import landed_or_back_off
+from extract_assets.core.paid import landed_or_back_off, landed_or_raise
 from extract_assets.core.payload import CursorPage
 from extract_assets.core.polling import PollPolicy, poll_until_final
 from extract_assets.core.progress import Progress
@@ -368,6 +369,15 @@ class ExtractToClient(ProviderClient):
                 )
                 if ours is not None:
                     return before, ours
+            except UnreadableAnswerError as exc:
+                # Accepted, in an answer that cannot be read: the sync begun since is ours.
+                return before, landed_or_raise(
+                    exc,
+                    partial(self._sync_since, extract_id, before),
+                    what=f"Extract.to run request for {extract_id}",
+                    landed=lambda extract: f"the extract began a sync since (now {extract.status})",
+                    logger=logger,
+                )
             except AlreadySyncingError:
                 if time.monotonic() > give_up:
                     raise DeadlineExceededError(

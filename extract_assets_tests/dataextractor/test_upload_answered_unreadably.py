@@ -77,6 +77,8 @@ def test_an_upload_answered_unreadably_that_made_nothing_fails_without_sending_a
     answer: str,
 ) -> None:
     service = DataExtractor(answer, creating=False)
-    with pytest.raises(UnreadableAnswerError, match="nothing it made was found among the newest"):
+    with pytest.raises(
+        UnreadableAnswerError, match="what it would have made was looked for and not found"
+    ):
         submitted(service)
     assert service.uploads == 1

@@ -80,6 +80,8 @@ def test_a_create_answered_unreadably_that_made_nothing_fails_without_sending_ag
     answer: str,
 ) -> None:
     service = Linkup(answer, creating=False)
-    with pytest.raises(UnreadableAnswerError, match="nothing it made was found among the newest"):
+    with pytest.raises(
+        UnreadableAnswerError, match="what it would have made was looked for and not found"
+    ):
         created(service)
     assert service.creates == 1
