@@ -60,7 +60,9 @@ _SIMPLE_TYPES: dict[str, pa.DataType] = {
 PART = b"extract_assets.part"
 WHOLE_JSON = b"json"  # objects or lists the key's column cannot hold, as their JSON text
 SENT_JSON = b"sent"  # the JSON text sent of the objects or lists of the column before it
-_KINDS = ("object", "list", "number", "bool", "text", "other")
+_KINDS = ("object", "list", "number", "integer", "float", "bool", "text", "other")
+# Integers and floats go to one double column where that rounds none of them.
+_NUMBERS = frozenset({"integer", "float"})
 _STRING_FORMATS: dict[str, pa.DataType] = {
     "date": pa.date32(),
     "date-time": pa.timestamp("us", tz="UTC"),
@@ -379,10 +381,10 @@ def python_parts(
     sent: Sequence[Any] | None = None,
 ) -> list[tuple[pa.Field, pa.Array]]:
     """The columns that hold `values` of `key` for a table whose column is `known`: one, or
-    one per kind of value (objects, lists, numbers, booleans, text) where kinds meet in a
-    column of a known type that is not text. One column would turn them all into text there,
-    and a value the column cannot hold would reach its variant column as text, not as the
-    kind it was sent as (`contract`).
+    one per kind of value (objects, lists, integers, other numbers, booleans, text) where
+    kinds meet in a column of a known type that is not text. One column would turn them all
+    into text there (or an integer beyond 2**53 into a double), and a value the column cannot
+    hold would reach its variant column as text, not as the kind it was sent as (`contract`).
 
     Objects and lists the column cannot hold come as their JSON text as sent (`sent`, before
     any conversion; field metadata `PART: WHOLE_JSON`); those it may hold come with that text
@@ -400,6 +402,8 @@ def python_parts(
         return [(plain.with_type(column.type), column)]
     kinds = {_kind_of(kind) for kind in set(map(type, values)) if kind is not type(None)}
     held = _kind_held(known)
+    if kinds >= _NUMBERS and held == "float" and not any(map(_is_large_integer, values)):
+        kinds, held = (kinds - _NUMBERS) | {"number"}, "number"
     mixed = len(kinds) > 1
     if not mixed and not kinds & {"object", "list"} - {held}:
         column = python_column(values, known, exact=exact)
@@ -410,7 +414,8 @@ def python_parts(
         return parts
     parts = []
     for kind in sorted(kinds, key=lambda k: (k != held, _KINDS.index(k))):
-        kept = [v is not None and _kind_of(type(v)) == kind for v in values]
+        members = _NUMBERS if kind == "number" else {kind}
+        kept = [v is not None and _kind_of(type(v)) in members for v in values]
         if kind in {"object", "list"} and kind != held:
             parts.append(_json_part(key, _only(sent, kept), WHOLE_JSON))
             continue
@@ -451,8 +456,10 @@ def _only(values: Sequence[Any], kept: list[bool]) -> list[Any]:
 def _kind_of(kind: type) -> str:
     if issubclass(kind, bool):
         return "bool"
-    if issubclass(kind, int | float):
-        return "number"
+    if issubclass(kind, int):
+        return "integer"
+    if issubclass(kind, float):
+        return "float"
     if issubclass(kind, str):
         return "text"
     if issubclass(kind, Mapping):
@@ -470,8 +477,10 @@ def _kind_held(known: pa.DataType) -> str:
         return "list"
     if pa.types.is_boolean(known):
         return "bool"
-    if pa.types.is_integer(known) or pa.types.is_floating(known):
-        return "number"
+    if pa.types.is_integer(known):
+        return "integer"
+    if pa.types.is_floating(known):
+        return "float"
     return "text"
 
 

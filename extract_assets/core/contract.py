@@ -372,8 +372,9 @@ class _Fitting:
             _count(self.changes.converted, name, converted)
             return
         widened = widen_type(target, array.type)
-        if declared and pa.types.is_floating(widened) and pa.types.is_integer(array.type):
-            # The rejects are integers a double cannot hold: a declared column never rounds them.
+        if declared and pa.types.is_floating(widened) and self._holds_large_integers(name, array):
+            # A declared column never rounds an integer into a double: the rejects, or the
+            # integers of this batch fitted before them, are integers a double cannot hold.
             widened = _STRING
         if _takes_first_type(target, declared, self.contract) or (
             _widens_quietly(target, widened, declared) and self.contract != "freeze"
@@ -396,6 +397,14 @@ class _Fitting:
             self.drop_rows(pc.invert(rejected))
         else:
             self.to_variant(name, part, array, rejected, rejects)
+
+    def _holds_large_integers(self, name: str, rejected: pa.ChunkedArray) -> bool:
+        if pa.types.is_integer(rejected.type):
+            return True
+        return any(
+            pa.types.is_integer(values.type) and _beyond_exact(values)
+            for values, _ in self.columns.get(name, [])
+        )
 
     def _mismatch(self, name: str, target: pa.DataType, part: _Part) -> str:
         return f"column {name!r} is {target} but got {part.described()} values"
@@ -444,6 +453,13 @@ class _Fitting:
 def _count(counter: Counter[str], name: str, n: int) -> None:
     if n:
         counter[name] += n
+
+
+def _beyond_exact(values: pa.ChunkedArray) -> bool:
+    """Whether integers `values` hold one beyond 2**53, which a double may round."""
+    extremes = pc.min_max(values)
+    low, high = extremes["min"].as_py(), extremes["max"].as_py()
+    return low is not None and (low < -_EXACT_IN_DOUBLE or high > _EXACT_IN_DOUBLE)
 
 
 def _widens_quietly(target: pa.DataType, widened: pa.DataType, declared: bool) -> bool:

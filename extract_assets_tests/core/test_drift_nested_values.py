@@ -229,3 +229,14 @@ def test_an_object_and_a_text_in_two_pages_of_one_day_each_keep_their_kind(
     rows = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date", WITHOUT_SPARK)
     moved = {(row["x__v_text"], row["x__v_json"]) for row in rows if row["x"] is None}
     assert moved == {("n/a", None), (None, '{"a":1}')}
+
+
+def test_numbers_sent_to_an_object_column_keep_their_kind_in_the_variants(
+    tmp_path: Path,
+) -> None:
+    materialize(tmp_path, FIRST, '[{"o": {"a": 1}}]', json_schema=DECLARED)
+    materialize(tmp_path, SECOND, '[{"o": 9007199254740993}, {"o": 0.5}]', json_schema=DECLARED)
+
+    rows = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date", WITHOUT_SPARK)
+    moved = {(row["o__v_bigint"], row["o__v_double"]) for row in rows if row["o"] is None}
+    assert moved == {(9007199254740993, None), (None, 0.5)}
