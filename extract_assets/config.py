@@ -35,7 +35,11 @@ class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     def sections(self, provider: str) -> list[Section]:
-        """The sections of one provider, one per account."""
+        """The sections of one provider, one per account; none for a provider the file leaves
+        out, so a file of Extract.to extracts asks for no Linkup key and builds no Linkup
+        sensor."""
+        if provider not in self.model_fields_set:
+            return []
         return accounts(getattr(self, provider))
 
     @model_validator(mode="after")
@@ -126,6 +130,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ExtractAssetsConf
         if isinstance(sections, list)
         else sections.relative_to(file.parent)
         for name, sections in config
+        if name in config.model_fields_set
     }
     return config.model_copy(update=beside)
 

@@ -1,4 +1,5 @@
 import warnings
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -76,3 +77,32 @@ def test_a_relative_document_folder_is_read_beside_the_config_file() -> None:
 
     (spec,) = load_config(DEMO_CONFIG).dataextractor.submissions
     assert spec.folder == DEMO_CONFIG.parent / "documents"
+
+
+def test_a_provider_the_file_leaves_out_builds_no_assets_sensor_or_resource(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "extract-assets.yaml"
+    config.write_text(
+        "extractto:\n  extracts:\n    - name: google_ads_campaigns\n"
+        "      extract_id: b6bf6030-da15-46a5-a82e-d1a102e663f4\n"
+        '      start_date: "2026-10-01"\n'
+    )
+    defs = definitions_from_config(config)
+    assert [key.to_user_string() for key in defs.resolve_all_asset_keys()] == [
+        "google_ads_campaigns"
+    ]
+    assert [sensor.name for sensor in defs.sensors or []] == ["extractto_extracts_sensor"]
+    assert sorted(defs.resources or {}) == ["extractto"]
+
+
+def test_an_empty_linkup_section_still_collects_tasks_started_outside_dagster(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "extract-assets.yaml"
+    config.write_text("linkup: {}\n")
+    defs = definitions_from_config(config)
+    assert [key.to_user_string() for key in defs.resolve_all_asset_keys()] == [
+        "linkup_task_outputs"
+    ]
+    assert [sensor.name for sensor in defs.sensors or []] == ["linkup_tasks_sensor"]
