@@ -195,15 +195,15 @@ class _Scan:
         shown = tuple((task.id, _stamp(task.updated_at), task.status) for task in result.data)
         previous, self._previous = self._previous, shown
         earlier = self._pages.setdefault(shown, self.page)
-        # One empty page before the last counted is passed by: a listing that filters its
-        # pages after cutting them sends some.
-        if earlier == self.page or (not shown and previous != shown):
+        # An empty page repeats only the page just before: a listing that filters its pages
+        # after cutting them sends empty ones here and there.
+        if (earlier == self.page) if shown else (previous != shown):
             self._repeated = 0
             return False
         self._repeated += 1
         # A listing that says it served the page asked may have grown by exactly the pages
         # between two reads: it is taken at its word until the next page repeats too.
-        if shown and result.metadata.page in (None, self.page) and self._repeated < 2:
+        if result.metadata.page in (None, self.page) and self._repeated < 2:
             return False
         self.done = True
         if shown:

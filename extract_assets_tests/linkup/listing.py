@@ -34,9 +34,11 @@ class Listing:
     What a test may change: `ignores_page` answers every page as the first (a cache keyed
     without the query); `page_cap` serves at most that many a page, counting pages by it;
     `counts` rewrites the metadata (None leaves it out); pages in `empty` before the last are
-    answered with no tasks; the reads (1, 2, …) in `throttled` are refused with 429;
-    `after_read[n]` is called once the nth read is answered, to change the listing between two
-    reads.
+    answered with no tasks, and the tasks go on on the page after (as if it held tasks the
+    listing filters out); tasks in `hidden` are counted and take their place on their page,
+    but are left out of it (filtered after paging); the reads (1, 2, …) in `throttled` are
+    refused with 429; `after_read[n]` is called once the nth read is answered, to change the
+    listing between two reads.
     """
 
     def __init__(self) -> None:
@@ -46,6 +48,7 @@ class Listing:
         self.page_cap: int | None = None
         self.counts: Counts = lambda metadata: metadata
         self.empty: set[int] = set()
+        self.hidden: set[str] = set()
         self.throttled: set[int] = set()
         self.after_read: dict[int, Callable[[], None]] = {}
 
@@ -69,6 +72,15 @@ class Listing:
             }
         )
 
+    def _pages(self, full: int) -> list[int | None]:
+        """Which page of tasks each page answered shows; None for a page in `empty`, as a
+        listing that filters its pages after cutting them shows one of tasks it leaves out."""
+        pages: list[int | None] = []
+        while len(pages) - pages.count(None) < full:
+            shown = len(pages) + 1 not in self.empty
+            pages.append(len(pages) - pages.count(None) if shown else None)
+        return pages
+
     async def page(self, request: Request) -> JSONResponse:
         self.pages.append(int(request.query_params["page"]))
         try:
@@ -85,13 +97,15 @@ class Listing:
         number = 1 if self.ignores_page else self.pages[-1]
         size = min(asked, self.page_cap or asked)
         ordered = sorted(self.tasks, key=_instant, reverse=True)
+        pages = self._pages(-(-len(ordered) // size))
         metadata = {
             "page": number,
             "pageSize": size,
             "total": len(ordered),
-            "totalPages": -(-len(ordered) // size),
+            "totalPages": len(pages),
         }
-        before_last = number < metadata["totalPages"]
-        data = [] if number in self.empty and before_last else ordered[(number - 1) * size :][:size]
+        start = pages[number - 1] if number <= len(pages) else None
+        cut = [] if start is None else ordered[start * size : (start + 1) * size]
+        data = [task for task in cut if task["id"] not in self.hidden]
         shown = self.counts(metadata)
         return JSONResponse({"data": data} if shown is None else {"metadata": shown, "data": data})

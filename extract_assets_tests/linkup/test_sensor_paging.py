@@ -126,7 +126,8 @@ def test_an_empty_page_before_the_last_counted_is_passed_by(
 ) -> None:
     six.empty = {2}
     first = tick(sensor, instance, resource, None)
-    assert requested(first) == ["task_5", "task_4", "task_1", "task_0"]
+    assert requested(first) == IDS[::-1]
+    assert six.pages == [1, 2, 3, 4]
 
 
 def test_empty_pages_apart_are_each_passed_by(
@@ -139,7 +140,8 @@ def test_empty_pages_apart_are_each_passed_by(
         six.complete(f"task_{number}", at(number))
     six.empty = {2, 4}
     first = tick(sensor, instance, resource, None)
-    assert requested(first) == ["task_9", "task_8", "task_5", "task_4", "task_1", "task_0"]
+    assert requested(first) == [f"task_{number}" for number in range(9, -1, -1)]
+    assert six.pages == [1, 2, 3, 4, 5, 6, 7]
 
 
 def test_empty_pages_up_to_a_count_far_too_high_end_the_scan(
@@ -152,8 +154,8 @@ def test_empty_pages_up_to_a_count_far_too_high_end_the_scan(
     six.counts = counting_a_million_pages
     first = tick(sensor, instance, resource, None)
     assert requested(first) == IDS[::-1]
-    assert six.pages == [1, 2, 3, 4, 5]
-    assert "Linkup answered pages 4 and 5 with no tasks" in capfd.readouterr().err
+    assert six.pages == [1, 2, 3, 4, 5, 6]
+    assert "Linkup answered pages 5 and 6 with no tasks" in capfd.readouterr().err
 
 
 def test_a_page_counted_as_the_last_is_not_when_the_total_says_more_follow(
@@ -235,3 +237,37 @@ def test_a_tick_resumed_on_a_listing_serving_fewer_than_asked_reads_it_whole(
         handled += requested(result)
         cursor = result.cursor
     assert handled == IDS[::-1]
+
+
+def test_a_task_finishing_between_two_page_reads_is_requested_once(
+    six: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    """It moves from the last page to the first after the first was read: the pages between
+    show again a task of the page before, and it is found by the next tick's scan."""
+    six.process("task_slow", at(-1))
+    six.after_read[1] = lambda: six.complete("task_slow", at(10))
+    first = tick(sensor, instance, resource, None)
+    assert requested(first) == IDS[::-1]
+    assert requested(tick(sensor, instance, resource, first.cursor)) == ["task_slow"]
+
+
+def test_a_page_of_filtered_tasks_shown_again_as_the_listing_grows_is_read_past(
+    listing: Listing,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+    tmp_path: Path,
+) -> None:
+    """A listing that filters its pages after cutting them answers a page of left-out tasks
+    empty; a task added before the next read shows that page again, empty again."""
+    for number, task_id in enumerate(IDS):
+        listing.complete(task_id, at(number * 400))
+    listing.complete("filtered", at(1000))
+    listing.hidden.add("filtered")
+    listing.after_read[4] = lambda: listing.complete("task_new", at(3000))
+    outputs = build_linkup_task_outputs_asset(output_dir=str(tmp_path))
+    sensor = build_linkup_sensor([OURS], outputs, time_budget_seconds=10, page_size=1)
+    assert requested(tick(sensor, instance, resource, None)) == IDS[::-1]
+    assert listing.pages == [1, 2, 3, 4, 5, 6, 7, 8]

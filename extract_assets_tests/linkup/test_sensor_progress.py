@@ -88,3 +88,26 @@ def test_a_scan_over_many_ticks_of_a_listing_growing_a_page_a_tick_requests_each
                 ids.append(f"new_{number}_{new}")
                 listing.complete(ids[-1], at(2400 + number * 2 * OVERLAP_SECONDS + new))
     assert sorted(handled) == sorted(ids)
+
+
+def test_a_scan_paused_under_a_version_2_cursor_resumes_where_it_stopped(
+    listing: Listing,
+    outputs: dg.AssetsDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    """A version-2 cursor kept every version its scan handled, and not where the scan began."""
+    for number in range(1, 5):
+        listing.complete(f"task_{number}", at(100 + number))
+    old = {
+        "version": 2,
+        "watermark": None,
+        "floor": at(0),
+        "recent": [],
+        "resume_page": 2,
+        "scan": [f"task_4@{at(104)}", f"task_3@{at(103)}"],
+    }
+    sensor = build_linkup_sensor([OURS], outputs, page_size=2)
+    resumed = tick(sensor, instance, resource, json.dumps(old))
+    assert requested(resumed) == ["task_2", "task_1"]
+    assert requested(tick(sensor, instance, resource, resumed.cursor)) == []
