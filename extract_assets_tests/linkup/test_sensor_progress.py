@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from extract_assets.emulator import EmulatorServer
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
 from extract_assets_tests.linkup.listing import Listing, at
@@ -111,3 +112,25 @@ def test_a_scan_paused_under_a_version_2_cursor_resumes_where_it_stopped(
     resumed = tick(sensor, instance, resource, json.dumps(old))
     assert requested(resumed) == ["task_2", "task_1"]
     assert requested(tick(sensor, instance, resource, resumed.cursor)) == []
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_a_backlog_served_as_real_services_answer_is_requested_once_over_ticks(
+    emulator: EmulatorServer,
+    outputs: dg.AssetsDefinition,
+    instance: dg.DagsterInstance,
+    fast_resource: LinkupResource,
+    secret_key: str,
+    seed: int,
+) -> None:
+    """Times with offsets or none, to the second and shared, statuses in other cases."""
+    emulator.control.set_profile("real-world", seed=seed)
+    created = emulator.control.seed_linkup_tasks(23, key=secret_key, spacing_seconds=0.4)
+    sensor = build_linkup_sensor([OURS], outputs, page_size=5, max_tasks_per_tick=4)
+    handled: list[str] = []
+    cursor = None
+    for _ in range(8):
+        result = tick(sensor, instance, fast_resource, cursor)
+        handled += requested(result)
+        cursor = result.cursor
+    assert sorted(handled) == sorted(created)
