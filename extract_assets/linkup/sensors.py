@@ -313,7 +313,10 @@ def build_linkup_sensor(
     `first_tick_lookback`. Every tick lists again down to `overlap_seconds` of `updatedAt`
     below the newest it handled, so a task the listing shows only after a newer one (a lagging
     replica) is still requested, once; one shown later than that is not. A tick with nothing
-    new reads one page while that window's tasks fit on it. With an `account`, its name
+    new reads one page while that window's tasks fit on it. The listing's counts are hints
+    (see `_goes_on`), and a page repeating one read before in the tick ends the scan with a
+    warning (see `_Scan._repeats`): a listing that ignores `page` would otherwise be paged
+    through the same tasks until its count ran out. With an `account`, its name
     (`{account}_linkup_tasks_sensor`) and resource are the account's.
     """
     where = Account(PROVIDER_FOLDER, account)
