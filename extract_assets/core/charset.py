@@ -20,7 +20,7 @@ from collections.abc import Generator, Iterator
 
 from extract_assets.core.content_encoding import BodyDecoder
 
-__all__ = ["in_utf8", "other_charset"]
+__all__ = ["in_utf8", "other_charset", "utf8_first"]
 
 _UTF8_ALREADY = frozenset({"utf-8", "utf-8-sig", "ascii"})
 _UNICODE = ("utf-16", "utf-32")
@@ -40,6 +40,16 @@ def other_charset(declared: str | None) -> codecs.CodecInfo | None:
     except LookupError:
         return None
     return None if codec.name in _UTF8_ALREADY else codec
+
+
+def utf8_first(codec: codecs.CodecInfo) -> bool:
+    """Whether text labelled `codec` is read as UTF-8 while its bytes are UTF-8 (see the module
+    doc): all but UTF-16 and UTF-32.
+
+    >>> utf8_first(codecs.lookup("latin-1")), utf8_first(codecs.lookup("utf-16-le"))
+    (True, False)
+    """
+    return not codec.name.startswith(_UNICODE)
 
 
 def in_utf8(decoder: BodyDecoder, declared: str | None) -> BodyDecoder:
@@ -63,7 +73,7 @@ class _Recoded:
         self._inner = inner
         self._codec = codec.name
         self._text = codec.incrementaldecoder("replace")
-        self._utf8 = not codec.name.startswith(_UNICODE)
+        self._utf8 = utf8_first(codec)
         self._pending = b""  # the start of a UTF-8 character the next piece completes
 
     def feed(self, data: bytes) -> Iterator[bytes]:

@@ -9,6 +9,7 @@ nothing here raises.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from extract_assets.core.charset import other_charset, utf8_first
 
 __all__ = ["ErrorBody", "read_error_body", "said_in"]
 
@@ -73,7 +76,14 @@ def said_in(body: Any) -> str | None:
 
 
 def _text(response: httpx.Response) -> str:
+    """The body as text: UTF-8 when its bytes are, whatever charset is declared, as servers
+    label UTF-8 `ISO-8859-1` (see `charset`); else by the declared charset."""
     try:
+        content = response.content
+        codec = other_charset(response.charset_encoding)
+        if codec is None or utf8_first(codec):
+            with contextlib.suppress(UnicodeDecodeError):
+                return content.decode("utf-8-sig")
         return response.text
     except (httpx.ResponseNotRead, UnicodeDecodeError):
         return ""

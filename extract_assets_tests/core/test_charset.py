@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from extract_assets.core.charset import in_utf8
 from extract_assets.core.content_encoding import body_decoder
-from extract_assets.core.errors import IncompleteResultError
+from extract_assets.core.errors import BadRequestError, IncompleteResultError
 from extract_assets.linkup.client import LinkupClient
 from extract_assets.linkup.models import Task
 from extract_assets_tests.readers import Row, read_with_all
@@ -37,9 +37,10 @@ class Host:
     def __init__(self) -> None:
         self.body = b""
         self.headers: dict[str, str] = {}
+        self.status = 200
 
     async def answer(self, request: Request) -> Response:
-        return Response(self.body, headers=self.headers)
+        return Response(self.body, self.status, self.headers)
 
 
 @pytest.fixture
@@ -180,3 +181,33 @@ def test_utf16_split_anywhere_arrives_as_the_same_text_in_utf8(text: str, cuts: 
     decoder = in_utf8(body_decoder("identity"), "utf-16")
     pieces = [b"".join(decoder.feed(encoded[start:end])) for start, end in pairwise(bounds)]
     assert b"".join(pieces) + decoder.finish() == text.encode()
+
+
+def test_an_error_in_utf8_labelled_iso_8859_1_carries_its_message_as_written(
+    host: Host, url: str
+) -> None:
+    host.body = json.dumps({"error": {"message": "Clé d'API refusée"}}, ensure_ascii=False).encode()
+    host.headers = {"content-type": "application/json; charset=iso-8859-1"}
+    host.status = 400
+    with (
+        LinkupClient(api_key=KEY, base_url=url) as client,
+        pytest.raises(BadRequestError) as raised,
+    ):
+        client.get("t1")
+    assert raised.value.message == "Clé d'API refusée"
+
+
+def test_an_error_in_latin1_labelled_so_carries_its_message_as_written(
+    host: Host, url: str
+) -> None:
+    host.body = json.dumps({"error": {"message": "Clé refusée"}}, ensure_ascii=False).encode(
+        "latin-1"
+    )
+    host.headers = {"content-type": "application/json; charset=iso-8859-1"}
+    host.status = 400
+    with (
+        LinkupClient(api_key=KEY, base_url=url) as client,
+        pytest.raises(BadRequestError) as raised,
+    ):
+        client.get("t1")
+    assert raised.value.message == "Clé refusée"
