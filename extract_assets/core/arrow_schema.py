@@ -60,7 +60,7 @@ _SIMPLE_TYPES: dict[str, pa.DataType] = {
 PART = b"extract_assets.part"
 WHOLE_JSON = b"json"  # objects or lists the key's column cannot hold, as their JSON text
 SENT_JSON = b"sent"  # the JSON text sent of the objects or lists of the column before it
-_KINDS = ("object", "list", "number", "integer", "float", "bool", "text", "other")
+_KINDS = ("object", "list", "number", "integer", "float", "long", "bool", "text", "other")
 # Integers and floats go to one double column where that rounds none of them.
 _NUMBERS = frozenset({"integer", "float"})
 _STRING_FORMATS: dict[str, pa.DataType] = {
@@ -397,14 +397,22 @@ def python_parts(
     """
     sent = values if sent is None else sent
     plain = pa.field(key, _NULL)
-    if known is None or pa.types.is_null(known) or pa.types.is_string(known):
+    if known is not None and pa.types.is_string(known):
         column = python_column(values, known, exact=exact)
         return [(plain.with_type(column.type), column)]
     kinds = {_kind_of(kind) for kind in set(map(type, values)) if kind is not type(None)}
-    held = _kind_held(known)
-    if kinds >= _NUMBERS and held == "float" and not any(map(_is_large_integer, values)):
-        kinds, held = (kinds - _NUMBERS) | {"number"}, "number"
+    if "integer" in kinds and _beyond_int64(values):
+        # An integer beyond 64 bits is its text (README), kept apart from the others.
+        kinds = kinds | {_value_kind(v) for v in values if type(v) is int}
+    # Without a known type every kind is held: the table may know the column by the time
+    # it fits these values (a new column takes them all, as `python_column` would).
+    held = _kind_held(known) if known is not None and not pa.types.is_null(known) else None
+    if kinds >= _NUMBERS and held in {"float", None} and not any(map(_is_large_integer, values)):
+        kinds, held = (kinds - _NUMBERS) | {"number"}, held and "number"
     mixed = len(kinds) > 1
+    if held is None and not mixed:
+        column = python_column(values, known, exact=exact)
+        return [(plain.with_type(column.type), column)]
     if not mixed and not kinds & {"object", "list"} - {held}:
         column = python_column(values, known, exact=exact)
         parts = [(plain.with_type(column.type), column)]
@@ -415,8 +423,8 @@ def python_parts(
     parts = []
     for kind in sorted(kinds, key=lambda k: (k != held, _KINDS.index(k))):
         members = _NUMBERS if kind == "number" else {kind}
-        kept = [v is not None and _kind_of(type(v)) in members for v in values]
-        if kind in {"object", "list"} and kind != held:
+        kept = [v is not None and _value_kind(v) in members for v in values]
+        if kind in {"object", "list"} and held is not None and kind != held:
             parts.append(_json_part(key, _only(sent, kept), WHOLE_JSON))
             continue
         column = python_column(_only(values, kept), known, exact=exact)
@@ -451,6 +459,16 @@ def of_known_types(read: pa.DataType, known: pa.DataType) -> bool:
 
 def _only(values: Sequence[Any], kept: list[bool]) -> list[Any]:
     return [value if keep else None for value, keep in zip(values, kept, strict=True)]
+
+
+def _beyond_int64(values: Sequence[Any]) -> bool:
+    integers = [value for value in values if type(value) is int]
+    return bool(integers) and (min(integers) < _INT64_MIN or max(integers) > _INT64_MAX)
+
+
+def _value_kind(value: Any) -> str:
+    kind = _kind_of(type(value))
+    return "long" if kind == "integer" and not _INT64_MIN <= value <= _INT64_MAX else kind
 
 
 def _kind_of(kind: type) -> str:

@@ -1,6 +1,7 @@
 """Fitting rows to a table: lossless conversions first, then the schema contract decides."""
 
 import datetime as dt
+from collections import Counter
 
 import pyarrow as pa
 import pytest
@@ -12,6 +13,7 @@ from extract_assets.core.contract import (
     fit_table,
     variant_name,
 )
+from extract_assets.core.records_arrow import records_tables
 
 INT = pa.schema([("n", pa.int64())])
 
@@ -191,3 +193,19 @@ def test_an_inferred_column_seen_only_null_takes_the_type_of_its_first_values() 
     assert schema == pa.schema([("b", pa.list_(pa.bool_()))])
     assert table.column("b").to_pylist() == [[None, True]]
     assert not changes.to_variant
+
+
+def test_values_read_before_the_table_knew_their_column_keep_their_kinds_when_fitted() -> None:
+    # A day's later pages may be read while the table does not know a column yet, and fitted
+    # once earlier pages made it an integer column.
+    (read,) = records_tables(
+        [{"n": False}, {"n": 0}, {"n": "x"}], pa.schema([]), converted=Counter()
+    )
+    changes = SchemaChanges()
+    table, _ = fit_table(read, INT, declared=frozenset(), contract="variant", changes=changes)
+
+    assert table.to_pylist() == [
+        {"n": None, "n__v_bool": False, "n__v_text": None},
+        {"n": 0, "n__v_bool": None, "n__v_text": None},
+        {"n": None, "n__v_bool": None, "n__v_text": "x"},
+    ]

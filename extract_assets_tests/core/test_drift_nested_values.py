@@ -240,3 +240,14 @@ def test_numbers_sent_to_an_object_column_keep_their_kind_in_the_variants(
     rows = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date", WITHOUT_SPARK)
     moved = {(row["o__v_bigint"], row["o__v_double"]) for row in rows if row["o"] is None}
     assert moved == {(9007199254740993, None), (None, 0.5)}
+
+
+def test_an_integer_beyond_64_bits_beside_another_is_its_text_and_the_other_an_integer(
+    tmp_path: Path,
+) -> None:
+    materialize(tmp_path, FIRST, '[{"o": {"a": 1}}]', json_schema=DECLARED)
+    materialize(tmp_path, SECOND, '[{"o": 18446744073709551616}, {"o": 0}]', json_schema=DECLARED)
+
+    rows = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date", WITHOUT_SPARK)
+    moved = {(row["o__v_text"], row["o__v_bigint"]) for row in rows if row["o"] is None}
+    assert moved == {("18446744073709551616", None), (None, 0)}

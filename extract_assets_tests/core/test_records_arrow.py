@@ -53,7 +53,10 @@ def test_records_read_as_their_json_text_reads(records: list[dict[str, Any]]) ->
     assert sum(t.num_rows for t in direct) == len(records)
     # The reader also returns the known columns the records lack, all null; those aside, the
     # same columns, types and values.
-    shown = [t.select([n for n in t.column_names if n in _names(direct)]) for t in text]
+    # (by position: values of several kinds come as several columns of one key)
+    shown = [
+        t.select([i for i, n in enumerate(t.column_names) if n in _names(direct)]) for t in text
+    ]
     assert [t.schema for t in direct] == [t.schema for t in shown]
     assert _values(direct) == _values(shown)
 
