@@ -100,8 +100,9 @@ class _Cursor(SensorCursor):
     Everything below `floor` is handled, and so is each task version ("id@updatedAt") in
     `recent`, which holds every version handled at or above it. A complete scan lists from the
     newest task down to the floor, then raises it to `overlap` below `watermark`, the newest
-    `updatedAt` that scan began at: a task listed late (a lagging replica) with an `updatedAt`
-    in that window is still found, and what is below it leaves the cursor.
+    `updatedAt` that scan began at (at most the time it began): a task listed late (a lagging
+    replica) with an `updatedAt` in that window is still found, and what is below it leaves
+    the cursor.
 
     A scan that stops before the floor keeps its place (`resume_page`), the `updatedAt` it began
     at (`scan_top`) and the versions it handled that the window will need or that share its
@@ -155,6 +156,7 @@ class _Scan:
     handled: set[str]
     top: str | None
     page: int
+    clock: str
     found: list[Task] = field(default_factory=list)
     done: bool = False
     warning: str | None = None
@@ -165,10 +167,15 @@ class _Scan:
     _longest: int = 0
 
     @classmethod
-    def resume(cls, cursor: _Cursor, floor: str) -> "_Scan":
+    def resume(cls, cursor: _Cursor, floor: str, now: datetime) -> "_Scan":
         handled = set(cursor.scan)
         scan = cls(
-            floor, frozenset(cursor.recent), handled, cursor.scan_top, cursor.resume_page or 1
+            floor,
+            frozenset(cursor.recent),
+            handled,
+            cursor.scan_top,
+            cursor.resume_page or 1,
+            _stamp(now),
         )
         scan._oldest = min(map(_stamp_of, handled), default=None)
         return scan
@@ -178,7 +185,10 @@ class _Scan:
         if self._repeats(result):
             return
         if result.data and self.top is None:
-            self.top = max(_stamp(task.updated_at) for task in result.data)
+            # Where the scan begins is no later than our clock: an `updatedAt` ahead of it (a
+            # bad clock, a local time sent without its offset) would lift the window over the
+            # tasks that finish until then.
+            self.top = min(self.clock, max(_stamp(task.updated_at) for task in result.data))
         for task in result.data:
             self._take(task)
         # What the service serves a page, if less than asked: a tick resumed on a page of a
@@ -244,13 +254,11 @@ class _Scan:
         oldest, top = self._oldest, self.top
         return oldest is not None and top is not None and oldest < stamp < top
 
-    def cursor_after(self, cursor: _Cursor, overlap: timedelta, now: datetime) -> _Cursor:
+    def cursor_after(self, cursor: _Cursor, overlap: timedelta) -> _Cursor:
         """The cursor this tick leaves for the next."""
         if self.top is None:
             return replace(cursor, resume_page=None, scan=[], scan_top=None)
-        # A `updatedAt` ahead of our clock (a bad clock, a local time sent without its offset)
-        # must not lift the window over the tasks that finish until then.
-        window = _stamp(min(_moment(self.top), now) - overlap)
+        window = _stamp(_moment(self.top) - overlap)
         if not self.done:
             kept = (
                 v for v in self.handled if _stamp_of(v) >= window or _stamp_of(v) == self._oldest
@@ -339,7 +347,8 @@ def build_linkup_sensor(
         resource: LinkupResource = getattr(context.resources, resource_key)
         started = time.monotonic()
         cursor = _Cursor.parse(context.cursor)
-        scan = _Scan.resume(cursor, cursor.floor or _stamp(datetime.now(UTC) - first_tick_lookback))
+        now = datetime.now(UTC)
+        scan = _Scan.resume(cursor, cursor.floor or _stamp(now - first_tick_lookback), now)
         with resource.get_client(retry_deadline_seconds=time_budget_seconds / 2) as client:
             # Dagster resolves a tick's run requests in time quadratic in their number (10,000
             # dynamic-partition runs took 25 s after our scan), so a backlog is spread over ticks.
@@ -377,7 +386,7 @@ def build_linkup_sensor(
             dynamic_partitions_requests=(
                 [partitions.build_add_request(completed_ids)] if completed_ids else []
             ),
-            cursor=scan.cursor_after(cursor, overlap, datetime.now(UTC)).dump(),
+            cursor=scan.cursor_after(cursor, overlap).dump(),
         )
 
     return _sensor

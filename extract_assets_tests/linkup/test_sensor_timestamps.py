@@ -2,6 +2,7 @@
 an offset, without one, to the second, to the nanosecond, and ahead of our clock. A task is
 requested once, however the listing spells its instant from one tick to the next."""
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -65,3 +66,31 @@ def test_a_task_updated_ahead_of_our_clock_leaves_later_tasks_to_be_requested(
     second = tick(sensor, instance, resource, first.cursor)
     assert requested(second) == ["task_now"]
     assert requested(tick(sensor, instance, resource, second.cursor)) == []
+
+
+def test_a_task_finishing_during_a_scan_begun_below_one_ahead_of_our_clock_is_requested(
+    listing: Listing,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+    tmp_path: Path,
+) -> None:
+    """The window of the scan's end lies below where it began, not below the clock when it
+    ended: a task that finished while a backlog was read, longer ago than the window by then."""
+    now = datetime.now(UTC)
+    listing.complete("task_ahead", (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S"))
+    for number in range(4):
+        listing.complete(f"old_{number}", (now - timedelta(hours=1, minutes=number)).isoformat())
+    outputs = build_linkup_task_outputs_asset(output_dir=str(tmp_path))
+    sensor = build_linkup_sensor(
+        [OURS], outputs, page_size=2, max_tasks_per_tick=2, overlap_seconds=0.5
+    )
+    first = tick(sensor, instance, resource, None)
+    listing.complete("task_during", datetime.now(UTC).isoformat())
+    time.sleep(1)  # the window's half second has passed since
+    cursor, handled = first.cursor, requested(first)
+    for _ in range(4):
+        result = tick(sensor, instance, resource, cursor)
+        handled += requested(result)
+        cursor = result.cursor
+    old = [f"old_{number}" for number in range(4)]
+    assert sorted(handled) == sorted(["task_ahead", "task_during", *old])
