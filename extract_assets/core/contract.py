@@ -245,6 +245,8 @@ def fit_table(
         if column is None:
             fitting.new_column(key, _one_part(parts))
             continue
+        if fitting.untyped(column):
+            parts = [_one_part(parts)]  # its first values decide its type together
         for part in parts:
             fitting.fit(column, part)
     return fitting.result(table, schema.metadata)
@@ -316,6 +318,13 @@ class _Fitting:
     def __post_init__(self) -> None:
         self.names = [f.name for f in self.grown]
         self.holding = ColumnNames(self.names)
+
+    def untyped(self, name: str) -> bool:
+        """Whether the column has seen only nulls and nobody declared it: as new as a column
+        never seen."""
+        return pa.types.is_null(self.grown[self.names.index(name)].type) and (
+            name not in self.declared
+        )
 
     def put(self, name: str, values: pa.ChunkedArray, part: _Part) -> None:
         self.columns.setdefault(name, []).append((values, part))

@@ -251,3 +251,17 @@ def test_an_integer_beyond_64_bits_beside_another_is_its_text_and_the_other_an_i
     rows = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date", WITHOUT_SPARK)
     moved = {(row["o__v_text"], row["o__v_bigint"]) for row in rows if row["o"] is None}
     assert moved == {("18446744073709551616", None), (None, 0)}
+
+
+def test_a_column_seen_only_null_takes_the_type_a_later_days_values_make_together(
+    tmp_path: Path,
+) -> None:
+    materialize(tmp_path, FIRST, '[{"o": null}]')
+    materialize(tmp_path, SECOND, '[{"o": 0.5}, {"o": {"a": 1}}]')
+
+    rows = assert_all_readers_agree(tmp_path / "extractto" / "ads", "date", WITHOUT_SPARK)
+    assert sorted(repr(row["o"]) for row in rows if row["o"] is not None) == [
+        "'0.5'",
+        "'{\"a\":1}'",
+    ]
+    assert set(rows[0]) == {"o", "date"}  # no variant column
