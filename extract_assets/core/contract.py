@@ -166,6 +166,9 @@ class Fitter:
     # The declared columns' types as their JSON Schema gives them, by column: what inside an
     # object or a list is declared (and so kept) rather than inferred.
     declared_types: Mapping[str, pa.DataType] = field(default_factory=dict)
+    # The partition columns of the table's folders (`date`, `task_id`): readers add them to
+    # every row, so a key spelled like one is stored apart, as one differing in case is.
+    partitions: frozenset[str] = frozenset()
 
     def __call__(self, table: pa.Table, schema: pa.Schema) -> tuple[pa.Table, pa.Schema]:
         fitted, grown = fit_table(
@@ -176,6 +179,7 @@ class Fitter:
             contract=self.contract,
             changes=self.changes,
             where=self.where,
+            partitions=self.partitions,
         )
         for before in schema:
             now = grown.field(before.name).type
@@ -223,6 +227,7 @@ def fit_table(
     changes: SchemaChanges,
     where: str = "the table",
     declared_types: Mapping[str, pa.DataType] | None = None,
+    partitions: frozenset[str] = frozenset(),
 ) -> tuple[pa.Table, pa.Schema]:
     """`table` fitted to `schema` under `contract`: the rows and the (possibly grown) schema.
 
@@ -240,8 +245,11 @@ def fit_table(
     'added n__v_text; 1 values of n converted; 1 values moved to n__v_text'
     """
     fitting = _Fitting(list(schema), declared, declared_types or {}, contract, changes, where)
+    for name in partitions:
+        fitting.holding.note(name)
     for key, parts in _parts(table).items():
         column = fitting.holding.column_of(key)
+        column = None if column in partitions else column
         if column is None:
             fitting.new_column(key, _one_part(parts))
             continue

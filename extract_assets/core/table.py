@@ -312,6 +312,7 @@ class TableWriter:
         target: Location,
         expected_rows: int | None,
     ) -> StagedFile:
+        self._fitter.partitions |= _partition_columns(self.folder, target)
         with output_errors(self.folder):
             staged = stage(
                 source,
@@ -682,6 +683,16 @@ def _descriptions(json_schema: Mapping[str, Any] | None) -> dict[str, str]:
         for name, node in properties.items()
         if isinstance(node, Mapping) and isinstance(node.get("description"), str)
     }
+
+
+def _partition_columns(folder: Location, target: Location) -> frozenset[str]:
+    """The Hive partition columns of `target`'s folders under the table's `folder`.
+
+    >>> sorted(_partition_columns(Path("/t"), Path("/t/task_id=a/part-0.parquet")))
+    ['task_id']
+    """
+    folders = _relative(folder, target).split("/")[:-1]
+    return frozenset(part.split("=", 1)[0] for part in folders if "=" in part)
 
 
 def _restaged(staged: StagedFile, local: Path, schema: pa.Schema) -> StagedFile:

@@ -445,3 +445,21 @@ def test_a_write_that_opened_before_another_published_fits_to_what_that_one_brou
         (10, None),
         (None, "ten"),
     ]
+
+
+def test_a_row_key_named_like_the_partition_column_is_stored_apart(tmp_path: Path) -> None:
+    folder = tmp_path / "linkup" / "linkup_task_outputs"
+    write_task(folder, "t1", {"properties": {}}, [{"task_id": "theirs", "n": 1}])
+
+    (row,) = assert_all_readers_agree(folder, "task_id", WITHOUT_SPARK)
+    assert row == {"task_id": "t1", "task_id__case_2": "theirs", "n": 1}
+
+
+def test_a_row_key_differing_from_the_partition_column_in_case_is_stored_apart(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "extractto" / "ads"
+    write(folder, {START: [{"Date": "theirs", "n": 1}]})
+
+    (row,) = assert_all_readers_agree(folder, "date", WITHOUT_SPARK)
+    assert row == {"date": START.isoformat(), "Date__case_2": "theirs", "n": 1}
