@@ -619,12 +619,6 @@ def test_a_page_sending_a_timestamp_as_a_number_then_as_text_keeps_the_number(
     assert problems == {7: [], 8: []}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core keeps a key that differs from the partition column only in case (Date beside "
-    "the folders' date) as a column of the same name: DuckDB reads the partition's day in it "
-    "and Spark drops it, where it should be stored apart as Date__case_2",
-)
 def test_a_key_spelled_like_the_partition_column_keeps_its_values_in_every_reader(
     drift: Drift,
 ) -> None:

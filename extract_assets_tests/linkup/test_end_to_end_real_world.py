@@ -355,13 +355,6 @@ def test_the_downstream_asset_reads_the_latest_team_and_every_task(journey: Jour
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core stores a row key named like the partition column (task_id) as a column of that "
-    "name in linkup_task_outputs' files: pyarrow's dataset, pandas and Polars then refuse the "
-    "whole table (task_id is string in the file, dictionary from the folders); it should be "
-    "stored apart, as task_id__case_2",
-)
 def test_a_task_whose_rows_hold_a_task_id_key_leaves_the_table_readable(
     emulator: EmulatorServer,
     fast_resource: LinkupResource,
