@@ -522,6 +522,7 @@ def _parse_block(
     if table is not None:
         table = _restore_dates(table, known)
         if _holds_declared(table, known, exact):
+            converted.update(times_from_text(table, known))
             yield table
             return
     # The standard library reads the block instead, a slice at a time to bound the Python
@@ -560,6 +561,20 @@ def _read_by_pyarrow(block: memoryview, known: pa.Schema) -> pa.Table | None:
     if may_hold_rounded_integers(table, block) or not _is_utf8(block):
         return None
     return table
+
+
+def times_from_text(table: pa.Table, known: pa.Schema) -> Counter[str]:
+    """The values of `table`'s timestamp and date columns, by column: read from JSON, where
+    they are text (a reader refuses a number there), each is text converted."""
+    counts: Counter[str] = Counter()
+    for found, values in zip(table.schema, table.columns, strict=True):
+        if _is_time(found.type) and found.name in known.names:
+            counts[found.name] += len(values) - values.null_count
+    return +counts
+
+
+def _is_time(kind: pa.DataType | None) -> bool:
+    return kind is not None and (pa.types.is_timestamp(kind) or pa.types.is_date32(kind))
 
 
 def _holds_declared(table: pa.Table, known: pa.Schema, exact: frozenset[str]) -> bool:
@@ -680,6 +695,8 @@ def _python_table(
             # so that a few such values do not turn the whole batch's column into text.
             values, count = convert_values(values, hint)
         parts = python_parts(name, values, hint, exact=name in exact, sent=sent)
+        if _is_time(hint) and parts[0][0].type == hint:
+            count = sum(isinstance(value, str) for value in values)  # each text read as one
         if count and widen_type(hint, parts[0][0].type) == hint:
             converted[name] += count  # else the fitter converts (and counts) them itself
         for field, column in parts:

@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 
 from extract_assets.core.column_names import keyed
-from extract_assets.core.parquet import ndjson_tables
+from extract_assets.core.parquet import ndjson_tables, times_from_text
 
 __all__ = ["records_tables"]
 
@@ -51,6 +51,7 @@ def records_tables(
         return
     table = _direct(records, keyed(known), leave_out)
     if table is not None:
+        converted.update(times_from_text(table, keyed(known)))
         yield table
         return
     lines = b"".join(_json_line(record, leave_out) for record in records)

@@ -463,3 +463,28 @@ def test_a_row_key_differing_from_the_partition_column_in_case_is_stored_apart(
 
     (row,) = assert_all_readers_agree(folder, "date", WITHOUT_SPARK)
     assert row == {"date": START.isoformat(), "Date__case_2": "theirs", "n": 1}
+
+
+@pytest.mark.parametrize("how", ["ndjson", "records"])
+def test_every_timestamp_sent_as_text_is_counted_as_converted(tmp_path: Path, how: str) -> None:
+    folder = tmp_path / "linkup" / "t"
+    stamps = {"properties": {"at": {"type": "string", "format": "date-time"}}}
+    rows = [{"at": "2026-11-01T10:00:00+02:00"}, {"at": "2026-11-01T10:00:00Z"}, {"at": None}]
+    with TableWriter(folder, json_schema=stamps) as table:
+        if how == "ndjson":
+            body = "".join(json.dumps(row) + "\n" for row in rows).encode()
+            table.stage_ndjson([body], folder / "part-0.parquet")
+        else:
+            table.stage_records(rows, folder / "part-0.parquet")
+        written = table.publish()
+
+    assert written.changes.converted == {"at": 2}
+
+
+def test_every_timestamp_of_a_day_sent_as_text_is_counted_as_converted(tmp_path: Path) -> None:
+    stamps = {"properties": {"at": {"type": "string", "format": "date-time"}}}
+    rows = [{"at": "2026-11-01T10:00:00+02:00"}, {"at": "2026-11-01T10:00:00Z"}]
+
+    written = write(tmp_path / "extractto" / "ads", {START: rows}, json_schema=stamps)
+
+    assert written.table.changes.converted == {"at": 2}
