@@ -101,7 +101,7 @@ def write_day_folders(
                     held.add(key, rows)
                     seen.append(key)
                 elif key == "":
-                    undated.update(repr(row.get(date_field))[:40] for row in rows)
+                    undated.update(repr(_date_of(row, date_field))[:40] for row in rows)
                 else:
                     outside += len(rows)
             staging.page_read(seen)
@@ -335,7 +335,7 @@ def _by_day(
     days: dict[Any, str] = {}
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
-        value = row.get(date_field)
+        value = _date_of(row, date_field)
         try:
             key = days[value]
         except KeyError:
@@ -348,6 +348,12 @@ def _by_day(
         else:
             group.append(row)
     return groups
+
+
+def _date_of(row: Any, date_field: str) -> Any:
+    """The row's date; none for an item that is no object (`null`, a list), which a page may
+    hold and which is therefore of no day."""
+    return row.get(date_field) if isinstance(row, Mapping) else None
 
 
 def _day_key(value: Any) -> str:

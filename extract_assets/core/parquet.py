@@ -666,6 +666,8 @@ def _records_table(
     repairs: Repairs,
     exact: frozenset[str] = frozenset(),
 ) -> pa.Table:
+    # A null item is a row of nulls, as a null NDJSON line is: the same rows whichever way sent.
+    rows = [{} if row is None else row for row in rows]
     for offset, row in enumerate(rows):
         if not isinstance(row, Mapping):
             raise ValueError(f"row {first_row + offset} is a {type(row).__name__}, not an object")

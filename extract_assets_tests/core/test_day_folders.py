@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -397,3 +398,14 @@ def test_a_reader_that_stops_early_closes_the_source_on_its_thread() -> None:
     items.close()
 
     assert closed_on == ["read-ahead"]
+
+
+@pytest.mark.parametrize("item", [None, ["2026-11-01", 7], 12])
+def test_an_item_of_a_page_that_is_no_object_is_of_no_day_and_the_rest_land(
+    tmp_path: Path, item: Any
+) -> None:
+    day = date(2026, 11, 1)
+    page = [{"date": "2026-11-01", "clicks": 3}, item, {"date": "2026-11-01", "clicks": 5}]
+    written = write_day_folders([page], tmp_path / "ads", [day])
+    assert written.undated == 1
+    assert pq.read_table(written.days[day].path).column("clicks").to_pylist() == [3, 5]

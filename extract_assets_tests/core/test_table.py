@@ -488,3 +488,18 @@ def test_every_timestamp_of_a_day_sent_as_text_is_counted_as_converted(tmp_path:
     written = write(tmp_path / "extractto" / "ads", {START: rows}, json_schema=stamps)
 
     assert written.table.changes.converted == {"at": 2}
+
+
+def test_a_null_item_among_records_is_a_row_of_nulls_as_a_null_ndjson_line_is(
+    tmp_path: Path,
+) -> None:
+    from_records, from_ndjson = tmp_path / "records", tmp_path / "ndjson"
+    with TableWriter(from_records) as table:
+        table.stage_records([{"a": 1}, None, {"a": 3}], from_records / "part-0.parquet")
+        table.publish()
+    with TableWriter(from_ndjson) as table:
+        table.stage_ndjson([b'{"a": 1}\nnull\n{"a": 3}\n'], from_ndjson / "part-0.parquet")
+        table.publish()
+    rows = assert_all_readers_agree(from_records, None, WITHOUT_SPARK)
+    assert rows == assert_all_readers_agree(from_ndjson, None, WITHOUT_SPARK)
+    assert sorted(rows, key=lambda row: row["a"] or 0) == [{"a": None}, {"a": 1}, {"a": 3}]
