@@ -29,7 +29,6 @@ import httpx
 import pandas as pd
 import pyarrow as pa
 import pytest
-from dagster._core.definitions.sensor_definition import SensorExecutionData
 from dagster._core.test_utils import freeze_time
 
 import extract_assets as ea
@@ -37,6 +36,7 @@ from extract_assets.dataextractor.resource import DataExtractorResource
 from extract_assets.dataextractor.webhooks import WEBHOOK_PATH, WebhookStore, create_webhook_app
 from extract_assets.emulator import EmulatorServer
 from extract_assets.metadata import SCHEMA_CHANGE_METADATA
+from extract_assets_tests.journey import evaluate_tick
 from extract_assets_tests.readers import Row
 from extract_assets_tests.security.servers import serving
 from extract_assets_tests.stored_values import (
@@ -148,17 +148,9 @@ class Pipeline:
         self.instance: dg.DagsterInstance
 
     def tick(self) -> list[dg.RunRequest]:
-        with dg.build_sensor_context(
-            instance_ref=self.instance.get_ref(),
-            cursor=self.cursor,
-            definitions=dg.Definitions(
-                assets=self.assets,
-                sensors=[self.sensor],
-                resources={"dataextractor": self.resource},
-            ),
-            resources={"dataextractor": self.resource},
-        ) as context:
-            result: SensorExecutionData = self.sensor.evaluate_tick(context)
+        result = evaluate_tick(
+            self.sensor, self.instance, self.cursor, self.assets, {"dataextractor": self.resource}
+        )
         self.cursor = result.cursor
         requests = list(result.run_requests or [])
         self.journey.ticks.append(requests)

@@ -25,7 +25,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dagster._core.definitions.sensor_definition import SensorExecutionData
 from dagster._core.test_utils import freeze_time
 
 import extract_assets as ea
@@ -33,6 +32,7 @@ from extract_assets.core.table import read_document
 from extract_assets.emulator import EmulatorServer
 from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.metadata import SCHEMA_CHANGE_METADATA
+from extract_assets_tests.journey import evaluate_tick
 from extract_assets_tests.readers import Row
 from extract_assets_tests.stored_values import (
     Beyond,
@@ -145,15 +145,9 @@ class Pipeline:
         self.cursor: str | None = None
 
     def tick(self) -> list[dg.RunRequest]:
-        with dg.build_sensor_context(
-            instance_ref=self.instance.get_ref(),
-            cursor=self.cursor,
-            definitions=dg.Definitions(
-                assets=self.assets, sensors=[self.sensor], resources={"extractto": self.resource}
-            ),
-            resources={"extractto": self.resource},
-        ) as context:
-            result: SensorExecutionData = self.sensor.evaluate_tick(context)
+        result = evaluate_tick(
+            self.sensor, self.instance, self.cursor, self.assets, {"extractto": self.resource}
+        )
         self.cursor = result.cursor
         requests = list(result.run_requests or [])
         self.journey.ticks.append(requests)

@@ -24,12 +24,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dagster._core.definitions.sensor_definition import SensorExecutionData
 
 import extract_assets as ea
 from extract_assets.emulator import EmulatorServer
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import TASKS_PARTITIONS, build_linkup_task_outputs_asset
+from extract_assets_tests.journey import evaluate_tick
 from extract_assets_tests.readers import Row, normalise
 from extract_assets_tests.stored_values import (
     Beyond,
@@ -115,15 +115,9 @@ class Pipeline:
         self.instance: dg.DagsterInstance
 
     def tick(self) -> list[str]:
-        with dg.build_sensor_context(
-            instance_ref=self.instance.get_ref(),
-            cursor=self.cursor,
-            definitions=dg.Definitions(
-                assets=self.assets, sensors=[self.sensor], resources={"linkup": self.resource}
-            ),
-            resources={"linkup": self.resource},
-        ) as context:
-            result: SensorExecutionData = self.sensor.evaluate_tick(context)
+        result = evaluate_tick(
+            self.sensor, self.instance, self.cursor, self.assets, {"linkup": self.resource}
+        )
         self.cursor = result.cursor
         # What the daemon does with a tick's result before it launches the runs.
         for request in result.dynamic_partitions_requests or []:
