@@ -124,11 +124,13 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ExtractAssetsConf
     except ValidationError as exc:
         raise ConfigError(_describe(file, raw, exc)) from None
     _check_unique_names(file, config)
-    # Relative paths in a section are read from beside the file, wherever Dagster runs.
+    # Relative paths in a section are read from beside the file, wherever Dagster runs: from
+    # its absolute folder, so a run or sensor in another working directory reads the same.
+    folder = file.absolute().parent
     beside = {
-        name: [section.relative_to(file.parent) for section in sections]
+        name: [section.relative_to(folder) for section in sections]
         if isinstance(sections, list)
-        else sections.relative_to(file.parent)
+        else sections.relative_to(folder)
         for name, sections in config
         if name in config.model_fields_set
     }

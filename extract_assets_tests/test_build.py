@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -6,7 +9,10 @@ import pytest
 
 from extract_assets.build import definitions_from_config
 from extract_assets.config import DEMO_CONFIG
+from extract_assets.dataextractor.webhook_store import WebhookStore
 from extract_assets.emulator import EmulatorServer
+
+PREVIEW = [sys.executable, "-m", "dagster", "sensor", "preview"]
 
 
 def test_loading_definitions_makes_no_provider_request(
@@ -106,3 +112,38 @@ def test_an_empty_linkup_section_still_collects_tasks_started_outside_dagster(
         "linkup_task_outputs"
     ]
     assert [sensor.name for sensor in defs.sensors or []] == ["linkup_tasks_sensor"]
+
+
+@pytest.mark.slow
+def test_a_code_location_started_elsewhere_reads_the_webhook_store_beside_its_config_file(
+    tmp_path: Path,
+) -> None:
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    config = project / "extract-assets.yaml"
+    config.write_text(
+        "dataextractor:\n  webhooks: {enabled: true, store: events.sqlite3}\n"
+        '  datasets:\n    - {name: documents, start_date: "2026-11-01"}\n'
+    )
+    # What `extract-assets webhooks --store events.sqlite3` creates, run in the project folder.
+    WebhookStore(project / "events.sqlite3")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATAEXTRACTOR_", "DAGSTER_"))}
+    env |= {
+        "EXTRACT_ASSETS_CONFIG": str(config),
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "DATAEXTRACTOR_API_KEY": "demo-dataextractor-key",
+    }
+    (tmp_path / "home").mkdir()
+
+    preview = subprocess.run(
+        [*PREVIEW, "documents_webhook_sensor", "-m", "extract_assets.definitions"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert "skipping: no new webhook events" in preview.stdout, preview.stdout + preview.stderr
+    assert not (elsewhere / "events.sqlite3").exists()

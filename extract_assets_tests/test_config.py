@@ -166,3 +166,14 @@ def test_an_unknown_table_format_is_refused_naming_the_choices(tmp_path: Path) -
 
     with pytest.raises(ConfigError, match="field 'table_format': Input should be 'parquet' or"):
         load_config(write(tmp_path, "linkup:\n  extracts:\n" + entry))
+
+
+def test_a_relative_config_path_reads_its_folders_from_beside_it_wherever_the_run_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "dataextractor:\n  submissions:\n    - {name: inbox, folder: docs}\n")
+    monkeypatch.chdir(tmp_path)
+
+    (spec,) = load_config("assets.yaml").dataextractor.submissions
+
+    assert spec.folder == tmp_path / "docs"

@@ -37,6 +37,7 @@ attributes:
   # With `extract-assets webhooks` receiving events, a webhook sensor replaces the polling one.
   webhooks:
     enabled: false
+    # store: webhooks.sqlite3  # the receiver's --store file; read from beside this file
 
   datasets:
     - name: documents  # the prefix of the five asset names
@@ -64,8 +65,8 @@ class DataExtractorComponent(SectionComponent, DataExtractorSection):
 
     Attributes are those of the `dataextractor` section of an extract-assets config file:
     `datasets`, `submissions`, `sensor`, `webhooks`, `api` and `account`. Relative submission
-    folders are read from the folder of the `defs.yaml`. One per account: it owns the
-    account's resource.
+    folders and webhook store are read from the folder of the `defs.yaml`. One per account: it
+    owns the account's resource.
     """
 
     provider: ClassVar[Provider[Any]] = PROVIDER

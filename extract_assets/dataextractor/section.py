@@ -23,11 +23,21 @@ class WebhookSettings(BaseModel):
     enabled: bool = False
     store: str = Field(
         default="dataextractor-webhooks.sqlite3",
-        description=f"The receiver's SQLite file; {WEBHOOK_STORE_ENV} overrides it.",
+        description="The receiver's SQLite file, relative to the file that sets it (without "
+        f"it, to the working directory, as the receiver's default); {WEBHOOK_STORE_ENV} "
+        "overrides it.",
     )
 
     def store_path(self) -> str:
         return os.environ.get(WEBHOOK_STORE_ENV) or self.store
+
+    def relative_to(self, folder: Path) -> Self:
+        """A store the file names, read from `folder` (the file's): the sensor then reads the
+        file the receiver writes whichever folder Dagster runs in. The default stays the
+        receiver's own: a name in the working directory."""
+        if "store" not in self.model_fields_set or Path(self.store).is_absolute():
+            return self
+        return self.model_copy(update={"store": str(folder / self.store)})
 
 
 class DataExtractorSection(Section):
@@ -49,11 +59,14 @@ class DataExtractorSection(Section):
         return [*tables, *(spec.name for spec in self.submissions)]
 
     def relative_to(self, folder: Path) -> Self:
-        """Relative document folders read from `folder` (the YAML's), wherever Dagster runs."""
+        """Relative document folders and webhook store read from `folder` (the YAML's),
+        wherever Dagster runs."""
         submissions = [
             spec
             if spec.folder.is_absolute()
             else spec.model_copy(update={"folder": folder / spec.folder})
             for spec in self.submissions
         ]
-        return self.model_copy(update={"submissions": submissions})
+        return self.model_copy(
+            update={"submissions": submissions, "webhooks": self.webhooks.relative_to(folder)}
+        )

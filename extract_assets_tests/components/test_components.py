@@ -177,6 +177,19 @@ def test_relative_document_folders_are_read_beside_the_defs_yaml(
         assert component.submissions[0].folder == path / "documents"
 
 
+def test_a_relative_webhook_store_is_read_beside_the_defs_yaml(
+    sandbox: DefsFolderSandbox,
+) -> None:
+    attributes = {
+        "datasets": [{"name": "invoices", "start_date": "2026-11-01"}],
+        "webhooks": {"enabled": True, "store": "events.sqlite3"},
+    }
+    path = declare(sandbox, DataExtractorComponent, "documents", attributes)
+    with sandbox.load_component_and_build_defs(defs_path=path) as (component, _):
+        assert isinstance(component, DataExtractorComponent)
+        assert component.webhooks.store_path() == str(path / "events.sqlite3")
+
+
 @pytest.mark.parametrize(
     ("component", "assets"),
     [
