@@ -647,9 +647,10 @@ class ApiClient:
         `progress` counts the bytes (and with `count_lines` the lines, as rows, of a
         line-delimited file) against the size the server announces, and is finished at the end.
         Chunks are yielded as the transport reads them (`FileTransport`: up to 1 MiB each).
-        A body the host sent compressed anyway (`Content-Encoding: gzip` or `deflate`, as object
-        stores send objects stored compressed) is decoded, and resumed by its compressed bytes;
-        one that stops inside its compressed stream raises `IncompleteResultError`.
+        A body the host sent compressed anyway (`Content-Encoding` gzip, deflate, br, zstd or
+        several in a row, as object stores and CDNs send them) is decoded, and resumed by its
+        compressed bytes; one that stops inside its compressed stream raises
+        `IncompleteResultError`.
         """
         url = self._file_link(url)
         delivered = 0

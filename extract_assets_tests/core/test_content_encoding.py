@@ -4,9 +4,11 @@ pieces, and a clear failure for a stream cut short or bytes in another coding.""
 from __future__ import annotations
 
 import gzip
+import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+import brotli
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +18,11 @@ from extract_assets.core.content_encoding import (
     body_decoder,
     coding_of,
 )
+
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
 
 bodies = st.binary(max_size=20_000) | st.text(max_size=5_000).map(str.encode)
 cuts = st.lists(st.integers(min_value=0, max_value=30_000), max_size=6)
@@ -32,8 +39,7 @@ def split(data: bytes, at: list[int]) -> Iterator[bytes]:
 def decoded(coding: str, received: Iterator[bytes], piece_bytes: int = 4 << 20) -> bytes:
     decoder = body_decoder(coding, piece_bytes=piece_bytes)
     out = [piece for chunk in received for piece in decoder.feed(chunk)]
-    decoder.finish()
-    return b"".join(out)
+    return b"".join(out) + decoder.finish()
 
 
 def raw_deflate(data: bytes) -> bytes:
@@ -94,8 +100,15 @@ def test_bytes_that_are_not_gzip_are_unreadable() -> None:
 
 
 def test_a_coding_this_package_cannot_read_is_named_in_the_error() -> None:
-    with pytest.raises(UnreadableEncodingError, match=r"Content-Encoding 'br'.*gzip, deflate"):
-        body_decoder(coding_of("br"))
+    with pytest.raises(
+        UnreadableEncodingError, match=r"Content-Encoding 'compress'.*gzip, deflate, br, zstd"
+    ):
+        body_decoder(coding_of("compress"))
+
+
+def test_a_coding_we_cannot_read_among_stacked_ones_is_refused_by_the_header() -> None:
+    with pytest.raises(UnreadableEncodingError, match="'gzip, compress'"):
+        body_decoder(coding_of("gzip, compress"))
 
 
 def test_identity_passes_the_bytes_as_they_come() -> None:
@@ -111,6 +124,100 @@ def test_a_header_names_its_coding_in_lower_case(header: str, coding: str) -> No
     assert coding_of(header) == coding
 
 
-def test_two_codings_in_a_row_are_refused_by_name() -> None:
-    with pytest.raises(UnreadableEncodingError, match="'deflate, gzip'"):
-        body_decoder(coding_of("deflate, gzip"))
+COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip.compress,
+    "deflate": zlib.compress,
+    "br": brotli.compress,
+    "zstd": zstd.compress,
+}
+
+
+@given(body=bodies, at=cuts)
+def test_brotli_split_anywhere_decodes_to_the_exact_bytes(body: bytes, at: list[int]) -> None:
+    assert decoded("br", split(brotli.compress(body), at)) == body
+
+
+@given(body=bodies, at=cuts)
+def test_zstd_split_anywhere_decodes_to_the_exact_bytes(body: bytes, at: list[int]) -> None:
+    assert decoded("zstd", split(zstd.compress(body), at)) == body
+
+
+@given(frames=st.lists(bodies, min_size=2, max_size=4), at=cuts)
+def test_zstd_of_several_frames_decodes_to_all_of_them(frames: list[bytes], at: list[int]) -> None:
+    received = b"".join(zstd.compress(frame) for frame in frames)
+    assert decoded("zstd", split(received, at)) == b"".join(frames)
+
+
+def test_a_zstd_skippable_frame_holds_nothing() -> None:
+    skippable = b"\x50\x2a\x4d\x18" + (3).to_bytes(4, "little") + b"abc"
+    assert decoded("zstd", iter([skippable + zstd.compress(b"a\n")])) == b"a\n"
+
+
+@given(
+    body=bodies,
+    at=cuts,
+    codings=st.lists(st.sampled_from(sorted(COMPRESSORS)), min_size=2, max_size=3),
+)
+def test_stacked_codings_are_undone_in_reverse_order(
+    body: bytes, at: list[int], codings: list[str]
+) -> None:
+    sent = body
+    for coding in codings:  # applied in the order the header names them
+        sent = COMPRESSORS[coding](sent)
+    assert decoded(coding_of(", ".join(codings)), split(sent, at), piece_bytes=1000) == body
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd", "gzip, br", "zstd, gzip"])
+@given(body=st.binary(min_size=1, max_size=20_000), data=st.data())
+def test_a_stream_cut_short_in_any_coding_fails_at_its_end(
+    coding: str, body: bytes, data: st.DataObject
+) -> None:
+    sent = body
+    for name in coding.split(", "):
+        sent = COMPRESSORS[name](sent)
+    cut = data.draw(st.integers(min_value=1, max_value=len(sent) - 1))
+    with pytest.raises(EOFError, match="stream stopped before its end"):
+        decoded(coding, iter([sent[:cut]]))
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd", "gzip, zstd", "br, gzip"])
+def test_pieces_stay_small_in_every_coding_however_well_the_body_compresses(coding: str) -> None:
+    body = b'{"id": 1, "name": "same row"}\n' * 400_000  # 12 MB that shrinks a thousandfold
+    sent = body
+    for name in coding.split(", "):
+        sent = COMPRESSORS[name](sent)
+    decoder = body_decoder(coding, piece_bytes=1 << 20)
+    pieces = [piece for piece in decoder.feed(sent)]
+    assert max(map(len, pieces)) <= 1 << 20
+    assert b"".join(pieces) + decoder.finish() == body
+
+
+@pytest.mark.parametrize("piece_bytes", [1, 100, 4096])
+def test_brotli_output_waiting_inside_arrives_with_tiny_pieces(piece_bytes: int) -> None:
+    body = b"a" * 100_000
+    assert decoded("br", iter([brotli.compress(body)]), piece_bytes=piece_bytes) == body
+
+
+@pytest.mark.parametrize(
+    ("coding", "garbage"),
+    [
+        ("br", b'{"id": 1}\n'),
+        ("zstd", b'{"id": 1}\n'),
+        ("gzip, zstd", zstd.compress(b"not gzip\n")),
+    ],
+)
+def test_bytes_that_are_not_the_coding_named_are_unreadable(coding: str, garbage: bytes) -> None:
+    with pytest.raises(UnreadableEncodingError, match="not valid"):
+        decoded(coding, iter([garbage]))
+
+
+@given(body=bodies, at=cuts)
+def test_a_body_that_names_no_coding_but_is_a_zstd_frame_is_decoded(
+    body: bytes, at: list[int]
+) -> None:
+    assert decoded(coding_of(None), split(zstd.compress(body), at)) == body
+
+
+@pytest.mark.parametrize("body", [b"(", b"(\xb5", b"(\xb5/", b'("a")\n'])
+def test_a_body_that_only_begins_as_a_zstd_frame_does_passes_as_it_came(body: bytes) -> None:
+    assert decoded(coding_of(None), iter(bytes([byte]) for byte in body)) == body

@@ -4,8 +4,10 @@ be (a stream cut short, a coding we cannot read, bytes that are not what the hea
 from __future__ import annotations
 
 import gzip
+import sys
 from collections.abc import AsyncIterator
 
+import brotli
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,6 +17,11 @@ from starlette.routing import Route
 from extract_assets.core.errors import IncompleteResultError, UnreadableAnswerError
 from extract_assets.core.http import ApiClient
 from extract_assets_tests.security.servers import Seen
+
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
 
 ROWS = b"".join(b'{"id": %d, "name": "row %d"}\n' % (n, n) for n in range(2_000))
 GZIPPED = gzip.compress(ROWS)
@@ -29,9 +36,9 @@ async def cut_short(request: Request) -> Response:
     return encoded(GZIPPED[: len(GZIPPED) // 2], "gzip")
 
 
-async def brotli(request: Request) -> Response:
+async def compress(request: Request) -> Response:
     seen.record(request)
-    return encoded(b"\x1b\x00\x00", "br")
+    return encoded(b"\x1f\x9d\x90", "compress")
 
 
 async def mislabelled(request: Request) -> Response:
@@ -69,11 +76,54 @@ async def ignoring_ranges(request: Request) -> Response:
     return broken_gzip(len(GZIPPED) // 2)
 
 
+# As CDNs send them whatever was asked; the header names them in the order they were applied.
+SENT_IN = {
+    "br": brotli.compress(ROWS),
+    "zstd": zstd.compress(ROWS),
+    "gzip, br": brotli.compress(GZIPPED),
+    "zstd, gzip": gzip.compress(zstd.compress(ROWS)),
+}
+breaks_left = {coding: 0 for coding in SENT_IN}
+
+
+async def breaking_in(request: Request) -> Response:
+    """The body in `coding`, whose connection breaks half way while `breaks_left`; a resumed
+    request gets the rest by the encoded bytes it asks for."""
+    coding = request.path_params["coding"]
+    body = SENT_IN[coding]
+    headers = {"Content-Encoding": coding}
+    if asked := request.headers.get("range"):
+        start = int(asked.removeprefix("bytes=").removesuffix("-"))
+        headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
+        return Response(body[start:], status_code=206, headers=headers)
+    if not breaks_left[coding]:
+        return Response(body, headers=headers)
+    breaks_left[coding] -= 1
+
+    async def part() -> AsyncIterator[bytes]:
+        yield body[: len(body) // 2]
+        raise ConnectionError("the host went away")
+
+    return StreamingResponse(part(), headers={**headers, "Content-Length": str(len(body))})
+
+
+async def cut_short_in(request: Request) -> Response:
+    coding = request.path_params["coding"]
+    return encoded(SENT_IN[coding][: len(SENT_IN[coding]) - 8], coding)
+
+
+async def stored_zstd(request: Request) -> Response:
+    return Response(SENT_IN["zstd"], media_type="application/zstd")
+
+
 app = Starlette(
     routes=[
         Route("/ignoring-ranges.ndjson", ignoring_ranges),
         Route("/cut-short.ndjson", cut_short),
-        Route("/brotli.ndjson", brotli),
+        Route("/compress.ndjson", compress),
+        Route("/{coding}/breaking.ndjson", breaking_in),
+        Route("/{coding}/cut-short.ndjson", cut_short_in),
+        Route("/stored.ndjson.zst", stored_zstd),
         Route("/mislabelled.ndjson", mislabelled),
         Route("/switching.ndjson", switching),
     ]
@@ -90,8 +140,8 @@ def test_a_gzip_body_that_stops_before_its_end_is_an_incomplete_result(
 def test_a_coding_we_cannot_read_fails_at_once_naming_it(host: str, downloads: ApiClient) -> None:
     seen.requests.clear()
     with pytest.raises(UnreadableAnswerError) as raised:
-        b"".join(downloads.download(f"{host}/brotli.ndjson"))
-    assert "Content-Encoding 'br'" in str(raised.value)
+        b"".join(downloads.download(f"{host}/compress.ndjson"))
+    assert "Content-Encoding 'compress'" in str(raised.value)
     assert "What to do: nothing was written" in str(raised.value)
     assert len(seen.requests) == 1
 
@@ -114,3 +164,34 @@ def test_a_compressed_download_resumed_where_ranges_are_ignored_arrives_whole(
     drops_left[0] = 2
     assert b"".join(downloads.download(f"{host}/ignoring-ranges.ndjson")) == ROWS
     assert drops_left[0] == 0
+
+
+@pytest.mark.parametrize("coding", list(SENT_IN))
+def test_a_download_in_br_zstd_or_stacked_codings_arrives_whole(
+    host: str, downloads: ApiClient, coding: str
+) -> None:
+    breaks_left[coding] = 0
+    assert b"".join(downloads.download(f"{host}/{coding}/breaking.ndjson")) == ROWS
+
+
+@pytest.mark.parametrize("coding", list(SENT_IN))
+def test_a_download_in_br_zstd_or_stacked_codings_resumes_by_its_encoded_bytes(
+    host: str, downloads: ApiClient, coding: str
+) -> None:
+    breaks_left[coding] = 1
+    assert b"".join(downloads.download(f"{host}/{coding}/breaking.ndjson")) == ROWS
+    assert breaks_left[coding] == 0
+
+
+@pytest.mark.parametrize("coding", list(SENT_IN))
+def test_a_body_in_br_zstd_or_stacked_codings_cut_short_is_an_incomplete_result(
+    host: str, downloads: ApiClient, coding: str
+) -> None:
+    with pytest.raises(IncompleteResultError, match="stream stopped before its end"):
+        b"".join(downloads.download(f"{host}/{coding}/cut-short.ndjson"))
+
+
+def test_a_file_stored_as_zstd_and_sent_without_a_coding_is_decoded(
+    host: str, downloads: ApiClient
+) -> None:
+    assert b"".join(downloads.download(f"{host}/stored.ndjson.zst")) == ROWS
