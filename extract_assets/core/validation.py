@@ -31,6 +31,8 @@ from extract_assets.core.arrow_check import (
     non_finite,
 )
 from extract_assets.core.column_names import column_key, view_keyed
+from extract_assets.core.contract import VARIANT_INFIX
+from extract_assets.core.json_text import loads
 from extract_assets.core.storage import open_parquet
 
 _BATCH_ROWS = 65_536
@@ -38,6 +40,8 @@ _ROOT_KEYWORDS = frozenset({"type", "properties", "required", "additionalPropert
 # Keywords whose semantics differ between the two libraries: jsonschema-rs runs the library's
 # own code for them (Rust regexes are not Python's; it divides floats exactly; other formats).
 _LIBRARY_KEYWORDS = ("pattern", "multipleOf", "format")
+# The kinds of the variant columns a value the column cannot hold moves to (see `contract`).
+_VARIANT_KINDS = frozenset({"text", "double", "bigint", "bool", "timestamp", "date", "json"})
 
 
 @dataclass(frozen=True)
@@ -78,11 +82,13 @@ def check_rows_one_by_one(
 ) -> SchemaReport:
     """The definition `check_rows` keeps to: the library's validator on each row in Python."""
     validator = _python_validator(json_schema)
+    declared = _declared(json_schema)
     checked = invalid = 0
     examples: list[str] = []
     for batch in _rows_by_key(path):
+        sent = _variants(batch.schema.names, declared)
         for row in batch.to_pylist():
-            message = _first_error(validator, row_as_json(row), checked)
+            message = _first_error(validator, as_sent(row_as_json(row), sent), checked)
             checked += 1
             if message is not None:
                 invalid += 1
@@ -114,6 +120,38 @@ def row_as_json(value: Any) -> Any:
     return value
 
 
+def as_sent(row: dict[str, Any], variants: Mapping[str, str]) -> dict[str, Any]:
+    """`row` (as `row_as_json` gives it) with each value a variant column holds back under the
+    property it was sent as, and as it was sent: a variant column's JSON text as the JSON value.
+
+    >>> as_sent({"id__v_text": "n/a", "name": "Ada"}, {"id__v_text": "id"})
+    {'name': 'Ada', 'id': 'n/a'}
+    """
+    if not variants or not row.keys() & variants.keys():
+        return row
+    folded = dict(row)
+    for column, prop in variants.items():
+        if column in folded:
+            value = folded.pop(column)
+            folded[prop] = loads(value) if column.endswith(f"{VARIANT_INFIX}json") else value
+    return folded
+
+
+def _declared(json_schema: Mapping[str, Any]) -> frozenset[str]:
+    properties = json_schema.get("properties")
+    return frozenset(properties) if isinstance(properties, Mapping) else frozenset()
+
+
+def _variants(names: list[str], declared: frozenset[str]) -> dict[str, str]:
+    """The variant columns among `names` of a declared property, each with its property."""
+    variants = {}
+    for name in names:
+        prop, infix, kind = name.rpartition(VARIANT_INFIX)
+        if infix and kind in _VARIANT_KINDS and column_key(prop) in declared:
+            variants[name] = column_key(prop)
+    return variants
+
+
 def _python_validator(json_schema: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(dict(json_schema), format_checker=FORMAT_CHECKER)
 
@@ -137,6 +175,7 @@ class _RowChecker:
         self.schema_some = {k: v for k, v in self.schema.items() if k != "required"}
         self.python = _python_validator(self.schema)
         self.python_some = _python_validator(self.schema_some)
+        self.declared = _declared(self.schema)
         self._compiled: dict[bool, jsonschema_rs.Validator] = {}
 
     def breaks(self, batch: pa.RecordBatch) -> np.ndarray:
@@ -147,12 +186,23 @@ class _RowChecker:
             return self._compiled_breaks(batch, batch.schema.names, whole=True)
         if left:
             bad |= self._compiled_breaks(batch, left, whole=False, skip=bad)
+        # A row with a value in a variant column is judged whole, as sent: the columns alone
+        # would see its property absent. Such rows are few (a source that drifted).
+        moved = np.zeros(batch.num_rows, dtype=bool)
+        for column in _variants(batch.schema.names, self.declared):
+            moved |= _valid(batch.column(column))
+        if moved.any():
+            whole = self._compiled_breaks(batch, batch.schema.names, whole=True, skip=~moved)
+            bad = np.where(moved, whole, bad)
         return bad
 
     def example(self, batch: pa.RecordBatch, index: int, row: int) -> str:
         """The library's first error on a row found bad, worded as `check_rows_one_by_one`."""
-        values = row_as_json(batch.slice(index, 1).to_pylist()[0])
+        values = self._as_json(batch.slice(index, 1).to_pylist()[0])
         return _first_error(self.python, values, row) or f"row {row}: row: breaks the schema"
+
+    def _as_json(self, row: dict[str, Any]) -> dict[str, Any]:
+        return as_sent(row_as_json(row), _variants(list(row), self.declared))
 
     def _by_column(self, batch: pa.RecordBatch) -> tuple[np.ndarray, list[str]]:
         """Breaks found in Arrow, and the columns left to the compiled validator."""
@@ -202,7 +252,7 @@ class _RowChecker:
         for index, row in enumerate(columns.to_pylist()):
             if skip is not None and skip[index]:
                 continue
-            values = row_as_json(row)
+            values = self._as_json(row)
             if in_python[index]:
                 bad[index] = (
                     next(iter(self._python_for(whole).iter_errors(values)), None) is not None
