@@ -16,7 +16,7 @@ import functools
 import os
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self, get_args
+from typing import TYPE_CHECKING, Any, Self, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
@@ -92,7 +92,28 @@ else:
 
 # libyaml parses a large file several times faster; the resolvers below stay Python's.
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML that leaves dates as text, so the models check them and name the field."""
+    """Safe YAML that leaves dates as text, so the models check them and name the field, and
+    refuses a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # YAML keeps the last of two equal keys: a second `extracts:` would drop the first
+        # one's assets without a word.
+        first: dict[str, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            if key_node.value in first:
+                line = first[key_node.value].start_mark.line + 1
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"{key_node.value!r} is given twice in one mapping (first at line {line}); "
+                    "YAML would keep only the last: merge the two into one",
+                    key_node.start_mark,
+                )
+            first[key_node.value] = key_node
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -114,13 +135,16 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ExtractAssetsConf
     """
     file = Path(path) if path is not None else config_path()
     try:
-        raw = yaml.load(file.read_text(encoding="utf-8"), Loader=_Loader)
+        text = file.read_text(encoding="utf-8")
+        raw = yaml.load(text, Loader=_Loader)
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read the config file ({exc.strerror}).") from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
+        raise ConfigError(f"{file}: not valid YAML{_yaml_problem(exc, text)}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: {_not_a_mapping(raw)}")
     try:
-        config = ExtractAssetsConfig.model_validate(raw or {})
+        config = ExtractAssetsConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe(file, raw, exc)) from None
     _check_unique_names(file, config)
@@ -137,42 +161,136 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ExtractAssetsConf
     return config.model_copy(update=beside)
 
 
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
+    """` at line 2, column 1: found a tab ...`: where the parser stopped, and why, in the
+    file's terms (the parser calls the file "<unicode string>")."""
+    if not isinstance(exc, yaml.MarkedYAMLError) or exc.problem_mark is None:
+        return f": {exc}"
+    mark = exc.problem_mark
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    if "\t" in line[: mark.column + 1]:
+        return (
+            f" at line {mark.line + 1}, column {mark.column + 1}: a tab character. YAML "
+            "indents with spaces only: replace the tabs with spaces."
+        )
+    context = f" ({exc.context})" if exc.context else ""
+    return f" at line {mark.line + 1}, column {mark.column + 1}: {exc.problem}{context}."
+
+
+def _not_a_mapping(raw: Any) -> str:
+    if raw is None:
+        return (
+            "the config file declares nothing. Give it a section per provider (linkup:, "
+            "extractto:, dataextractor:) as in extract_assets/demo/extract-assets.yaml."
+        )
+    return (
+        f"the config file holds {_kind(raw)}, not sections: its top level must be `linkup:`, "
+        "`extractto:` and `dataextractor:` with their settings indented under them."
+    )
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list (lines starting with '- ')"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a single value ({type(value).__name__})"
+
+
 def _describe(file: Path, raw: Any, exc: ValidationError) -> str:
     lines = [f"{file}: {exc.error_count()} problem(s) in the extract-assets config:"]
     for error in exc.errors():
         # The tag of the one-or-many union is not a place in the file.
         loc = tuple(step for step in error["loc"] if step not in {"section", "accounts"})
-        message = error["msg"]
-        if error["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
-            close = difflib.get_close_matches(loc[-1], _field_names(), n=1, cutoff=0.6)
-            if close:
-                message += f" (did you mean {close[0]!r}?)"
-        lines.append(f"  - {_where(raw, loc)}: {message}")
+        lines.append(f"  - {_where(raw, loc)}: {_message(error['type'], error, loc)}")
     return "\n".join(lines)
 
 
+def _message(kind: str, error: Any, loc: tuple[int | str, ...]) -> str:
+    """Pydantic's message, said in the file's terms where pydantic speaks of its own."""
+    message: str = error["msg"]
+    given = error.get("input")
+    if kind == "extra_forbidden" and loc and isinstance(loc[-1], str):
+        return message + _misplaced_or_misspelt(loc)
+    if kind in {"model_type", "model_attributes_type", "dict_type"}:
+        if given is None:
+            return "is empty: write {} for no settings, or indent its settings under it"
+        return f"must be settings (`key: value` lines indented under it), not {_kind(given)}"
+    if kind == "list_type":
+        if given is None:
+            return "is empty: write [] for none, or list its entries under it, each after '- '"
+        return f"must be a list, each entry starting with '- ', not {_kind(given)}"
+    return message
+
+
+def _misplaced_or_misspelt(loc: tuple[int | str, ...]) -> str:
+    """Where a setting given at the wrong level belongs, or the name a misspelt one has."""
+    key = str(loc[-1])
+    places = _places().get(key)
+    if places:
+        # Under the section it was written in, if it belongs there at all.
+        near = [place for place in places if place.split(".")[0] == loc[0]] or places
+        where = " or ".join(_said(place) for place in near[:3])
+        return f" here: '{key}' belongs {where} (check its indentation)"
+    close = difflib.get_close_matches(key, _places(), n=1, cutoff=0.6)
+    if close:
+        here = _place_of(loc[:-1])
+        elsewhere = [_said(place) for place in _places()[close[0]] if place != here]
+        if len(elsewhere) == len(_places()[close[0]]):
+            return f" (did you mean {close[0]!r}? It belongs {' or '.join(elsewhere[:3])})"
+        return f" (did you mean {close[0]!r}?)"
+    if len(loc) == 1:
+        return f": the top level takes {', '.join(sorted(ExtractAssetsConfig.model_fields))}"
+    return ""
+
+
+def _place_of(loc: tuple[int | str, ...]) -> str:
+    """`linkup.extracts[]` for ('linkup', 'extracts', 1); a provider's account index is no
+    place of its own (each account has the section's places)."""
+    steps = [step for i, step in enumerate(loc) if not (i == 1 and isinstance(step, int))]
+    return "".join("[]" if isinstance(step, int) else f".{step}" for step in steps).lstrip(".")
+
+
+def _said(place: str) -> str:
+    """`linkup.extracts[]` as `in each entry of linkup.extracts`."""
+    if not place:
+        return "at the top level"
+    if place.endswith("[]"):
+        return f"in each entry of {place[:-2]}"
+    return f"under {place}"
+
+
 @functools.cache
-def _field_names() -> frozenset[str]:
-    """Every field name (and alias) a config file may use, at any depth."""
-    names: set[str] = set()
-    pending: list[type[BaseModel]] = [ExtractAssetsConfig]
-    seen: set[type[BaseModel]] = set()
-    while pending:
-        model = pending.pop()
-        if model in seen:
-            continue
-        seen.add(model)
+def _places() -> dict[str, list[str]]:
+    """Every field name (and alias) a config file may use, with the places it may be used:
+    `linkup.extracts[]` (in each entry), `linkup.sensor`, `` (the top level)."""
+    places: dict[str, list[str]] = {}
+
+    def walk(model: type[BaseModel], where: str, depth: int) -> None:
         for name, info in model.model_fields.items():
-            names.add(info.alias or name)
-            names.add(name)
-            pending.extend(_models_in(info.annotation))
-    return frozenset(names)
+            for spelling in dict.fromkeys((info.alias or name, name)):
+                places.setdefault(spelling, []).append(where)
+            if depth < 4:
+                inside = f"{where}.{info.alias or name}".lstrip(".")
+                for child, many in _models_in(info.annotation).items():
+                    walk(child, inside + "[]" * many, depth + 1)
+
+    walk(ExtractAssetsConfig, "", 0)
+    return {name: list(dict.fromkeys(found)) for name, found in places.items()}
 
 
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
+def _models_in(annotation: Any, many: bool = False) -> dict[type[BaseModel], bool]:
+    """The models an annotation holds, each with whether it comes as a list; a model that may
+    come either way (a provider's one section or list of accounts) counts as one."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [model for arg in get_args(annotation) for model in _models_in(arg)]
+        return {annotation: many}
+    found: dict[type[BaseModel], bool] = {}
+    inner = many or get_origin(annotation) is list
+    for arg in get_args(annotation):
+        for model, listed in _models_in(arg, inner).items():
+            found[model] = found.get(model, listed) and listed
+    return found
 
 
 def _where(raw: Any, loc: tuple[int | str, ...]) -> str:

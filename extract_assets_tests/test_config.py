@@ -177,3 +177,70 @@ def test_a_relative_config_path_reads_its_folders_from_beside_it_wherever_the_ru
     (spec,) = load_config("assets.yaml").dataextractor.submissions
 
     assert spec.folder == tmp_path / "docs"
+
+
+def test_a_key_given_twice_in_one_mapping_is_refused_naming_both_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, "linkup:\n  extracts:\n" + GOOD_ENTRY + "  extracts: []\n")
+    with pytest.raises(ConfigError) as failure:
+        load_config(path)
+    assert f"{path}: not valid YAML at line 6, column 3" in str(failure.value)
+    assert "'extracts' is given twice in one mapping (first at line 2)" in str(failure.value)
+
+
+def test_a_tab_in_the_indentation_is_named_with_its_line_and_how_to_fix_it(tmp_path: Path) -> None:
+    path = write(tmp_path, "linkup:\n\textracts: []\n")
+    with pytest.raises(ConfigError) as failure:
+        load_config(path)
+    assert f"{path}: not valid YAML at line 2, column 1: a tab character" in str(failure.value)
+    assert "replace the tabs with spaces" in str(failure.value)
+
+
+@pytest.mark.parametrize("text", ["", "# linkup:\n#   extracts: []\n"])
+def test_a_file_that_declares_nothing_is_refused_saying_what_it_needs(
+    tmp_path: Path, text: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=re.escape(f"{path}: the config file declares nothing")):
+        load_config(path)
+
+
+def test_a_file_that_is_a_list_is_refused_saying_what_its_top_level_must_be(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "- linkup:\n    extracts: []\n")
+    with pytest.raises(ConfigError) as failure:
+        load_config(path)
+    assert f"{path}: the config file holds a list" in str(failure.value)
+    assert "its top level must be `linkup:`" in str(failure.value)
+
+
+def test_a_setting_at_the_wrong_level_says_where_it_belongs(tmp_path: Path) -> None:
+    path = write(tmp_path, "linkup:\n  name: team\n  extracts: []\n")
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(
+            "linkup.name: Extra inputs are not permitted here: 'name' belongs in each "
+            "entry of linkup.extracts (check its indentation)"
+        ),
+    ):
+        load_config(path)
+
+
+def test_a_misspelt_setting_at_the_wrong_level_says_where_the_right_one_belongs(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "extarcts:\n" + GOOD_ENTRY)
+    with pytest.raises(
+        ConfigError,
+        match=re.escape("(did you mean 'extracts'? It belongs under linkup or under extractto)"),
+    ):
+        load_config(path)
+
+
+def test_a_section_left_empty_says_to_write_braces_or_indent_its_settings(tmp_path: Path) -> None:
+    path = write(tmp_path, "linkup:\nextractto:\n  extracts:\n")
+    with pytest.raises(ConfigError) as failure:
+        load_config(path)
+    assert "linkup: is empty: write {} for no settings" in str(failure.value)
+    assert "extractto.extracts: is empty: write [] for none" in str(failure.value)
+    assert "ExtractAssetsConfig" not in str(failure.value)
