@@ -446,6 +446,8 @@ class ApiClient:
         if read_body:
             # A body cut short is a transport failure like any other: read it here, in the loop.
             try:
+                if ", " in coding_of(response.headers.get("content-encoding")):
+                    return _stacked_read(response)
                 response.read()
             except httpx.DecodingError:
                 if response.is_success:
@@ -771,6 +773,35 @@ def _json_of(response: httpx.Response) -> Any:
         if other_charset(response.charset_encoding) is None:
             raise
         return loads(response.text)
+
+
+def _stacked_read(response: httpx.Response) -> httpx.Response:
+    """`response` read whole and decoded, for a body in several codings in a row (`zstd, br`):
+    httpx's decoder of stacked codings feeds its zstd decoder again once the frame ended, which
+    fails every such answer where zstd was not the last applied. Downloads' decoders undo them;
+    a body they cannot read raises `httpx.DecodingError`, as httpx would, but for an error
+    answer, whose status says what happened: that one comes back with an empty body."""
+    headers = [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name.lower() not in ("content-encoding", "content-length")
+    ]
+    try:
+        decoder = body_decoder(coding_of(response.headers["content-encoding"]))
+        pieces = [piece for chunk in response.iter_raw() for piece in decoder.feed(chunk)]
+        body = b"".join(pieces) + decoder.finish()
+    except (UnreadableEncodingError, EOFError) as error:
+        response.close()
+        if response.is_success:
+            raise httpx.DecodingError(str(error), request=response.request) from error
+        body = b""
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=body,
+        request=response.request,
+        extensions=response.extensions,
+    )
 
 
 def _is_web_page(response: httpx.Response) -> bool:

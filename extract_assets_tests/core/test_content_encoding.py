@@ -4,9 +4,8 @@ pieces, and a clear failure for a stream cut short or bytes in another coding.""
 from __future__ import annotations
 
 import gzip
-import sys
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import brotli
 import pytest
@@ -18,11 +17,7 @@ from extract_assets.core.content_encoding import (
     body_decoder,
     coding_of,
 )
-
-if sys.version_info >= (3, 14):
-    from compression import zstd
-else:
-    from backports import zstd
+from extract_assets_tests.compressed import COMPRESSORS, compressed, zstd
 
 bodies = st.binary(max_size=20_000) | st.text(max_size=5_000).map(str.encode)
 cuts = st.lists(st.integers(min_value=0, max_value=30_000), max_size=6)
@@ -124,14 +119,6 @@ def test_a_header_names_its_coding_in_lower_case(header: str, coding: str) -> No
     assert coding_of(header) == coding
 
 
-COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
-    "gzip": gzip.compress,
-    "deflate": zlib.compress,
-    "br": brotli.compress,
-    "zstd": zstd.compress,
-}
-
-
 @given(body=bodies, at=cuts)
 def test_brotli_split_anywhere_decodes_to_the_exact_bytes(body: bytes, at: list[int]) -> None:
     assert decoded("br", split(brotli.compress(body), at)) == body
@@ -161,10 +148,8 @@ def test_a_zstd_skippable_frame_holds_nothing() -> None:
 def test_stacked_codings_are_undone_in_reverse_order(
     body: bytes, at: list[int], codings: list[str]
 ) -> None:
-    sent = body
-    for coding in codings:  # applied in the order the header names them
-        sent = COMPRESSORS[coding](sent)
-    assert decoded(coding_of(", ".join(codings)), split(sent, at), piece_bytes=1000) == body
+    header = ", ".join(codings)
+    assert decoded(coding_of(header), split(compressed(body, header), at), piece_bytes=1000) == body
 
 
 @pytest.mark.parametrize("coding", ["br", "zstd", "gzip, br", "zstd, gzip"])
@@ -172,9 +157,7 @@ def test_stacked_codings_are_undone_in_reverse_order(
 def test_a_stream_cut_short_in_any_coding_fails_at_its_end(
     coding: str, body: bytes, data: st.DataObject
 ) -> None:
-    sent = body
-    for name in coding.split(", "):
-        sent = COMPRESSORS[name](sent)
+    sent = compressed(body, coding)
     cut = data.draw(st.integers(min_value=1, max_value=len(sent) - 1))
     with pytest.raises(EOFError, match="stream stopped before its end"):
         decoded(coding, iter([sent[:cut]]))
@@ -183,9 +166,7 @@ def test_a_stream_cut_short_in_any_coding_fails_at_its_end(
 @pytest.mark.parametrize("coding", ["br", "zstd", "gzip, zstd", "br, gzip"])
 def test_pieces_stay_small_in_every_coding_however_well_the_body_compresses(coding: str) -> None:
     body = b'{"id": 1, "name": "same row"}\n' * 400_000  # 12 MB that shrinks a thousandfold
-    sent = body
-    for name in coding.split(", "):
-        sent = COMPRESSORS[name](sent)
+    sent = compressed(body, coding)
     decoder = body_decoder(coding, piece_bytes=1 << 20)
     pieces = [piece for piece in decoder.feed(sent)]
     assert max(map(len, pieces)) <= 1 << 20

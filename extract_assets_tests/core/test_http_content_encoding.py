@@ -1,6 +1,7 @@
-"""API answers whose body is not in the coding their `Content-Encoding` names (a proxy or a cache
-mangled it, or labelled a page it made), through the public Linkup client: a success is a typed
-error tried again like a broken body, and an error answer keeps its status and `Retry-After`."""
+"""API answers in a `Content-Encoding` not asked for, through the public Linkup client: br, zstd
+and stacked codings are read, as CDNs send them; a body not in the coding its header names (a
+proxy or a cache mangled it, or labelled a page it made) is, on a success, a typed error tried
+again like a broken body, and an error answer keeps its status and `Retry-After`."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from extract_assets.core.errors import RateLimitedError, ServerError, TransportError
+from extract_assets.core.errors import NotFoundError, RateLimitedError, ServerError, TransportError
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.linkup.client import LinkupClient
+from extract_assets_tests.compressed import compressed
 from extract_assets_tests.security.servers import serving
 
 KEY = "lk-ENCODING-9d8c7b6a5f4e"
@@ -91,3 +93,56 @@ def test_throttling_whose_body_is_not_in_its_coding_keeps_its_retry_after() -> N
         with client_of(url) as client, pytest.raises(RateLimitedError) as raised:
             client.get("t1")
     assert raised.value.retry_after == 3600.0
+
+
+class Compressing:
+    """Answers the task in the codings `header` names, as a CDN does whatever was asked."""
+
+    def __init__(self, header: str) -> None:
+        self.header = header
+
+    async def task(self, request: Request) -> Response:
+        body = compressed(json.dumps(TASK).encode(), self.header)
+        headers = {"content-encoding": self.header}
+        return Response(body, headers=headers, media_type="application/json")
+
+    async def missing(self, request: Request) -> Response:
+        body = compressed(json.dumps({"error": "Task t9 not found"}).encode(), self.header)
+        headers = {"content-encoding": self.header}
+        return Response(body, 404, headers=headers, media_type="application/json")
+
+
+@contextmanager
+def compressing(header: str) -> Iterator[str]:
+    service = Compressing(header)
+    routes = [Route("/v1/extract/t9", service.missing), Route("/v1/extract/{id}", service.task)]
+    with serving(Starlette(routes=routes)) as url:
+        yield url
+
+
+@pytest.mark.parametrize("header", ["br", "zstd", "gzip, br", "zstd, br", "zstd, gzip"])
+def test_an_answer_sent_in_br_zstd_or_stacked_codings_is_read(header: str) -> None:
+    with compressing(header) as url, client_of(url) as client:
+        assert client.get("t1").id == "t1"
+
+
+@pytest.mark.parametrize("header", ["br", "zstd, br"])
+def test_an_error_answer_in_br_or_stacked_codings_says_what_it_says(header: str) -> None:
+    with compressing(header) as url, client_of(url) as client:
+        with pytest.raises(NotFoundError, match="Task t9 not found"):
+            client.get("t9")
+
+
+def test_a_body_not_in_its_stacked_codings_once_is_tried_again() -> None:
+    service = Mangling(bad=1, headers={"content-encoding": "zstd, br"})
+    with api(service) as url, client_of(url) as client:
+        assert client.get("t1").id == "t1"
+    assert service.requests == 2
+
+
+def test_an_error_answer_not_in_its_stacked_codings_keeps_its_status() -> None:
+    service = Mangling(bad=99, status=503, headers={"content-encoding": "zstd, br"})
+    with api(service) as url, client_of(url) as client:
+        with pytest.raises(ServerError) as raised:
+            client.get("t1")
+    assert raised.value.status == 503 and raised.value.attempts == 3

@@ -4,10 +4,8 @@ be (a stream cut short, a coding we cannot read, bytes that are not what the hea
 from __future__ import annotations
 
 import gzip
-import sys
 from collections.abc import AsyncIterator
 
-import brotli
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,12 +14,8 @@ from starlette.routing import Route
 
 from extract_assets.core.errors import IncompleteResultError, UnreadableAnswerError
 from extract_assets.core.http import ApiClient
+from extract_assets_tests.compressed import compressed
 from extract_assets_tests.security.servers import Seen
-
-if sys.version_info >= (3, 14):
-    from compression import zstd
-else:
-    from backports import zstd
 
 ROWS = b"".join(b'{"id": %d, "name": "row %d"}\n' % (n, n) for n in range(2_000))
 GZIPPED = gzip.compress(ROWS)
@@ -77,12 +71,7 @@ async def ignoring_ranges(request: Request) -> Response:
 
 
 # As CDNs send them whatever was asked; the header names them in the order they were applied.
-SENT_IN = {
-    "br": brotli.compress(ROWS),
-    "zstd": zstd.compress(ROWS),
-    "gzip, br": brotli.compress(GZIPPED),
-    "zstd, gzip": gzip.compress(zstd.compress(ROWS)),
-}
+SENT_IN = {coding: compressed(ROWS, coding) for coding in ("br", "zstd", "gzip, br", "zstd, gzip")}
 breaks_left = {coding: 0 for coding in SENT_IN}
 
 
