@@ -598,7 +598,7 @@ class ApiClient:
         first piece (up to 1 MiB: a sign-in or portal page is small; a large one is not read
         whole)."""
         first = next(_pieces(response), b"")
-        page = httpx.Response(response.status_code, headers=response.headers, content=first)
+        page = httpx.Response(response.status_code, headers=_as_decoded(response), content=first)
         return UnreadableAnswerError(
             f"the file link answered {response.status_code} with a web page "
             f"({response.headers['content-type']}), not the file: {read_error_body(page).message}",
@@ -781,11 +781,7 @@ def _stacked_read(response: httpx.Response) -> httpx.Response:
     fails every such answer where zstd was not the last applied. Downloads' decoders undo them;
     a body they cannot read raises `httpx.DecodingError`, as httpx would, but for an error
     answer, whose status says what happened: that one comes back with an empty body."""
-    headers = [
-        (name, value)
-        for name, value in response.headers.multi_items()
-        if name.lower() not in ("content-encoding", "content-length")
-    ]
+    headers = _as_decoded(response)
     try:
         decoder = body_decoder(coding_of(response.headers["content-encoding"]))
         pieces = [piece for chunk in response.iter_raw() for piece in decoder.feed(chunk)]
@@ -802,6 +798,16 @@ def _stacked_read(response: httpx.Response) -> httpx.Response:
         request=response.request,
         extensions=response.extensions,
     )
+
+
+def _as_decoded(response: httpx.Response) -> list[tuple[str, str]]:
+    """The headers of `response` for a copy holding its body already decoded: without its
+    `Content-Encoding` (else the copy decodes it again) and `Content-Length`."""
+    return [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name.lower() not in ("content-encoding", "content-length")
+    ]
 
 
 def _is_web_page(response: httpx.Response) -> bool:

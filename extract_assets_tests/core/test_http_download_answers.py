@@ -19,6 +19,7 @@ from extract_assets.core.errors import ApiError, ServerError, UnreadableAnswerEr
 from extract_assets.core.retry import RetryPolicy
 from extract_assets.linkup.client import LinkupClient
 from extract_assets.linkup.models import Task
+from extract_assets_tests.compressed import compressed
 from extract_assets_tests.security.servers import serving
 
 KEY = "lk-DOWNLOADS-1f2e3d4c5b6a"
@@ -77,6 +78,18 @@ def test_a_web_page_answered_for_the_file_fails_at_once_saying_what_it_says(
     message = str(raised.value)
     assert "answered 200 with a web page" in message and "Sign in to Guest Wi-Fi" in message
     assert "captive portal" in message and KEY not in message
+    assert host.requests == 1 and not (tmp_path / "team").exists()
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "zstd, br"])
+def test_a_compressed_web_page_answered_for_the_file_fails_at_once_saying_what_it_says(
+    tmp_path: Path, coding: str
+) -> None:
+    headers = {"content-type": "text/html", "content-encoding": coding}
+    host = FileHost(odd=99, status=200, body=compressed(PORTAL, coding), headers=headers)
+    with result_of(host) as task, client() as linkup:
+        with pytest.raises(UnreadableAnswerError, match="Sign in to Guest Wi-Fi"):
+            linkup.write_result(task, tmp_path / "team" / "r.parquet")
     assert host.requests == 1 and not (tmp_path / "team").exists()
 
 
