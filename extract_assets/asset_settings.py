@@ -81,8 +81,41 @@ def _timezone(value: str) -> str:
     return value
 
 
+def _group(value: str) -> str:
+    _dagster_accepts(group_name=value)
+    return value
+
+
+def _owner(value: str) -> str:
+    try:
+        dg.AssetSpec("_", owners=[value])
+    except dg.DagsterInvalidDefinitionError:
+        raise ValueError(
+            f"{value!r} is not an owner: give an email address or a team name after 'team:', "
+            "such as team:data-platform"
+        ) from None
+    return value
+
+
+def _tags(value: dict[str, str]) -> dict[str, str]:
+    _dagster_accepts(tags=value)
+    return value
+
+
+def _dagster_accepts(**attributes: Any) -> None:
+    """Refuse in the file, with Dagster's reason, what Dagster would refuse when the
+    definitions are built, where the error could not say which entry of which file."""
+    try:
+        dg.AssetSpec("_", **attributes)
+    except dg.DagsterInvalidDefinitionError as exc:
+        raise ValueError(str(exc)) from None
+
+
 Cron = Annotated[str, AfterValidator(_cron)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
+GroupName = Annotated[str, AfterValidator(_group)]
+Owner = Annotated[str, AfterValidator(_owner)]
+Tags = Annotated[dict[str, str], AfterValidator(_tags)]
 
 
 class _Settings(BaseModel):
@@ -183,11 +216,11 @@ class SpecSettings(_Settings):
     datetime.timedelta(days=1, seconds=7200)
     """
 
-    group: str | None = Field(
+    group: GroupName | None = Field(
         default=None, description="Dagster asset group; default: the provider's name."
     )
-    tags: dict[str, str] = Field(default_factory=dict, description="Dagster asset tags.")
-    owners: list[str] = Field(default_factory=list, description="Dagster asset owners.")
+    tags: Tags = Field(default_factory=dict, description="Dagster asset tags.")
+    owners: list[Owner] = Field(default_factory=list, description="Dagster asset owners.")
     description: str | None = Field(default=None, description="Shown in the Dagster UI.")
     automation: Automation | None = Field(
         default=None,

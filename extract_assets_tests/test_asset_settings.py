@@ -132,6 +132,9 @@ def test_a_cron_freshness_becomes_dagsters_cron_policy(tmp_path: Path) -> None:
         ("freshness: {deadline_cron: '0 9 * * *', lower_bound: 2d}", "lower_bound"),
         ("freshness: {fail_after: soon}", "is not a duration such as 90m"),
         ("checks: {blocking: perhaps}", "blocking"),
+        ("owners: [data team]", r"field 'owners.0': .*'data team' is not an owner: .*team:"),
+        ("tags: {'bad key!': x}", r"field 'tags': .*invalid tag keys: \['bad key!'\]"),
+        ("group: my group", r"field 'group': .*\"my group\" is not a valid asset group name"),
     ],
 )
 def test_a_setting_dagster_would_refuse_is_a_config_error_naming_it(
