@@ -325,4 +325,6 @@ def _check_unique_names(file: Path, config: ExtractAssetsConfig) -> None:
     names = Counter(config.asset_names())
     repeated = sorted(name for name, count in names.items() if count > 1)
     if repeated:
-        raise ConfigError(f"{file}: asset names must be unique; repeated: {', '.join(repeated)}")
+        raise ConfigError(
+            f"{file}: asset names must be unique; repeated: {', '.join(repeated)}: rename one"
+        )

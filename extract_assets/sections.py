@@ -7,12 +7,21 @@ config file gives each provider one section, or a list of them, one per account.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Self, TypeVar
 from urllib.parse import urlparse
 
 import dagster as dg
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from extract_assets.core.names import AssetName
 
@@ -90,6 +99,15 @@ class Section(BaseModel):
         "its sensors start with it, its files go under <provider>/<account>/.",
     )
     api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @model_validator(mode="after")
+    def _names_are_unique(self) -> Self:
+        repeated = sorted(name for name, count in Counter(self.names()).items() if count > 1)
+        if repeated:
+            raise ValueError(
+                f"asset names must be unique; repeated: {', '.join(repeated)}: rename one"
+            )
+        return self
 
     def names(self) -> list[str]:
         """The names of the assets the section declares, in file order."""

@@ -244,3 +244,11 @@ def test_a_section_left_empty_says_to_write_braces_or_indent_its_settings(tmp_pa
     assert "linkup: is empty: write {} for no settings" in str(failure.value)
     assert "extractto.extracts: is empty: write [] for none" in str(failure.value)
     assert "ExtractAssetsConfig" not in str(failure.value)
+
+
+def test_an_extract_named_like_the_linkup_task_outputs_asset_is_refused(tmp_path: Path) -> None:
+    entry = GOOD_ENTRY.replace("name: team", "name: linkup_task_outputs")
+    with pytest.raises(
+        ConfigError, match=r"linkup\.extracts: .*'linkup_task_outputs' is the asset of the Linkup"
+    ):
+        load_config(write(tmp_path, "linkup:\n  extracts:\n" + entry))

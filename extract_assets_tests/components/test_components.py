@@ -164,6 +164,16 @@ def test_a_bad_base_url_says_how_to_leave_it_to_the_variable(sandbox: DefsFolder
     assert "leave it out to use the provider's *_BASE_URL variable" in message
 
 
+def test_two_extracts_of_one_name_are_refused_naming_the_defs_yaml(
+    sandbox: DefsFolderSandbox,
+) -> None:
+    extract = LINKUP["extracts"][0]
+    path = declare(sandbox, LinkupComponent, "web", {"extracts": [extract, extract]})
+    message = load_error(sandbox, path)
+    assert f"attributes at {path / 'defs.yaml'}:" in message
+    assert "asset names must be unique; repeated: team: rename one" in message
+
+
 def test_relative_document_folders_are_read_beside_the_defs_yaml(
     sandbox: DefsFolderSandbox,
 ) -> None:
