@@ -6,7 +6,7 @@ assets created are theirs to handle and are skipped.
 """
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self, Unpack
@@ -24,6 +24,7 @@ from extract_assets.core.table_format import TableFormat
 from extract_assets.instance_state import state_for
 from extract_assets.io_manager import binding_io_manager
 from extract_assets.linkup.assets import PROVIDER_FOLDER, task_metadata, task_tag
+from extract_assets.linkup.client import LinkupClient
 from extract_assets.linkup.models import Task, TaskPage
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.spec import LinkupExtractSpec
@@ -146,6 +147,14 @@ class _Cursor(SensorCursor):
         )
 
 
+_Shown = tuple[tuple[str, str, str], ...]
+
+
+def _shown(result: TaskPage) -> _Shown:
+    """What a page shows, to tell it from another: each task as of its status change."""
+    return tuple((task.id, _stamp(task.updated_at), task.status) for task in result.data)
+
+
 @dataclass
 class _Scan:
     """A scan as one tick takes it on: what is handled, how far it has listed, what it found,
@@ -159,11 +168,13 @@ class _Scan:
     clock: str
     found: list[Task] = field(default_factory=list)
     done: bool = False
+    # Read past the last page counted, to see it was the last: a tick's limits wait for it.
+    closing: bool = False
     warning: str | None = None
     _oldest: str | None = None
-    _pages: dict[tuple[tuple[str, str, str], ...], int] = field(default_factory=dict)
-    _previous: tuple[tuple[str, str, str], ...] | None = None
-    _repeated: int = 0
+    _pages: dict[_Shown, tuple[int, int | None]] = field(default_factory=dict)
+    _previous: _Shown | None = None
+    _empty_repeats: int = 0
     _longest: int = 0
 
     @classmethod
@@ -180,9 +191,13 @@ class _Scan:
         scan._oldest = min(map(_stamp_of, handled), default=None)
         return scan
 
-    def take(self, result: TaskPage, page_size: int) -> None:
-        """Handle one page of the listing, the page after the one taken before."""
-        if self._repeats(result):
+    def take(self, result: TaskPage, page_size: int, first_page: Callable[[], TaskPage]) -> None:
+        """Handle one page of the listing, the page after the one taken before; `first_page`
+        reads page 1 again, which only a page that repeats an earlier one may need."""
+        # What the service serves a page, if less than asked: a tick resumed on a page of a
+        # service serving fewer knows no other page to tell it by.
+        size = min(page_size, self._longest or len(result.data) or page_size)
+        if self._repeats(result, size, first_page):
             return
         if result.data and self.top is None:
             # Where the scan begins is no later than our clock: an `updatedAt` ahead of it (a
@@ -191,30 +206,38 @@ class _Scan:
             self.top = min(self.clock, max(_stamp(task.updated_at) for task in result.data))
         for task in result.data:
             self._take(task)
-        # What the service serves a page, if less than asked: a tick resumed on a page of a
-        # service serving fewer knows no other page to tell it by.
-        size = min(page_size, self._longest or len(result.data) or page_size)
-        self.done = self.done or not _goes_on(self.page, result, size)
+        full = min(page_size, self._longest or page_size)
+        goes_on = _goes_on(self.page, result, size, full)
+        self.done = self.done or not goes_on
+        self.closing = goes_on and result.metadata.total_pages == self.page
         self._longest = max(self._longest, len(result.data))
         self.page += 1
 
-    def _repeats(self, result: TaskPage) -> bool:
+    def _repeats(self, result: TaskPage, size: int, first_page: Callable[[], TaskPage]) -> bool:
         """Whether the page shows what a page taken before in this tick showed: the listing
         (or a cache in front of it) does not page, or, empty after an empty page, it is past
         its end whatever it counts. Paging on would read the same until its count ran out."""
-        shown = tuple((task.id, _stamp(task.updated_at), task.status) for task in result.data)
+        shown = _shown(result)
         previous, self._previous = self._previous, shown
-        earlier = self._pages.setdefault(shown, self.page)
+        total = result.metadata.total
+        earlier, total_then = self._pages.setdefault(shown, (self.page, total))
         # An empty page repeats only the page just before: a listing that filters its pages
         # after cutting them sends empty ones here and there.
         if (earlier == self.page) if shown else (previous != shown):
-            self._repeated = 0
+            self._empty_repeats = 0
             return False
-        self._repeated += 1
-        # A listing that says it served the page asked may have grown by exactly the pages
-        # between two reads: it is taken at its word until the next page repeats too.
-        if result.metadata.page in (None, self.page) and self._repeated < 2:
-            return False
+        told = result.metadata.page
+        if shown and told in (None, self.page):
+            if not self._ignores_page(
+                shown, size * (self.page - earlier), total_then, total, first_page
+            ):
+                return False
+        elif not shown:
+            self._empty_repeats += 1
+            # A listing that says it served the page asked may have grown by exactly the
+            # pages between two reads: it is taken at its word until the next page repeats.
+            if told in (None, self.page) and self._empty_repeats < 2:
+                return False
         self.done = True
         if shown:
             self.warning = (
@@ -228,6 +251,23 @@ class _Scan:
                 f"it counts {result.metadata.total_pages} pages: this scan ends there"
             )
         return True
+
+    @staticmethod
+    def _ignores_page(
+        shown: _Shown,
+        shift: int,
+        total_then: int | None,
+        total: int | None,
+        first_page: Callable[[], TaskPage],
+    ) -> bool:
+        """Whether a listing that says it served the page asked, showing the tasks of an
+        earlier page, ignores `page` rather than having grown by the pages between as it was
+        read (new tasks pushing the same ones down a page a read). A total grown by as many
+        tasks tells; else page 1 is read again: a listing that ignores `page` shows there what
+        it just showed, one that grew shows other tasks."""
+        if total_then is not None and total is not None and total - total_then >= shift:
+            return False
+        return _shown(first_page()) == shown
 
     def _take(self, task: Task) -> None:
         stamp = _stamp(task.updated_at)
@@ -280,12 +320,14 @@ class _Scan:
         )
 
 
-def _goes_on(page: int, result: TaskPage, size: int) -> bool:
+def _goes_on(page: int, result: TaskPage, size: int, full: int) -> bool:
     """Whether a page after `page` may list tasks. The counts are hints: an empty page before
     the last page counted is passed by (a listing that filters after paging sends them), and a
     page counted as the last is not when the total says more tasks follow (a service that
-    serves fewer a page than asked but counts pages by what was asked). Without counts, the
-    listing goes on to an empty page: a short one may be all a service serves at a time."""
+    serves fewer a page than asked but counts pages by what was asked), nor when it is `full`
+    (counts taken before the latest tasks were listed: one more read, empty or short, ends
+    it). Without counts, the listing goes on to an empty page: a short one may be all a
+    service serves at a time."""
     counts = result.metadata
     if counts.total_pages is not None and page < counts.total_pages:
         return True
@@ -293,6 +335,10 @@ def _goes_on(page: int, result: TaskPage, size: int) -> bool:
         return False
     if counts.page_size is not None and 0 < counts.page_size < size:
         size = counts.page_size
+    if counts.page_size is not None and 0 < counts.page_size < full:
+        full = counts.page_size
+    if len(result.data) >= full:
+        return True
     if counts.total is not None:
         return (page - 1) * size + len(result.data) < counts.total
     return counts.total_pages is None
@@ -323,9 +369,10 @@ def build_linkup_sensor(
     replica) is still requested, once; one shown later than that is not. A tick with nothing
     new reads one page while that window's tasks fit on it. The listing's counts are hints
     (see `_goes_on`), and a page repeating one read before in the tick ends the scan with a
-    warning (see `_Scan._repeats`): a listing that ignores `page` would otherwise be paged
-    through the same tasks until its count ran out. With an `account`, its name
-    (`{account}_linkup_tasks_sensor`) and resource are the account's.
+    warning (see `_Scan._repeats`) unless the listing grew as it was read: a listing that
+    ignores `page` would otherwise be paged through the same tasks until its count ran out.
+    With an `account`, its name (`{account}_linkup_tasks_sensor`) and resource are the
+    account's.
     """
     where = Account(PROVIDER_FOLDER, account)
     resource_key = resource_key or where.resource_key
@@ -356,12 +403,7 @@ def build_linkup_sensor(
             # (a slow daemon, a budget spent on retries) still gets further than the last one.
             while True:
                 try:
-                    result = client.list(
-                        page=scan.page,
-                        page_size=page_size,
-                        sort_by="updatedAt",
-                        sort_direction="desc",
-                    )
+                    result = _list(client, scan.page, page_size)
                 except ApiError as error:
                     if not error.retryable:
                         raise
@@ -371,11 +413,13 @@ def build_linkup_sensor(
                         f"Linkup unavailable, resuming at page {scan.page}: {error}"
                     )
                     break
-                scan.take(result, page_size)
-                if (
-                    scan.done
-                    or len(scan.found) >= max_tasks_per_tick
-                    or time.monotonic() - started >= time_budget_seconds
+                scan.take(result, page_size, lambda: _list(client, 1, page_size))
+                if scan.done or (
+                    not scan.closing
+                    and (
+                        len(scan.found) >= max_tasks_per_tick
+                        or time.monotonic() - started >= time_budget_seconds
+                    )
                 ):
                     break
         if scan.warning is not None:
@@ -390,6 +434,10 @@ def build_linkup_sensor(
         )
 
     return _sensor
+
+
+def _list(client: LinkupClient, page: int, page_size: int) -> TaskPage:
+    return client.list(page=page, page_size=page_size, sort_by="updatedAt", sort_direction="desc")
 
 
 _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"

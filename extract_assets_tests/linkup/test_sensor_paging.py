@@ -12,7 +12,7 @@ import pytest
 
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
-from extract_assets_tests.linkup.listing import Listing, at
+from extract_assets_tests.linkup.listing import Counts, Listing, at
 from extract_assets_tests.linkup.test_sensor_ties import requested
 from extract_assets_tests.linkup.test_sensors import OURS, tick
 
@@ -84,7 +84,7 @@ def test_a_listing_that_ignores_page_is_told_once_a_tick(
         assert logged.count("Linkup answered page 2 with the tasks of page 1") == 1
 
 
-def test_a_listing_that_ignores_page_but_says_it_served_the_page_asked_ends_at_a_second_repeat(
+def test_a_listing_that_ignores_page_but_says_it_served_the_page_asked_is_told_by_page_1_again(
     six: Listing,
     sensor: dg.SensorDefinition,
     instance: dg.DagsterInstance,
@@ -93,7 +93,7 @@ def test_a_listing_that_ignores_page_but_says_it_served_the_page_asked_ends_at_a
     six.ignores_page = True
     six.counts = lambda metadata: {"totalPages": 1_000_000}
     assert requested(tick(sensor, instance, resource, None)) == ["task_5", "task_4"]
-    assert six.pages == [1, 2, 3]
+    assert six.pages == [1, 2, 1]
 
 
 def test_a_listing_grown_by_a_page_between_two_reads_is_read_on(
@@ -127,7 +127,7 @@ def test_an_empty_page_before_the_last_counted_is_passed_by(
     six.empty = {2}
     first = tick(sensor, instance, resource, None)
     assert requested(first) == IDS[::-1]
-    assert six.pages == [1, 2, 3, 4]
+    assert six.pages == [1, 2, 3, 4, 5]
 
 
 def test_empty_pages_apart_are_each_passed_by(
@@ -141,7 +141,7 @@ def test_empty_pages_apart_are_each_passed_by(
     six.empty = {2, 4}
     first = tick(sensor, instance, resource, None)
     assert requested(first) == [f"task_{number}" for number in range(9, -1, -1)]
-    assert six.pages == [1, 2, 3, 4, 5, 6, 7]
+    assert six.pages == [1, 2, 3, 4, 5, 6, 7, 8]
 
 
 def test_empty_pages_up_to_a_count_far_too_high_end_the_scan(
@@ -270,4 +270,89 @@ def test_a_page_of_filtered_tasks_shown_again_as_the_listing_grows_is_read_past(
     outputs = build_linkup_task_outputs_asset(output_dir=str(tmp_path))
     sensor = build_linkup_sensor([OURS], outputs, time_budget_seconds=10, page_size=1)
     assert requested(tick(sensor, instance, resource, None)) == IDS[::-1]
-    assert listing.pages == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert listing.pages == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+
+
+def without_total(metadata: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in metadata.items() if key != "total"}
+
+
+@pytest.mark.parametrize("counts", [None, without_total], ids=["total", "no total"])
+def test_a_listing_grown_by_a_page_before_each_of_three_reads_is_read_to_its_end(
+    listing: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+    counts: Counts | None,
+) -> None:
+    """New tasks push the same two down a page before each read: pages 1, 2 and 3 show them,
+    as a listing that ignores `page` would (without a total to tell, page 1 is read again).
+    The older tasks, below the window, are requested all the same, and the new ones on the
+    next tick."""
+    listing.counts = counts or listing.counts
+    for number, task_id in enumerate(IDS):
+        listing.complete(task_id, at(number * 400))
+
+    def new_page(batch: int) -> None:
+        for number in range(PAGE_SIZE):
+            listing.complete(f"new_{batch}_{number}", at(3000 + batch * 10 + number))
+
+    listing.after_read[1] = lambda: new_page(0)
+    listing.after_read[2] = lambda: new_page(1)
+    first = tick(sensor, instance, resource, None)
+    assert requested(first) == IDS[::-1]
+    second = tick(sensor, instance, resource, first.cursor)
+    assert sorted(requested(second)) == [f"new_{b}_{n}" for b in range(2) for n in range(2)]
+
+
+def test_a_full_last_page_by_stale_counts_is_read_past_so_no_task_below_is_lost(
+    six: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    """`total` and `totalPages` counted before the two oldest tasks were listed (a cached
+    count): the second page, full, is the last they count."""
+    for number, task_id in enumerate(IDS):
+        six.complete(task_id, at(number * 400))
+    six.counts = lambda metadata: {**metadata, "total": 4, "totalPages": 2}
+    cursor, handled = None, []
+    for _ in range(3):
+        result = tick(sensor, instance, resource, cursor)
+        handled += requested(result)
+        cursor = result.cursor
+    assert handled == IDS[::-1]
+
+
+def test_a_short_page_counted_as_the_last_ends_the_scan(
+    six: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    six.complete("task_6", at(6))
+    assert requested(tick(sensor, instance, resource, None)) == ["task_6", *IDS[::-1]]
+    assert six.pages == [1, 2, 3, 4]
+
+
+def test_a_full_page_counted_as_the_last_is_followed_by_one_read_that_ends_the_scan(
+    six: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    assert requested(tick(sensor, instance, resource, None)) == IDS[::-1]
+    assert six.pages == [1, 2, 3, 4]
+
+
+def test_a_tick_at_its_task_cap_on_a_full_last_page_still_reads_the_page_after(
+    six: Listing, instance: dg.DagsterInstance, resource: LinkupResource, tmp_path: Path
+) -> None:
+    """The scan is over within the tick, so the next one lists from the newest task."""
+    outputs = build_linkup_task_outputs_asset(output_dir=str(tmp_path))
+    sensor = build_linkup_sensor([OURS], outputs, page_size=PAGE_SIZE, max_tasks_per_tick=6)
+    first = tick(sensor, instance, resource, None)
+    assert requested(first) == IDS[::-1]
+    assert six.pages == [1, 2, 3, 4]
+    six.complete("task_new", at(10))
+    assert requested(tick(sensor, instance, resource, first.cursor)) == ["task_new"]
