@@ -15,7 +15,7 @@ specs of every provider, in YAML, components and Python alike:
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,6 +36,7 @@ __all__ = [
     "Automation",
     "CheckSettings",
     "CronFreshness",
+    "Day",
     "Freshness",
     "OnCron",
     "SpecSettings",
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 _MINUTE = timedelta(minutes=1)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -81,6 +83,21 @@ def _timezone(value: str) -> str:
     return value
 
 
+def _day(value: Any) -> Any:
+    """A date written `YYYY-MM-DD` (a `date` from Python): YAML gives `2026-11-01` as text and
+    `20261101` as a number, which pydantic would read as seconds since 1970."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DAY.match(value.strip()):
+        raise ValueError(
+            f"{value!r} is not a date written as YYYY-MM-DD: write it so, such as '2026-11-01'"
+        )
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a date: {exc}") from None
+
+
 def _group(value: str) -> str:
     _dagster_accepts(group_name=value)
     return value
@@ -111,6 +128,7 @@ def _dagster_accepts(**attributes: Any) -> None:
         raise ValueError(str(exc)) from None
 
 
+Day = Annotated[date, BeforeValidator(_day)]
 Cron = Annotated[str, AfterValidator(_cron)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 GroupName = Annotated[str, AfterValidator(_group)]

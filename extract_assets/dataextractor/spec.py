@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
-from extract_assets.asset_settings import SpecSettings
+from extract_assets.asset_settings import Day, SpecSettings
 from extract_assets.core.contract_setting import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.names import AssetName
 from extract_assets.table_settings import TableSettings
@@ -27,7 +26,7 @@ class DataExtractorDatasetsSpec(SpecSettings, TableSettings):
     """
 
     name: AssetName = Field(description="Prefix of the five asset names.")
-    start_date: date = Field(description="The first day partition.")
+    start_date: Day = Field(description="The first day partition, as YYYY-MM-DD.")
     customer_id: str | None = Field(default=None, description="Only this customer's datasets.")
     dataset_type: str | None = Field(default=None, description="Only this type, e.g. invoice.")
     is_verified: bool | None = Field(default=None, description="Only verified (or unverified).")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import Field
 
-from extract_assets.asset_settings import SpecSettings
+from extract_assets.asset_settings import Day, SpecSettings
 from extract_assets.core.contract_setting import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.names import AssetName
 from extract_assets.table_settings import TableSettings
@@ -29,7 +28,7 @@ class ExtractToExtractSpec(_Spec, TableSettings):
 
     extract_id: str = Field(min_length=1, description="The extract's id in Extract.to.")
     grain: Grain = Field(default="daily", description="Partition size: daily, weekly, monthly.")
-    start_date: date = Field(description="The first partition's start.")
+    start_date: Day = Field(description="The first partition's start, as YYYY-MM-DD.")
     end_offset: int = Field(
         default=0, description="Partitions past the last complete one (e.g. 1 includes today)."
     )

@@ -96,14 +96,27 @@ def test_a_bad_start_date_names_the_file_the_entry_and_the_field(tmp_path: Path)
     message = str(failure.value)
     assert str(path) in message
     assert "extractto.extracts[0] (name 'fb'), field 'start_date'" in message
-    assert "valid date" in message
+    assert "'2026-13-01' is not a date: month must be in 1..12" in message
 
 
 def test_a_start_date_that_is_not_iso_names_the_field(tmp_path: Path) -> None:
     path = extracts_file(
         tmp_path, "    - name: fb\n      extract_id: e-2\n      start_date: 01/02/2026\n"
     )
-    with pytest.raises(ConfigError, match=r"\(name 'fb'\), field 'start_date': Input should be"):
+    with pytest.raises(
+        ConfigError, match=r"\(name 'fb'\), field 'start_date': .* not a date written as YYYY-MM-DD"
+    ):
+        load_config(path)
+
+
+def test_a_start_date_written_as_a_number_says_to_write_it_as_a_date(tmp_path: Path) -> None:
+    path = extracts_file(
+        tmp_path, "    - name: fb\n      extract_id: e-2\n      start_date: 20261101\n"
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"field 'start_date': .*20261101 is not a date written as YYYY-MM-DD: write it so",
+    ):
         load_config(path)
 
 
