@@ -252,3 +252,30 @@ def test_an_extract_named_like_the_linkup_task_outputs_asset_is_refused(tmp_path
         ConfigError, match=r"linkup\.extracts: .*'linkup_task_outputs' is the asset of the Linkup"
     ):
         load_config(write(tmp_path, "linkup:\n  extracts:\n" + entry))
+
+
+def test_a_schema_referring_to_a_file_is_refused_saying_to_copy_it_under_defs(
+    tmp_path: Path,
+) -> None:
+    entry = GOOD_ENTRY + "      schema: {type: object, properties: {a: {$ref: row.json}}}\n"
+    with pytest.raises(
+        ConfigError,
+        match=r"field 'schema': .*refers to 'row.json', outside the schema: references are "
+        r"never fetched .* under \$defs",
+    ):
+        load_config(write(tmp_path, "linkup:\n  extracts:\n" + entry))
+
+
+def test_a_schema_referring_to_a_definition_it_lacks_is_refused_naming_it(tmp_path: Path) -> None:
+    entry = GOOD_ENTRY + "      schema: {type: object, properties: {a: {$ref: '#/$defs/x'}}}\n"
+    with pytest.raises(
+        ConfigError, match=r"field 'schema': .*refers to '#/\$defs/x', which the schema does not"
+    ):
+        load_config(write(tmp_path, "linkup:\n  extracts:\n" + entry))
+
+
+def test_a_schema_referring_to_its_own_definitions_is_accepted(tmp_path: Path) -> None:
+    schema = "{type: object, $defs: {x: {type: string}}, properties: {a: {$ref: '#/$defs/x'}}}"
+    entry = GOOD_ENTRY + f"      schema: {schema}\n"
+    (spec,) = load_config(write(tmp_path, "linkup:\n  extracts:\n" + entry)).linkup.extracts
+    assert spec.row_schema is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlparse
 
@@ -61,4 +62,33 @@ class LinkupExtractSpec(SpecSettings, TableSettings):
             jsonschema.Draft202012Validator.check_schema(value)
         except jsonschema.SchemaError as exc:
             raise ValueError(f"is not a valid JSON Schema: {exc.message}") from exc
+        _check_references(value)
         return value
+
+
+def _check_references(schema: dict[str, Any]) -> None:
+    """Refuse at load a `$ref` the schema cannot resolve within itself: the run's validator
+    would fail on it, or fetch it from the network."""
+    import jsonschema_rs
+
+    def never_fetched(uri: str) -> Any:
+        raise ValueError(uri)
+
+    try:
+        jsonschema_rs.validator_for(schema, retriever=never_fetched)
+    except jsonschema_rs.ValidationError as exc:
+        problem = str(exc).splitlines()[0]
+        outside = re.match(r"Resource '(.*?)' is not present", problem)
+        missing = re.match(r"Pointer '(.*?)' does not exist", problem)
+        if outside:
+            raise ValueError(
+                f"refers to {outside.group(1)!r}, outside the schema: references are never "
+                "fetched from files or the network; copy that definition under $defs and refer "
+                "to it as '#/$defs/<name>'"
+            ) from None
+        if missing:
+            raise ValueError(
+                f"refers to '#{missing.group(1)}', which the schema does not have: add it "
+                "(under $defs) or correct the $ref"
+            ) from None
+        raise ValueError(f"is not a JSON Schema the run can use: {problem}") from None
