@@ -412,7 +412,13 @@ def python_parts(
     mixed = len(kinds) > 1
     if held is None and not mixed:
         column = python_column(values, known, exact=exact)
-        return [(plain.with_type(column.type), column)]
+        parts = [(plain.with_type(column.type), column)]
+        # The table may know the column as another kind by the time it fits these (a later
+        # page's rows, a part held since): the whole value then goes to its JSON variant as
+        # sent, which the Arrow form cannot give back (`[0.5, false]` became `["0.5","false"]`).
+        if kinds & {"object", "list"}:
+            parts.append(_json_part(key, sent, SENT_JSON))
+        return parts
     if not mixed and not kinds & {"object", "list"} - {held}:
         column = python_column(values, known, exact=exact)
         parts = [(plain.with_type(column.type), column)]

@@ -227,6 +227,7 @@ class _Part:
     rows: list[Mapping[str, Any]]
     tables: list[pa.Table]
     converted: Counter[str]
+    told: pa.Schema  # the table's schema they were read with
 
 
 class _DayRows:
@@ -246,7 +247,6 @@ class _DayRows:
         self.counts: Counter[str] = Counter()
         self._held = held
         self._table = table
-        self._hint = table.schema
         self._date_field = date_field
         self._parts: dict[str, list[_Part]] = {}
         self._with_columns: set[str] = set()
@@ -255,10 +255,15 @@ class _DayRows:
 
     def add(self, key: str, rows: list[Mapping[str, Any]]) -> None:
         converted: Counter[str] = Counter()
-        tables = list(self._read(rows, self._hint, self.counts[key], converted))
+        # Read with the types the table has now, the days staged so far included: a part
+        # let go past `_PENDING_ROWS` is never read again, and read without them a value
+        # sent whole to a variant column would lose its kinds (`["1e400", false]` for an
+        # object column: `["1e400","false"]`).
+        told = self._table.schema
+        tables = list(self._read(rows, told, self.counts[key], converted))
         if any(table.num_columns for table in tables):
             self._with_columns.add(key)
-        self._parts.setdefault(key, []).append(_Part(rows, tables, converted))
+        self._parts.setdefault(key, []).append(_Part(rows, tables, converted, told))
         self.counts[key] += len(rows)
         self._pending_rows += len(rows)
         if self._pending_rows >= _PENDING_ROWS:
@@ -292,11 +297,11 @@ class _DayRows:
         yield from self._read(rows, self._table.schema, first, self._table.converted)
 
     def _as_read(self, parts: list[_Part]) -> bool:
-        tables = [table for part in parts for table in part.tables]
-        schema = tables[0].schema
-        told, now = keyed(self._hint), keyed(self._table.schema)
-        return all(t.schema.equals(schema) for t in tables) and all(
-            _read_alike(_type_of(told, f.name), f.type, _type_of(now, f.name)) for f in schema
+        schema = parts[0].tables[0].schema
+        now = keyed(self._table.schema)
+        return all(
+            all(t.schema.equals(schema) for t in part.tables) and _still_alike(part, schema, now)
+            for part in parts
         )
 
     def _read(
@@ -310,6 +315,12 @@ class _DayRows:
             converted=converted,
             exact=self._table.exact,
         )
+
+
+def _still_alike(part: _Part, schema: pa.Schema, now: pa.Schema) -> bool:
+    """Whether the part's columns (`schema`) read the same now that the table is `now`."""
+    told = keyed(part.told)
+    return all(_read_alike(_type_of(told, f.name), f.type, _type_of(now, f.name)) for f in schema)
 
 
 def _read_alike(told: pa.DataType | None, got: pa.DataType, known: pa.DataType | None) -> bool:

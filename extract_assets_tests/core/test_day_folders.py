@@ -27,7 +27,7 @@ from extract_assets.core.read_ahead import read_ahead
 from extract_assets.core.spill import TableSpill
 from extract_assets.core.table import TableWriter
 from extract_assets_tests.readers import READERS as EVERY_READER
-from extract_assets_tests.readers import read_with_all
+from extract_assets_tests.readers import WITHOUT_SPARK, assert_all_readers_agree, read_with_all
 
 DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
 SCHEMA = {
@@ -409,3 +409,70 @@ def test_an_item_of_a_page_that_is_no_object_is_of_no_day_and_the_rest_land(
     written = write_day_folders([page], tmp_path / "ads", [day])
     assert written.undated == 1
     assert pq.read_table(written.days[day].path).column("clicks").to_pylist() == [3, 5]
+
+
+# --- a day too large to keep whole ------------------------------------------------------------
+
+_D1, _D2 = DAYS[0].isoformat(), DAYS[1].isoformat()
+
+
+@pytest.mark.parametrize(
+    "pages",
+    [
+        # A list after an earlier day's object goes to the JSON variant, beside a boolean that
+        # goes to its own.
+        [
+            [{"date": _D1, "o": {"a": 1}}],
+            [{"date": _D2, "o": {"a": 2}}],
+            [{"date": _D2, "o": ["1e400", False]}, {"date": _D2, "o": False}],
+        ],
+        # ...inside an object whose key an earlier day made text.
+        [
+            [{"date": _D1, "o": {"a": "x"}}],
+            [{"date": _D2, "o": {"a": "y"}}],
+            [{"date": _D2, "o": {"a": ["1e400", False]}}],
+        ],
+    ],
+    ids=["list after an object", "list inside an object"],
+)
+def test_a_day_that_spills_stores_each_value_as_a_day_kept_whole_stores_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pages: list[list[dict[str, Any]]]
+) -> None:
+    whole = write_day_folders(pages, tmp_path / "whole" / "t", DAYS[:2])
+    monkeypatch.setattr(day_folders, "_PENDING_ROWS", 1)  # every page's rows are let go
+    spilled = write_day_folders(pages, tmp_path / "spilled" / "t", DAYS[:2])
+
+    assert spilled.table.changes.to_variant == whole.table.changes.to_variant
+    expected = assert_all_readers_agree(tmp_path / "whole" / "t", "date", WITHOUT_SPARK)
+    assert assert_all_readers_agree(tmp_path / "spilled" / "t", "date", WITHOUT_SPARK) == expected
+    assert ["1e400", False] in _json_values(expected)
+
+
+def test_a_list_let_go_before_its_day_made_the_column_an_object_goes_whole_to_json_as_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(day_folders, "_PENDING_ROWS", 1)
+    pages = [[{"date": _D2, "o": {"a": 2}}], [{"date": _D2, "o": ["1e400", False]}]]
+    write_day_folders(pages, tmp_path / "t", DAYS[1:2])
+
+    rows = assert_all_readers_agree(tmp_path / "t", "date", WITHOUT_SPARK)
+    assert {json.dumps(row["o"]): row["o__v_json"] for row in rows} == {
+        '{"a": 2}': None,
+        "null": '["1e400",false]',
+    }
+
+
+def _json_values(rows: list[dict[str, Any]]) -> list[Any]:
+    """The values of the JSON lists stored as text in the rows' `o` and `o__v_json`."""
+    return [json.loads(text) for row in rows for text in _texts(row["o"], row.get("o__v_json"))]
+
+
+def _texts(*values: Any) -> list[str]:
+    """The JSON texts among a row's values, at any depth of an object."""
+    found = []
+    for value in values:
+        if isinstance(value, dict):
+            found.extend(_texts(*value.values()))
+        elif isinstance(value, str) and value.startswith("["):
+            found.append(value)
+    return found
