@@ -59,6 +59,8 @@ _NEWLINE = ord("\n")
 _LINK_REFRESHES = 3
 # Redirects followed in a row under the base URL (a path moved, a trailing slash added).
 _REDIRECTS = 5
+# The start of an error answer that is read (its message is an excerpt of it).
+_ERROR_BYTES = 1 << 20
 
 _SENSITIVE_PARAM = re.compile(r"key|token|sig|secret|auth|credential|password", re.IGNORECASE)
 # The API's own, then those of the gateways and object stores that may answer in its place.
@@ -430,7 +432,7 @@ class ApiClient:
                     finally:
                         response.close()
                     return
-                _read_error_answer(response)
+                # `_send_once` read the start of the error answer (`_error_answer`).
                 error = self._error_factory(response, self._context(response, method, shown_url))
                 if response.is_redirect:
                     error = self._not_followed(error, response)
@@ -443,16 +445,14 @@ class ApiClient:
 
     def _send_once(self, request: httpx.Request, read_body: bool) -> httpx.Response:
         response = self._followed(request)
+        if not response.is_success:
+            return _error_answer(response)
         if read_body:
             # A body cut short is a transport failure like any other: read it here, in the loop.
             try:
                 if ", " in coding_of(response.headers.get("content-encoding")):
                     return _stacked_read(response)
                 response.read()
-            except httpx.DecodingError:
-                if response.is_success:
-                    response.close()
-                    raise
             except BaseException:
                 response.close()
                 raise
@@ -670,7 +670,7 @@ class ApiClient:
             try:
                 with self._files.stream("GET", url, headers=headers) as response:
                     if response.status_code == 403 and refresh_url:
-                        _read_error_answer(response)
+                        response = _error_answer(response)
                         refreshes += 1
                         if refreshes > _LINK_REFRESHES:
                             raise self._expired_link(response, shown_url, refreshes - 1)
@@ -685,11 +685,11 @@ class ApiClient:
                         continue
                     if response.status_code == 416 and "Range" in headers:
                         # Our range starts where the connection broke: the file may end there.
-                        _read_error_answer(response)
+                        _error_answer(response)
                         _check_ends_at(response, delivered)
                         break
                     if not response.is_success:
-                        _read_error_answer(response)
+                        response = _error_answer(response)
                         context = self._context(response, "GET", shown_url)
                         failed = generic_error(response, context)
                         # A file host throttles and fails like an API: 429 and 5xx pass.
@@ -776,24 +776,21 @@ def _json_of(response: httpx.Response) -> Any:
 
 
 def _stacked_read(response: httpx.Response) -> httpx.Response:
-    """`response` read whole and decoded, for a body in several codings in a row (`zstd, br`):
-    httpx's decoder of stacked codings feeds its zstd decoder again once the frame ended, which
-    fails every such answer where zstd was not the last applied. Downloads' decoders undo them;
-    a body they cannot read raises `httpx.DecodingError`, as httpx would, but for an error
-    answer, whose status says what happened: that one comes back with an empty body."""
-    headers = _as_decoded(response)
+    """A successful `response` read whole and decoded, for a body in several codings in a row
+    (`zstd, br`): httpx's decoder of stacked codings feeds its zstd decoder again once the
+    frame ended, which fails every such answer where zstd was not the last applied. Downloads'
+    decoders undo them; a body they cannot read raises `httpx.DecodingError`, as httpx would."""
     try:
         decoder = body_decoder(coding_of(response.headers["content-encoding"]))
         pieces = [piece for chunk in response.iter_raw() for piece in decoder.feed(chunk)]
         body = b"".join(pieces) + decoder.finish()
     except (UnreadableEncodingError, EOFError) as error:
+        raise httpx.DecodingError(str(error), request=response.request) from error
+    finally:
         response.close()
-        if response.is_success:
-            raise httpx.DecodingError(str(error), request=response.request) from error
-        body = b""
     return httpx.Response(
         response.status_code,
-        headers=headers,
+        headers=_as_decoded(response),
         content=body,
         request=response.request,
         extensions=response.extensions,
@@ -824,15 +821,32 @@ def _pieces(response: httpx.Response) -> Iterator[bytes]:
         return
 
 
-def _read_error_answer(response: httpx.Response) -> None:
-    """Read and close an error answer. A body that cannot be decoded (a proxy's HTML page sent
-    as `Content-Encoding: gzip`) is left unread: the status still says what happened."""
+def _error_answer(response: httpx.Response) -> httpx.Response:
+    """An error answer closed, as a copy holding the start of its body, decoded: the message
+    is an excerpt of it (`error_body`), so a page of megabytes or a body that never ends is
+    read no further than `_ERROR_BYTES`. Where the body stops being readable (bytes not in its
+    `Content-Encoding`, a dropped connection), what was read is kept, and the status still
+    says what happened."""
+    kept = bytearray()
     try:
-        response.read()
-    except (httpx.DecodingError, httpx.StreamError):
+        coding = coding_of(response.headers.get("content-encoding"))
+        decoder = body_decoder(coding, piece_bytes=_ERROR_BYTES)
+        for chunk in response.iter_raw():
+            for piece in decoder.feed(chunk):
+                kept += piece
+            if len(kept) >= _ERROR_BYTES:
+                break
+    except (UnreadableEncodingError, httpx.StreamError, httpx.TransportError):
         pass
     finally:
         response.close()
+    return httpx.Response(
+        response.status_code,
+        headers=_as_decoded(response),
+        content=bytes(kept[:_ERROR_BYTES]),
+        request=response.request,
+        extensions=response.extensions,
+    )
 
 
 def _asked_to_wait_too_long(error: ApiError) -> ApiError:
