@@ -42,6 +42,9 @@ _COARSE_STAMP = timedelta(minutes=1)
 class _Seen:
     last_sync: str | None = None
     error: str | None = None
+    # The newest `__insert_date` read (its start, as UTC ISO): rows stamped up to it are
+    # accounted for. None until a read of the table finished, and after one cut short.
+    inserted: str | None = None
     # Days a sync wrote before their partition existed, each with the sync that wrote it.
     early: dict[str, str] = field(default_factory=dict)
 
@@ -70,7 +73,9 @@ def build_extractto_sensor(
     """A sensor that turns outside syncs of the specs' extracts into partition runs.
 
     The first time it sees an extract it only notes its `last_sync`. Later syncs not made by
-    our assets are read back over the last `lookback_days` days to find the days they wrote.
+    our assets are read back over the last `lookback_days` days to find the days they wrote:
+    those of the rows stamped after the newest `__insert_date` read before. Our own syncs are
+    read too, for that stamp and for the days of a sync Extract.to ran just before ours.
     `asset_keys` gives the key of each spec's asset (by spec name) when a translator changed it.
     With an `account`, its name (`{account}_extractto_extracts_sensor`), resource and default
     keys are the account's.
@@ -157,14 +162,16 @@ def _requests_for_sync(
     has come to exist since."""
     due = dict(seen.early)
     current = _new_sync(extract, seen)
-    if current is not None and _made_by_us(context, key, extract.id, current):
-        seen.last_sync = current
-    elif current is not None:
-        days = _days_written_since(
-            context, client, extract, seen.last_sync, lookback_days, deadline
-        )
+    if current is not None:
+        ours = _made_by_us(context, key, extract.id, current)
+        # Rows after the newest stamp read before, else after the sync seen before: a
+        # `last_sync` stamped as a sync starts precedes that sync's own rows.
+        since = seen.inserted or seen.last_sync
+        written = _read_written(context, client, extract, since, lookback_days, deadline)
         # Noted once its days are read: a read that fails leaves the sync to the next tick.
         seen.last_sync = current
+        seen.inserted = written.newest
+        days = written.days_of_others(current) if ours else written.days()
         due |= {day.isoformat(): current for day in days}
     ranges, seen.early = _partition_ranges(spec, due)
     if seen.early:
@@ -215,39 +222,68 @@ def _made_by_us(
     return bool(runs)
 
 
-def _days_written_since(
+@dataclass
+class _Written:
+    """What a read of the look-back found: for each day with rows inserted after the stamp it
+    read since, the earliest moment one of them may have been inserted by (the end of its
+    stamp's span); the newest stamp read; and whether the read was cut short."""
+
+    first: date
+    last: date
+    ends: dict[date, datetime] = field(default_factory=dict)
+    newest: str | None = None
+    cut_short: bool = False
+
+    def days(self) -> list[date]:
+        """The days written since: every day of the look-back when the read was cut short, as
+        rows come in no promised order, so any day not read may hold new rows."""
+        if self.cut_short:
+            return [self.first + timedelta(n) for n in range((self.last - self.first).days + 1)]
+        return sorted(self.ends)
+
+    def days_of_others(self, ours: str) -> list[date]:
+        """The days written since by syncs before ours (one Extract.to ran while our run waited
+        for it), when the service evidently stamps `last_sync` as a sync starts: rows stamped
+        after our `last_sync` are then ours, and rows stamped wholly before it are not. With a
+        `last_sync` stamped as a sync ends, every row since is taken for ours, as a read cut
+        short is."""
+        started = parse_instant(ours)
+        newest = parse_instant(self.newest)
+        if self.cut_short or started is None or newest is None or newest <= started:
+            return []
+        return sorted(day for day, end in self.ends.items() if end <= started)
+
+
+def _read_written(
     context: dg.SensorEvaluationContext,
     client: ExtractToClient,
     extract: Extract,
     since: str | None,
     lookback_days: int,
     deadline: float,
-) -> list[date]:
-    """The UTC days of the rows that may have been inserted after `since`.
+) -> _Written:
+    """Which UTC days hold rows that may have been inserted after `since`.
 
     A stamp to the minute or coarser is taken for the span its text leaves open (``2026-12-07``
     for that whole day): a later sync within that span still gets its days read, at worst a
     day twice, as a day read twice costs a run and a day missed loses its rows. A finer stamp is
-    compared as it is: a sync's own rows are stamped as it ends, in the second of its
-    `last_sync`, and a second sync does not end within that second. A row whose
-    `__insert_date` or `date` cannot be read is passed over: counted, and the first one
-    logged, so one odd value never stops the sensor.
+    compared as it is: a sync's own rows are stamped once it began, and a second sync does not
+    end within the second of the stamp read before. A row whose `__insert_date` or `date`
+    cannot be read is passed over: counted, and the first one logged, so one odd value never
+    stops the sensor.
 
     The read goes a day past today: a service whose clock is past midnight before ours writes
     rows of its today, our tomorrow.
 
-    A read still going at `deadline` stops there and gives every day of the look-back: rows
-    come in no promised order, so any day not read may hold new rows, and a tick must end
-    within Dagster's 60 s."""
-    if not extract.data_table_id:
-        return []
+    A read still going at `deadline` stops there (a tick must end within Dagster's 60 s)."""
     today = datetime.now(UTC).date()
+    written = _Written(today - timedelta(lookback_days), today + timedelta(days=1))
+    if not extract.data_table_id:
+        return written
     after = parse_instant(since) if since is not None else None
-    days: set[date] = set()
+    newest: datetime | None = None
     unreadable = 0
-    first = today - timedelta(lookback_days)
-    last = today + timedelta(days=1)
-    pages = client.iter_row_pages(extract.data_table_id, first, last)
+    pages = client.iter_row_pages(extract.data_table_id, written.first, written.last)
     for page in pages:
         if time.monotonic() > deadline:
             context.log.warning(
@@ -256,7 +292,8 @@ def _days_written_since(
                 f"last {lookback_days} is requested rather than risk missing one (raise "
                 "time_budget_seconds, up to about 50, if this recurs)"
             )
-            return [first + timedelta(n) for n in range((last - first).days + 1)]
+            written.cut_short = True
+            return written
         for row in page:
             stamp = row.get(INSERT_DATE_COLUMN)
             if stamp is None:
@@ -272,11 +309,14 @@ def _days_written_since(
                         "such rows are passed over"
                     )
                 continue
-            if after is None or _may_be_after(*inserted, after):
-                days.add(day)
+            start, span = inserted
+            newest = max(filter(None, [newest, start]))
+            if after is None or _may_be_after(start, span, after):
+                written.ends[day] = min(filter(None, [written.ends.get(day), start + span]))
     if unreadable > 1:
         context.log.warning(f"{unreadable} rows of extract {extract.id} were passed over")
-    return sorted(days)
+    written.newest = newest.isoformat() if newest is not None else since
+    return written
 
 
 def _may_be_after(start: datetime, span: timedelta, moment: datetime) -> bool:
