@@ -357,7 +357,9 @@ class ApiClient:
         try:
             return _json_of(response)
         except ValueError:
-            said = read_error_body(response).message
+            # An empty body's message would be its status line, as if that were its text.
+            empty = not response.content.strip()
+            said = "it is empty" if empty else read_error_body(response).message
             raise UnreadableAnswerError(
                 f"answered {response.status_code} with a body that is not JSON: {said}",
                 provider=self.provider,
