@@ -3,10 +3,20 @@ attributes."""
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar, cast, get_args
 
 import dagster as dg
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+from pydantic_core.core_schema import ErrorType
 
 from extract_assets.core.errors import ConfigError
 from extract_assets.deployment import check_deployment
@@ -32,9 +42,9 @@ class SectionComponent(dg.Component, Section):
 
     @classmethod
     def get_model_cls(cls) -> type[BaseModel]:
-        # The section itself, not a model derived from it: dg validates `attributes` with the
-        # section's own validators and reports a bad one with the file, line and field path.
-        return cls.provider.section
+        # The section's own validators check `attributes`, and dg reports a bad one with the
+        # file, line and field path; only the value refused is left out of the report.
+        return _values_not_shown(cls.provider.section)
 
     @classmethod
     def load(cls, attributes: BaseModel | None, context: dg.ComponentLoadContext) -> Self:
@@ -83,6 +93,47 @@ class SectionComponent(dg.Component, Section):
     def translator(self) -> ExtractAssetsTranslator:
         """The component's `get_asset_spec` and `execute`, as the asset builders call them."""
         return _ComponentTranslator(self)
+
+
+def _values_not_shown(section: type[Section]) -> type[BaseModel]:
+    """`section`, whose refusals do not quote the value refused: dg prints each error's input,
+    and a key written where its variable's name belongs (`key_env`, or an `api_key:` that is
+    no setting) would be shown in the terminal, the UI and CI logs."""
+    if section not in _NOT_SHOWN:
+        _NOT_SHOWN[section] = create_model(
+            section.__name__,
+            __base__=section,
+            __validators__={
+                "_values_not_shown": cast(
+                    Callable[..., Any], model_validator(mode="wrap")(_hide_values)
+                )
+            },
+        )
+    return _NOT_SHOWN[section]
+
+
+_NOT_SHOWN: dict[type[Section], type[BaseModel]] = {}
+
+
+def _hide_values(cls: type[BaseModel], data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+    try:
+        return handler(data)
+    except ValidationError as exc:
+        errors = [_without_value(error) for error in exc.errors()]
+        raise ValidationError.from_exception_data(exc.title, errors) from None
+
+
+def _without_value(error: ErrorDetails) -> InitErrorDetails:
+    # A pydantic error type keeps its message from its context; any other keeps its text.
+    kind = error["type"] if error["type"] in get_args(ErrorType) else None
+    hidden: InitErrorDetails = {
+        "type": kind or PydanticCustomError(error["type"], error["msg"]),
+        "loc": error["loc"],
+        "input": "(not shown)",
+    }
+    if kind and "ctx" in error:
+        hidden["ctx"] = error["ctx"]
+    return hidden
 
 
 class _ComponentTranslator(ExtractAssetsTranslator):

@@ -164,6 +164,20 @@ def test_a_bad_base_url_says_how_to_leave_it_to_the_variable(sandbox: DefsFolder
     assert "leave it out to use the provider's *_BASE_URL variable" in message
 
 
+@pytest.mark.parametrize(
+    ("api", "field"),
+    [({"key_env": "lk-SECRET-4b1d9e0a"}, "key_env"), ({"key": "lk-SECRET-4b1d9e0a"}, "key")],
+    ids=["key_env", "unknown_setting"],
+)
+def test_a_key_written_in_the_defs_yaml_is_refused_without_being_shown(
+    sandbox: DefsFolderSandbox, api: dict[str, str], field: str
+) -> None:
+    path = declare(sandbox, LinkupComponent, "web", {"api": api})
+    message = load_error(sandbox, path)
+    assert f"attributes.api.{field} at {path / 'defs.yaml'}:" in message
+    assert "SECRET" not in message
+
+
 def test_two_extracts_of_one_name_are_refused_naming_the_defs_yaml(
     sandbox: DefsFolderSandbox,
 ) -> None:
