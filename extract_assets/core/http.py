@@ -768,13 +768,22 @@ class ApiClient:
 def _json_of(response: httpx.Response) -> Any:
     """The JSON an answer holds. JSON is UTF-8 (json reads UTF-16 and UTF-32 by their first
     bytes), whatever charset the answer declares, as servers label UTF-8 otherwise; a body that
-    is not UTF-8 is read by the charset its `Content-Type` declares, if any."""
+    is not UTF-8 is read by the charset its `Content-Type` declares, if any, else with each bad
+    sequence as U+FFFD (text of another encoding pasted in), as lines of a download are (see
+    `text_repair`), and a warning."""
     try:
         return loads(response.content)
     except UnicodeDecodeError:
-        if other_charset(response.charset_encoding) is None:
-            raise
-        return loads(response.text)
+        if other_charset(response.charset_encoding) is not None:
+            return loads(response.text)
+    value = loads(response.content.decode("utf-8", "replace"))
+    logger.warning(
+        "the answer to %s %s held bytes that are not UTF-8; each bad sequence was replaced by "
+        "U+FFFD",
+        response.request.method,
+        redact_url(response.request.url),
+    )
+    return value
 
 
 def _stacked_read(response: httpx.Response) -> httpx.Response:

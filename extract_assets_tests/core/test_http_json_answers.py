@@ -1,6 +1,8 @@
 """JSON answers the way real services send them, read through `ApiClient.json`: with a UTF-8
 byte order mark, without a `Content-Type` or as `text/plain`, with a key given twice (the last
-wins, as every JSON reader takes it); and an empty answer is an error that says it is empty."""
+wins, as every JSON reader takes it), with bytes of another encoding pasted into its UTF-8
+(each bad sequence becomes U+FFFD, as in a download's lines); and an empty answer is an error
+that says it is empty."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ ANSWERS = {
     "twice": Response(b'{"id": "t0", "status": "completed", "id": "t1"}'),
     "empty": Response(b"", media_type="application/json"),
     "no-content": Response(status_code=204),
+    "latin-1-inside": Response(b'{"id": "t1", "title": "Caf\xe9 cr\xe8me"}'),
 }
 
 
@@ -53,3 +56,11 @@ def test_an_empty_answer_where_json_is_expected_says_it_is_empty(
     with pytest.raises(UnreadableAnswerError) as raised:
         api.json("GET", f"/answers/{name}")
     assert f"answered {status} with a body that is not JSON: it is empty" in str(raised.value)
+
+
+def test_bytes_that_are_not_utf8_in_an_answer_become_replacement_characters(
+    api: ApiClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    answer = api.json("GET", "/answers/latin-1-inside")
+    assert answer == {"id": "t1", "title": "Caf\ufffd cr\ufffdme"}
+    assert "held bytes that are not UTF-8" in caplog.text
