@@ -365,8 +365,22 @@ def _json_text_array(array: pa.Array) -> pa.Array:
     if pa.types.is_nested(source):
         # The text holds the keys sent, not the names that told them apart by case.
         plain = view_keyed(array).to_pylist()
-        return pa.array([None if v is None else json_text(v) for v in plain], _STRING)
+        return pa.array([None if v is None else json_text(_as_sent(v)) for v in plain], _STRING)
     return array.cast(_STRING)
+
+
+def _as_sent(value: Any) -> Any:
+    """A struct's value without its null keys: a struct holds every key any row of its column
+    had, each null where the object lacked it, and a key sent as null reads alike.
+
+    >>> _as_sent({"a": 1, "b": None, "c": [{"d": None}, None]})
+    {'a': 1, 'c': [{}, None]}
+    """
+    if isinstance(value, dict):
+        return {key: _as_sent(child) for key, child in value.items() if child is not None}
+    if isinstance(value, list):
+        return [_as_sent(item) for item in value]
+    return value
 
 
 # --- Python values -------------------------------------------------------------------------

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extract_assets.core.arrow_schema import (
     conform_array,
@@ -17,6 +21,8 @@ from extract_assets.core.arrow_schema import (
     widen_schema,
     widen_type,
 )
+from extract_assets.core.day_folders import write_day_folders
+from extract_assets_tests.readers import WITHOUT_SPARK, assert_all_readers_agree
 
 UTC_MICROS = pa.timestamp("us", tz="UTC")
 
@@ -249,6 +255,16 @@ def test_widening_to_string_keeps_each_values_json_text(
     assert conform_array(pa.array(values, source), pa.string()).to_pylist() == expected
 
 
+def test_an_object_widened_to_text_holds_its_own_keys_not_those_padded_with_null() -> None:
+    objects = pa.array([{"a": 1}, {"b": [{"c": 2}, {"d": None}]}, None])
+
+    assert conform_array(objects, pa.string()).to_pylist() == [
+        '{"a":1}',
+        '{"b":[{"c":2},{}]}',
+        None,
+    ]
+
+
 def test_conforming_a_struct_adds_missing_fields_as_null_and_widens_others() -> None:
     array = pa.array([{"x": 1}, None], pa.struct([("x", pa.int64())]))
     target = pa.struct([("x", pa.float64()), ("y", pa.string())])
@@ -322,3 +338,62 @@ def _leaves(value: object) -> list[object]:
     if isinstance(value, list):
         return [leaf for child in value for leaf in _leaves(child)]
     return [value]
+
+
+# --- objects of a table that later widens to text --------------------------------------------
+
+_DAYS = [dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 11, 3)]
+# Each key holds one kind, so only the key sets differ from object to object.
+_INNER = st.fixed_dictionaries(
+    {}, optional={"x": st.integers(-3, 3), "y": st.text("ab", max_size=2)}
+).filter(bool)
+_OBJECTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "a": st.integers(-9, 9),
+        "b": st.text("éz", max_size=3),
+        "c": _INNER,
+        "d": st.lists(_INNER, max_size=2),
+    },
+).filter(bool)
+
+
+@settings(max_examples=15, deadline=None)
+@given(days=st.lists(st.lists(_OBJECTS, min_size=1, max_size=4), min_size=2, max_size=2))
+def test_objects_of_earlier_days_widened_to_text_by_a_later_one_are_the_objects_sent(
+    days: list[list[dict[str, Any]]],
+) -> None:
+    pages = [
+        [{"date": day.isoformat(), "o": o} for o in objects]
+        for day, objects in zip(_DAYS[:2], days, strict=True)
+    ]
+    pages.append([{"date": _DAYS[2].isoformat(), "o": "no object"}])
+    with tempfile.TemporaryDirectory() as folder:
+        write_day_folders(pages, Path(folder) / "t", _DAYS, contract="evolve")
+        rows = assert_all_readers_agree(Path(folder) / "t", "date", WITHOUT_SPARK)
+
+    stored = [json.loads(row["o"]) for row in rows if row["o"] != "no object"]
+    assert _canonical(stored) == _canonical([o for objects in days for o in objects])
+
+
+@settings(max_examples=15, deadline=None)
+@given(days=st.lists(st.lists(_INNER, min_size=1, max_size=4), min_size=2, max_size=2))
+def test_objects_inside_objects_widened_to_text_by_a_later_day_are_the_objects_sent(
+    days: list[list[dict[str, Any]]],
+) -> None:
+    pages = [
+        [{"date": day.isoformat(), "o": {"in": inner}} for inner in objects]
+        for day, objects in zip(_DAYS[:2], days, strict=True)
+    ]
+    pages.append([{"date": _DAYS[2].isoformat(), "o": {"in": "no object"}}])
+    with tempfile.TemporaryDirectory() as folder:
+        write_day_folders(pages, Path(folder) / "t", _DAYS)
+        rows = assert_all_readers_agree(Path(folder) / "t", "date", WITHOUT_SPARK)
+
+    stored = [json.loads(row["o"]["in"]) for row in rows if row["o"]["in"] != "no object"]
+    assert _canonical(stored) == _canonical([inner for objects in days for inner in objects])
+
+
+def _canonical(objects: list[Any]) -> list[str]:
+    """The objects as comparable text, whatever their keys' order (a struct keeps its own)."""
+    return sorted(json.dumps(o, sort_keys=True) for o in objects)
