@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Self, TypeVar
 from urllib.parse import urlparse
@@ -100,6 +101,19 @@ class Section(BaseModel):
     )
     api: ApiSettings = Field(default_factory=ApiSettings)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_variables_to_expand(cls, data: Any) -> Any:
+        found = next(_variables_in(data, ""), None)
+        if found is not None:
+            where, name = found
+            raise ValueError(
+                f"{where}: '${{{name}}}' is not expanded: values are read as written. A key "
+                f"is named by api.key_env (key_env: {name}) and read when a run starts; a base "
+                "URL comes from the provider's *_BASE_URL variable when base_url is left out"
+            )
+        return data
+
     @model_validator(mode="after")
     def _names_are_unique(self) -> Self:
         repeated = sorted(name for name, count in Counter(self.names()).items() if count > 1)
@@ -121,6 +135,22 @@ class Section(BaseModel):
     def relative_to(self, folder: Path) -> Self:
         """This section with the relative paths it holds read from `folder` (the YAML's)."""
         return self
+
+
+_TO_EXPAND = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
+
+
+def _variables_in(data: Any, where: str) -> Iterator[tuple[str, str]]:
+    """Each `${NAME}` written in a section, with where: `api.key_env`, `extracts[0].q`."""
+    if isinstance(data, str):
+        for match in _TO_EXPAND.finditer(data):
+            yield where, match.group(1)
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _variables_in(value, f"{where}.{key}".lstrip("."))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _variables_in(value, f"{where}[{index}]")
 
 
 S = TypeVar("S", bound=Section)

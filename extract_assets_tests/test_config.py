@@ -279,3 +279,21 @@ def test_a_schema_referring_to_its_own_definitions_is_accepted(tmp_path: Path) -
     entry = GOOD_ENTRY + f"      schema: {schema}\n"
     (spec,) = load_config(write(tmp_path, "linkup:\n  extracts:\n" + entry)).linkup.extracts
     assert spec.row_schema is not None
+
+
+def test_a_variable_written_to_be_expanded_is_refused_saying_how_keys_are_named(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "linkup:\n  api:\n    key_env: ${SHOP_LINKUP_KEY}\n")
+    with pytest.raises(ConfigError) as failure:
+        load_config(path)
+    assert "api.key_env: '${SHOP_LINKUP_KEY}' is not expanded" in str(failure.value)
+    assert "(key_env: SHOP_LINKUP_KEY)" in str(failure.value)
+
+
+def test_a_variable_written_in_a_query_is_refused_before_it_is_sent_as_written(
+    tmp_path: Path,
+) -> None:
+    entry = GOOD_ENTRY.replace("q: Team members", "q: Team members of ${COMPANY}")
+    with pytest.raises(ConfigError, match=re.escape("extracts[0].q: '${COMPANY}' is not expanded")):
+        load_config(write(tmp_path, "linkup:\n  extracts:\n" + entry))
