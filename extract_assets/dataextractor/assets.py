@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NoReturn, Unpack
 import dagster as dg
 
 from extract_assets.builder import AssetBuilder, BuildOptions
-from extract_assets.core.errors import ApiError, InvalidArgumentError
+from extract_assets.core.errors import ApiError, ConfigError, InvalidArgumentError
 from extract_assets.core.leftovers import temp_dir
 from extract_assets.core.paths import asset_folder, day_file, output_base
 from extract_assets.core.state import shared_state, sqlite_url
@@ -263,6 +263,12 @@ def _submission_asset(
         ],
     )
     def _submit(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        if not spec.folder.is_dir():
+            raise ConfigError(
+                f"{spec.name}: no folder of documents at {spec.folder}: create it, or correct the "
+                "submission's `folder` (a relative one is read from beside the config file or "
+                "defs.yaml). Nothing was sent."
+            )
         resource: DataExtractorResource = builder.resource(context)
         ledger = _ledger(context, builder, spec.name)
         outcomes: list[tuple[str, str, str]] = []
