@@ -138,7 +138,13 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ExtractAssetsConf
         text = file.read_text(encoding="utf-8")
         raw = yaml.load(text, Loader=_Loader)
     except OSError as exc:
-        raise ConfigError(f"{file}: cannot read the config file ({exc.strerror}).") from exc
+        raise ConfigError(_unreadable(file, path is None, exc.strerror)) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{file}: not UTF-8 text at line {line} (byte 0x{exc.object[exc.start]:02x}): save "
+            "the file as UTF-8."
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{file}: not valid YAML{_yaml_problem(exc, text)}") from None
     if not isinstance(raw, dict):
@@ -159,6 +165,17 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ExtractAssetsConf
         if name in config.model_fields_set
     }
     return config.model_copy(update=beside)
+
+
+def _unreadable(file: Path, from_env: bool, reason: str | None) -> str:
+    """Which file could not be read, where a relative one was looked for, and who named it."""
+    place = str(file) if file.is_absolute() else f"{file} (in {Path.cwd()})"
+    if from_env:
+        return (
+            f"{place}: cannot read the config file named by {CONFIG_ENV} ({reason}): set "
+            f"{CONFIG_ENV} to your file's path."
+        )
+    return f"{place}: cannot read the config file ({reason})."
 
 
 def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:

@@ -297,3 +297,27 @@ def test_a_variable_written_in_a_query_is_refused_before_it_is_sent_as_written(
     entry = GOOD_ENTRY.replace("q: Team members", "q: Team members of ${COMPANY}")
     with pytest.raises(ConfigError, match=re.escape("extracts[0].q: '${COMPANY}' is not expanded")):
         load_config(write(tmp_path, "linkup:\n  extracts:\n" + entry))
+
+
+def test_a_file_that_is_not_utf8_is_refused_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "assets.yaml"
+    path.write_bytes(b"linkup:\n  extracts:\n    - {name: t, q: caf\xe9, url: 'https://e.com'}\n")
+    with pytest.raises(
+        ConfigError, match=re.escape(f"{path}: not UTF-8 text at line 3 (byte 0xe9): save")
+    ):
+        load_config(path)
+
+
+def test_a_missing_file_named_by_the_variable_says_where_it_was_looked_for_and_what_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EXTRACT_ASSETS_CONFIG", "my-assets.yaml")
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(
+            f"my-assets.yaml (in {tmp_path}): cannot read the config file named by "
+            "EXTRACT_ASSETS_CONFIG (No such file or directory): set EXTRACT_ASSETS_CONFIG"
+        ),
+    ):
+        load_config()
