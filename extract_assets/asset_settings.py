@@ -39,6 +39,7 @@ __all__ = [
     "Day",
     "Freshness",
     "OnCron",
+    "SentText",
     "SpecSettings",
     "TimeWindowFreshness",
     "automation_condition",
@@ -98,6 +99,14 @@ def _day(value: Any) -> Any:
         raise ValueError(f"{value!r} is not a date: {exc}") from None
 
 
+def _sent_text(value: str) -> str:
+    """An id or filter value, sent as given: a space copied around it would match nothing,
+    and an empty one nothing either."""
+    if not value.strip():
+        raise ValueError("is empty: give the value, or leave the setting out")
+    return value.strip()
+
+
 def _group(value: str) -> str:
     _dagster_accepts(group_name=value)
     return value
@@ -129,6 +138,7 @@ def _dagster_accepts(**attributes: Any) -> None:
 
 
 Day = Annotated[date, BeforeValidator(_day)]
+SentText = Annotated[str, AfterValidator(_sent_text)]
 Cron = Annotated[str, AfterValidator(_cron)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 GroupName = Annotated[str, AfterValidator(_group)]

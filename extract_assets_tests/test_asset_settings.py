@@ -22,6 +22,7 @@ from extract_assets.asset_settings import (
     automation_condition,
 )
 from extract_assets.build import definitions_from_config
+from extract_assets.config import load_config
 from extract_assets.core.errors import ConfigError
 
 LINKUP = "linkup:\n  extracts:\n    - {name: team, q: Team, url: 'https://example.com/team', %s}\n"
@@ -186,3 +187,18 @@ def test_dagsters_own_names_of_the_windows_are_read_too() -> None:
     assert TimeWindowFreshness.model_validate(
         {"fail_window": "2h", "warn_window": "1h"}
     ) == TimeWindowFreshness(fail_after="2h", warn_after="1h")
+
+
+def test_an_id_copied_with_spaces_around_it_is_sent_without_them(tmp_path: Path) -> None:
+    path = tmp_path / "extract-assets.yaml"
+    path.write_text(EXTRACTTO.replace("extract_id: e-1", "extract_id: ' e-1 '") % ("", ""))
+    (spec,) = load_config(path).extractto.extracts
+    assert spec.extract_id == "e-1"
+
+
+def test_an_empty_filter_is_refused_saying_to_leave_it_out(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"\(name 'docs'\), field 'customer_id': .*is empty: give the value, or leave",
+    ):
+        load(tmp_path, DATAEXTRACTOR % ("customer_id: ''", ""))

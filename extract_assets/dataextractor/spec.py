@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from extract_assets.asset_settings import Day, SpecSettings
+from extract_assets.asset_settings import Day, SentText, SpecSettings
 from extract_assets.core.contract_setting import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.names import AssetName
 from extract_assets.table_settings import TableSettings
@@ -27,8 +27,8 @@ class DataExtractorDatasetsSpec(SpecSettings, TableSettings):
 
     name: AssetName = Field(description="Prefix of the five asset names.")
     start_date: Day = Field(description="The first day partition, as YYYY-MM-DD.")
-    customer_id: str | None = Field(default=None, description="Only this customer's datasets.")
-    dataset_type: str | None = Field(default=None, description="Only this type, e.g. invoice.")
+    customer_id: SentText | None = Field(default=None, description="Only this customer's datasets.")
+    dataset_type: SentText | None = Field(default=None, description="Only this type, e.g. invoice.")
     is_verified: bool | None = Field(default=None, description="Only verified (or unverified).")
     schema_contract: SchemaContract = Field(default=DEFAULT_CONTRACT, description=CONTRACT_HELP)
 
@@ -59,5 +59,5 @@ class DataExtractorSubmissionSpec(SpecSettings):
 
     name: AssetName = Field(description="Asset name.")
     folder: Path = Field(description="Folder whose PDF, PNG, JPEG and TIFF files are submitted.")
-    dataset_type: str | None = Field(default=None, description="e.g. invoice, purchase_order.")
-    customer_id: str | None = Field(default=None, description="Customer to file them under.")
+    dataset_type: SentText | None = Field(default=None, description="e.g. invoice, purchase_order.")
+    customer_id: SentText | None = Field(default=None, description="Customer to file them under.")

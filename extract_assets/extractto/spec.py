@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from extract_assets.asset_settings import Day, SpecSettings
+from extract_assets.asset_settings import Day, SentText, SpecSettings
 from extract_assets.core.contract_setting import CONTRACT_HELP, DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.names import AssetName
 from extract_assets.table_settings import TableSettings
@@ -26,7 +26,7 @@ class ExtractToExtractSpec(_Spec, TableSettings):
     ('daily', 0, None)
     """
 
-    extract_id: str = Field(min_length=1, description="The extract's id in Extract.to.")
+    extract_id: SentText = Field(description="The extract's id in Extract.to.")
     grain: Grain = Field(default="daily", description="Partition size: daily, weekly, monthly.")
     start_date: Day = Field(description="The first partition's start, as YYYY-MM-DD.")
     end_offset: int = Field(
@@ -49,4 +49,4 @@ class ExtractToConnectionSpec(_Spec):
     'c-1'
     """
 
-    connection_id: str = Field(min_length=1, description="The connection's id in Extract.to.")
+    connection_id: SentText = Field(description="The connection's id in Extract.to.")
