@@ -654,10 +654,16 @@ class ApiClient:
         A body the host sent compressed anyway (`Content-Encoding` gzip, deflate, br, zstd or
         several in a row, as object stores and CDNs send them) is decoded, and resumed by its
         compressed bytes; one that stops inside its compressed stream raises
-        `IncompleteResultError`.
+        `IncompleteResultError`. A whole body sent again (a host that ignores ranges, or asked
+        again because a range came in another coding, as from a CDN that compresses as it
+        sends) is decoded anew and the bytes already handed out skipped: compressed twice, the
+        same file need not give the same bytes.
         """
         url = self._file_link(url)
-        delivered = 0
+        delivered = 0  # of the body being received, as sent: where a `Range` resumes it
+        handed = 0  # bytes of the file handed out
+        skip = 0  # of those, the ones the body being received has yet to pass
+        whole = False  # ask for the whole body again, not a range of it
         last_byte = b""
         attempt = 0
         refreshes = 0
@@ -666,7 +672,7 @@ class ApiClient:
         deadline = time.monotonic() + self.retry.deadline_seconds
         while True:
             headers = {"Accept-Encoding": "identity"}
-            if delivered:
+            if delivered and not whole:
                 headers["Range"] = f"bytes={delivered}-"
             shown_url = redact_url(url)
             try:
@@ -700,35 +706,52 @@ class ApiClient:
                         continue
                     if _is_web_page(response):
                         raise self._web_page(response, shown_url)
-                    skip = _bytes_to_skip(response, delivered)
                     coding = coding_of(response.headers.get("content-encoding"))
-                    if decoder is None:
-                        decoder, first_coding = self._decoder(coding, response, shown_url), coding
-                    elif coding != first_coding:
-                        raise self._unreadable(
-                            response,
-                            shown_url,
-                            f"the resumed download came with Content-Encoding {coding!r}, "
-                            f"where it began with {first_coding!r}",
+                    resumed = response.status_code == 206 and delivered > 0
+                    if resumed and coding != first_coding:
+                        if whole:
+                            raise self._unreadable(
+                                response,
+                                shown_url,
+                                f"asked for the whole file again, the host answered a part of "
+                                f"it with Content-Encoding {coding!r}, where it began with "
+                                f"{first_coding!r}",
+                            )
+                        logger.warning(
+                            "%s: the resumed download came with Content-Encoding %r, where it "
+                            "began with %r; asking for the whole file again",
+                            self.provider,
+                            coding,
+                            first_coding,
                         )
+                        whole = True
+                        continue
+                    if resumed:
+                        _check_resumed_range(response, delivered)
+                    else:
+                        decoder, first_coding = self._decoder(coding, response, shown_url), coding
+                        delivered, skip, whole = 0, handed, False
+                    assert decoder is not None  # a range is asked for only once a body began
                     if progress is not None and progress.total_bytes is None:
                         progress.total_bytes = _announced_size(response)
                     counting = progress is not None and count_lines
                     for chunk in response.iter_raw():
-                        if skip:
-                            dropped = min(skip, len(chunk))
-                            chunk, skip = chunk[dropped:], skip - dropped
-                        if chunk:
-                            delivered += len(chunk)
-                            rows = 0
-                            for piece in self._decoded(decoder, chunk, response, shown_url):
-                                yield piece
-                                # Counted once the consumer has the piece, so a line logged
-                                # here never shows bytes ahead of what was processed.
-                                rows += _newlines(piece) if counting else 0
-                                last_byte = piece[-1:]
-                            if progress is not None:
-                                progress.add(rows=rows, nbytes=len(chunk))
+                        delivered += len(chunk)
+                        rows = 0
+                        for piece in self._decoded(decoder, chunk, response, shown_url):
+                            if skip:
+                                dropped = min(skip, len(piece))
+                                piece, skip = piece[dropped:], skip - dropped
+                                if not piece:
+                                    continue
+                            yield piece
+                            handed += len(piece)
+                            # Counted once the consumer has the piece, so a line logged
+                            # here never shows bytes ahead of what was processed.
+                            rows += _newlines(piece) if counting else 0
+                            last_byte = piece[-1:]
+                        if progress is not None:
+                            progress.add(rows=rows, nbytes=len(chunk))
                     break
             except httpx.TooManyRedirects as exc:
                 raise ApiError(
@@ -756,6 +779,13 @@ class ApiClient:
             raise IncompleteResultError(
                 f"{ended} after {delivered:,} bytes (Content-Encoding {first_coding})"
             ) from ended
+        dropped = min(skip, len(last))
+        last, skip = last[dropped:], skip - dropped
+        if skip:
+            raise IncompleteResultError(
+                f"the file sent again is shorter than the {handed:,} bytes of it that had "
+                "arrived: it changed while it was downloaded"
+            )
         if last:
             yield last
             last_byte = last[-1:]
@@ -909,16 +939,12 @@ def _announced_size(response: httpx.Response) -> int | None:
     return int(length) if response.status_code == 200 and length.isdigit() else None
 
 
-def _bytes_to_skip(response: httpx.Response, delivered: int) -> int:
-    if not delivered:
-        return 0
-    if response.status_code == 206:
-        content_range = response.headers.get("content-range", "")
-        if not content_range.startswith(f"bytes {delivered}-"):
-            raise TransportError(
-                f"resumed download answered the wrong range ({content_range!r})",
-                provider="download",
-                url=redact_url(response.url),
-            )
-        return 0
-    return delivered
+def _check_resumed_range(response: httpx.Response, delivered: int) -> None:
+    """Raise unless a 206 answers the range asked for, from byte `delivered` on."""
+    content_range = response.headers.get("content-range", "")
+    if not content_range.startswith(f"bytes {delivered}-"):
+        raise TransportError(
+            f"resumed download answered the wrong range ({content_range!r})",
+            provider="download",
+            url=redact_url(response.url),
+        )

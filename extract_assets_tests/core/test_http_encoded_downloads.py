@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import AsyncIterator
 
+import brotli
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -52,11 +53,40 @@ def broken_gzip(after: int) -> StreamingResponse:
     return StreamingResponse(part(), headers=GZIP_HEADERS)
 
 
+wholes = [0]
+
+
 async def switching(request: Request) -> Response:
-    """gzip that breaks, then a resumed range sent uncompressed."""
+    """gzip that breaks, then a resumed range sent uncompressed, as from a CDN that compresses
+    as it sends; the whole file asked for again comes whole."""
     if "range" in request.headers:
         return Response(ROWS[1000:], status_code=206, headers={"Content-Range": "bytes 1000-"})
+    wholes[0] += 1
+    return broken_gzip(1000) if wholes[0] == 1 else Response(GZIPPED, headers=GZIP_HEADERS)
+
+
+async def parts_only(request: Request) -> Response:
+    """gzip that breaks, then only a part uncompressed, whatever is asked."""
+    if wholes[0]:
+        return Response(ROWS[1000:], status_code=206, headers={"Content-Range": "bytes 1000-"})
+    wholes[0] += 1
     return broken_gzip(1000)
+
+
+async def recompressing(request: Request) -> Response:
+    """br that breaks half way, then, ranges ignored, the whole file compressed anew with
+    other settings: the same rows in other bytes."""
+    wholes[0] += 1
+    if wholes[0] == 1:
+        first = brotli.compress(ROWS, quality=11)
+
+        async def half() -> AsyncIterator[bytes]:
+            yield first[: len(first) // 2]
+            raise ConnectionError("the edge went away")
+
+        headers = {"Content-Encoding": "br", "Content-Length": str(len(first))}
+        return StreamingResponse(half(), headers=headers)
+    return encoded(brotli.compress(ROWS, quality=1), "br")
 
 
 drops_left = [0]
@@ -115,6 +145,8 @@ app = Starlette(
         Route("/stored.ndjson.zst", stored_zstd),
         Route("/mislabelled.ndjson", mislabelled),
         Route("/switching.ndjson", switching),
+        Route("/parts-only.ndjson", parts_only),
+        Route("/recompressing.ndjson", recompressing),
     ]
 )
 
@@ -142,9 +174,28 @@ def test_bytes_that_are_not_the_coding_the_header_names_are_unreadable(
         b"".join(downloads.download(f"{host}/mislabelled.ndjson"))
 
 
-def test_a_resumed_download_in_another_coding_is_refused(host: str, downloads: ApiClient) -> None:
+def test_a_resumed_download_in_another_coding_is_asked_for_whole_and_arrives_whole(
+    host: str, downloads: ApiClient
+) -> None:
+    wholes[0] = 0
+    assert b"".join(downloads.download(f"{host}/switching.ndjson")) == ROWS
+    assert wholes[0] == 2
+
+
+def test_a_host_that_sends_a_part_in_another_coding_when_asked_for_the_whole_is_refused(
+    host: str, downloads: ApiClient
+) -> None:
+    wholes[0] = 0
     with pytest.raises(UnreadableAnswerError, match="began with 'gzip'"):
-        b"".join(downloads.download(f"{host}/switching.ndjson"))
+        b"".join(downloads.download(f"{host}/parts-only.ndjson"))
+
+
+def test_a_whole_body_sent_again_compressed_into_other_bytes_arrives_whole(
+    host: str, downloads: ApiClient
+) -> None:
+    wholes[0] = 0
+    assert b"".join(downloads.download(f"{host}/recompressing.ndjson")) == ROWS
+    assert wholes[0] == 2
 
 
 def test_a_compressed_download_resumed_where_ranges_are_ignored_arrives_whole(
