@@ -104,7 +104,7 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
                 continue
             if key_node.value in first:
                 line = first[key_node.value].start_mark.line + 1
-                raise yaml.constructor.ConstructorError(
+                raise _RepeatedKey(
                     None,
                     None,
                     f"{key_node.value!r} is given twice in one mapping (first at line {line}); "
@@ -114,6 +114,23 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
             first[key_node.value] = key_node
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return mapping
+
+
+class _RepeatedKey(yaml.constructor.ConstructorError):
+    """A key given twice in one mapping."""
+
+
+def check_no_repeated_keys(file: Path) -> None:
+    """Refuse a YAML file with a key given twice in one mapping, which a YAML parser reads as
+    the last alone; its other mistakes are left to the parser that reads it."""
+    text = file.read_text(encoding="utf-8")
+    try:
+        for _ in yaml.load_all(text, Loader=_Loader):
+            pass
+    except _RepeatedKey as exc:
+        raise ConfigError(f"{file}: not valid YAML{_yaml_problem(exc, text)}") from None
+    except yaml.YAMLError:
+        return
 
 
 _Loader.yaml_implicit_resolvers = {

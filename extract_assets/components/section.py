@@ -18,6 +18,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 from pydantic_core.core_schema import ErrorType
 
+from extract_assets.config import check_no_repeated_keys
 from extract_assets.core.errors import ConfigError
 from extract_assets.deployment import check_deployment
 from extract_assets.provider import Provider
@@ -48,6 +49,9 @@ class SectionComponent(dg.Component, Section):
 
     @classmethod
     def load(cls, attributes: BaseModel | None, context: dg.ComponentLoadContext) -> Self:
+        # dg reads a key given twice as its last alone: the first one's extracts would vanish.
+        if (context.path / "defs.yaml").is_file():
+            check_no_repeated_keys(context.path / "defs.yaml")
         component = cls.model_validate(dict(attributes) if attributes is not None else {})
         component = component.relative_to(context.path)
         component._folder = context.path

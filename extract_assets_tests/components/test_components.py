@@ -178,6 +178,21 @@ def test_a_key_written_in_the_defs_yaml_is_refused_without_being_shown(
     assert "SECRET" not in message
 
 
+def test_a_key_given_twice_in_a_defs_yaml_is_refused_naming_both_lines(
+    sandbox: DefsFolderSandbox,
+) -> None:
+    folder = sandbox.defs_folder_path / "web"
+    folder.mkdir(parents=True)
+    entry = "    - {name: %s, q: Team, url: 'https://example.com/team'}\n"
+    (folder / "defs.yaml").write_text(
+        "type: extract_assets.LinkupComponent\nattributes:\n"
+        f"  extracts:\n{entry % 'team'}  extracts:\n{entry % 'prices'}"
+    )
+    message = load_error(sandbox, folder)
+    assert f"{folder / 'defs.yaml'}: not valid YAML at line 5, column 3" in message
+    assert "'extracts' is given twice in one mapping (first at line 3)" in message
+
+
 def test_two_extracts_of_one_name_are_refused_naming_the_defs_yaml(
     sandbox: DefsFolderSandbox,
 ) -> None:
