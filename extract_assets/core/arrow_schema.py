@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -27,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from extract_assets.core.column_names import schema_apart, view_keyed
-from extract_assets.core.json_text import json_text
+from extract_assets.core.json_text import json_text, json_texts
 
 __all__ = [
     "concat_tables",
@@ -40,6 +41,8 @@ __all__ = [
     "widen_schema",
     "widen_type",
 ]
+
+logger = logging.getLogger(__name__)
 
 _ArrayT = TypeVar("_ArrayT", pa.Array, pa.ChunkedArray)
 _STRING = pa.string()
@@ -365,7 +368,7 @@ def _json_text_array(array: pa.Array) -> pa.Array:
     if pa.types.is_nested(source):
         # The text holds the keys sent, not the names that told them apart by case.
         plain = view_keyed(array).to_pylist()
-        return pa.array([None if v is None else json_text(_as_sent(v)) for v in plain], _STRING)
+        return _texts_array([None if v is None else _as_sent(v) for v in plain], "", _STRING)
     return array.cast(_STRING)
 
 
@@ -526,8 +529,21 @@ def _json_part(key: str, sent: Sequence[Any], role: bytes) -> tuple[pa.Field, pa
     # Whole JSON is large_string, text is string: tables a caller concatenates because their
     # schemas are equal (field metadata aside) then give every part the same role.
     kind = pa.large_string() if role == WHOLE_JSON else _STRING
-    texts = pa.array([None if v is None else json_text(v) for v in sent], kind)
-    return pa.field(key, kind, metadata={PART: role}), texts
+    return pa.field(key, kind, metadata={PART: role}), _texts_array(sent, key, kind)
+
+
+def _texts_array(values: Sequence[Any], key: str, kind: pa.DataType) -> pa.Array:
+    """The JSON text of each of the objects and lists `values` of `key`, and a warning where
+    a NaN or an infinity inside became a string (see `json_text`)."""
+    texts, replaced = json_texts(values)
+    if replaced:
+        logger.warning(
+            "%d objects or lists%s held NaN, Infinity or -Infinity, which JSON has no number "
+            'for: their JSON text holds the strings "NaN", "Infinity" and "-Infinity" there',
+            replaced,
+            f" of {key!r}" if key else "",
+        )
+    return pa.array(texts, kind)
 
 
 def python_column(
