@@ -69,7 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     args = parser.parse_args(argv)
-    code: int = args.run(args)
+    try:
+        code: int = args.run(args)
+    except ConfigError as exc:
+        # A mistake in the config file (or a variable) is the user's to fix: say it, no trace.
+        print(f"extract-assets {args.command}: {exc}", file=sys.stderr)
+        return 2
     return code
 
 
@@ -130,12 +135,8 @@ def _pools(*, overwrite: bool) -> int:
     if not os.environ.get("DAGSTER_HOME"):
         print("extract-assets pools: set DAGSTER_HOME to the instance's folder", file=sys.stderr)
         return 2
-    try:
-        # The accounts of EXTRACT_ASSETS_CONFIG (else the demo's) have pools of their own.
-        limits = pool_limits(load_config())
-    except ConfigError as exc:
-        print(f"extract-assets pools: {exc}", file=sys.stderr)
-        return 2
+    # The accounts of EXTRACT_ASSETS_CONFIG (else the demo's) have pools of their own.
+    limits = pool_limits(load_config())
     with dg.DagsterInstance.get() as instance:
         changed = apply_pool_limits(instance, overwrite=overwrite, limits=limits)
         for pool in limits:

@@ -189,3 +189,21 @@ def test_the_headless_demo_lands_whole_under_the_real_world_profile(
         rows = read_with_all(folder, partition, ("pyarrow", "duckdb", "polars", "pandas"))
         problems = [describe_difference(rows["pyarrow"], got) for got in rows.values()]
         assert rows["pyarrow"] and not any(problems), (folder, problems)
+
+
+def test_the_demo_with_a_broken_config_file_says_what_is_wrong_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from extract_assets.cli import main
+
+    (tmp_path / "workspace.yaml").write_text("load_from: []\n")
+    (tmp_path / "dagster.yaml").write_text("telemetry: {enabled: false}\n")
+    (tmp_path / "assets.yaml").write_text("linkup:\n  extarcts: []\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("EXTRACT_ASSETS_CONFIG", str(tmp_path / "assets.yaml"))
+
+    assert main(["demo", "--headless"]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"extract-assets demo: {tmp_path / 'assets.yaml'}: 1 problem(s)"
+    )
