@@ -44,6 +44,16 @@ class IncompleteResultError(ExtractAssetsError):
     """A download ended early: fewer rows arrived than the provider said it returned."""
 
 
+class UnreadableRowError(ExtractAssetsError, ValueError):
+    """A row of a result is no JSON object (a line that is not JSON, a list, a number, a text):
+    nothing was written. `row` is its number among the rows, `excerpt` the start of its text."""
+
+    def __init__(self, message: str, *, row: int, excerpt: str) -> None:
+        super().__init__(message)
+        self.row = row
+        self.excerpt = excerpt
+
+
 class DeadlineExceededError(ExtractAssetsError):
     """Waiting (for a task, a sync, a retry) ran past its deadline."""
 

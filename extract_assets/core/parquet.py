@@ -71,9 +71,9 @@ from extract_assets.core.arrow_schema import (
 )
 from extract_assets.core.column_names import column_key, keyed
 from extract_assets.core.contract import Fitter, convert_values
-from extract_assets.core.errors import IncompleteResultError, OutputError
+from extract_assets.core.errors import IncompleteResultError, OutputError, UnreadableRowError
 from extract_assets.core.json_integers import may_hold_rounded_integers
-from extract_assets.core.json_text import loads
+from extract_assets.core.json_text import json_text, loads
 from extract_assets.core.leftovers import owner_token, temp_dir
 from extract_assets.core.storage import Location, RemotePath, location, upload
 from extract_assets.core.text_repair import Repairs
@@ -650,8 +650,11 @@ def _json_rows(
                     f"NDJSON row {first_row + offset}, the last, ends mid-way with no newline: "
                     "the body was cut short"
                 ) from error
-            raise ValueError(
-                f"NDJSON row {first_row + offset} is not valid JSON: {error}"
+            excerpt = _excerpt(line.decode("utf-8", "replace"))
+            raise UnreadableRowError(
+                f"NDJSON row {first_row + offset} is not valid JSON ({error}): {excerpt}",
+                row=first_row + offset,
+                excerpt=excerpt,
             ) from error
         rows.append({} if row is None else row)
     return rows
@@ -670,13 +673,35 @@ def _records_table(
     rows = [{} if row is None else row for row in rows]
     for offset, row in enumerate(rows):
         if not isinstance(row, Mapping):
-            raise ValueError(f"row {first_row + offset} is a {type(row).__name__}, not an object")
+            excerpt = _excerpt(json_text(row) if not isinstance(row, str) else json.dumps(row))
+            raise UnreadableRowError(
+                f"row {first_row + offset} is {_KIND_NAMES.get(type(row), 'a value')}, not an "
+                f"object: {excerpt}",
+                row=first_row + offset,
+                excerpt=excerpt,
+            )
     try:
         table, counts = _python_table(rows, known, exact)
     except UnicodeEncodeError:
         table, counts = _python_table(repairs.without_lone_surrogates(rows), known, exact)
     converted.update(counts)
     return table
+
+
+_KIND_NAMES: dict[type, str] = {
+    list: "a list",
+    str: "a text",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+}
+_EXCERPT_CHARS = 60
+
+
+def _excerpt(text: str) -> str:
+    """The start of a row's text, enough to find it in the file."""
+    text = text.strip()
+    return text if len(text) <= _EXCERPT_CHARS else f"{text[:_EXCERPT_CHARS]}…"
 
 
 def _python_table(

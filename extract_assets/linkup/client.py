@@ -19,6 +19,7 @@ from extract_assets.core.errors import (
     ServerError,
     TransportError,
     UnreadableAnswerError,
+    UnreadableRowError,
 )
 from extract_assets.core.paid import landed_or_back_off, landed_or_raise
 from extract_assets.core.polling import PollPolicy, poll_until_final
@@ -269,6 +270,16 @@ class LinkupClient(ProviderClient):
                     self.iter_result(task), place, expected_rows=output.rows_returned
                 )
                 return table.publish().files[str(place)]
+            except UnreadableRowError as exc:
+                raise UnreadableRowError(
+                    f"Linkup task {task.id}: result {exc}. Each line of a result file is one "
+                    "row, a JSON object; nothing was written. If the extract's schema describes "
+                    "rows that are not objects, give it an object schema and materialize again "
+                    "(a new task); else report the task id to Linkup: re-executing the run reads "
+                    "the same file again, at no cost.",
+                    row=exc.row,
+                    excerpt=exc.excerpt,
+                ) from exc
             except IncompleteResultError as exc:
                 if attempt >= self.download_attempts:
                     raise IncompleteResultError(
