@@ -14,6 +14,7 @@ import random
 import re
 import ssl
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
@@ -699,13 +700,13 @@ class ApiClient:
                     if not response.is_success:
                         response = _error_answer(response)
                         context = self._context(response, "GET", shown_url)
-                        failed = generic_error(response, context)
+                        failed = _without_link_secrets(generic_error(response, context), url)
                         # A file host throttles and fails like an API: 429 and 5xx pass.
                         attempt += 1
                         self._pause_or_raise(failed, attempt, deadline)
                         continue
                     if _is_web_page(response):
-                        raise self._web_page(response, shown_url)
+                        raise _without_link_secrets(self._web_page(response, shown_url), url)
                     coding = coding_of(response.headers.get("content-encoding"))
                     resumed = response.status_code == 206 and delivered > 0
                     if resumed and coding != first_coding:
@@ -793,6 +794,17 @@ class ApiClient:
             if count_lines and last_byte not in (b"", b"\n"):
                 progress.rows += 1  # a last line without its newline is a row too
             progress.finish()
+
+
+def _without_link_secrets(error: ApiError, link: str) -> ApiError:
+    """`error` with the secret values of the link's query (a signature, a token: what
+    `redact_url` masks) masked as written and as URL-encoded, as a host's error may quote the
+    link it refused or the signature it did not accept. Values too short to be secrets stay."""
+    for name, value in httpx.URL(link).params.multi_items():
+        if _SENSITIVE_PARAM.search(name) and len(value) >= 8:
+            for form in {value, urllib.parse.quote(value, safe=""), urllib.parse.quote(value)}:
+                error = error.without(form)
+    return error
 
 
 def _json_of(response: httpx.Response) -> Any:
