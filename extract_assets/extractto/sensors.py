@@ -124,7 +124,13 @@ def build_extractto_sensor(
                     )
                 except ApiError as error:
                     if not error.retryable:
-                        raise
+                        # Failing the tick would fail every later one the same way, and keep
+                        # the other extracts from being read: this one's sync waits instead.
+                        context.log.warning(
+                            f"Extract.to extract {extract.id}: its rows cannot be read, so its "
+                            f"latest sync is read again next tick: {error}"
+                        )
+                        continue
                     # Keep the extracts read: failing the tick would read them again next
                     # time, and a service throttling after as many reads would wedge it.
                     context.log.warning(

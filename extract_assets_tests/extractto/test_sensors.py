@@ -308,3 +308,25 @@ def test_an_extract_that_cannot_be_read_is_passed_over_and_the_tick_goes_on(
     assert f"Extract.to extract {odd['id']} cannot be read and is passed over: title" in (
         caplog.text
     )
+
+
+def test_rows_refused_for_good_pass_the_extract_over_and_its_sync_is_read_once_they_are_not(
+    emulator: EmulatorServer,
+    tick: Tick,
+    demo: dict[str, str],
+    today: date,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A 403 is not retried within a tick; failing the tick would fail every later one too
+    and keep the other extracts from being read."""
+    tick()
+    day = today - timedelta(days=2)
+    outside_sync(emulator, demo["extract_id"], day, day)
+    emulator.control.add_fault("status", provider="extractto", path="/rows$", status=403)
+    assert tick() == []
+    assert f"Extract.to extract {demo['extract_id']}: its rows cannot be read" in (
+        capfd.readouterr().err
+    )
+    emulator.control.clear_faults()
+    (request,) = tick()
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == (day.isoformat(),) * 2
