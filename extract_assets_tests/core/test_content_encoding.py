@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import brotli
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from extract_assets.core.content_encoding import (
@@ -202,3 +202,17 @@ def test_a_body_that_names_no_coding_but_is_a_zstd_frame_is_decoded(
 @pytest.mark.parametrize("body", [b"(", b"(\xb5", b"(\xb5/", b'("a")\n'])
 def test_a_body_that_only_begins_as_a_zstd_frame_does_passes_as_it_came(body: bytes) -> None:
     assert decoded(coding_of(None), iter(bytes([byte]) for byte in body)) == body
+
+
+@settings(max_examples=50)
+@given(
+    streams=st.lists(st.binary(max_size=2_000), min_size=2, max_size=4),
+    at=cuts,
+    coding=st.sampled_from(["gzip", "zstd"]),
+    piece_bytes=st.sampled_from([1, 7, 100]),
+)
+def test_several_streams_in_a_row_decode_whole_in_tiny_pieces(
+    streams: list[bytes], at: list[int], coding: str, piece_bytes: int
+) -> None:
+    received = b"".join(COMPRESSORS[coding](stream) for stream in streams)
+    assert decoded(coding, split(received, at), piece_bytes=piece_bytes) == b"".join(streams)
