@@ -243,7 +243,7 @@ def _describe(file: Path, raw: Any, exc: ValidationError) -> str:
 
 def _message(kind: str, error: Any, loc: tuple[int | str, ...]) -> str:
     """Pydantic's message, said in the file's terms where pydantic speaks of its own."""
-    message: str = error["msg"]
+    message: str = error["msg"].removeprefix("Value error, ")
     given = error.get("input")
     if kind == "extra_forbidden" and loc and isinstance(loc[-1], str):
         return message + _misplaced_or_misspelt(loc)
@@ -277,6 +277,25 @@ def _misplaced_or_misspelt(loc: tuple[int | str, ...]) -> str:
     if len(loc) == 1:
         return f": the top level takes {', '.join(sorted(ExtractAssetsConfig.model_fields))}"
     return ""
+
+
+def component_hint(provider: str, loc: tuple[int | str, ...]) -> str:
+    """What `_misplaced_or_misspelt` says of a setting not permitted in a component of
+    `provider`, in the component's terms: its section is `attributes`."""
+    key = str(loc[-1])
+    own = {
+        name: [f"attributes{place[len(provider) :]}" for place in found if _under(place, provider)]
+        for name, found in _places().items()
+    }
+    if own.get(key):
+        where = " or ".join(_said(place) for place in own[key][:3])
+        return f" here: '{key}' belongs {where} (check its indentation)"
+    close = difflib.get_close_matches(key, [name for name, found in own.items() if found], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _under(place: str, provider: str) -> bool:
+    return place == provider or place.startswith((f"{provider}.", f"{provider}["))
 
 
 def _place_of(loc: tuple[int | str, ...]) -> str:

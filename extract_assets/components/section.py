@@ -18,7 +18,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 from pydantic_core.core_schema import ErrorType
 
-from extract_assets.config import check_no_repeated_keys
+from extract_assets.config import check_no_repeated_keys, component_hint
 from extract_assets.core.errors import ConfigError
 from extract_assets.deployment import check_deployment
 from extract_assets.provider import Provider
@@ -45,7 +45,7 @@ class SectionComponent(dg.Component, Section):
     def get_model_cls(cls) -> type[BaseModel]:
         # The section's own validators check `attributes`, and dg reports a bad one with the
         # file, line and field path; only the value refused is left out of the report.
-        return _values_not_shown(cls.provider.section)
+        return _values_not_shown(cls.provider.section, cls.provider.name)
 
     @classmethod
     def load(cls, attributes: BaseModel | None, context: dg.ComponentLoadContext) -> Self:
@@ -99,17 +99,28 @@ class SectionComponent(dg.Component, Section):
         return _ComponentTranslator(self)
 
 
-def _values_not_shown(section: type[Section]) -> type[BaseModel]:
-    """`section`, whose refusals do not quote the value refused: dg prints each error's input,
-    and a key written where its variable's name belongs (`key_env`, or an `api_key:` that is
-    no setting) would be shown in the terminal, the UI and CI logs."""
+def _values_not_shown(section: type[Section], provider: str) -> type[BaseModel]:
+    """`section`, whose refusals do not quote the value refused, and say where a setting not
+    permitted belongs: dg prints each error's input, and a key written where its variable's
+    name belongs (`key_env`, or an `api_key:` that is no setting) would be shown in the
+    terminal, the UI and CI logs."""
+
+    def hide_values(
+        cls: type[BaseModel], data: Any, handler: ModelWrapValidatorHandler[Any]
+    ) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            errors = [_without_value(error, provider) for error in exc.errors()]
+            raise ValidationError.from_exception_data(exc.title, errors) from None
+
     if section not in _NOT_SHOWN:
         _NOT_SHOWN[section] = create_model(
             section.__name__,
             __base__=section,
             __validators__={
                 "_values_not_shown": cast(
-                    Callable[..., Any], model_validator(mode="wrap")(_hide_values)
+                    Callable[..., Any], model_validator(mode="wrap")(hide_values)
                 )
             },
         )
@@ -119,23 +130,19 @@ def _values_not_shown(section: type[Section]) -> type[BaseModel]:
 _NOT_SHOWN: dict[type[Section], type[BaseModel]] = {}
 
 
-def _hide_values(cls: type[BaseModel], data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
-    try:
-        return handler(data)
-    except ValidationError as exc:
-        errors = [_without_value(error) for error in exc.errors()]
-        raise ValidationError.from_exception_data(exc.title, errors) from None
-
-
-def _without_value(error: ErrorDetails) -> InitErrorDetails:
-    # A pydantic error type keeps its message from its context; any other keeps its text.
+def _without_value(error: ErrorDetails, provider: str) -> InitErrorDetails:
+    # A pydantic error type keeps its message from its context (dg renders each error again
+    # from its type and context); any other keeps its text.
     kind = error["type"] if error["type"] in get_args(ErrorType) else None
     hidden: InitErrorDetails = {
         "type": kind or PydanticCustomError(error["type"], error["msg"]),
         "loc": error["loc"],
         "input": "(not shown)",
     }
-    if kind and "ctx" in error:
+    if kind == "extra_forbidden":
+        hint = error["msg"] + component_hint(provider, error["loc"])
+        hidden |= {"type": "value_error", "ctx": {"error": ValueError(hint)}}
+    elif kind and "ctx" in error:
         hidden["ctx"] = error["ctx"]
     return hidden
 

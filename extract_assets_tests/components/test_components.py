@@ -157,6 +157,20 @@ def test_an_unknown_field_is_refused_by_name(sandbox: DefsFolderSandbox) -> None
     assert "Extra inputs are not permitted" in message
 
 
+def test_a_setting_at_the_wrong_level_says_where_it_belongs_in_the_attributes(
+    sandbox: DefsFolderSandbox,
+) -> None:
+    path = declare(sandbox, LinkupComponent, "web", {"name": "team", "extracts": []})
+    message = load_error(sandbox, path)
+    assert f"attributes.name at {path / 'defs.yaml'}:" in message
+    assert "'name' belongs in each entry of attributes.extracts" in message
+
+
+def test_a_misspelt_setting_suggests_the_right_one(sandbox: DefsFolderSandbox) -> None:
+    path = declare(sandbox, ExtractToComponent, "ads", {**EXTRACTTO, "sensors": {}})
+    assert "Extra inputs are not permitted (did you mean 'sensor'?)" in load_error(sandbox, path)
+
+
 def test_a_bad_base_url_says_how_to_leave_it_to_the_variable(sandbox: DefsFolderSandbox) -> None:
     path = declare(sandbox, LinkupComponent, "web", {"api": {"base_url": "{{ env.URL }}"}})
     message = load_error(sandbox, path)
