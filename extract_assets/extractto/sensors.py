@@ -99,47 +99,73 @@ def build_extractto_sensor(
         cursor = _Cursor.parse(context.cursor)
         requests: list[dg.RunRequest] = []
         with resource.get_client(retry_deadline_seconds=time_budget_seconds / 2) as client:
-            for extract in client.extracts():
-                spec = by_extract.get(extract.id)
-                if spec is None:
-                    continue
-                if time.monotonic() - started > time_budget_seconds:
-                    break
-                first_sighting = extract.id not in cursor.extracts
-                seen = cursor.extracts.setdefault(extract.id, _Seen())
-                _report_error(context, extract, seen)
-                if first_sighting:
-                    seen.last_sync = extract.last_sync.isoformat() if extract.last_sync else None
-                    continue
-                try:
-                    requests += _requests_for_sync(
+            try:
+                for extract in client.extracts():
+                    spec = by_extract.get(extract.id)
+                    if spec is None:
+                        continue
+                    if time.monotonic() - started > time_budget_seconds:
+                        break
+                    found = _tick_extract(
                         context,
                         client,
                         spec,
                         keys[spec.name],
                         extract,
-                        seen,
+                        cursor,
                         lookback_days,
                         started + time_budget_seconds,
                     )
-                except ApiError as error:
-                    if not error.retryable:
-                        # Failing the tick would fail every later one the same way, and keep
-                        # the other extracts from being read: this one's sync waits instead.
-                        context.log.warning(
-                            f"Extract.to extract {extract.id}: its rows cannot be read, so its "
-                            f"latest sync is read again next tick: {error}"
-                        )
-                        continue
-                    # Keep the extracts read: failing the tick would read them again next
-                    # time, and a service throttling after as many reads would wedge it.
-                    context.log.warning(
-                        f"Extract.to unavailable, resuming at extract {extract.id}: {error}"
-                    )
-                    break
+                    if found is None:
+                        break
+                    requests += found
+            except ApiError as error:
+                if not error.retryable:
+                    raise
+                # The extracts handled before keep what they found; the rest wait a tick.
+                context.log.warning(
+                    f"Extract.to unavailable listing extracts, resuming next tick: {error}"
+                )
         return dg.SensorResult(run_requests=requests, cursor=cursor.dump())
 
     return _sensor
+
+
+def _tick_extract(
+    context: dg.SensorEvaluationContext,
+    client: ExtractToClient,
+    spec: ExtractToExtractSpec,
+    key: dg.AssetKey,
+    extract: Extract,
+    cursor: _Cursor,
+    lookback_days: int,
+    deadline: float,
+) -> list[dg.RunRequest] | None:
+    """The runs one extract's news calls for; None when Extract.to is unavailable, which ends
+    the tick."""
+    first_sighting = extract.id not in cursor.extracts
+    seen = cursor.extracts.setdefault(extract.id, _Seen())
+    _report_error(context, extract, seen)
+    if first_sighting:
+        seen.last_sync = extract.last_sync.isoformat() if extract.last_sync else None
+        return []
+    try:
+        return _requests_for_sync(
+            context, client, spec, key, extract, seen, lookback_days, deadline
+        )
+    except ApiError as error:
+        if not error.retryable:
+            # Failing the tick would fail every later one the same way, and keep the other
+            # extracts from being read: this one's sync waits instead.
+            context.log.warning(
+                f"Extract.to extract {extract.id}: its rows cannot be read, so its latest sync "
+                f"is read again next tick: {error}"
+            )
+            return []
+        # Keep the extracts read: failing the tick would read them again next time, and a
+        # service throttling after as many reads would wedge it.
+        context.log.warning(f"Extract.to unavailable, resuming at extract {extract.id}: {error}")
+        return None
 
 
 def _report_error(context: dg.SensorEvaluationContext, extract: Extract, seen: _Seen) -> None:

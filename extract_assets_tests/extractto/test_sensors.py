@@ -330,3 +330,17 @@ def test_rows_refused_for_good_pass_the_extract_over_and_its_sync_is_read_once_t
     emulator.control.clear_faults()
     (request,) = tick()
     assert (request.tags[RANGE_START], request.tags[RANGE_END]) == (day.isoformat(),) * 2
+
+
+def test_a_listing_of_extracts_throttled_ends_the_tick_and_the_next_requests_the_sync(
+    emulator: EmulatorServer, tick: Tick, demo: dict[str, str], today: date
+) -> None:
+    tick()
+    day = today - timedelta(days=2)
+    outside_sync(emulator, demo["extract_id"], day, day)
+    emulator.control.add_fault(
+        "status", provider="extractto", path="/extracts$", status=429, retry_after="120", times=1
+    )
+    assert tick() == []
+    (request,) = tick()
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == (day.isoformat(),) * 2
