@@ -25,5 +25,6 @@ COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
 def compressed(body: bytes, header: str) -> bytes:
     """`body` in the codings a `Content-Encoding` header names, applied in the order named."""
     for coding in header.split(", "):
-        body = COMPRESSORS[coding](body)
+        if coding != "identity":
+            body = COMPRESSORS[coding](body)
     return body

@@ -453,7 +453,8 @@ class ApiClient:
         if read_body:
             # A body cut short is a transport failure like any other: read it here, in the loop.
             try:
-                if ", " in coding_of(response.headers.get("content-encoding")):
+                # Named with others, `identity` too makes httpx stack its decoders.
+                if "," in response.headers.get("content-encoding", ""):
                     return _stacked_read(response)
                 response.read()
             except BaseException:
@@ -830,9 +831,10 @@ def _json_of(response: httpx.Response) -> Any:
 
 def _stacked_read(response: httpx.Response) -> httpx.Response:
     """A successful `response` read whole and decoded, for a body in several codings in a row
-    (`zstd, br`): httpx's decoder of stacked codings feeds its zstd decoder again once the
-    frame ended, which fails every such answer where zstd was not the last applied. Downloads'
-    decoders undo them; a body they cannot read raises `httpx.DecodingError`, as httpx would."""
+    (`zstd, br`, `zstd, identity`): httpx's decoder of stacked codings feeds its zstd decoder
+    again once the frame ended, which fails every such answer where zstd was not the last
+    applied. Downloads' decoders undo them; a body they cannot read raises
+    `httpx.DecodingError`, as httpx would."""
     try:
         decoder = body_decoder(coding_of(response.headers["content-encoding"]))
         pieces = [piece for chunk in response.iter_raw() for piece in decoder.feed(chunk)]

@@ -120,7 +120,9 @@ def compressing(header: str) -> Iterator[str]:
         yield url
 
 
-@pytest.mark.parametrize("header", ["br", "zstd", "gzip, br", "zstd, br", "zstd, gzip"])
+@pytest.mark.parametrize(
+    "header", ["br", "zstd", "gzip, br", "zstd, br", "zstd, gzip", "zstd, identity"]
+)
 def test_an_answer_sent_in_br_zstd_or_stacked_codings_is_read(header: str) -> None:
     with compressing(header) as url, client_of(url) as client:
         assert client.get("t1").id == "t1"
