@@ -59,6 +59,7 @@ class SectionComponent(dg.Component, Section):
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         self._refuse_a_shared_account(context)
+        self._refuse_shared_asset_names(context)
         defs = self.provider.definitions(self, self.translator())
         # A project of components takes its run launcher from the instance: warn at load when
         # it spreads work over machines that this setup cannot reach.
@@ -84,6 +85,20 @@ class SectionComponent(dg.Component, Section):
                 "(for example `account: research`), or declare everything of one account in "
                 "one component."
             )
+
+    def _refuse_shared_asset_names(self, context: dg.ComponentLoadContext) -> None:
+        """An asset name declared by two components (of two providers) would end in Dagster's
+        bare 'Duplicate asset key': say which names, and in which folders."""
+        if self._folder is None:
+            return
+        mine = set(self.asset_names())
+        for other in context.component_tree.get_all_components(of_type=SectionComponent):
+            shared = sorted(mine & set(other.asset_names())) if other is not self else []
+            if shared:
+                raise ConfigError(
+                    f"asset names must be unique; {', '.join(shared)} declared in both "
+                    f"{self._folder} and {other._folder}: rename one in either defs.yaml."
+                )
 
     def get_asset_spec(self, props: AssetProps) -> dg.AssetSpec:
         """The `AssetSpec` of each of the component's assets; override in a subclass to change

@@ -386,3 +386,21 @@ def test_components_of_two_providers_need_no_account(sandbox: DefsFolderSandbox)
         assert {"team", "ads", "crm_sync"} <= {
             k.to_user_string() for k in defs.resolve_all_asset_keys()
         }
+
+
+def test_one_asset_name_in_components_of_two_providers_is_refused_naming_both_folders(
+    sandbox: DefsFolderSandbox,
+) -> None:
+    web = declare(sandbox, LinkupComponent, "web", LINKUP)
+    ads = declare(
+        sandbox,
+        ExtractToComponent,
+        "ads",
+        {"connections": [{"name": "team", "connection_id": "c-1"}]},
+    )
+    with pytest.raises(Exception) as failure:
+        with sandbox.build_all_defs():
+            pass
+    message = "\n".join(traceback.format_exception(failure.value))
+    assert "asset names must be unique; team declared in both" in message
+    assert str(web) in message and str(ads) in message
