@@ -1,5 +1,6 @@
-"""A Linkup result file of real-world rows sent through a CDN in br, zstd or stacked codings,
-broken off half way: it lands as the same table as the file sent plain, in every reader."""
+"""A Linkup result file of real-world rows sent through a CDN in br, zstd or stacked codings:
+broken off half way, it lands as the same table as the file sent plain, in every reader; its
+compressed stream ending early, it fails and writes nothing."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from extract_assets.core.errors import IncompleteResultError
 from extract_assets.emulator import EmulatorServer
 from extract_assets.linkup.client import LinkupClient
 from extract_assets.linkup.models import Task
@@ -79,3 +81,19 @@ def test_a_result_sent_in_br_zstd_or_stacked_codings_lands_as_the_plain_one(
     assert landed.schema == as_sent.schema
     rows = assert_all_readers_agree(tmp_path / "cdn", None, readers=WITHOUT_SPARK)
     assert rows == assert_all_readers_agree(tmp_path / "plain", None, readers=WITHOUT_SPARK)
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd", "gzip, br"])
+def test_a_result_whose_compressed_stream_ends_early_fails_and_writes_nothing(
+    real_world_task: Task, client: LinkupClient, tmp_path: Path, coding: str
+) -> None:
+    sent = compressed(plain_file(real_world_task), coding)
+
+    async def cut_short(request: Request) -> Response:
+        return Response(sent[: len(sent) - 16], headers={"Content-Encoding": coding})
+
+    with serving(Starlette(routes=[Route("/result.ndjson", cut_short)])) as url:
+        sent_through = through(real_world_task, f"{url}/result.ndjson")
+        with pytest.raises(IncompleteResultError, match="stream stopped before its end"):
+            client.write_result(sent_through, tmp_path / "cdn" / "part.parquet")
+    assert not (tmp_path / "cdn").exists() or not any((tmp_path / "cdn").iterdir())
