@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlparse
 
@@ -68,27 +67,44 @@ class LinkupExtractSpec(SpecSettings, TableSettings):
 
 def _check_references(schema: dict[str, Any]) -> None:
     """Refuse at load a `$ref` the schema cannot resolve within itself: the run's validator
-    would fail on it, or fetch it from the network."""
-    import jsonschema_rs
+    would fail on it, or fetch it from the network. Nothing is fetched here."""
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
 
-    def never_fetched(uri: str) -> Any:
-        raise ValueError(uri)
+    root = DRAFT202012.create_resource(schema)
+    ref = _unresolvable(schema, Registry().with_resource("", root).resolver(root.id() or ""))
+    if ref is None:
+        return
+    if ref.startswith("#"):
+        raise ValueError(
+            f"refers to {ref!r}, which the schema does not have: add it (under $defs) or "
+            "correct the $ref"
+        )
+    raise ValueError(
+        f"refers to {ref!r}, outside the schema: references are never fetched from files or "
+        "the network; copy that definition under $defs and refer to it as '#/$defs/<name>'"
+    )
 
-    try:
-        jsonschema_rs.validator_for(schema, retriever=never_fetched)
-    except jsonschema_rs.ValidationError as exc:
-        problem = str(exc).splitlines()[0]
-        outside = re.match(r"Resource '(.*?)' is not present", problem)
-        missing = re.match(r"Pointer '(.*?)' does not exist", problem)
-        if outside:
-            raise ValueError(
-                f"refers to {outside.group(1)!r}, outside the schema: references are never "
-                "fetched from files or the network; copy that definition under $defs and refer "
-                "to it as '#/$defs/<name>'"
-            ) from None
-        if missing:
-            raise ValueError(
-                f"refers to '#{missing.group(1)}', which the schema does not have: add it "
-                "(under $defs) or correct the $ref"
-            ) from None
-        raise ValueError(f"is not a JSON Schema the run can use: {problem}") from None
+
+# Keywords whose values are data, not schemas: a "$ref" key in them is no reference.
+_DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
+
+
+def _unresolvable(node: Any, resolver: Any) -> str | None:
+    """The first `$ref` under `node` that its schema resource (`$id`) cannot resolve."""
+    from referencing.exceptions import Unresolvable
+    from referencing.jsonschema import DRAFT202012
+
+    children: list[Any] = node if isinstance(node, list) else []
+    if isinstance(node, dict):
+        if isinstance(node.get("$id"), str):
+            resolver = resolver.in_subresource(DRAFT202012.create_resource(node))
+        if isinstance(node.get("$ref"), str):
+            try:
+                resolver.lookup(node["$ref"])
+            except Unresolvable:
+                return str(node["$ref"])
+        children = [value for key, value in node.items() if key not in _DATA_KEYWORDS]
+    return next(
+        (ref for child in children if (ref := _unresolvable(child, resolver)) is not None), None
+    )
