@@ -382,19 +382,6 @@ class ApiClient:
         return error.without(self._key)
 
     @contextmanager
-    def stream(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        bucket: str | None = None,
-    ) -> Iterator[httpx.Response]:
-        """A 2xx response whose body has not been read yet, for large API responses."""
-        with self._send(method, path, params=params, bucket=bucket) as response:
-            yield response
-
-    @contextmanager
     def _send(
         self,
         method: str,
