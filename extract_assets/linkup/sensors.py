@@ -404,6 +404,8 @@ def build_linkup_sensor(
             while True:
                 try:
                     result = _list(client, scan.page, page_size)
+                    # Before any of the page is handled, the scan may read page 1 again.
+                    scan.take(result, page_size, lambda: _list(client, 1, page_size))
                 except ApiError as error:
                     if not error.retryable:
                         raise
@@ -413,7 +415,6 @@ def build_linkup_sensor(
                         f"Linkup unavailable, resuming at page {scan.page}: {error}"
                     )
                     break
-                scan.take(result, page_size, lambda: _list(client, 1, page_size))
                 if scan.done or (
                     not scan.closing
                     and (

@@ -356,3 +356,18 @@ def test_a_tick_at_its_task_cap_on_a_full_last_page_still_reads_the_page_after(
     assert six.pages == [1, 2, 3, 4]
     six.complete("task_new", at(10))
     assert requested(tick(sensor, instance, resource, first.cursor)) == ["task_new"]
+
+
+def test_page_1_read_again_and_throttled_ends_the_tick_with_what_it_found(
+    six: Listing,
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    resource: LinkupResource,
+) -> None:
+    six.ignores_page = True
+    six.counts = lambda metadata: {"totalPages": 1_000_000}
+    six.throttled = {3}
+    first = tick(sensor, instance, resource, None)
+    assert requested(first) == ["task_5", "task_4"]
+    assert six.pages == [1, 2, 1]
+    assert requested(tick(sensor, instance, resource, first.cursor)) == []
