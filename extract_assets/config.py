@@ -141,7 +141,17 @@ _Loader.yaml_implicit_resolvers = {
 
 def config_path() -> Path:
     """`EXTRACT_ASSETS_CONFIG` when set, else the bundled demo file."""
-    return Path(os.environ.get(CONFIG_ENV) or DEMO_CONFIG)
+    named = os.environ.get(CONFIG_ENV)
+    if named is None:
+        return DEMO_CONFIG
+    if not named.strip():
+        # Set but empty (`EXTRACT_ASSETS_CONFIG=$UNSET_VARIABLE`): the demo's assets would
+        # load in its place, against the real services.
+        raise ConfigError(
+            f"{CONFIG_ENV} is set but empty: set it to your YAML file's path, or unset it to "
+            "load the demo's assets."
+        )
+    return Path(named)
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> ExtractAssetsConfig:

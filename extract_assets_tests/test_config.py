@@ -321,3 +321,11 @@ def test_a_missing_file_named_by_the_variable_says_where_it_was_looked_for_and_w
         ),
     ):
         load_config()
+
+
+def test_an_empty_config_variable_is_refused_rather_than_loading_the_demo(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EXTRACT_ASSETS_CONFIG", "")
+    with pytest.raises(ConfigError, match="EXTRACT_ASSETS_CONFIG is set but empty: set it to"):
+        load_config()
