@@ -39,12 +39,14 @@ MAX_BODY_BYTES = 1_048_576
 
 
 def resolve_secret(secret: str | None = None) -> str:
-    """The signing secret given, else `DATAEXTRACTOR_WEBHOOK_SECRET`; refuses an empty one.
+    """The signing secret given, else `DATAEXTRACTOR_WEBHOOK_SECRET`, without the newline or
+    spaces a pasted secret brings; refuses an empty one.
 
-    >>> resolve_secret("whsec-example")
+    >>> resolve_secret("whsec-example\n")
     'whsec-example'
     """
-    resolved = secret if secret is not None else os.environ.get(WEBHOOK_SECRET_ENV)
+    given = secret if secret is not None else os.environ.get(WEBHOOK_SECRET_ENV)
+    resolved = (given or "").strip()
     if not resolved:
         raise ConfigError(
             f"no dataextractor.io webhook secret: set {WEBHOOK_SECRET_ENV} to the secret shown "

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,11 +44,11 @@ class Receiver:
     store_path: Path
 
 
-@pytest.fixture
-def receiver(tmp_path: Path) -> Iterator[Receiver]:
-    store_path = tmp_path / "webhooks.sqlite3"
+@contextmanager
+def running_receiver(store_path: Path, secret: str = WEBHOOK_SECRET) -> Iterator[Receiver]:
+    """The receiver app served by uvicorn on a free loopback port until the block ends."""
     store = WebhookStore(store_path)
-    app = create_webhook_app(store, WEBHOOK_SECRET, max_body_bytes=MAX_BODY_BYTES)
+    app = create_webhook_app(store, secret, max_body_bytes=MAX_BODY_BYTES)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(
@@ -72,6 +73,12 @@ def receiver(tmp_path: Path) -> Iterator[Receiver]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[Receiver]:
+    with running_receiver(tmp_path / "webhooks.sqlite3") as running:
+        yield running
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from extract_assets_tests.dataextractor.conftest import (
     MAX_BODY_BYTES,
     WEBHOOK_SECRET,
     Receiver,
+    running_receiver,
     sign,
 )
 
@@ -210,6 +211,16 @@ def test_without_a_secret_the_receiver_refuses_to_start_naming_the_variable(
     monkeypatch.setenv(WEBHOOK_SECRET_ENV, "")
     with pytest.raises(ConfigError, match=WEBHOOK_SECRET_ENV):
         serve(db_path=tmp_path / "webhooks.sqlite3", secret=secret)
+
+
+@pytest.mark.parametrize("pasted", [f"{WEBHOOK_SECRET}\n", f" {WEBHOOK_SECRET} "], ids=repr)
+def test_a_secret_pasted_with_a_newline_or_spaces_verifies_what_was_signed_with_it(
+    pasted: str, http: httpx.Client, tmp_path: Path
+) -> None:
+    # `echo secret > file` and copied text carry such ends; no secret is made of them.
+    with running_receiver(tmp_path / "webhooks.sqlite3", secret=pasted) as receiver:
+        body = event_body()
+        assert post(http, receiver, body, sign(body)).status_code == 202
 
 
 def test_a_signed_event_with_no_data_and_an_unreadable_time_is_stored_not_refused(
