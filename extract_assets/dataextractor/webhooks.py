@@ -42,7 +42,7 @@ def resolve_secret(secret: str | None = None) -> str:
     """The signing secret given, else `DATAEXTRACTOR_WEBHOOK_SECRET`, without the newline or
     spaces a pasted secret brings; refuses an empty one.
 
-    >>> resolve_secret("whsec-example\n")
+    >>> resolve_secret("whsec-example\\n")
     'whsec-example'
     """
     given = secret if secret is not None else os.environ.get(WEBHOOK_SECRET_ENV)
