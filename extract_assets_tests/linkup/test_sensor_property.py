@@ -1,9 +1,9 @@
 """The Linkup sensor over generated histories of a listing, served on loopback and ticked for
-real: tasks created and finished between ticks and between two page reads of a tick (so the
-listing shifts under the scan), `updatedAt` in other spellings and to the second (ties),
-statuses in other cases, pages throttled, pages left short or empty by tasks filtered out
-after paging, fewer tasks a page than asked, counts missing or wrong, and an old backlog that
-takes many ticks.
+real: tasks created and finished between ticks and between two page reads of a tick, up to a
+page at once (so the listing shifts under the scan), `updatedAt` in other spellings and to the
+second (ties), statuses in other cases, pages throttled, pages left short or empty by tasks
+filtered out after paging, fewer tasks a page than asked, counts missing, wrong or stale (as of
+the tick's start), and an old backlog that takes many ticks.
 
 Whatever the history: every task that completes is requested exactly once (one RunRequest,
 one run key), within a bounded number of ticks of its completion; and the cursor keeps none of
@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,9 @@ class Change:
 @dataclass(frozen=True)
 class Tick:
     before: list[Change]
-    between_reads: dict[int, Change]
+    # After the nth read of the tick: up to a page of tasks at once, as new ones push the same
+    # tasks down a page between two reads.
+    between_reads: dict[int, list[Change]]
     throttled: frozenset[int]
 
 
@@ -91,14 +94,16 @@ changes = st.builds(
 ticks = st.builds(
     Tick,
     before=st.lists(changes, max_size=3),
-    between_reads=st.dictionaries(st.integers(1, 3), changes, max_size=1),
+    between_reads=st.dictionaries(
+        st.integers(1, 3), st.lists(changes, min_size=1, max_size=3), max_size=3
+    ),
     throttled=st.frozensets(st.integers(1, 3), max_size=1),
 )
 services = st.builds(
     Service,
     page_size=st.sampled_from([2, 3]),
     page_cap=st.sampled_from([None, 1, 2]),
-    counts=st.sampled_from(["right", "missing", "one page", "pages as asked"]),
+    counts=st.sampled_from(["right", "missing", "one page", "pages as asked", "stale"]),
     max_tasks_per_tick=st.sampled_from([2, 3]),
     backlog=st.integers(0, 12),
     filtered=st.frozensets(st.integers(0, 11)),
@@ -115,6 +120,8 @@ class History:
     running: list[str] = field(default_factory=list)
     completed_at: dict[str, int] = field(default_factory=dict)
     tick: int = 0
+    # The listing's size as a cache of its counts last saw it: at the start of a tick.
+    counted: int = 0
 
     def apply(self, change: Change) -> None:
         self.clock += timedelta(seconds=change.gap)
@@ -128,6 +135,10 @@ class History:
         else:
             self.running.append(task_id)
 
+    def apply_all(self, changes: list[Change]) -> None:
+        for change in changes:
+            self.apply(change)
+
     def created_after_backlog(self) -> int:
         return sum(1 for task in self.listing.tasks if task["id"].startswith("task_"))
 
@@ -139,6 +150,9 @@ class History:
             return {**metadata, "totalPages": 1}
         if self.service.counts == "pages as asked":
             return {**metadata, "pageSize": asked, "totalPages": -(-metadata["total"] // asked)}
+        if self.service.counts == "stale":
+            size = metadata["pageSize"]
+            return {**metadata, "total": self.counted, "totalPages": -(-self.counted // size)}
         return metadata
 
 
@@ -195,11 +209,12 @@ def prepare(history: History, plan: Tick) -> None:
     listing = history.listing
     for change in plan.before:
         history.apply(change)
+    history.counted = len(listing.tasks)
     read = len(listing.pages)
     listing.throttled = {read + number for number in plan.throttled}
     listing.after_read = {
-        read + number: (lambda change=change: history.apply(change))
-        for number, change in plan.between_reads.items()
+        read + number: partial(history.apply_all, changes)
+        for number, changes in plan.between_reads.items()
     }
 
 
