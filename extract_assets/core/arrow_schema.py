@@ -40,6 +40,7 @@ __all__ = [
     "python_parts",
     "widen_schema",
     "widen_type",
+    "with_sent_json",
 ]
 
 logger = logging.getLogger(__name__)
@@ -523,6 +524,27 @@ def _kind_held(known: pa.DataType) -> str:
     if pa.types.is_floating(known):
         return "float"
     return "text"
+
+
+def with_sent_json(table: pa.Table, records: Sequence[Any], known: pa.Schema) -> pa.Table:
+    """`table`, read from `records` by pyarrow, with the JSON text sent beside each column of
+    objects or lists whose shape `known` does not hold yet (see `python_parts`): pyarrow's
+    structs hold every key any record had, and the table may know the column as another kind
+    by the time it fits them."""
+    for name, kind in zip(table.column_names, table.schema.types, strict=True):
+        index = known.get_field_index(name)
+        if pa.types.is_nested(kind) and (index < 0 or _holds_null(known.field(index).type)):
+            field, texts = _json_part(name, [record.get(name) for record in records], SENT_JSON)
+            table = table.append_column(field, texts)
+    return table
+
+
+def _holds_null(kind: pa.DataType) -> bool:
+    if pa.types.is_struct(kind):
+        return any(_holds_null(child.type) for child in kind)
+    if pa.types.is_list(kind):
+        return _holds_null(kind.value_type)
+    return pa.types.is_null(kind)
 
 
 def _json_part(key: str, sent: Sequence[Any], role: bytes) -> tuple[pa.Field, pa.Array]:

@@ -521,7 +521,7 @@ def _parse_block(
     table = _read_by_pyarrow(block, known)
     if table is not None:
         table = _restore_dates(table, known)
-        if _holds_declared(table, known, exact):
+        if _holds_declared(table, known, exact) and _holds_known_shapes(table, known):
             converted.update(times_from_text(table, known))
             yield table
             return
@@ -589,6 +589,30 @@ def _holds_declared(table: pa.Table, known: pa.Schema, exact: frozenset[str]) ->
         if pa.types.is_nested(declared) and not of_known_types(found.type, declared):
             return False
     return True
+
+
+def _holds_known_shapes(table: pa.Table, known: pa.Schema) -> bool:
+    """Whether each object or list read by pyarrow is one where the table holds one, at every
+    depth. pyarrow is told no type where the table has seen only nulls (an empty list's
+    items), and an object read there where the table holds a list, or the reverse, goes whole
+    to its JSON variant as the text sent, which only the exact reader keeps."""
+    return all(
+        _same_shape(found.type, known.field(index).type)
+        for found in table.schema
+        if (index := known.get_field_index(found.name)) >= 0
+    )
+
+
+def _same_shape(found: pa.DataType, known: pa.DataType | None) -> bool:
+    if known is None or pa.types.is_null(known):
+        return True
+    if pa.types.is_struct(found):
+        return pa.types.is_struct(known) and all(
+            _same_shape(child.type, _child(known, child.name)) for child in found
+        )
+    if pa.types.is_list(found):
+        return pa.types.is_list(known) and _same_shape(found.value_type, known.value_type)
+    return True  # pyarrow was told the type the table holds, and refuses another
 
 
 def _is_utf8(block: memoryview) -> bool:

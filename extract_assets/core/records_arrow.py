@@ -21,6 +21,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from extract_assets.core.arrow_schema import PART, with_sent_json
 from extract_assets.core.column_names import keyed
 from extract_assets.core.parquet import ndjson_tables, times_from_text
 
@@ -55,7 +56,13 @@ def records_tables(
         yield table
         return
     lines = b"".join(_json_line(record, leave_out) for record in records)
-    yield from ndjson_tables(lines, known, first_row=first_row, converted=converted, exact=exact)
+    tables = list(
+        ndjson_tables(lines, known, first_row=first_row, converted=converted, exact=exact)
+    )
+    if len(tables) == 1 and not any(PART in (f.metadata or {}) for f in tables[0].schema):
+        # Read by pyarrow, which keeps no text of objects and lists.
+        tables = [with_sent_json(tables[0], records, keyed(known))]
+    yield from tables
 
 
 def _json_line(record: Mapping[str, Any], leave_out: str | None) -> bytes:

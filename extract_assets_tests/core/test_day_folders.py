@@ -5,6 +5,7 @@ contract allows, read back with pyarrow, DuckDB, Polars and pandas."""
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -26,6 +27,7 @@ from extract_assets.core.instants import utc_day
 from extract_assets.core.read_ahead import read_ahead
 from extract_assets.core.spill import TableSpill
 from extract_assets.core.table import TableWriter
+from extract_assets_tests.core import test_contract_any_values as any_values
 from extract_assets_tests.readers import READERS as EVERY_READER
 from extract_assets_tests.readers import WITHOUT_SPARK, assert_all_readers_agree, read_with_all
 
@@ -476,3 +478,43 @@ def _texts(*values: Any) -> list[str]:
         elif isinstance(value, str) and value.startswith("["):
             found.append(value)
     return found
+
+
+@settings(max_examples=25, deadline=None)
+@given(days=any_values.DAYS, declared=st.booleans(), in_order=st.booleans())
+def test_any_values_of_days_that_spill_are_each_kept_in_their_column_or_a_variant(
+    days: list[list[dict[str, Any]]], declared: bool, in_order: bool
+) -> None:
+    """Every page's rows let go at once (as a day past `_PENDING_ROWS` lets them go), pages of
+    two rows, in date order or not, all days in one write."""
+    days = any_values.numbered(days)
+    page = [
+        {**any_values.as_text(row), "date": DAYS[index].isoformat()}
+        for index, rows in enumerate(days)
+        for row in rows
+    ]
+    if not in_order:
+        page.reverse()
+    pages = [page[start : start + 2] for start in range(0, len(page), 2)]
+    schema = any_values.DECLARED if declared else None
+    with tempfile.TemporaryDirectory() as place, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(day_folders, "_PENDING_ROWS", 1)
+        written = write_day_folders(pages, Path(place) / "t", DAYS, json_schema=schema)
+        stored = assert_all_readers_agree(Path(place) / "t", "date", WITHOUT_SPARK)
+    any_values.assert_every_value_kept(
+        any_values.as_text(days), stored, written.table.changes.renamed
+    )
+
+
+def test_an_object_let_go_before_its_day_made_the_column_a_list_goes_whole_to_json_as_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(day_folders, "_PENDING_ROWS", 1)
+    pages = [
+        [{"date": _D1, "o": []}],
+        [{"date": _D2, "o": {"a": None}}, {"date": _D2, "o": {"b": 1}}],
+    ]
+    write_day_folders(pages, tmp_path / "t", DAYS[:2])
+
+    rows = assert_all_readers_agree(tmp_path / "t", "date", WITHOUT_SPARK)
+    assert sorted(filter(None, (row["o__v_json"] for row in rows))) == ['{"a":null}', '{"b":1}']

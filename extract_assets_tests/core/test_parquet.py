@@ -21,6 +21,7 @@ from extract_assets.core.contract import Fitter, SchemaContract
 from extract_assets.core.errors import IncompleteResultError, OutputError
 from extract_assets.core.parquet import SinkResult, write_ndjson, write_records
 from extract_assets.core.storage import location
+from extract_assets.core.table import TableWriter
 from extract_assets_tests.readers import read_with_all
 
 UTC_MICROS = pa.timestamp("us", tz="UTC")
@@ -565,3 +566,21 @@ def test_records_expected_rows_mismatch_raises(tmp_path: Path) -> None:
 def test_records_that_are_not_objects_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="row 2 is a list"):
         write_records([{"a": 1}, [1, 2]], tmp_path / "out.parquet")  # type: ignore[list-item]
+
+
+def test_objects_sent_where_the_table_holds_lists_of_nulls_go_whole_to_json_as_sent(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "linkup" / "t"
+    lines = [b'{"o": []}\n', b'{"o": {"a": 1}}\n{"o": {"b": null}}\n']
+    for index, text in enumerate(lines):  # the first file makes `o` a list of nulls
+        with TableWriter(folder) as table:
+            table.stage_ndjson([text], folder / f"part-{index}.parquet")
+            table.publish()
+
+    rows = read_with_all(folder, None, ("pyarrow", "duckdb", "polars", "pandas"))
+    for reader, got in rows.items():
+        assert sorted(filter(None, (row["o__v_json"] for row in got))) == [
+            '{"a":1}',
+            '{"b":null}',
+        ], reader

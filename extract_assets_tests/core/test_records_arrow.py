@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from extract_assets.core.arrow_schema import PART, SENT_JSON
 from extract_assets.core.parquet import ndjson_tables
 from extract_assets.core.records_arrow import records_tables
 
@@ -47,7 +48,7 @@ def _as_text(records: list[dict[str, Any]]) -> list[pa.Table]:
     ],
 )
 def test_records_read_as_their_json_text_reads(records: list[dict[str, Any]]) -> None:
-    direct = list(records_tables(records, KNOWN, converted=Counter()))
+    direct = [_without_sent_json(t) for t in records_tables(records, KNOWN, converted=Counter())]
     text = _as_text(records)
 
     assert sum(t.num_rows for t in direct) == len(records)
@@ -59,6 +60,21 @@ def test_records_read_as_their_json_text_reads(records: list[dict[str, Any]]) ->
     ]
     assert [t.schema for t in direct] == [t.schema for t in shown]
     assert _values(direct) == _values(shown)
+
+
+def _without_sent_json(table: pa.Table) -> pa.Table:
+    """The table without the JSON text sent beside objects and lists (tested below)."""
+    kept = [i for i, f in enumerate(table.schema) if (f.metadata or {}).get(PART) != SENT_JSON]
+    return table.select(kept)
+
+
+def test_objects_of_a_column_the_table_does_not_know_come_with_the_text_sent() -> None:
+    records = [{"o": {"a": None}}, {"o": {"b": [1.5, 2]}}, {"o": None}]
+    (table,) = records_tables(records, pa.schema([]), converted=Counter())
+
+    parts = zip(table.schema, table.columns, strict=True)
+    texts = [c for f, c in parts if (f.metadata or {}).get(PART)]
+    assert [t.to_pylist() for t in texts] == [['{"a":null}', '{"b":[1.5,2]}', None]]
 
 
 def _names(tables: list[pa.Table]) -> set[str]:
