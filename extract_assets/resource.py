@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import dagster as dg
 from pydantic import Field, PrivateAttr
@@ -23,6 +23,15 @@ class ClientSettings(ClientOptions):
     base_url: str
 
 
+def api_key_env_field(default: str) -> Any:
+    """The `api_key_env` setting of a provider's resource, `default` its usual variable."""
+    return Field(
+        default=default,
+        description="The environment variable the key is read from, named by the errors that "
+        "say what to fix; set from the dg.EnvVar given as api_key.",
+    )
+
+
 class ProviderResource(dg.ConfigurableResource):
     """Base of the provider resources; each names its environment variables and default URL."""
 
@@ -30,6 +39,7 @@ class ProviderResource(dg.ConfigurableResource):
     default_base_url: ClassVar[str]
 
     api_key: str = Field(repr=False, description="API key. Pass dg.EnvVar(...), never a literal.")
+    api_key_env: str
     base_url: str | None = Field(
         default=None,
         description="API base URL; default: the provider's *_BASE_URL variable, else the real API.",
@@ -48,6 +58,18 @@ class ProviderResource(dg.ConfigurableResource):
 
     _state: SharedState | None = PrivateAttr(default=None)
 
+    # Hidden from type checkers, which keep checking each setting passed by name.
+    if not TYPE_CHECKING:
+
+        def __init__(self, **config: Any) -> None:
+            # The variable named in `dg.EnvVar(...)` is where the user keeps the key: errors
+            # must send them there, whatever name a YAML `api.key_env` or their code gave it.
+            # Set here, not in a validator: Dagster keeps as run config only what is passed.
+            key = config.get("api_key")
+            if isinstance(key, dg.EnvVar):
+                config.setdefault("api_key_env", key.env_var_name)
+            super().__init__(**config)
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Runs, steps and sensor ticks get the instance here; its database is the shared store.
         self._state = state_for(context.instance)
@@ -62,6 +84,7 @@ class ProviderResource(dg.ConfigurableResource):
             retry=self.retry_policy(retry_deadline_seconds),
             poll=self.poll_policy(),
             state=self.shared_state(),
+            api_key_env=self.api_key_env,
         )
 
     def shared_state(self) -> SharedState | None:

@@ -33,14 +33,16 @@ class Api:
 
 class ClientOptions(TypedDict, total=False):
     """How any client calls its API: `timeouts`, `retry`, `poll` (waiting for work to finish),
-    `progress_every` (seconds between progress logs) and `state` (rate budgets shared by every
-    process and machine)."""
+    `progress_every` (seconds between progress logs), `state` (rate budgets shared by every
+    process and machine) and `api_key_env` (the variable the key was read from, named by the
+    errors that say which one to fix)."""
 
     timeouts: Timeouts | None
     retry: RetryPolicy | None
     poll: PollPolicy | None
     progress_every: float
     state: SharedState | None
+    api_key_env: str | None
 
 
 def one_rate(per_minute: float | None, burst: int = 10) -> dict[str, tuple[float, int]] | None:
@@ -86,6 +88,7 @@ class ProviderClient:
             retry=options.get("retry"),
             limiters=limiters,
             base_url_env=api.base_url_env,
+            api_key_env=options.get("api_key_env"),
         )
         self.poll = options.get("poll") or PollPolicy()
         self.progress_every = options.get("progress_every", 5.0)

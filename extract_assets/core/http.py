@@ -122,6 +122,8 @@ class ErrorContext:
     url: str
     request_id: str | None
     retry_after: float | None
+    # The variable the key was read from, for the errors that say which one to fix.
+    api_key_env: str | None = None
 
     def error(
         self,
@@ -250,6 +252,16 @@ def _is_under(url: httpx.URL, base: httpx.URL) -> bool:
     )
 
 
+def _no_key(provider: str, api_key_env: str | None) -> str:
+    """Why there is no key to send, naming the variable it was read from, and what to do."""
+    if api_key_env is None:
+        return f"{provider}: no API key was given: pass the key as api_key."
+    return (
+        f"{provider}: {api_key_env} is set but holds no API key (it is empty or only spaces): "
+        f"set {api_key_env} to your {provider} API key where the code location runs."
+    )
+
+
 class ApiClient:
     """One provider's HTTP API: auth, retries, typed errors, rate limits and downloads.
 
@@ -271,9 +283,10 @@ class ApiClient:
         seed: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
         base_url_env: str | None = None,
+        api_key_env: str | None = None,
     ) -> None:
         if not api_key or not api_key.strip():
-            raise ConfigError(f"{provider}: no API key is configured.")
+            raise ConfigError(_no_key(provider, api_key_env))
         self.provider = provider
         self._key = api_key.strip()
         self.base_url = httpx.URL(base_url.rstrip("/") + "/")
@@ -281,6 +294,7 @@ class ApiClient:
         self.timeouts = timeouts or Timeouts()
         self._error_factory = error_factory
         self._base_url_env = base_url_env
+        self._api_key_env = api_key_env
         self._limiters = dict(limiters or {})
         self._rng = random.Random(seed)
         self._sleep = sleep
@@ -505,6 +519,7 @@ class ApiClient:
             url=url,
             request_id=request_id,
             retry_after=parse_retry_after(response.headers.get("retry-after")),
+            api_key_env=self._api_key_env,
         )
 
     def _expired_link(self, response: httpx.Response, url: str, refreshes: int) -> ApiError:

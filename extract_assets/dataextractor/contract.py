@@ -73,14 +73,20 @@ def error_from_response(response: httpx.Response, ctx: ErrorContext) -> ApiError
         cls = CursorExpiredError
     elif status == 402:
         cls = PaymentRequiredError
-    return ctx.error(cls, detail, status=status, hint=_HINTS.get(status))
+    return ctx.error(cls, detail, status=status, hint=_hint(status, ctx.api_key_env or API_KEY_ENV))
+
+
+def _hint(status: int, key_env: str) -> str | None:
+    """What to do; a refused key names `key_env`, the variable the key was read from."""
+    if status == 401:
+        return (
+            f"the key in {key_env} is missing, invalid or revoked: create one on the Developer "
+            f"page of your dataextractor.io account settings and set {key_env} to it."
+        )
+    return _HINTS.get(status)
 
 
 _HINTS = {
-    401: (
-        f"the key in {API_KEY_ENV} is missing, invalid or revoked: create one on the Developer "
-        "page of your dataextractor.io account settings."
-    ),
     402: (
         "the monthly extraction quota of your plan is used up (Free 10, Pro 500): upgrade the "
         "plan or wait for next month. This document was not uploaded."

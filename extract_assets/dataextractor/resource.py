@@ -8,12 +8,13 @@ from pydantic import Field
 
 from extract_assets.dataextractor.client import DataExtractorClient
 from extract_assets.dataextractor.contract import (
+    API_KEY_ENV,
     BASE_URL_ENV,
     DEFAULT_BASE_URL,
     READS_PER_MINUTE,
     WRITES_PER_MINUTE,
 )
-from extract_assets.resource import ProviderResource
+from extract_assets.resource import ProviderResource, api_key_env_field
 
 
 class DataExtractorResource(ProviderResource):
@@ -26,6 +27,8 @@ class DataExtractorResource(ProviderResource):
 
     base_url_env: ClassVar[str] = BASE_URL_ENV
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
+
+    api_key_env: str = api_key_env_field(API_KEY_ENV)
 
     reads_per_minute: float = Field(
         default=READS_PER_MINUTE, description="The plan's limit for list and get, per key."

@@ -65,13 +65,15 @@ def error_from_response(response: httpx.Response, ctx: ErrorContext) -> ApiError
         cls = PaymentRequiredError
     elif status == 403:
         cls = PermissionDeniedError
-    return ctx.error(cls, detail, status=status, hint=_hint(status, detail))
+    hint = _hint(status, detail, ctx.api_key_env or API_KEY_ENV)
+    return ctx.error(cls, detail, status=status, hint=hint)
 
 
-def _hint(status: int, detail: str) -> str | None:
+def _hint(status: int, detail: str, key_env: str) -> str | None:
+    """What to do; a refused key names `key_env`, the variable the key was read from."""
     if status == 401:
         return (
-            f"the key in {API_KEY_ENV} was refused. Extract.to keys are valid for 90 days: if "
+            f"the key in {key_env} was refused. Extract.to keys are valid for 90 days: if "
             f"yours is older, copy a new one from {KEY_PAGE} (Profile → API Key)."
         )
     if status == 402:
@@ -81,9 +83,9 @@ def _hint(status: int, detail: str) -> str | None:
         )
     if status == 403:
         return (
-            "the key's user lacks the role this needs. Ask an Extract.to admin to grant it "
-            "under Settings > Roles & Permissions (Creator or Admin for writes, Billing for "
-            "plans and usage)."
+            f"the user of the key in {key_env} lacks the role this needs. Ask an Extract.to "
+            "admin to grant it under Settings > Roles & Permissions (Creator or Admin for "
+            "writes, Billing for plans and usage)."
         )
     return None
 

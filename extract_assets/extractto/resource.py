@@ -7,8 +7,8 @@ from typing import ClassVar
 from pydantic import Field
 
 from extract_assets.extractto.client import ExtractToClient
-from extract_assets.extractto.contract import BASE_URL_ENV, DEFAULT_BASE_URL
-from extract_assets.resource import PacedResource
+from extract_assets.extractto.contract import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
+from extract_assets.resource import PacedResource, api_key_env_field
 
 
 class ExtractToResource(PacedResource):
@@ -21,6 +21,8 @@ class ExtractToResource(PacedResource):
 
     base_url_env: ClassVar[str] = BASE_URL_ENV
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
+
+    api_key_env: str = api_key_env_field(API_KEY_ENV)
 
     busy_timeout_seconds: float = Field(
         default=3600.0,

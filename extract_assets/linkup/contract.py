@@ -36,10 +36,6 @@ _CODE_CLASSES: dict[str, type[ApiError]] = {
 }
 
 _HINTS: dict[str, str] = {
-    "UNAUTHORIZED": (
-        f"check {API_KEY_ENV}: the key is missing, mistyped or revoked. Copy a key from the "
-        "Linkup dashboard (app.linkup.so) into the environment of the Dagster code location."
-    ),
     "TASK_TYPE_NOT_SUPPORTED": (
         "extract is a closed beta at Linkup: ask Linkup to enable extract tasks for your "
         "organization, then materialize again."
@@ -52,7 +48,6 @@ _HINTS: dict[str, str] = {
         "this request would pass the budget limit set on your Linkup organization: raise the "
         "limit in the Linkup dashboard or wait for the next budget period."
     ),
-    "FORBIDDEN": "the key is not allowed to do this (an IP allow-list, or a restricted key).",
     "VALIDATION_ERROR": "fix the extract spec (q, url, schema, verifyUrls) as the details say.",
 }
 
@@ -68,13 +63,26 @@ def error_from_response(response: httpx.Response, ctx: ErrorContext) -> ApiError
         message,
         status=response.status_code,
         code=code,
-        hint=_HINTS.get(code or "") or _status_hint(response.status_code),
+        hint=_hint(code, response.status_code, ctx.api_key_env or API_KEY_ENV),
     )
 
 
-def _status_hint(status: int) -> str | None:
-    if status == 401:
-        return _HINTS["UNAUTHORIZED"]
+def _hint(code: str | None, status: int, key_env: str) -> str | None:
+    """What to do; a refused key names `key_env`, the variable the key was read from."""
+    known = _HINTS.get(code or "")
+    if known is not None:
+        return known
+    if code == "UNAUTHORIZED" or status == 401:
+        return (
+            f"check {key_env}: the key is missing, mistyped or revoked. Copy a key from the "
+            f"Linkup dashboard (app.linkup.so) into {key_env} where the Dagster code location "
+            "runs."
+        )
+    if code == "FORBIDDEN":
+        return (
+            f"the key in {key_env} is not allowed to do this (an IP allow-list, or a "
+            "restricted key)."
+        )
     return None
 
 

@@ -7,21 +7,24 @@ from typing import ClassVar
 from pydantic import Field
 
 from extract_assets.linkup.client import LinkupClient
-from extract_assets.linkup.contract import BASE_URL_ENV, DEFAULT_BASE_URL
-from extract_assets.resource import PacedResource
+from extract_assets.linkup.contract import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
+from extract_assets.resource import PacedResource, api_key_env_field
 
 
 class LinkupResource(PacedResource):
-    """Connection settings for Linkup's `/v1/extract`; the key comes from `LINKUP_API_KEY`.
+    """Connection settings for Linkup's `/v1/extract`; the key comes from `LINKUP_API_KEY`,
+    or the variable its `dg.EnvVar` names, which errors then name.
 
     >>> import dagster as dg
-    >>> resource = LinkupResource(api_key=dg.EnvVar("LINKUP_API_KEY"))
-    >>> resource.poll_timeout_seconds
-    1200.0
+    >>> resource = LinkupResource(api_key=dg.EnvVar("TEAM_LINKUP_KEY"))
+    >>> resource.api_key_env, resource.poll_timeout_seconds
+    ('TEAM_LINKUP_KEY', 1200.0)
     """
 
     base_url_env: ClassVar[str] = BASE_URL_ENV
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
+
+    api_key_env: str = api_key_env_field(API_KEY_ENV)
 
     queue_wait_seconds: float = Field(
         default=1800.0, description="How long to wait for a slot when too many tasks are queued."
