@@ -189,7 +189,7 @@ def resource(emulator: EmulatorServer) -> ExtractToResource:
 
 
 @settings(
-    max_examples=12,
+    max_examples=8,
     # An example plays up to a dozen ticks and two runs against the emulator; shrinking one
     # takes minutes.
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
