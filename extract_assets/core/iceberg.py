@@ -40,8 +40,8 @@ from extract_assets.core.table import (
     TableWriter,
     _grow,
     _with_new_columns,
-    output_errors,
 )
+from extract_assets.core.writable import output_errors
 
 if TYPE_CHECKING:
     from pyiceberg.expressions import BooleanExpression

@@ -26,7 +26,6 @@ import contextlib
 import copy
 import dataclasses
 import datetime as dt
-import errno
 import fcntl
 import json
 import logging
@@ -51,7 +50,6 @@ from extract_assets.core.contract import (
     SchemaChanges,
     SchemaContract,
 )
-from extract_assets.core.errors import OutputError
 from extract_assets.core.leftovers import remove_leftovers, temp_dir
 from extract_assets.core.parquet import (
     SinkResult,
@@ -74,6 +72,7 @@ from extract_assets.core.storage import (
     read_text,
     upload,
 )
+from extract_assets.core.writable import output_errors
 
 if TYPE_CHECKING:
     from extract_assets.core.iceberg import IcebergCommit
@@ -556,29 +555,6 @@ class TableWriter:
                 handle = held.enter_context((staging / f".{self.folder.name}.lock").open("a"))
                 fcntl.flock(handle, fcntl.LOCK_EX)
             yield
-
-
-@contextlib.contextmanager
-def output_errors(folder: Location) -> Iterator[None]:
-    """An operating system's refusal to write under `folder` as one line that says what to do."""
-    try:
-        yield
-    except (ConnectionError, TimeoutError):
-        raise  # the source's network, not the output location
-    except OSError as error:
-        where = error.filename or folder
-        if error.errno == errno.ENOSPC:
-            what = f"the disk holding {where} is full: free space there, or"
-        elif isinstance(error, NotADirectoryError | FileExistsError):
-            what = f"{where} is in the way: part of the output path is a file, not a folder;"
-        elif isinstance(error, PermissionError):
-            what = f"{where} is not writable for this process: grant write access, or"
-        else:
-            what = f"writing under {folder} failed ({error.strerror or error});"
-        raise OutputError(
-            f"Cannot write the table at {folder}: {what} set EXTRACT_ASSETS_OUTPUT (or the "
-            "definitions' output_dir) to a writable folder. Nothing was changed."
-        ) from error
 
 
 def _file_schema(path: Location) -> pa.Schema:

@@ -13,6 +13,7 @@ from extract_assets.core.errors import ConflictError
 from extract_assets.core.paths import day_file
 from extract_assets.core.state import SharedState
 from extract_assets.core.storage import Location, glob_files, open_parquet
+from extract_assets.core.writable import check_writable
 from extract_assets.extractto.client import ConnectionRunFailedError, ExtractToClient
 from extract_assets.extractto.contract import columns_json_schema
 from extract_assets.extractto.models import ConnectionRun, Extract
@@ -139,6 +140,8 @@ def _extract_asset(
         days = _days(window.start.date(), window.end.date())
         folder = builder.folder(spec.name)
         iceberg = builder.iceberg_target(spec.name, spec, (DATE_COLUMN, "date"))
+        if iceberg is None:
+            check_writable(folder)  # before the sync is paid for
         with resource.get_client() as client:
             if config.sync:
                 extract = client.sync(

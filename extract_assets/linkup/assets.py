@@ -10,6 +10,7 @@ from extract_assets.builder import AssetBuilder, BuildOptions
 from extract_assets.core.errors import NotFoundError
 from extract_assets.core.paths import schema_document, table_file
 from extract_assets.core.storage import Location, open_parquet, read_text
+from extract_assets.core.writable import check_writable
 from extract_assets.instance_state import state_for
 from extract_assets.io_manager import binding_io_manager
 from extract_assets.linkup.client import LinkupClient
@@ -127,6 +128,7 @@ def _build_asset(spec: LinkupExtractSpec, builder: AssetBuilder) -> dg.AssetsDef
             early = stack.enter_context(table_writer()) if iceberg else None
             if early is None:
                 read_text(schema_document(folder))
+                check_writable(folder)
             task = _reattach_or_create(context, client, spec, where.named(spec.name))
             table = early or stack.enter_context(table_writer())
             task = client.wait(task.id)

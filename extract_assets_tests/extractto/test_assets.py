@@ -400,3 +400,21 @@ def test_a_connection_run_requested_while_another_is_active_waits_for_it(
     our_run = run_at_emulator(extractto_url, connection_id, ours)
     assert earlier_run["status"] == our_run["status"] == "succeeded"
     assert our_run["started_at"] > earlier_run["finished_at"]
+
+
+def test_an_output_path_that_is_a_file_fails_the_run_before_extract_to_syncs(
+    emulator: EmulatorServer,
+    fast_resource: ExtractToResource,
+    tmp_path: Path,
+    instance: dg.DagsterInstance,
+    demo: dict[str, str],
+) -> None:
+    (tmp_path / "extractto").write_text("not a folder")
+
+    result = materialize(
+        fast_resource, tmp_path, instance, demo["extract_id"], partition_key="2026-09-14"
+    )
+
+    assert not result.success
+    assert "part of the output path is a file" in event_log_text(instance, result)
+    assert emulator.control.extractto_extracts()[0]["syncs"] == []

@@ -323,3 +323,18 @@ def test_task_outputs_keep_a_property_an_earlier_tasks_schema_declared_inside_an
     later = next(row for row in rows if row["task_id"] == "t2")
     assert later["person"] is None
     assert json.loads(later["person__v_json"]) == {"age": 1.5, "name": "Ada"}
+
+
+def test_an_output_path_that_is_a_file_fails_the_run_before_linkup_is_paid(
+    emulator: EmulatorServer,
+    fast_resource: LinkupResource,
+    tmp_path: Path,
+    instance: dg.DagsterInstance,
+) -> None:
+    (tmp_path / "linkup").write_text("not a folder")
+
+    result = materialize(fast_resource, tmp_path, instance)
+
+    assert not result.success
+    assert "part of the output path is a file" in event_log_text(instance, result)
+    assert emulator.control.linkup_tasks() == []
