@@ -200,9 +200,13 @@ def _requests_for_sync(
         # `last_sync` stamped as a sync starts precedes that sync's own rows.
         since = seen.inserted or seen.last_sync
         written = _read_written(context, client, extract, since, lookback_days, deadline)
+        # A sync begun while the rows were read had the rows it wrote so far taken for ours:
+        # the stamp read before then stays, so they are read again once it is seen.
+        trusted = not ours or _unchanged(client, extract)
         # Noted once its days are read: a read that fails leaves the sync to the next tick.
         seen.last_sync = current
-        seen.inserted = written.newest
+        if trusted:
+            seen.inserted = written.newest
         days = written.days_of_others(current) if ours else written.days()
         due |= {day.isoformat(): current for day in days}
     ranges, seen.early = _partition_ranges(spec, due)
@@ -221,6 +225,12 @@ def _requests_for_sync(
         )
         for first, last, sync in ranges
     ]
+
+
+def _unchanged(client: ExtractToClient, extract: Extract) -> bool:
+    """Whether the extract is as listed: no sync has begun since."""
+    now = client.extract(extract.id)
+    return now.status != SYNCING and now.last_sync == extract.last_sync
 
 
 def _new_sync(extract: Extract, seen: _Seen) -> str | None:
