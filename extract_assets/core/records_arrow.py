@@ -7,7 +7,9 @@ one kind per column: text, integers, numbers or booleans. Such a column becomes 
 straight from the Python values, with the same type and values the JSON reader would give.
 Anything else — a column mixing kinds, nested values, numbers as text in a typed column, an
 integer beyond 64 bits, NaN — sends the whole batch through the sink's own reader
-(`parquet.ndjson_tables`) as JSON text: exact, at the old cost, only for that batch.
+(`parquet.ndjson_tables`) as JSON text: exact, at the old cost, only for that batch. Objects
+and lists pyarrow read there, in a column whose shape the table does not know yet, come with
+the JSON text sent beside them (`arrow_schema.with_sent_json`), as the exact reader gives it.
 """
 
 from __future__ import annotations
