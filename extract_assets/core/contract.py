@@ -64,6 +64,7 @@ from extract_assets.core.column_names import ColumnNames, case_apart, column_key
 from extract_assets.core.contract_setting import DEFAULT_CONTRACT, SchemaContract
 from extract_assets.core.errors import ExtractAssetsError
 from extract_assets.core.instants import parse_instant
+from extract_assets.core.json_text import json_text
 
 __all__ = [
     "DEFAULT_CONTRACT",
@@ -843,4 +844,6 @@ _python_converters: dict[str, dict[type, Callable[[Any], Any]]] = {
     "bigint": {str: _int_or_none, float: _float_to_int_value},
     "double": {str: _text_to_float},
     "bool": {str: _text_to_bool_value},
+    # Anything is text as its JSON text (README); counted here, as the readers cannot count it.
+    "text": {kind: json_text for kind in (int, float, bool, dict, list)},
 }
