@@ -28,7 +28,7 @@ from extract_assets_tests.readers import describe_difference, read_with_all
 
 from .conftest import SECRET_KEY
 from .test_assets import materialize
-from .test_sensors import OURS, outside_task, tick
+from .test_sensors import OURS, outside_task, requested, tick
 
 SEED = 11
 READERS = ("pyarrow", "duckdb", "polars", "pandas")
@@ -231,10 +231,6 @@ def instant(text: str) -> datetime:
     """A time Linkup wrote as an aware UTC instant; one without an offset is UTC."""
     moment = datetime.fromisoformat(text)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def requested(result: Any) -> list[str]:
-    return [str(request.partition_key) for request in result.run_requests or []]
 
 
 def test_a_task_finishing_in_the_second_of_a_handled_one_listed_after_it_is_requested(

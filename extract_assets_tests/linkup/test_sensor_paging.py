@@ -13,8 +13,7 @@ import pytest
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
 from extract_assets_tests.linkup.listing import Counts, Listing, at
-from extract_assets_tests.linkup.test_sensor_ties import requested
-from extract_assets_tests.linkup.test_sensors import OURS, tick
+from extract_assets_tests.linkup.test_sensors import OURS, requested, requested_over_ticks, tick
 
 PAGE_SIZE = 2
 IDS = [f"task_{number}" for number in range(6)]
@@ -231,12 +230,7 @@ def test_a_tick_resumed_on_a_listing_serving_fewer_than_asked_reads_it_whole(
     }
     outputs = build_linkup_task_outputs_asset(output_dir=str(tmp_path))
     sensor = build_linkup_sensor([OURS], outputs, page_size=asked, max_tasks_per_tick=2)
-    cursor, handled = None, []
-    for _ in range(4):
-        result = tick(sensor, instance, resource, cursor)
-        handled += requested(result)
-        cursor = result.cursor
-    assert handled == IDS[::-1]
+    assert requested_over_ticks(4, sensor, instance, resource) == IDS[::-1]
 
 
 def test_a_task_finishing_between_two_page_reads_is_requested_once(
@@ -316,12 +310,7 @@ def test_a_full_last_page_by_stale_counts_is_read_past_so_no_task_below_is_lost(
     for number, task_id in enumerate(IDS):
         six.complete(task_id, at(number * 400))
     six.counts = lambda metadata: {**metadata, "total": 4, "totalPages": 2}
-    cursor, handled = None, []
-    for _ in range(3):
-        result = tick(sensor, instance, resource, cursor)
-        handled += requested(result)
-        cursor = result.cursor
-    assert handled == IDS[::-1]
+    assert requested_over_ticks(3, sensor, instance, resource) == IDS[::-1]
 
 
 def test_a_short_page_counted_as_the_last_ends_the_scan(

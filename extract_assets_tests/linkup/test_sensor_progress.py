@@ -11,8 +11,7 @@ from extract_assets.emulator import EmulatorServer
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
 from extract_assets_tests.linkup.listing import Listing, at
-from extract_assets_tests.linkup.test_sensor_ties import requested
-from extract_assets_tests.linkup.test_sensors import OURS, tick
+from extract_assets_tests.linkup.test_sensors import OURS, requested, tick
 
 
 @pytest.fixture

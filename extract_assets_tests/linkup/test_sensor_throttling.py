@@ -14,8 +14,7 @@ from starlette.routing import Route
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
 from extract_assets_tests.linkup.listing import Listing
-from extract_assets_tests.linkup.test_sensor_ties import requested
-from extract_assets_tests.linkup.test_sensors import OURS, tick
+from extract_assets_tests.linkup.test_sensors import OURS, requested_over_ticks
 from extract_assets_tests.security.servers import serving
 
 START = datetime.now(UTC) - timedelta(hours=1)
@@ -48,9 +47,5 @@ def test_a_listing_throttled_mid_scan_has_every_task_requested_once_over_ticks(
     app = Starlette(routes=[Route("/v1/extract", OnePagePerWindow(listing).page)])
     with serving(app) as url:
         resource = LinkupResource(api_key="key", base_url=url)
-        cursor, handled = None, []
-        for _ in range(4):
-            result = tick(sensor, instance, resource, cursor)
-            handled += requested(result)
-            cursor = result.cursor
+        handled = requested_over_ticks(4, sensor, instance, resource)
     assert sorted(handled) == ids

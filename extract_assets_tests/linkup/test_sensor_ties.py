@@ -4,7 +4,6 @@ listing puts it among the tasks of that second."""
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
 from extract_assets_tests.linkup.listing import Listing
-from extract_assets_tests.linkup.test_sensors import OURS, tick
+from extract_assets_tests.linkup.test_sensors import OURS, requested, tick
 
 SECOND = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -21,10 +20,6 @@ SECOND = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ
 def sensor(tmp_path: Path) -> dg.SensorDefinition:
     outputs = build_linkup_task_outputs_asset(output_dir=str(tmp_path))
     return build_linkup_sensor([OURS], outputs, time_budget_seconds=10)
-
-
-def requested(result: Any) -> list[str]:
-    return [str(request.partition_key) for request in result.run_requests or []]
 
 
 def test_a_task_of_the_watermark_s_second_listed_after_a_handled_one_is_requested(

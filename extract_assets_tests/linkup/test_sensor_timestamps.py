@@ -12,8 +12,7 @@ import pytest
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
 from extract_assets_tests.linkup.listing import Listing
-from extract_assets_tests.linkup.test_sensor_ties import requested
-from extract_assets_tests.linkup.test_sensors import OURS, tick
+from extract_assets_tests.linkup.test_sensors import OURS, requested, tick
 
 INSTANT = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0)
 SPELLINGS = {

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -36,6 +37,24 @@ def tick(
         resources={"linkup": resource},
     ) as context:
         return sensor.evaluate_tick(context)
+
+
+def requested(result: Any) -> list[str]:
+    """The task ids a tick's run requests name, in order."""
+    return [str(request.partition_key) for request in result.run_requests or []]
+
+
+def requested_over_ticks(
+    count: int, sensor: dg.SensorDefinition, instance: dg.DagsterInstance, resource: LinkupResource
+) -> list[str]:
+    """The task ids `count` ticks in a row request, each tick given the cursor of the one
+    before, as the daemon ticks."""
+    cursor, handled = None, []
+    for _ in range(count):
+        result = tick(sensor, instance, resource, cursor)
+        handled += requested(result)
+        cursor = result.cursor
+    return handled
 
 
 def outside_task(client: LinkupClient, q: str) -> str:
