@@ -95,16 +95,17 @@ def write_day_folders(
         outside = 0
         undated: Counter[str] = Counter()
         for page in read_ahead(pages):
-            seen = []
-            for key, rows in _by_day(page, date_field).items():
+            by_day = _by_day(page, date_field)
+            # The days before the page's are staged first: its rows are then read with the
+            # types those left, as the rest of their day will be.
+            staging.page_read([key for key in by_day if key in wanted])
+            for key, rows in by_day.items():
                 if key in wanted:
                     held.add(key, rows)
-                    seen.append(key)
                 elif key == "":
                     undated.update(repr(_date_of(row, date_field))[:40] for row in rows)
                 else:
                     outside += len(rows)
-            staging.page_read(seen)
         if outside:
             logger.warning("%d rows were dated outside %s..%s", outside, days[0], days[-1])
         if undated:
@@ -175,7 +176,7 @@ class _DaysInOrder:
         self._in_order = True
 
     def page_read(self, keys: Sequence[str]) -> None:
-        """After a page brought rows of the days `keys` (ISO text, in the range)."""
+        """Before a page's rows of the days `keys` (ISO text, in the range) are held."""
         if not keys:
             return
         first = min(keys)

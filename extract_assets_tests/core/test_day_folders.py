@@ -25,6 +25,7 @@ from extract_assets.core.day_folders import DayFolders, day_file, write_day_fold
 from extract_assets.core.errors import OutputError
 from extract_assets.core.instants import utc_day
 from extract_assets.core.read_ahead import read_ahead
+from extract_assets.core.records_arrow import records_tables
 from extract_assets.core.spill import TableSpill
 from extract_assets.core.table import TableWriter
 from extract_assets_tests.core import test_contract_any_values as any_values
@@ -518,3 +519,22 @@ def test_an_object_let_go_before_its_day_made_the_column_a_list_goes_whole_to_js
 
     rows = assert_all_readers_agree(tmp_path / "t", "date", WITHOUT_SPARK)
     assert sorted(filter(None, (row["o__v_json"] for row in rows))) == ['{"a":null}', '{"b":1}']
+
+
+def test_pages_in_date_order_of_objects_are_each_made_arrow_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A day's first page is read with the types the days before it left, as its later pages
+    are: read with fewer, its objects came with their text sent and the others without, and
+    the whole day was read again when staged."""
+    read: list[int] = []
+
+    def counted(records: Sequence[Mapping[str, Any]], *args: Any, **kwargs: Any) -> Any:
+        read.append(len(records))
+        return records_tables(records, *args, **kwargs)
+
+    monkeypatch.setattr(day_folders, "records_tables", counted)
+    pages = [[{"date": day.isoformat(), "o": {"a": n}}] for day in DAYS for n in range(2)]
+    write_day_folders(pages, tmp_path / "t", DAYS)
+
+    assert sum(read) == len(pages)
