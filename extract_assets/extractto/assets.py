@@ -15,7 +15,7 @@ from extract_assets.core.state import SharedState
 from extract_assets.core.storage import Location, glob_files, open_parquet
 from extract_assets.core.writable import check_writable
 from extract_assets.extractto.client import ConnectionRunFailedError, ExtractToClient
-from extract_assets.extractto.contract import columns_json_schema
+from extract_assets.extractto.contract import SYNCING, columns_json_schema
 from extract_assets.extractto.models import ConnectionRun, Extract
 from extract_assets.extractto.resource import ExtractToResource
 from extract_assets.extractto.spec import ExtractToConnectionSpec, ExtractToExtractSpec
@@ -48,11 +48,22 @@ FINISHED_AT = MetadataKey[float]("extractto/finished_at", dg.MetadataValue.times
 DURATION = MetadataKey[float]("extractto/duration_seconds", dg.MetadataValue.float)
 DATE_COLUMN = "date"
 SYNC_TAG_PREFIX = "extract_assets/extractto_sync."
+SYNC_BEFORE_TAG_PREFIX = "extract_assets/extractto_sync_before."
+# Values of the `sync_before_tag` other than a `last_sync`.
+NEVER_SYNCED = "never"
+SYNC_UNDER_WAY = "under way"
 
 
 def sync_tag(extract_id: str) -> str:
     """The run tag that records the `last_sync` of the sync a run made of an extract."""
     return SYNC_TAG_PREFIX + extract_id
+
+
+def sync_before_tag(extract_id: str) -> str:
+    """The run tag that records the extract's `last_sync` as the run read it before asking for
+    its sync: `NEVER_SYNCED`, or `SYNC_UNDER_WAY` when a sync whose stamp is not known yet was
+    under way (the run waits for it)."""
+    return SYNC_BEFORE_TAG_PREFIX + extract_id
 
 
 class ExtractMaterializeConfig(dg.Config):
@@ -144,13 +155,14 @@ def _extract_asset(
             check_writable(folder)  # before the sync is paid for
         with resource.get_client() as client:
             if config.sync:
+                earlier = client.extract(spec.extract_id)
                 extract = client.sync(
                     spec.extract_id,
                     days[0],
                     days[-1],
                     busy_timeout_seconds=resource.busy_timeout_seconds,
                 )
-                _tag_sync(context, spec, extract)
+                _tag_sync(context, spec, earlier, extract)
             else:
                 extract = client.extract(spec.extract_id)
             written = _read_rows(
@@ -181,13 +193,30 @@ def _extract_asset(
 
 
 def _tag_sync(
-    context: dg.AssetExecutionContext, spec: ExtractToExtractSpec, extract: Extract
+    context: dg.AssetExecutionContext,
+    spec: ExtractToExtractSpec,
+    earlier: Extract,
+    extract: Extract,
 ) -> None:
     """Record the sync on the run as soon as it has ended: reading its rows may take minutes,
-    and a sensor tick meanwhile must know the sync is ours, not one of Extract.to's own."""
-    if extract.last_sync is not None:
-        tags = {sync_tag(spec.extract_id): extract.last_sync.isoformat()}
-        context.instance.add_run_tags(context.run_id, tags)
+    and a sensor tick meanwhile must know the sync is ours, not one of Extract.to's own.
+
+    With it goes the `last_sync` read before ours (`earlier`): a sync Extract.to ran that no
+    tick saw ends there, and with `last_sync` stamped as a sync ends nothing else tells its
+    rows from ours."""
+    if extract.last_sync is None:
+        return
+    if earlier.status == SYNCING:
+        before = SYNC_UNDER_WAY
+    elif earlier.last_sync is None:
+        before = NEVER_SYNCED
+    else:
+        before = earlier.last_sync.isoformat()
+    tags = {
+        sync_tag(spec.extract_id): extract.last_sync.isoformat(),
+        sync_before_tag(spec.extract_id): before,
+    }
+    context.instance.add_run_tags(context.run_id, tags)
 
 
 def _days(start: date, end_exclusive: date) -> list[date]:

@@ -21,8 +21,11 @@ from extract_assets.core.instants import parse_instant, parse_span, utc_day
 from extract_assets.extractto.assets import (
     DATE_COLUMN,
     LAST_SYNC,
+    NEVER_SYNCED,
     PROVIDER_FOLDER,
+    SYNC_UNDER_WAY,
     partitions_for,
+    sync_before_tag,
     sync_tag,
 )
 from extract_assets.extractto.client import ExtractToClient
@@ -36,6 +39,8 @@ _RANGE_START = "dagster/asset_partition_range_start"
 _RANGE_END = "dagster/asset_partition_range_end"
 # A stamp this coarse or coarser cannot tell a later sync's rows from an earlier one's.
 _COARSE_STAMP = timedelta(minutes=1)
+# Before every row: a sync no tick saw was under way as our run read the extract.
+_UNKNOWN_END = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -196,6 +201,7 @@ def _requests_for_sync(
     current = _new_sync(extract, seen)
     if current is not None:
         ours = _made_by_us(context, key, extract.id, current)
+        unseen = _unseen_sync_end(context, extract.id, current, seen) if ours else None
         # Rows after the newest stamp read before, else after the sync seen before: a
         # `last_sync` stamped as a sync starts precedes that sync's own rows.
         since = seen.inserted or seen.last_sync
@@ -207,7 +213,7 @@ def _requests_for_sync(
         seen.last_sync = current
         if trusted:
             seen.inserted = written.newest
-        days = written.days_of_others(current) if ours else written.days()
+        days = written.days_of_others(current, unseen) if ours else written.days()
         due |= {day.isoformat(): current for day in days}
     ranges, seen.early = _partition_ranges(spec, due)
     if seen.early:
@@ -258,21 +264,54 @@ def _made_by_us(
     their materializations once its rows are written."""
     if LAST_SYNC.latest(context.instance, key) == sync:
         return True
+    return _run_that_synced(context, extract_id, sync) is not None
+
+
+def _run_that_synced(
+    context: dg.SensorEvaluationContext, extract_id: str, sync: str
+) -> dg.RunRecord | None:
     runs = context.instance.get_run_records(
         filters=dg.RunsFilter(tags={sync_tag(extract_id): sync}), limit=1
     )
-    return bool(runs)
+    return runs[0] if runs else None
+
+
+def _unseen_sync_end(
+    context: dg.SensorEvaluationContext, extract_id: str, ours: str, seen: _Seen
+) -> datetime | None:
+    """The `last_sync` of the latest sync no tick saw before our sync `ours` (the one our run
+    read before asking for its own), or None when the sync seen before was the last one before
+    ours. Runs of ours in a row are followed back: a sync between two
+    of ours is as unseen as one just before ours. A run that does not say (made before the tag
+    existed) leaves it None, as before."""
+    sync, followed = ours, set()
+    while sync not in followed:
+        followed.add(sync)
+        run = _run_that_synced(context, extract_id, sync)
+        before = run.dagster_run.tags.get(sync_before_tag(extract_id)) if run else None
+        if before is None or before == NEVER_SYNCED:
+            return None
+        if before == SYNC_UNDER_WAY:
+            return _UNKNOWN_END
+        if _not_after(before, seen.last_sync):
+            return None
+        if _run_that_synced(context, extract_id, before) is None:
+            return parse_instant(before)
+        sync = before
+    return None
 
 
 @dataclass
 class _Written:
     """What a read of the look-back found: for each day with rows inserted after the stamp it
     read since, the earliest moment one of them may have been inserted by (the end of its
-    stamp's span); the newest stamp read; and whether the read was cut short."""
+    stamp's span) and the earliest it may have been inserted at (its start); the newest stamp
+    read; and whether the read was cut short."""
 
     first: date
     last: date
     ends: dict[date, datetime] = field(default_factory=dict)
+    firsts: dict[date, datetime] = field(default_factory=dict)
     newest: str | None = None
     cut_short: bool = False
 
@@ -283,17 +322,25 @@ class _Written:
             return [self.first + timedelta(n) for n in range((self.last - self.first).days + 1)]
         return sorted(self.ends)
 
-    def days_of_others(self, ours: str) -> list[date]:
-        """The days written since by syncs before ours (one Extract.to ran while our run waited
-        for it), when the service evidently stamps `last_sync` as a sync starts: rows stamped
-        after our `last_sync` are then ours, and rows stamped wholly before it are not. With a
-        `last_sync` stamped as a sync ends, every row since is taken for ours, as a read cut
-        short is."""
+    def days_of_others(self, ours: str, unseen: datetime | None) -> list[date]:
+        """The days written since by syncs before ours.
+
+        `unseen` is the `last_sync` of a sync no tick saw before ours (Extract.to's own, or
+        one run from its UI): rows stamped from then back are that sync's, or earlier ones'.
+        Rows stamped wholly before our `last_sync` are not ours either when the service
+        evidently stamps it as a sync starts (rows stamped after it). Every other row since is
+        taken for ours; a read cut short requests every day when a sync came unseen before
+        ours, and none otherwise."""
+        if self.cut_short:
+            return self.days() if unseen is not None else []
+        others = {
+            day for day, first in self.firsts.items() if unseen is not None and first <= unseen
+        }
         started = parse_instant(ours)
         newest = parse_instant(self.newest)
-        if self.cut_short or started is None or newest is None or newest <= started:
-            return []
-        return sorted(day for day, end in self.ends.items() if end <= started)
+        if started is not None and newest is not None and newest > started:
+            others |= {day for day, end in self.ends.items() if end <= started}
+        return sorted(others)
 
 
 def _read_written(
@@ -355,6 +402,7 @@ def _read_written(
             newest = max(filter(None, [newest, start]))
             if after is None or _may_be_after(start, span, after):
                 written.ends[day] = min(filter(None, [written.ends.get(day), start + span]))
+                written.firsts[day] = min(filter(None, [written.firsts.get(day), start]))
     if unreadable > 1:
         context.log.warning(f"{unreadable} rows of extract {extract.id} were passed over")
     written.newest = newest.isoformat() if newest is not None else since

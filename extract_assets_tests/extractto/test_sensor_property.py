@@ -69,23 +69,6 @@ steps = st.lists(
 ).filter(lambda history: sum(isinstance(step, Ours) for step in history) <= 2)
 
 
-def supported(history: list[Step], profile: str) -> bool:
-    """A service stamping `last_sync` as a sync ends shows nothing that tells the rows of an
-    outside sync no tick saw from those of our sync just after it: such histories are left
-    out there (see `_Written.days_of_others`)."""
-    if profile == "real-world":
-        return True
-    unseen = False
-    for step in history:
-        if isinstance(step, Ours) and unseen:
-            return False
-        if isinstance(step, Outside):
-            unseen = True
-        elif isinstance(step, Tick_):
-            unseen = False
-    return True
-
-
 @dataclass
 class Played:
     """Each outside sync's days with the index of the first tick after it, the same of our
@@ -199,6 +182,7 @@ def resource(emulator: EmulatorServer) -> ExtractToResource:
 @given(profile=st.sampled_from(["default", "real-world"]), history=steps)
 @example(profile="real-world", history=[Outside(4, 1), Tick_(None), Outside(2, 1)])
 @example(profile="real-world", history=[Outside(5, 1), Ours(2), Tick_(429), Outside(5, 2)])
+@example(profile="default", history=[Outside(5, 1), Ours(2)])
 def test_every_outside_sync_s_days_are_requested_after_it_and_no_day_without_one(
     emulator: EmulatorServer,
     resource: ExtractToResource,
@@ -206,8 +190,6 @@ def test_every_outside_sync_s_days_are_requested_after_it_and_no_day_without_one
     profile: str,
     history: list[Step],
 ) -> None:
-    if not supported(history, profile):
-        return
     played = play(emulator, resource, tmp_path_factory.mktemp("out"), profile, history)
     for after, days in played.written:
         for day in days:

@@ -1,4 +1,4 @@
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
@@ -344,3 +344,112 @@ def test_a_listing_of_extracts_throttled_ends_the_tick_and_the_next_requests_the
     assert tick() == []
     (request,) = tick()
     assert (request.tags[RANGE_START], request.tags[RANGE_END]) == (day.isoformat(),) * 2
+
+
+@pytest.fixture
+def our_run(
+    assets: list[dg.AssetsDefinition],
+    instance: dg.DagsterInstance,
+    fast_resource: ExtractToResource,
+) -> Callable[[date], dg.ExecuteInProcessResult]:
+    """Materializes one day of our asset, which syncs it."""
+
+    def run(day: date) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            assets,
+            resources={"extractto": fast_resource},
+            instance=instance,
+            partition_key=day.isoformat(),
+            raise_on_error=False,
+        )
+
+    return run
+
+
+def requested_days(requests: list[dg.RunRequest]) -> list[str]:
+    days: list[str] = []
+    for request in requests:
+        first = date.fromisoformat(request.tags[RANGE_START])
+        last = date.fromisoformat(request.tags[RANGE_END])
+        days += [(first + timedelta(n)).isoformat() for n in range((last - first).days + 1)]
+    return sorted(days)
+
+
+def test_an_outside_sync_no_tick_saw_before_our_own_is_requested_and_ours_not(
+    emulator: EmulatorServer,
+    tick: Tick,
+    our_run: Callable[[date], dg.ExecuteInProcessResult],
+    demo: dict[str, str],
+    today: date,
+) -> None:
+    tick()
+    outside, ours = today - timedelta(days=5), today - timedelta(days=2)
+    outside_sync(emulator, demo["extract_id"], outside, outside)
+    assert our_run(ours).success
+    assert requested_days(tick()) == [outside.isoformat()]
+    assert tick() == []
+
+
+def test_two_runs_of_ours_with_no_tick_between_request_nothing(
+    tick: Tick, our_run: Callable[[date], dg.ExecuteInProcessResult], today: date
+) -> None:
+    tick()
+    assert our_run(today - timedelta(days=5)).success
+    assert our_run(today - timedelta(days=2)).success
+    assert tick() == []
+
+
+def test_an_outside_sync_between_two_runs_of_ours_is_requested(
+    emulator: EmulatorServer,
+    tick: Tick,
+    our_run: Callable[[date], dg.ExecuteInProcessResult],
+    demo: dict[str, str],
+    today: date,
+) -> None:
+    tick()
+    outside = today - timedelta(days=4)
+    assert our_run(today - timedelta(days=6)).success
+    outside_sync(emulator, demo["extract_id"], outside, outside)
+    assert our_run(today - timedelta(days=2)).success
+    assert outside.isoformat() in requested_days(tick())
+
+
+def test_an_outside_sync_our_run_waited_for_is_requested(
+    emulator: EmulatorServer,
+    tick: Tick,
+    our_run: Callable[[date], dg.ExecuteInProcessResult],
+    demo: dict[str, str],
+    today: date,
+) -> None:
+    """Its `last_sync` was not known yet as our run read the extract."""
+    extract_id = demo["extract_id"]
+    tick()
+    outside = today - timedelta(days=5)
+    emulator.control.set_extractto_extract_scenario(extract_id, sync_seconds=600)
+    emulator.control.sync_extractto_extract(extract_id, outside.isoformat(), outside.isoformat())
+    emulator.control.set_extractto_extract_scenario(extract_id, sync_seconds=0.05)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(our_run, today - timedelta(days=2))
+        wait_until(
+            lambda: len(run_requests(emulator, extract_id)) > 0,
+            "our run asking for its sync while the outside one is under way",
+        )
+        emulator.control.advance_clock(601)
+        assert running.result().success
+    assert outside.isoformat() in requested_days(tick())
+
+
+def test_a_run_that_failed_before_its_sync_leaves_an_outside_sync_requested(
+    emulator: EmulatorServer,
+    tick: Tick,
+    our_run: Callable[[date], dg.ExecuteInProcessResult],
+    demo: dict[str, str],
+    today: date,
+) -> None:
+    extract_id = demo["extract_id"]
+    tick()
+    outside = today - timedelta(days=5)
+    outside_sync(emulator, extract_id, outside, outside)
+    emulator.control.add_fault("status", provider="extractto", path="/run$", status=403, times=1)
+    assert not our_run(today - timedelta(days=2)).success
+    assert requested_days(tick()) == [outside.isoformat()]
