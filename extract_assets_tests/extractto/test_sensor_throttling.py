@@ -63,3 +63,15 @@ def test_rows_throttled_mid_tick_have_every_extract_s_sync_requested_once_over_t
     assert {request.tags[RANGE_START] for request in requests} == {
         (TODAY - timedelta(days=2)).isoformat()
     }
+
+
+def test_a_throttled_tick_says_the_next_tick_tries_again_not_to_re_execute_a_run(
+    extractto: Throttled, tick: Tick, capfd: pytest.CaptureFixture[str]
+) -> None:
+    tick()
+    extractto.sync()
+    tick()
+    logged = capfd.readouterr().err
+    assert "Retry-After" in logged
+    assert "nothing is lost" in logged
+    assert "re-execute" not in logged
