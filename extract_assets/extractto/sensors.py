@@ -20,7 +20,6 @@ from extract_assets.core.errors import ApiError
 from extract_assets.core.instants import parse_instant, parse_span, utc_day
 from extract_assets.extractto.assets import (
     DATE_COLUMN,
-    LAST_SYNC,
     NEVER_SYNCED,
     PROVIDER_FOLDER,
     SYNC_UNDER_WAY,
@@ -211,7 +210,7 @@ def _requests_for_sync(
     due = dict(seen.early)
     current = _new_sync(extract, seen)
     if current is not None:
-        ours = _made_by_us(context, key, extract.id, current)
+        ours = _run_that_synced(context, extract.id, current) is not None
         unseen = _unseen_sync_end(context, extract.id, current, seen) if ours else None
         # Rows after the newest stamp read before, else after the sync seen before: a
         # `last_sync` stamped as a sync starts precedes that sync's own rows.
@@ -268,19 +267,12 @@ def _not_after(current: str, previous: str | None) -> bool:
     return before is not None and (parse_instant(current) or before) <= before
 
 
-def _made_by_us(
-    context: dg.SensorEvaluationContext, key: dg.AssetKey, extract_id: str, sync: str
-) -> bool:
-    """Our assets record the `last_sync` of each sync they ran on their run as it ends, and on
-    their materializations once its rows are written."""
-    if LAST_SYNC.latest(context.instance, key) == sync:
-        return True
-    return _run_that_synced(context, extract_id, sync) is not None
-
-
 def _run_that_synced(
     context: dg.SensorEvaluationContext, extract_id: str, sync: str
 ) -> dg.RunRecord | None:
+    """Our run that made the sync: our assets tag the `last_sync` of each sync they ran on
+    their run as it ends. (Not the `last_sync` on a materialization: a run that only read the
+    rows records there the sync it found, maybe one no tick saw yet.)"""
     runs = context.instance.get_run_records(
         filters=dg.RunsFilter(tags={sync_tag(extract_id): sync}), limit=1
     )

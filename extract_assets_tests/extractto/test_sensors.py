@@ -453,3 +453,30 @@ def test_a_run_that_failed_before_its_sync_leaves_an_outside_sync_requested(
     emulator.control.add_fault("status", provider="extractto", path="/run$", status=403, times=1)
     assert not our_run(today - timedelta(days=2)).success
     assert requested_days(tick()) == [outside.isoformat()]
+
+
+def test_an_outside_sync_before_a_requested_run_reads_its_rows_is_requested(
+    emulator: EmulatorServer,
+    tick: Tick,
+    assets: list[dg.AssetsDefinition],
+    instance: dg.DagsterInstance,
+    fast_resource: ExtractToResource,
+    demo: dict[str, str],
+    today: date,
+) -> None:
+    """The requested run records the `last_sync` it read on its materialization, a sync that
+    is not ours."""
+    tick()
+    first, later = today - timedelta(days=5), today - timedelta(days=2)
+    outside_sync(emulator, demo["extract_id"], first, first)
+    (request,) = tick()
+    outside_sync(emulator, demo["extract_id"], later, later)
+    result = dg.materialize(
+        assets,
+        resources={"extractto": fast_resource},
+        instance=instance,
+        tags=request.tags,
+        run_config=request.run_config,
+    )
+    assert result.success
+    assert requested_days(tick()) == [later.isoformat()]
