@@ -155,14 +155,14 @@ def _extract_asset(
             check_writable(folder)  # before the sync is paid for
         with resource.get_client() as client:
             if config.sync:
-                earlier = client.extract(spec.extract_id)
-                extract = client.sync(
+                synced = client.sync_between(
                     spec.extract_id,
                     days[0],
                     days[-1],
                     busy_timeout_seconds=resource.busy_timeout_seconds,
                 )
-                _tag_sync(context, spec, earlier, extract)
+                extract = synced.after
+                _tag_sync(context, spec, synced.before, extract)
             else:
                 extract = client.extract(spec.extract_id)
             written = _read_rows(

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from typing import Any, Literal, Unpack
@@ -54,6 +55,15 @@ _ROW_DATE = "date"
 
 _extract_locks: dict[str, threading.Lock] = {}
 _extract_locks_guard = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Synced:
+    """A sync of ours: the extract as read just before Extract.to accepted our run, and as our
+    run left it."""
+
+    before: Extract
+    after: Extract
 
 
 class ExtractSyncFailedError(ExtractAssetsError):
@@ -311,6 +321,21 @@ class ExtractToClient(ProviderClient):
         extract had just before we asked for our run, so an earlier sync is never taken for
         ours, whether the service stamps `last_sync` as a sync starts or as it ends.
         """
+        return self.sync_between(
+            extract_id, date_from, date_to, busy_timeout_seconds=busy_timeout_seconds
+        ).after
+
+    def sync_between(
+        self,
+        extract_id: str,
+        date_from: date | str,
+        date_to: date | str,
+        *,
+        busy_timeout_seconds: float = 3600.0,
+    ) -> Synced:
+        """`sync`, with the extract as read just before Extract.to accepted our run, in our
+        turn: a sync that ended before ours ends at its `last_sync`, and nothing else tells
+        its rows from ours when the service stamps `last_sync` as a sync ends."""
         start, end = date_range(date_from, date_to)
         with self._turn_of(f"{self.base_url}|{extract_id}"):
             before, started = self._start_run(extract_id, start, end, busy_timeout_seconds)
@@ -333,7 +358,7 @@ class ExtractToClient(ProviderClient):
         # its `error_text` (which belongs to the sync that ended last: ours).
         if extract.status == ERROR or (extract.status == PAUSED and extract.error_text):
             raise ExtractSyncFailedError(extract)
-        return extract
+        return Synced(before=before, after=extract)
 
     @contextmanager
     def _turn_of(self, extract: str) -> Iterator[None]:
