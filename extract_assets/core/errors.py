@@ -138,6 +138,13 @@ class ApiError(ExtractAssetsError):
         self.args = (self._render(),)
         return self
 
+    def for_next_tick(self) -> ApiError:
+        """The same error with advice for a sensor tick: the client's is for a run (to
+        re-execute it), while a sensor's next tick tries again by itself."""
+        return self.retold(
+            self.message, hint="nothing is lost: the next tick tries again where this one stopped"
+        )
+
     def _render(self) -> str:
         where = " ".join(part for part in (self.method, self.url) if part)
         facts = [f"HTTP {self.status}" if self.status is not None else None, self.code]

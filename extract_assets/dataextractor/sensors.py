@@ -163,7 +163,9 @@ def _days_of_events(
                     if not error.retryable:
                         raise
                     # Keep what is done; the next tick starts again at this event.
-                    context.log.warning(f"dataextractor.io unavailable, resuming later: {error}")
+                    context.log.warning(
+                        f"dataextractor.io unavailable, resuming later: {error.for_next_tick()}"
+                    )
                     break
             day = day_of[dataset_id]
             if day is not None:
@@ -265,7 +267,9 @@ def build_dataextractor_polling_sensor(
                 if not error.retryable:
                     raise
                 # Keep what is done; the next tick goes on from the cursor.
-                context.log.warning(f"dataextractor.io unavailable, resuming later: {error}")
+                context.log.warning(
+                    f"dataextractor.io unavailable, resuming later: {error.for_next_tick()}"
+                )
         stuck = cursor.forget_before(cutoff - timedelta(days=_STUCK_AFTER_DAYS))
         if stuck:
             context.log.warning(f"no longer watching datasets stuck in processing: {stuck}")

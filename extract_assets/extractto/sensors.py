@@ -129,7 +129,7 @@ def build_extractto_sensor(
                 # The extracts handled before keep what they found; the rest wait a tick.
                 context.log.warning(
                     "Extract.to unavailable listing extracts, resuming next tick: "
-                    f"{_for_next_tick(error)}"
+                    f"{error.for_next_tick()}"
                 )
         return dg.SensorResult(run_requests=requests, cursor=cursor.dump())
 
@@ -170,17 +170,9 @@ def _tick_extract(
         # Keep the extracts read: failing the tick would read them again next time, and a
         # service throttling after as many reads would wedge it.
         context.log.warning(
-            f"Extract.to unavailable, resuming at extract {extract.id}: {_for_next_tick(error)}"
+            f"Extract.to unavailable, resuming at extract {extract.id}: {error.for_next_tick()}"
         )
         return None
-
-
-def _for_next_tick(error: ApiError) -> ApiError:
-    """A retryable `error` with advice for a tick: the client's is for a run (to re-execute
-    it), while the sensor's next tick tries again by itself."""
-    return error.retold(
-        error.message, hint="nothing is lost: the next tick tries again where this one stopped"
-    )
 
 
 def _report_error(context: dg.SensorEvaluationContext, extract: Extract, seen: _Seen) -> None:

@@ -412,7 +412,7 @@ def build_linkup_sensor(
                     # Keep the pages read: failing the tick would read them again next time,
                     # and a listing throttled after as many pages would never get further.
                     context.log.warning(
-                        f"Linkup unavailable, resuming at page {scan.page}: {error}"
+                        f"Linkup unavailable, resuming at page {scan.page}: {error.for_next_tick()}"
                     )
                     break
                 if scan.done or (

@@ -298,6 +298,25 @@ def test_an_outage_of_the_provider_keeps_the_events_for_a_later_tick(
     assert requested(tick(sensor, instance, resource, during.cursor)) == [days_ago(1)]
 
 
+def test_an_outage_says_the_next_tick_tries_again_not_to_re_execute_a_run(
+    emulator: EmulatorServer,
+    account: str,
+    receiver: Receiver,
+    instance: dg.DagsterInstance,
+    resource: DataExtractorResource,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    [dataset_id] = seed(emulator, account, days_ago(1))
+    receiver.store.add(completed("evt_1", dataset_id))
+    emulator.control.add_fault(kind="status", provider="dataextractor", status=503)
+    sensor = build_dataextractor_webhook_sensor(SPEC, receiver.store_path, time_budget_seconds=1)
+    tick(sensor, instance, resource, None)
+    logged = capfd.readouterr().err
+    assert "dataextractor.io unavailable" in logged
+    assert "nothing is lost" in logged
+    assert "re-execute" not in logged
+
+
 def test_without_a_store_the_sensor_skips_saying_where(
     instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -14,7 +15,7 @@ from starlette.routing import Route
 from extract_assets.linkup.resource import LinkupResource
 from extract_assets.linkup.sensors import build_linkup_sensor, build_linkup_task_outputs_asset
 from extract_assets_tests.linkup.listing import Listing
-from extract_assets_tests.linkup.test_sensors import OURS, requested_over_ticks
+from extract_assets_tests.linkup.test_sensors import OURS, requested_over_ticks, tick
 from extract_assets_tests.security.servers import serving
 
 START = datetime.now(UTC) - timedelta(hours=1)
@@ -49,3 +50,22 @@ def test_a_listing_throttled_mid_scan_has_every_task_requested_once_over_ticks(
         resource = LinkupResource(api_key="key", base_url=url)
         handled = requested_over_ticks(4, sensor, instance, resource)
     assert sorted(handled) == ids
+
+
+def test_a_throttled_tick_says_the_next_tick_tries_again_not_to_re_execute_a_run(
+    listing: Listing,
+    instance: dg.DagsterInstance,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    for n in range(4):
+        listing.complete(f"task_{n}", (START + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    outputs = build_linkup_task_outputs_asset(output_dir=str(tmp_path))
+    sensor = build_linkup_sensor([OURS], outputs, time_budget_seconds=10, page_size=2)
+    app = Starlette(routes=[Route("/v1/extract", OnePagePerWindow(listing).page)])
+    with serving(app) as url:
+        tick(sensor, instance, LinkupResource(api_key="key", base_url=url), None)
+    logged = capfd.readouterr().err
+    assert "Retry-After" in logged
+    assert "nothing is lost" in logged
+    assert "re-execute" not in logged
