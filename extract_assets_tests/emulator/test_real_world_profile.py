@@ -464,12 +464,12 @@ def created_tasks(linkup: httpx.Client, control: EmulatorControl, count: int) ->
     return ids
 
 
-def into_a_whole_second(control: EmulatorControl, seed: int = 0) -> None:
+def into_a_whole_second(control: EmulatorControl, seed: int = 0, *, whole: bool = True) -> None:
     """Moves the stopped clock to 0.05 s into the next second whose instants Linkup writes to
-    the second under the profile's `seed`."""
+    the second under the profile's `seed` (with `whole=False`: to their millisecond)."""
     now = control.now().timestamp()
     second = math.floor(now) + 1
-    while not whole_second(seed, second):
+    while whole_second(seed, second) != whole:
         second += 1
     control.advance_clock(second + 0.05 - now)
 
@@ -504,7 +504,12 @@ def test_tasks_sharing_a_second_are_listed_oldest_first_in_either_direction(
 def test_times_written_to_the_second_or_not_keep_the_order_of_the_instants(
     linkup: httpx.Client, real_world: EmulatorControl
 ) -> None:
-    created_tasks(linkup, real_world, 16)
+    # Tasks in a second written whole and in one written to the millisecond, then any.
+    into_a_whole_second(real_world)
+    created_tasks(linkup, real_world, 2)
+    into_a_whole_second(real_world, whole=False)
+    created_tasks(linkup, real_world, 2)
+    created_tasks(linkup, real_world, 12)
     tasks = linkup.get("/v1/extract", params={"pageSize": 100}).json()["data"]
     written = [t["createdAt"] for t in tasks]
     assert any("." in text for text in written) and any("." not in text for text in written)
