@@ -171,6 +171,7 @@ def resource(emulator: EmulatorServer) -> ExtractToResource:
     )
 
 
+@pytest.mark.slow  # tens of seconds: handed out first, so no worker waits on it last
 @settings(
     max_examples=8,
     # An example plays up to a dozen ticks and two runs against the emulator; shrinking one

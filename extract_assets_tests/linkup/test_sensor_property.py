@@ -223,6 +223,7 @@ def versions_in(cursor: str) -> int:
     return len(saved.get("recent", [])) + len(saved.get("scan", []))
 
 
+@pytest.mark.slow  # tens of seconds: handed out first, so no worker waits on it last
 @settings(
     max_examples=60,
     deadline=None,
