@@ -84,7 +84,10 @@ PLAN: list[tuple[str, Collect, list[str], list[str]]] = [
         "sensor_tick",
         sensor_tick.collect,
         ["--tasks", "100", "--tasks", "1000", "--tasks", "10000"],
-        ["--tasks", "10", "--tasks", "30", "--new", "3", "--new-datasets", "20"],
+        [
+            *["--tasks", "10", "--tasks", "30", "--new", "3", "--new-datasets", "20"],
+            *["--reads-per-minute", "600"],
+        ],
     ),
     (
         "dagster_overhead",
