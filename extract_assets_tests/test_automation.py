@@ -32,10 +32,19 @@ extractto:
       start_date: "2026-10-01"
       automation: {{on_cron: "0 6 * * *"}}
 """
-TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-BEFORE_SIX = TODAY + timedelta(hours=5, minutes=59)
-AFTER_SIX = TODAY + timedelta(hours=6, minutes=1)
-YESTERDAY = (TODAY - timedelta(days=1)).date().isoformat()
+BEFORE_SIX = timedelta(hours=5, minutes=59)
+AFTER_SIX = timedelta(hours=6, minutes=1)
+
+
+@pytest.fixture
+def midnight() -> datetime:
+    """The midnight UTC that started the day the test runs on, not the day its module was
+    imported on: the emulator reads its clock when the test runs."""
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def day_before(midnight: datetime) -> str:
+    return (midnight - timedelta(days=1)).date().isoformat()
 
 
 @pytest.fixture
@@ -67,37 +76,46 @@ def requested(result: dg.EvaluateAutomationConditionsResult) -> dict[str, set[st
 
 
 def test_nothing_is_requested_before_the_cron_tick(
-    defs: dg.Definitions, instance: dg.DagsterInstance
+    defs: dg.Definitions, instance: dg.DagsterInstance, midnight: datetime
 ) -> None:
-    result = dg.evaluate_automation_conditions(defs, instance, evaluation_time=BEFORE_SIX)
+    result = dg.evaluate_automation_conditions(
+        defs, instance, evaluation_time=midnight + BEFORE_SIX
+    )
     assert result.total_requested == 0
 
 
 def test_the_cron_tick_requests_the_asset_and_the_latest_complete_day_once(
-    defs: dg.Definitions, instance: dg.DagsterInstance
+    defs: dg.Definitions, instance: dg.DagsterInstance, midnight: datetime
 ) -> None:
     """Assets without `automation` (pricing_plans) are never requested."""
-    before = dg.evaluate_automation_conditions(defs, instance, evaluation_time=BEFORE_SIX)
-    after = dg.evaluate_automation_conditions(
-        defs, instance, evaluation_time=AFTER_SIX, cursor=before.cursor
+    before = dg.evaluate_automation_conditions(
+        defs, instance, evaluation_time=midnight + BEFORE_SIX
     )
-    assert requested(after) == {"team_members": {None}, "google_ads_campaigns": {YESTERDAY}}
+    after = dg.evaluate_automation_conditions(
+        defs, instance, evaluation_time=midnight + AFTER_SIX, cursor=before.cursor
+    )
+    assert requested(after) == {
+        "team_members": {None},
+        "google_ads_campaigns": {day_before(midnight)},
+    }
     assert after.total_requested == 2
     again = dg.evaluate_automation_conditions(
         defs,
         instance,
-        evaluation_time=AFTER_SIX + timedelta(minutes=5),
+        evaluation_time=midnight + AFTER_SIX + timedelta(minutes=5),
         cursor=after.cursor,
     )
     assert again.total_requested == 0
 
 
 def test_the_requested_runs_materialize_the_assets(
-    defs: dg.Definitions, instance: dg.DagsterInstance
+    defs: dg.Definitions, instance: dg.DagsterInstance, midnight: datetime
 ) -> None:
-    before = dg.evaluate_automation_conditions(defs, instance, evaluation_time=BEFORE_SIX)
+    before = dg.evaluate_automation_conditions(
+        defs, instance, evaluation_time=midnight + BEFORE_SIX
+    )
     after = dg.evaluate_automation_conditions(
-        defs, instance, evaluation_time=AFTER_SIX, cursor=before.cursor
+        defs, instance, evaluation_time=midnight + AFTER_SIX, cursor=before.cursor
     )
     for name, partitions in requested(after).items():
         job = defs.resolve_implicit_global_asset_job_def()
@@ -108,5 +126,5 @@ def test_the_requested_runs_materialize_the_assets(
             assert result.success
     assert instance.get_latest_materialization_event(dg.AssetKey("team_members"))
     days = instance.get_materialized_partitions(dg.AssetKey("google_ads_campaigns"))
-    assert days == {YESTERDAY}
+    assert days == {day_before(midnight)}
     assert instance.get_latest_materialization_event(dg.AssetKey("pricing_plans")) is None

@@ -29,7 +29,7 @@ from extract_assets.emulator import EmulatorServer
 from extract_assets_tests.readers import describe_difference, read_with_all
 
 from .conftest import ACCOUNT, API_KEY, WEBHOOK_SECRET, Receiver
-from .test_sensors import SPEC, TODAY, days_ago, requested, seed, tick
+from .test_sensors import SPEC, days_ago, requested, seed, tick, today
 
 READERS = ("pyarrow", "duckdb", "polars", "pandas")
 TABLES = ("datasets", "fields", "line_items", "ground_truth", "accuracy")
@@ -267,7 +267,7 @@ def test_the_polling_sensor_requests_the_utc_days_of_final_datasets_once(
     emulator.control.seed_dataextractor_datasets(
         12, account=account, date_from=days_ago(3), date_to=days_ago(1), verified_share=0
     )
-    days = sorted({utc_day(d["created_at"]) for d in listed(emulator)} - {TODAY.isoformat()})
+    days = sorted({utc_day(d["created_at"]) for d in listed(emulator)} - {today().isoformat()})
     sensor = build_dataextractor_polling_sensor(SPEC, time_budget_seconds=10)
     first = tick(sensor, instance, resource, None)
     assert sorted(requested(first)) == [d for d in days if d >= days_ago(3)]

@@ -1,7 +1,7 @@
 import json
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -23,8 +23,16 @@ from extract_assets.dataextractor.spec import DataExtractorDatasetsSpec
 from extract_assets.emulator import EmulatorServer
 from extract_assets_tests.dataextractor.conftest import WEBHOOK_SECRET, Receiver, sign
 
-TODAY = datetime.now(UTC).date()
-SPEC = DataExtractorDatasetsSpec(name="docs", start_date=TODAY - timedelta(days=30))
+
+def today() -> date:
+    """The UTC day when the test asks, as the emulator and the sensors read the clock then
+    (not when the module was imported, which may be the day before)."""
+    return datetime.now(UTC).date()
+
+
+# Its first day, a month before the module was imported, comes before every day a test asks
+# for, on that day or a later one.
+SPEC = DataExtractorDatasetsSpec(name="docs", start_date=today() - timedelta(days=30))
 
 
 ASSETS = build_dataextractor_assets([SPEC])
@@ -57,7 +65,7 @@ def requested(result: SensorExecutionData) -> list[str]:
 
 
 def days_ago(days: int) -> str:
-    return (TODAY - timedelta(days=days)).isoformat()
+    return (today() - timedelta(days=days)).isoformat()
 
 
 def seed(
@@ -428,7 +436,8 @@ def one_dataset_a_day(
         seed(emulator, account, day, **shares)
 
 
-TWELVE_DAYS = [days_ago(n) for n in range(1, 13)]
+def twelve_days() -> list[str]:
+    return [days_ago(n) for n in range(1, 13)]
 
 
 @pytest.fixture
@@ -446,9 +455,10 @@ def test_polling_cut_short_by_the_budget_goes_on_where_it_stopped(
     instance: dg.DagsterInstance,
     resource: DataExtractorResource,
 ) -> None:
-    one_dataset_a_day(emulator, account, TWELVE_DAYS)
+    twelve = twelve_days()
+    one_dataset_a_day(emulator, account, twelve)
     days, _ = ticks(paging_sensor, instance, resource, None, 3)
-    assert days == [sorted(TWELVE_DAYS[:5]), sorted(TWELVE_DAYS[5:10]), sorted(TWELVE_DAYS[10:])]
+    assert days == [sorted(twelve[:5]), sorted(twelve[5:10]), sorted(twelve[10:])]
 
 
 def test_polling_over_many_ticks_requests_each_dataset_that_completed_once(
@@ -458,14 +468,15 @@ def test_polling_over_many_ticks_requests_each_dataset_that_completed_once(
     instance: dg.DagsterInstance,
     resource: DataExtractorResource,
 ) -> None:
-    one_dataset_a_day(emulator, account, TWELVE_DAYS, processing_share=1.0, processing_seconds=600)
+    twelve = twelve_days()
+    one_dataset_a_day(emulator, account, twelve, processing_share=1.0, processing_seconds=600)
     # All complete while the first pass is two pages in: the third page lists them final,
     # the second pass finds the rest of them final.
     before, cursor = ticks(paging_sensor, instance, resource, None, 2)
     emulator.control.advance_clock(900)
     after, _ = ticks(paging_sensor, instance, resource, cursor, 6)
     requested_days = [day for days in before + after for day in days]
-    assert Counter(requested_days) == Counter(TWELVE_DAYS)
+    assert Counter(requested_days) == Counter(twelve)
 
 
 def test_polling_with_an_expired_cursor_lists_again_without_asking_twice(
@@ -476,14 +487,15 @@ def test_polling_with_an_expired_cursor_lists_again_without_asking_twice(
     resource: DataExtractorResource,
 ) -> None:
     emulator.control.dataextractor_settings(cursor_ttl=60)
-    one_dataset_a_day(emulator, account, TWELVE_DAYS)
+    twelve = twelve_days()
+    one_dataset_a_day(emulator, account, twelve)
     first, cursor = ticks(paging_sensor, instance, resource, None, 1)
     emulator.control.advance_clock(120)
     # Created while the pass is under way: newer than the pass, so the next pass has it.
     seed(emulator, account, days_ago(0))
     later, _ = ticks(paging_sensor, instance, resource, cursor, 6)
     requested_days = [day for days in first + later for day in days]
-    assert Counter(requested_days) == Counter([*TWELVE_DAYS, days_ago(0)])
+    assert Counter(requested_days) == Counter([*twelve, days_ago(0)])
     refused = [r for r in emulator.control.requests("dataextractor") if r["status"] == 400]
     assert len(refused) == 1
 
@@ -497,16 +509,17 @@ def test_polling_through_an_outage_keeps_its_place_in_the_pass(
     sensor = build_dataextractor_polling_sensor(
         SPEC, lookback_days=14, page_size=5, max_pages_per_tick=1, time_budget_seconds=1
     )
-    one_dataset_a_day(emulator, account, TWELVE_DAYS)
+    twelve = twelve_days()
+    one_dataset_a_day(emulator, account, twelve)
     first = tick(sensor, instance, resource, None)
     emulator.control.add_fault(kind="status", provider="dataextractor", status=503)
     during = tick(sensor, instance, resource, first.cursor)
     emulator.control.clear_faults()
     after = tick(sensor, instance, resource, during.cursor)
     assert [requested(first), requested(during), requested(after)] == [
-        sorted(TWELVE_DAYS[:5]),
+        sorted(twelve[:5]),
         [],
-        sorted(TWELVE_DAYS[5:10]),
+        sorted(twelve[5:10]),
     ]
 
 
@@ -550,10 +563,11 @@ def test_the_sensors_start_stopped(receiver: Receiver) -> None:
     assert {sensor.default_status for sensor in sensors} == {dg.DefaultSensorStatus.STOPPED}
 
 
-# Dagster's clock (which says which day partitions exist) half a minute before and after the
-# midnight that starts TODAY, while the provider's clock is already in TODAY.
-BEFORE_MIDNIGHT = datetime.combine(TODAY, datetime.min.time(), UTC) - timedelta(seconds=30)
-AFTER_MIDNIGHT = datetime.combine(TODAY, datetime.min.time(), UTC) + timedelta(seconds=30)
+def around_midnight(day: date) -> tuple[datetime, datetime]:
+    """Dagster's clock (which says which day partitions exist) half a minute before and after
+    the midnight that starts `day`, while the provider's clock is already in `day`."""
+    midnight = datetime.combine(day, datetime.min.time(), UTC)
+    return midnight - timedelta(seconds=30), midnight + timedelta(seconds=30)
 
 
 @pytest.mark.parametrize("profile", ["default", "real-world"])
@@ -568,13 +582,15 @@ def test_polling_requests_a_day_found_before_its_partition_exists_once_it_exists
     # Real-world: `created_at` with offsets (+05:30 writes the small hours as a later day) or
     # none, and datasets seeded on either side of midnight UTC.
     emulator.control.set_profile(profile, seed=2)
-    seed(emulator, account, TODAY.isoformat(), count=6)
-    with freeze_time(BEFORE_MIDNIGHT):
+    day = today()
+    seed(emulator, account, day.isoformat(), count=6)
+    before_midnight, after_midnight = around_midnight(day)
+    with freeze_time(before_midnight):
         early = tick(polling_sensor, instance, resource, None)
     assert not early.run_requests
-    with freeze_time(AFTER_MIDNIGHT):
+    with freeze_time(after_midnight):
         caught_up = tick(polling_sensor, instance, resource, early.cursor)
-        assert requested(caught_up) == [TODAY.isoformat()]
+        assert requested(caught_up) == [day.isoformat()]
         assert not tick(polling_sensor, instance, resource, caught_up.cursor).run_requests
 
 
@@ -586,13 +602,15 @@ def test_an_event_of_a_day_before_its_partition_exists_is_requested_once_it_exis
     instance: dg.DagsterInstance,
     resource: DataExtractorResource,
 ) -> None:
-    [dataset_id] = seed(emulator, account, TODAY.isoformat())
+    day = today()
+    [dataset_id] = seed(emulator, account, day.isoformat())
     receiver.store.add(completed("evt_1", dataset_id))
-    with freeze_time(BEFORE_MIDNIGHT):
+    before_midnight, after_midnight = around_midnight(day)
+    with freeze_time(before_midnight):
         early = tick(webhook_sensor, instance, resource, None)
     assert not early.run_requests
-    with freeze_time(AFTER_MIDNIGHT):
+    with freeze_time(after_midnight):
         caught_up = tick(webhook_sensor, instance, resource, early.cursor)
         runs = [(r.partition_key, r.run_key) for r in caught_up.run_requests or []]
-        assert runs == [(TODAY.isoformat(), f"webhook:{TODAY.isoformat()}:1")]
+        assert runs == [(day.isoformat(), f"webhook:{day.isoformat()}:1")]
         assert not tick(webhook_sensor, instance, resource, caught_up.cursor).run_requests

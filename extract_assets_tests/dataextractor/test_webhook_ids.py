@@ -21,15 +21,13 @@ from extract_assets_tests.dataextractor.conftest import Receiver, sign
 from extract_assets_tests.dataextractor.test_sensors import SPEC, days_ago, requested, tick
 from extract_assets_tests.security.servers import serving
 
-CREATED = datetime.now(UTC) - timedelta(days=2)
-
 
 async def dataset(request: Request) -> JSONResponse:
     return JSONResponse(
         {
             "id": int(request.path_params["dataset_id"]),
             "status": "complete",
-            "created_at": CREATED.isoformat(),
+            "created_at": (datetime.now(UTC) - timedelta(days=2)).isoformat(),
         }
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Generator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -45,10 +46,10 @@ from extract_assets_tests.distributed.services import (
     GENERATED_DOCUMENTS,
     LINKUP_KEY,
     SEEDED_DATASETS,
-    SEEDED_DAYS,
     STEP_LOGS,
     WORKERS,
     Bucket,
+    Days,
     Services,
 )
 from extract_assets_tests.production.dagster_home import DAGSTER_POSTGRES_YAML
@@ -111,7 +112,13 @@ def bucket() -> Iterator[Bucket]:
 
 
 @pytest.fixture(scope="module")
-def providers(emulator: EmulatorServer) -> dict[str, str]:
+def days() -> Days:
+    """The scenario's days, from the UTC day its fixtures start on."""
+    return Days.before(datetime.now(UTC).date())
+
+
+@pytest.fixture(scope="module")
+def providers(emulator: EmulatorServer, days: Days) -> dict[str, str]:
     """Keys of our own on the emulator, datasets on three days, its clock at SPEED x; the
     variables that point the resources at it."""
     control = emulator.control
@@ -121,8 +128,8 @@ def providers(emulator: EmulatorServer) -> dict[str, str]:
     control.seed_dataextractor_datasets(
         SEEDED_DATASETS,
         account=DATAEXTRACTOR_ACCOUNT,
-        date_from=SEEDED_DAYS[0],
-        date_to=SEEDED_DAYS[-1],
+        date_from=days.seeded[0],
+        date_to=days.seeded[-1],
         processing_share=0.0,
     )
     control.extractto_settings(sync_seconds=0.5, run_queued_seconds=0.0, run_running_seconds=0.5)

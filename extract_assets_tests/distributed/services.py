@@ -3,8 +3,9 @@ days, keys and amounts of the scenario, the workers, and where the shared servic
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,9 @@ DATAEXTRACTOR_ACCOUNT = "acct_distributed"
 # How many dataextractor.io steps may run at once: the two submissions, then the two table
 # runs, each pair at the same moment (the documented limit, 1, would make them take turns).
 DATAEXTRACTOR_POOL_LIMIT = 4
-TODAY = datetime.now(UTC).date()
-# Datasets already at dataextractor.io, on days the tables' runs read: enough that listing
-# them takes several dozen reads, so runs reading at once would exceed 60 a minute together.
-SEEDED_DAYS = [(TODAY - timedelta(days=n)).isoformat() for n in (12, 11, 10)]
+# Datasets already at dataextractor.io, on the days the tables' runs read (`Days.seeded`):
+# enough that listing them takes several dozen reads, so runs reading at once would exceed 60
+# a minute together.
 SEEDED_DATASETS = 4_000
 # The documents baked into each worker's image: the demo's, plus generated invoices, so that
 # two runs uploading them at once would exceed 10 writes a minute together.
@@ -34,6 +34,23 @@ WORKERS = (
     WorkerSpec("worker-a", queues=("dagster", "a"), concurrency=2),
     WorkerSpec("worker-b", queues=("dagster", "b"), concurrency=2),
 )
+
+
+@dataclass(frozen=True)
+class Days:
+    """The scenario's days: those of the seeded datasets and those of the extract's backfill,
+    counted back once from the UTC day the scenario starts on, so that the fixtures seeding
+    them and the runs reading them name the same days at any hour."""
+
+    seeded: list[str]
+    backfill: list[str]
+
+    @classmethod
+    def before(cls, today: date) -> Days:
+        def back(counts: Iterable[int]) -> list[str]:
+            return [(today - timedelta(days=n)).isoformat() for n in counts]
+
+        return cls(seeded=back((12, 11, 10)), backfill=back(range(9, 2, -1)))
 
 
 @dataclass(frozen=True)

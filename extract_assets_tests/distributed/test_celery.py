@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,16 +61,10 @@ from extract_assets_tests.distributed.runs import (
     wait_until_steps_execute,
     while_running,
 )
-from extract_assets_tests.distributed.services import (
-    SEEDED_DAYS,
-    STEP_LOGS,
-    TODAY,
-    Services,
-)
+from extract_assets_tests.distributed.services import STEP_LOGS, Days, Services
 
 pytestmark = pytest.mark.slow
 
-BACKFILL_DAYS = [(TODAY - timedelta(days=n)).isoformat() for n in range(9, 2, -1)]
 POLLING_SENSOR = f"{DATASETS}_polling_sensor"
 SENSOR_TICKS = 4
 DOCUMENTED_READS_PER_MINUTE = 60
@@ -83,15 +76,24 @@ TABLES = (f"{DATASETS}_datasets", f"{DATASETS}_fields")
 # that the two submissions run at the same moment (contending for the write budget), then the
 # two table runs (contending for the read budget, with the sensor), then the rest.
 SUBMISSIONS = [Launch(f"submission-{n}", SUBMISSION_JOB) for n in (1, 2)]
-TABLE_RUNS = [
-    Launch("tables-first-day", TABLES_JOB, partition_tags(SEEDED_DAYS[:1])),
-    Launch("tables-later-days", TABLES_JOB, partition_tags(SEEDED_DAYS[1:])),
-]
-OTHER_RUNS = [
-    *(Launch(f"extract-{day}", EXTRACT_JOB, partition_tags([day])) for day in BACKFILL_DAYS),
-    Launch("linkup", LINKUP_JOB),
-]
-ALL_RUNS = [*SUBMISSIONS, *TABLE_RUNS, *OTHER_RUNS]
+
+
+def table_runs(days: Days) -> list[Launch]:
+    return [
+        Launch("tables-first-day", TABLES_JOB, partition_tags(days.seeded[:1])),
+        Launch("tables-later-days", TABLES_JOB, partition_tags(days.seeded[1:])),
+    ]
+
+
+def other_runs(days: Days) -> list[Launch]:
+    return [
+        *(Launch(f"extract-{day}", EXTRACT_JOB, partition_tags([day])) for day in days.backfill),
+        Launch("linkup", LINKUP_JOB),
+    ]
+
+
+def all_runs(days: Days) -> list[Launch]:
+    return [*SUBMISSIONS, *table_runs(days), *other_runs(days)]
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,9 @@ def _requests(emulator: EmulatorServer) -> dict[str, list[dict[str, Any]]]:
 
 @pytest.fixture(scope="module")
 def observed(
-    services: Services, workers: tuple[list[CeleryWorker], dict[str, dict[str, str]]]
+    services: Services,
+    workers: tuple[list[CeleryWorker], dict[str, dict[str, str]]],
+    days: Days,
 ) -> Iterator[Observed]:
     """The scenario: workers up, every run launched and finished, workers stopped; then what
     the instance, the emulator, the bucket and the workers' folders hold."""
@@ -175,10 +179,10 @@ def observed(
         RunPool(services.home, services.environment) as pool,
         dg.DagsterInstance.from_config(str(services.home)) as instance,
     ):
-        for wave in (SUBMISSIONS, TABLE_RUNS):
+        for wave in (SUBMISSIONS, table_runs(days)):
             pool.start(wave)
             wait_until_steps_execute(instance, [launch.label for launch in wave], 60)
-        pool.start(OTHER_RUNS)
+        pool.start(other_runs(days))
         while_running(pool, sensor.tick, every=1.0, times=SENSOR_TICKS)
         finished = pool.wait(timeout=RUNS_TIMEOUT_SECONDS)
     # Stopped (warm shutdown) when the block ended: their folders are final.
@@ -208,22 +212,22 @@ def observed(
 
 
 def test_every_run_succeeds_and_each_backfill_day_is_materialized_once(
-    observed: Observed,
+    observed: Observed, days: Days
 ) -> None:
     """All 12 runs succeed; the 7-day backfill materialized each day exactly once, and the
     tables each of their three days once."""
     failed = [(f.launch.label, f.run_id, f.error) for f in observed.finished if not f.success]
     assert failed == []
-    assert len(observed.finished) == len(ALL_RUNS)
-    days = Counter(record.partition_key for record in observed.materializations[EXTRACT])
-    assert days == dict.fromkeys(BACKFILL_DAYS, 1)
+    assert len(observed.finished) == len(all_runs(days))
+    extract_days = Counter(record.partition_key for record in observed.materializations[EXTRACT])
+    assert extract_days == dict.fromkeys(days.backfill, 1)
     for table in TABLES:
         tables_days = Counter(r.partition_key for r in observed.materializations[table])
-        assert tables_days == dict.fromkeys(SEEDED_DAYS, 1)
+        assert tables_days == dict.fromkeys(days.seeded, 1)
 
 
 def test_steps_execute_in_both_workers_and_a_reader_reads_the_table_another_worker_wrote(
-    observed: Observed,
+    observed: Observed, days: Days
 ) -> None:
     """Every step ran in a Celery worker, both workers ran steps, and the readers pinned to
     queues `a` and `b` read the rows of `team_members` wherever it was written: one of them on
@@ -232,7 +236,9 @@ def test_steps_execute_in_both_workers_and_a_reader_reads_the_table_another_work
     assert {step.worker for step in observed.steps} == set(hostnames.values())
     executed = Counter((step.run_id, step.step_key) for step in observed.steps)
     assert set(executed.values()) == {1}
-    expected_steps = len(BACKFILL_DAYS) + len(TABLE_RUNS) + len(SUBMISSIONS) + 1 + len(READERS)
+    expected_steps = (
+        len(days.backfill) + len(table_runs(days)) + len(SUBMISSIONS) + 1 + len(READERS)
+    )
     assert len(executed) == expected_steps
 
     linkup = observed.run_id("linkup")
@@ -259,14 +265,14 @@ def test_each_linkup_materialization_creates_exactly_one_task(observed: Observed
     assert len(observed.linkup_tasks) == 1
 
 
-def test_each_backfill_day_runs_the_extract_exactly_once(observed: Observed) -> None:
+def test_each_backfill_day_runs_the_extract_exactly_once(observed: Observed, days: Days) -> None:
     """Seven runs of one day each, on two workers: seven Extract.to runs of the extract."""
     extract_runs = [
         r
         for r in observed.requests["extractto"]
         if r["method"] == "POST" and str(r["path"]).endswith("/run")
     ]
-    assert len(extract_runs) == len(BACKFILL_DAYS)
+    assert len(extract_runs) == len(days.backfill)
 
 
 def test_two_runs_submitting_the_folder_at_once_upload_each_document_once(
@@ -284,14 +290,14 @@ def test_two_runs_submitting_the_folder_at_once_upload_each_document_once(
 
 
 def test_dataextractor_requests_stay_within_the_documented_rates_across_workers_and_sensor(
-    observed: Observed,
+    observed: Observed, days: Days
 ) -> None:
     """All runs and the sensor ticks together never sent more than 60 reads or 10 writes in
     any 60 s of the emulator's clock (which ran SPEED x real time), and were never answered
     429: while two submissions wrote at once and two table runs (and the sensor) read at once,
     each process able to use the whole per-key budget on its own."""
     assert observed.overlapping(SUBMISSIONS), "the submission steps did not run at once"
-    assert observed.overlapping(TABLE_RUNS), "the table runs' steps did not run at once"
+    assert observed.overlapping(table_runs(days)), "the table runs' steps did not run at once"
     assert observed.sensor.errors == []
     assert observed.sensor.count >= 2, "the sensor did not tick while the runs went"
     requests = observed.requests["dataextractor"]

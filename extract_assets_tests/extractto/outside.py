@@ -21,8 +21,6 @@ from extract_assets_tests.security.servers import serving
 
 from .test_sensors import Tick
 
-TODAY = datetime.now(UTC).date()
-
 
 def row(day: date, inserted: str, **fields: Any) -> dict[str, Any]:
     """A data-table row of `day`, stamped `inserted`."""
@@ -37,11 +35,15 @@ def row(day: date, inserted: str, **fields: Any) -> dict[str, Any]:
 
 class OutsideExtractTo:
     """`GET /extracts` lists `extract_ids`, active, each synced at `last_sync` into the data
-    table `table-{id}`; subclasses answer `GET /data-tables/{id}/rows` (`rows`)."""
+    table `table-{id}`; subclasses answer `GET /data-tables/{id}/rows` (`rows`).
 
-    def __init__(self, extract_ids: Sequence[str], last_sync: datetime) -> None:
+    `today` is the UTC day the server is made on, in the test (the sensor reads the clock
+    then, not when the module was imported); `last_sync` starts at its midnight."""
+
+    def __init__(self, extract_ids: Sequence[str]) -> None:
         self.extract_ids = list(extract_ids)
-        self.last_sync = last_sync
+        self.today = datetime.now(UTC).date()
+        self.last_sync = midnight(self.today)
 
     async def extracts(self, request: Request) -> JSONResponse:
         extracts = [
@@ -81,7 +83,7 @@ def ticking(server: OutsideExtractTo, output: Path, **sensor_options: Any) -> It
         id: "ads" if len(server.extract_ids) == 1 else f"ads_{id}" for id in server.extract_ids
     }
     specs = [
-        ExtractToExtractSpec(name=name, extract_id=id, start_date=TODAY - timedelta(days=30))
+        ExtractToExtractSpec(name=name, extract_id=id, start_date=server.today - timedelta(days=30))
         for id, name in names.items()
     ]
     assets = build_extractto_assets(specs, output_dir=str(output))

@@ -11,22 +11,23 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .outside import TODAY, OutsideExtractTo, midnight, row, ticking
+from .outside import OutsideExtractTo, row, ticking
 from .test_sensors import RANGE_START, Tick
-
-ROW_DAY = TODAY - timedelta(days=2)
 
 
 class ExtractTo(OutsideExtractTo):
-    """One extract whose data table holds one row; the test sets its `last_sync` and the
-    row's `__insert_date`."""
+    """One extract whose data table holds one row, of `row_day`; the test sets its `last_sync`
+    and the row's `__insert_date`."""
 
     def __init__(self) -> None:
-        super().__init__(["e1"], midnight(TODAY) + timedelta(hours=6))
+        super().__init__(["e1"])
+        self.last_sync += timedelta(hours=6)
+        self.row_day = self.today - timedelta(days=2)
         self.inserted = ""
 
     async def rows(self, request: Request) -> JSONResponse:
-        return JSONResponse({"data": [row(ROW_DAY, self.inserted, clicks=3)], "next_cursor": None})
+        page = [row(self.row_day, self.inserted, clicks=3)]
+        return JSONResponse({"data": page, "next_cursor": None})
 
 
 @pytest.fixture
@@ -53,8 +54,8 @@ def test_a_plain_date_stamp_of_a_later_sync_the_same_day_gets_its_day_read(
     extractto: ExtractTo, tick: Tick
 ) -> None:
     assert tick() == []
-    second_sync(extractto, later=timedelta(hours=9), inserted=TODAY.isoformat())
-    assert requested_days(tick()) == [ROW_DAY]
+    second_sync(extractto, later=timedelta(hours=9), inserted=extractto.today.isoformat())
+    assert requested_days(tick()) == [extractto.row_day]
 
 
 def test_a_stamp_to_the_minute_of_the_last_sync_gets_its_day_read(
@@ -64,7 +65,7 @@ def test_a_stamp_to_the_minute_of_the_last_sync_gets_its_day_read(
     assert tick() == []
     moment = extractto.last_sync + timedelta(seconds=30)
     second_sync(extractto, later=timedelta(seconds=35), inserted=moment.strftime("%Y-%m-%d %H:%M"))
-    assert requested_days(tick()) == [ROW_DAY]
+    assert requested_days(tick()) == [extractto.row_day]
 
 
 def test_a_stamp_to_the_second_of_the_last_sync_is_that_sync_s_row(

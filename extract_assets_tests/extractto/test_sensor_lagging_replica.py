@@ -11,7 +11,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .outside import TODAY, OutsideExtractTo, midnight, row, ticking
+from .outside import OutsideExtractTo, row, ticking
 from .test_sensors import RANGE_END, RANGE_START, Tick
 
 
@@ -20,7 +20,7 @@ class Lagging(OutsideExtractTo):
     `day`, stamped with its `last_sync`."""
 
     def __init__(self) -> None:
-        super().__init__(["e1"], midnight(TODAY))
+        super().__init__(["e1"])
         self.rows_held: list[dict[str, Any]] = []
 
     def sync(self, day: date) -> datetime:
@@ -47,16 +47,17 @@ def test_an_older_last_sync_shown_by_a_lagging_replica_requests_no_day_twice(
     extractto: Lagging, tick: Tick
 ) -> None:
     first_sync = extractto.last_sync
+    three_days_ago, two_days_ago = (extractto.today - timedelta(days=n) for n in (3, 2))
     assert tick() == []
-    second_sync = extractto.sync(TODAY - timedelta(days=3))
+    second_sync = extractto.sync(three_days_ago)
     requested = tick()
     extractto.last_sync = first_sync
     requested += tick()
     extractto.last_sync = second_sync
-    extractto.sync(TODAY - timedelta(days=2))
+    extractto.sync(two_days_ago)
     requested += tick()
     days = [(request.tags[RANGE_START], request.tags[RANGE_END]) for request in requested]
     assert days == [
-        ((TODAY - timedelta(days=3)).isoformat(), (TODAY - timedelta(days=3)).isoformat()),
-        ((TODAY - timedelta(days=2)).isoformat(), (TODAY - timedelta(days=2)).isoformat()),
+        (three_days_ago.isoformat(), three_days_ago.isoformat()),
+        (two_days_ago.isoformat(), two_days_ago.isoformat()),
     ]

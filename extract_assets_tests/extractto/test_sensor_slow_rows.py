@@ -11,7 +11,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .outside import TODAY, OutsideExtractTo, midnight, row, ticking
+from .outside import OutsideExtractTo, row, ticking
 from .test_sensors import RANGE_END, RANGE_START, Tick
 
 PAGES = 40
@@ -22,14 +22,14 @@ class SlowTable(OutsideExtractTo):
     """One extract whose data table answers `PAGES` pages of one row, a quarter second each."""
 
     def __init__(self) -> None:
-        super().__init__(["e1"], midnight(TODAY))
+        super().__init__(["e1"])
         self.pages_served = 0
 
     async def rows(self, request: Request) -> JSONResponse:
         await asyncio.sleep(0.25)
         number = int(request.query_params.get("cursor") or 0)
         self.pages_served += 1
-        page = [row(TODAY - timedelta(days=2), self.last_sync.isoformat())]
+        page = [row(self.today - timedelta(days=2), self.last_sync.isoformat())]
         following = str(number + 1) if number + 1 < PAGES else None
         return JSONResponse({"data": page, "next_cursor": following})
 
@@ -53,7 +53,7 @@ def test_a_table_too_slow_for_a_tick_stops_at_the_budget_and_requests_the_whole_
     (request,) = tick()
     assert table.pages_served < PAGES
     # Today's partition does not exist yet: the range ends on yesterday's.
-    first, last = TODAY - timedelta(days=LOOKBACK_DAYS), TODAY - timedelta(days=1)
+    first, last = table.today - timedelta(days=LOOKBACK_DAYS), table.today - timedelta(days=1)
     assert (request.tags[RANGE_START], request.tags[RANGE_END]) == (
         first.isoformat(),
         last.isoformat(),

@@ -18,27 +18,26 @@ from starlette.routing import Route
 
 from extract_assets.extractto.assets import sync_tag
 
-from .outside import TODAY, OutsideExtractTo, midnight, row, ticking
+from .outside import OutsideExtractTo, midnight, row, ticking
 from .test_sensor_property import days_of
 from .test_sensors import Tick
-
-OURS, EARLY, LATE = (TODAY - timedelta(days=n) for n in (4, 3, 2))
-START = midnight(TODAY) - timedelta(hours=12)
 
 
 class Progressive(OutsideExtractTo):
     """One extract, shown `status`; each row stamped as written; a sync that begins, and
-    writes its first day, as the rows are read once `begins_while_read`."""
+    writes its first day (`early`), as the rows are read once `begins_while_read`."""
 
     def __init__(self) -> None:
-        super().__init__(["e1"], START)
+        super().__init__(["e1"])
+        self.start = self.last_sync = midnight(self.today) - timedelta(hours=12)
+        self.ours, self.early, self.late = (self.today - timedelta(days=n) for n in (4, 3, 2))
         self.status = "active"
         self.rows_held: list[dict[str, Any]] = []
         self.begins_while_read = False
 
     def begin(self, minutes: int) -> str:
         """A sync begins `minutes` after the first; its `last_sync`."""
-        self.last_sync = START + timedelta(minutes=minutes)
+        self.last_sync = self.start + timedelta(minutes=minutes)
         return self.last_sync.isoformat()
 
     def write(self, day: date, seconds: int) -> None:
@@ -69,7 +68,7 @@ class Progressive(OutsideExtractTo):
             self.begins_while_read = False
             self.begin(20)
             self.status = "syncing"
-            self.write(EARLY, 5)
+            self.write(self.early, 5)
         return JSONResponse({"data": self.rows_held, "next_cursor": None})
 
 
@@ -99,10 +98,10 @@ def test_a_sync_begun_while_our_sync_s_rows_are_read_has_its_early_days_requeste
 ) -> None:
     tick()
     our_run(tick.instance, extractto.begin(10))
-    extractto.write(OURS, 5)
+    extractto.write(extractto.ours, 5)
     extractto.begins_while_read = True
     assert tick() == []
-    extractto.write(LATE, 60)
+    extractto.write(extractto.late, 60)
     extractto.status = "active"
     days = {day for request in tick() for day in days_of(request)}
-    assert {EARLY.isoformat(), LATE.isoformat()} <= days
+    assert {extractto.early.isoformat(), extractto.late.isoformat()} <= days

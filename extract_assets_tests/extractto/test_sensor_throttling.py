@@ -10,7 +10,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .outside import TODAY, OutsideExtractTo, midnight, row, ticking
+from .outside import OutsideExtractTo, row, ticking
 from .test_sensors import RANGE_START, Tick
 
 EXTRACTS = ["e1", "e2", "e3"]
@@ -21,7 +21,7 @@ class Throttled(OutsideExtractTo):
     the last sync; rows are throttled after every page answered (the quota then refills)."""
 
     def __init__(self) -> None:
-        super().__init__(EXTRACTS, midnight(TODAY))
+        super().__init__(EXTRACTS)
         self.answered = False
 
     def sync(self) -> None:
@@ -35,7 +35,7 @@ class Throttled(OutsideExtractTo):
                 {"detail": "Too many requests"}, status_code=429, headers={"Retry-After": "120"}
             )
         self.answered = True
-        page = [row(TODAY - timedelta(days=2), self.last_sync.isoformat())]
+        page = [row(self.today - timedelta(days=2), self.last_sync.isoformat())]
         return JSONResponse({"data": page, "next_cursor": None})
 
 
@@ -56,13 +56,11 @@ def test_rows_throttled_mid_tick_have_every_extract_s_sync_requested_once_over_t
     assert tick() == []
     extractto.sync()
     requests = [request for _ in range(len(EXTRACTS) + 1) for request in tick()]
+    day = (extractto.today - timedelta(days=2)).isoformat()
     assert sorted(request.run_key or "" for request in requests) == sorted(
-        f"{id}:{extractto.last_sync.isoformat()}:{(TODAY - timedelta(days=2)).isoformat()}"
-        for id in EXTRACTS
+        f"{id}:{extractto.last_sync.isoformat()}:{day}" for id in EXTRACTS
     )
-    assert {request.tags[RANGE_START] for request in requests} == {
-        (TODAY - timedelta(days=2)).isoformat()
-    }
+    assert {request.tags[RANGE_START] for request in requests} == {day}
 
 
 def test_a_throttled_tick_says_the_next_tick_tries_again_not_to_re_execute_a_run(
