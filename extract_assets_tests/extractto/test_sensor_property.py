@@ -113,7 +113,7 @@ def play(
     sensor = build_extractto_sensor([spec], time_budget_seconds=10)
     played = Played([], [], [], [])
     with dg.instance_for_test() as instance:
-        tick = Tick(assets, sensor, instance, resource)
+        tick = Tick(assets, sensor, instance, resource, from_ref=False)
 
         def one_tick(refused: int | None = None) -> None:
             if refused is not None:

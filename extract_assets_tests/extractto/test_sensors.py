@@ -62,7 +62,10 @@ def tick(
 
 
 class Tick:
-    """Evaluates the sensor the way the sensor daemon does, carrying its cursor along."""
+    """Evaluates the sensor the way the sensor daemon does, carrying its cursor along: on the
+    instance rebuilt from its ref, as a code server does; `from_ref=False` hands each tick the
+    instance itself (with its ref, from which Dagster loads dynamic partitions), for tests of
+    hundreds of ticks, as rebuilding a SQLite instance costs about 0.07 s a tick."""
 
     def __init__(
         self,
@@ -70,6 +73,8 @@ class Tick:
         sensor: dg.SensorDefinition,
         instance: dg.DagsterInstance,
         resource: ExtractToResource,
+        *,
+        from_ref: bool = True,
     ) -> None:
         self.defs = dg.Definitions(
             assets=assets, sensors=[sensor], resources={"extractto": resource}
@@ -78,9 +83,11 @@ class Tick:
         self.instance = instance
         self.resource = resource
         self.cursor: str | None = None
+        self.from_ref = from_ref
 
     def __call__(self) -> list[dg.RunRequest]:
         with dg.build_sensor_context(
+            instance=None if self.from_ref else self.instance,
             instance_ref=self.instance.get_ref(),
             cursor=self.cursor,
             definitions=self.defs,

@@ -263,7 +263,7 @@ def test_every_completed_task_is_requested_once_soon_and_the_cursor_stays_small(
         else:
             history.listing.throttled = set()
             quiet += set(requested_at) == set(history.completed_at)
-        result = tick(sensor, module_instance, resource, cursor)
+        result = tick(sensor, module_instance, resource, cursor, from_ref=False)
         cursor = result.cursor
         assert cursor is not None
         for request in result.run_requests or []:
