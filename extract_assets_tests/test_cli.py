@@ -19,8 +19,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from extract_assets.pools import POOL_LIMITS
+from extract_assets_tests.ports import free_port
 from extract_assets_tests.readers import describe_difference, read_with_all
-from extract_assets_tests.security.test_binding import free_port, started, wait_for_port
+from extract_assets_tests.security.test_binding import started, wait_for_port
 
 pytestmark = pytest.mark.slow
 

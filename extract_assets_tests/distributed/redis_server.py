@@ -7,7 +7,6 @@ PostgreSQL and the object store, that the workers share.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+
+from extract_assets_tests.ports import free_port
 
 REDIS_SERVER = "/usr/bin/redis-server"
 INSTALL_HINT = (
@@ -60,7 +61,7 @@ def redis_server(folder: Path) -> Iterator[RedisServer]:
         raise RedisUnavailable(INSTALL_HINT)
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "redis.log"
-    server = RedisServer(port=_free_port())
+    server = RedisServer(port=free_port())
     command = [REDIS_SERVER, "--port", str(server.port), "--bind", server.host]
     command += ["--save", "", "--appendonly", "no", "--dir", str(folder)]
     command += ["--logfile", str(log), "--protected-mode", "yes"]
@@ -100,10 +101,3 @@ def _tail(log: Path, lines: int = 20) -> str:
     if not log.exists():
         return "(no log)"
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port

@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from extract_assets_tests.ports import free_port
 
 BINARIES = "/usr/lib/postgresql/*/bin"
 INSTALL_HINT = (
@@ -91,7 +92,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         initdb += ["--pwfile", str(password_file), "-A", "scram-sha-256", "--no-sync"]
         initdb += ["-E", "UTF8", "--locale", "C"]
         _run(initdb)
-        port = _free_port()
+        port = free_port()
         options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={sockets}"
         options += " -c fsync=off -c full_page_writes=off"
         pg_ctl = [*as_owner, str(bin_dir / "pg_ctl"), "-D", str(data)]
@@ -122,13 +123,6 @@ def _server_user() -> pwd.struct_passwd | None:
 def _major_version(folder: Path) -> tuple[int, str]:
     version = folder.parent.name
     return (int(version), version) if version.isdigit() else (0, version)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _run(

@@ -3,7 +3,6 @@ webhook receiver and the demo's `dagster dev`, from Python and from the `extract
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,17 +20,11 @@ from extract_assets.dataextractor.webhooks import WebhookStore
 from extract_assets.dataextractor.webhooks import serve as serve_webhooks
 from extract_assets.emulator import EmulatorServer, serve
 from extract_assets.providers import providers
+from extract_assets_tests.ports import free_port
 
 PROJECT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "extract_assets.cli"]
 PUBLIC = "0.0.0.0"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def listening(process: psutil.Process) -> set[tuple[str, int]]:

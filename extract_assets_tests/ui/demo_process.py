@@ -3,7 +3,6 @@
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,8 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from extract_assets_tests.ports import free_port
 
 PROJECT = Path(__file__).resolve().parents[2]
 # `dagster dev` answers after ~30 s on an idle 2-core machine; much later when it is busy.
@@ -44,17 +45,6 @@ class Demo:
         return False
 
 
-def free_loopback_port() -> int:
-    """A port nothing listens on at the moment of asking.
-
-    >>> 0 < free_loopback_port() < 65536
-    True
-    """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextlib.contextmanager
 def running_demo(
     workdir: Path,
@@ -68,10 +58,10 @@ def running_demo(
     command = Path(sys.executable).with_name("extract-assets")
     if not command.exists():
         raise RuntimeError(f"{command} is missing; run `make install` to install the package")
-    ui_port = free_loopback_port()
-    emulator_port = free_loopback_port()
+    ui_port = free_port()
+    emulator_port = free_port()
     while emulator_port == ui_port:
-        emulator_port = free_loopback_port()
+        emulator_port = free_port()
     url, output = f"http://127.0.0.1:{ui_port}", workdir / "data"
     env = {
         **os.environ,
