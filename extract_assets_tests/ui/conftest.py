@@ -7,7 +7,7 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from extract_assets_tests.ui.artifacts import artifacts_dir, save_page
@@ -100,6 +100,8 @@ def page(
     """A fresh page on the demo's UI; when the test fails, its screenshot and HTML are saved."""
     context = browser.new_context(viewport=VIEWPORT, base_url=demo.url)
     context.set_default_timeout(UI_TIMEOUT_MS)
+    # `expect` keeps a timeout of its own (5 s), which a busy machine's UI overran.
+    expect.set_options(timeout=UI_TIMEOUT_MS)
     opened = context.new_page()
     try:
         yield opened
